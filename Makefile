@@ -1,0 +1,101 @@
+# msgraph.security developer entry points. Quick start: `make demo`, `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ROOT := $(CURDIR)
+BUILD := $(ROOT)/build
+VENV := $(ROOT)/.venv
+LATEST := $(VENV)/latest
+FLOOR := $(VENV)/floor
+RESULTS := $(BUILD)/results
+COLLECTIONS := $(BUILD)/collections
+LATEST_PYTHON = $(shell tests/utils/find_python.sh latest)
+FLOOR_PYTHON = $(shell tests/utils/find_python.sh floor)
+PIP_QUIET := --quiet --disable-pip-version-check
+STAGE := RESULTS_DIR=$(RESULTS) tests/utils/stage.sh
+PYTEST_ENV := PYTHONPATH=$(COLLECTIONS):$(ROOT)/tests/emulator
+PYTEST_ARGS := -p no:cacheprovider -q -rfE
+
+.PHONY: help venv collection demo emulator test sanity sanity-latest sanity-floor units units-latest units-floor \
+        emulator-tests integration integration-floor lint changelog bench clean
+
+help:
+	@echo "make demo    set everything up, start the Graph emulator and play a runbook against it"
+	@echo "make test    sanity (newest and floor ansible-core), lint, unit, emulator and integration tests"
+	@echo "make bench   benchmarks against the emulator (docs/performance.md)"
+	@echo "make emulator  start the Graph/Entra emulator in the foreground (info file: build/emulator/info.json)"
+
+# --- environments -------------------------------------------------------------------------
+venv: $(LATEST)/.stamp $(FLOOR)/.stamp
+
+$(LATEST)/.stamp: requirements.txt tests/requirements.txt tests/requirements-tools.txt
+	rm -rf $(LATEST)
+	$(LATEST_PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install $(PIP_QUIET) --upgrade pip
+	$(LATEST)/bin/python -m pip install $(PIP_QUIET) ansible-core -r requirements.txt -r tests/requirements.txt -r tests/requirements-tools.txt
+	touch $@
+
+$(FLOOR)/.stamp: requirements.txt tests/requirements.txt
+	rm -rf $(FLOOR)
+	$(FLOOR_PYTHON) -m venv $(FLOOR)
+	$(FLOOR)/bin/python -m pip install $(PIP_QUIET) --upgrade pip
+	$(FLOOR)/bin/python -m pip install $(PIP_QUIET) 'ansible-core>=2.16,<2.17' -r requirements.txt -r tests/requirements.txt
+	touch $@
+
+# The collection as Ansible and pytest import it: build/collections/ansible_collections/msgraph/security -> repo.
+collection:
+	@mkdir -p $(COLLECTIONS)/ansible_collections/msgraph
+	@ln -sfn $(ROOT) $(COLLECTIONS)/ansible_collections/msgraph/security
+
+# --- the two commands ------------------------------------------------------------------------
+demo: $(LATEST)/.stamp collection
+	$(PYTEST_ENV) $(LATEST)/bin/python tests/utils/demo.py
+
+test: venv collection
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	@$(STAGE) sanity-latest tests/utils/sanity.sh $(LATEST) latest
+	@$(STAGE) sanity-floor tests/utils/sanity.sh $(FLOOR) floor
+	@$(STAGE) lint $(MAKE) --no-print-directory lint
+	@$(STAGE) units-latest $(MAKE) --no-print-directory units-latest
+	@$(STAGE) units-floor $(MAKE) --no-print-directory units-floor
+	@$(STAGE) emulator-tests $(MAKE) --no-print-directory emulator-tests
+	@$(STAGE) integration-latest $(MAKE) --no-print-directory integration
+	@$(STAGE) integration-floor $(MAKE) --no-print-directory integration-floor
+	@$(LATEST)/bin/python tests/utils/summary.py $(RESULTS)
+
+# --- individual stages -----------------------------------------------------------------------
+sanity: sanity-latest sanity-floor
+sanity-latest: $(LATEST)/.stamp
+	tests/utils/sanity.sh $(LATEST) latest
+sanity-floor: $(FLOOR)/.stamp
+	tests/utils/sanity.sh $(FLOOR) floor
+
+units: units-latest units-floor
+units-latest: $(LATEST)/.stamp collection
+	$(PYTEST_ENV) $(LATEST)/bin/python -m pytest $(PYTEST_ARGS) --junitxml=$(RESULTS)/units-latest.xml tests/unit
+units-floor: $(FLOOR)/.stamp collection
+	$(PYTEST_ENV) $(FLOOR)/bin/python -m pytest $(PYTEST_ARGS) --junitxml=$(RESULTS)/units-floor.xml tests/unit
+
+emulator-tests: $(LATEST)/.stamp
+	$(PYTEST_ENV) $(LATEST)/bin/python -m pytest $(PYTEST_ARGS) --junitxml=$(RESULTS)/emulator-tests.xml tests/emulator/tests
+
+integration: $(LATEST)/.stamp collection
+	$(PYTEST_ENV) $(LATEST)/bin/python -m pytest $(PYTEST_ARGS) -n 2 --junitxml=$(RESULTS)/integration-latest.xml tests/integration
+# The floor leg plays the smoke subset: every module once, real tokens, over HTTPS.
+integration-floor: $(FLOOR)/.stamp collection
+	$(PYTEST_ENV) $(FLOOR)/bin/python -m pytest $(PYTEST_ARGS) -n 2 -m smoke --junitxml=$(RESULTS)/integration-floor.xml tests/integration
+
+lint: $(LATEST)/.stamp collection
+	cd $(COLLECTIONS)/ansible_collections/msgraph/security && $(LATEST)/bin/ansible-lint --profile production
+
+changelog: $(LATEST)/.stamp
+	$(LATEST)/bin/antsibull-changelog lint
+
+emulator: $(LATEST)/.stamp
+	PYTHONPATH=$(ROOT)/tests/emulator $(LATEST)/bin/python -m graph_emulator serve --workdir $(BUILD)/emulator --info-file $(BUILD)/emulator/info.json
+
+bench: $(LATEST)/.stamp collection
+	$(PYTEST_ENV) $(LATEST)/bin/python tests/bench/run.py
+
+clean:
+	rm -rf $(BUILD) tests/output

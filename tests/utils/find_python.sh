@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Print the interpreter for a test leg: "latest" wants the newest CPython 3.12+ (ansible-core >= 2.20
+# needs it) and falls back to python3; "floor" wants one that ansible-core 2.16 supports (3.10-3.12),
+# preferring 3.11 because ansible-test 2.16 pins a pip release that predates Python 3.12.
+set -euo pipefail
+leg="${1:-latest}"
+case "$leg" in
+  latest) wanted="3.12 3.13" ;;
+  floor) wanted="3.11 3.12 3.10" ;;
+  *) echo "usage: $0 latest|floor" >&2; exit 2 ;;
+esac
+pyenv_root="$(pyenv root 2>/dev/null || true)"
+for version in $wanted; do
+  if command -v "python$version" >/dev/null 2>&1 && "python$version" -c 'import venv' >/dev/null 2>&1; then
+    command -v "python$version"; exit 0
+  fi
+  if [ -n "$pyenv_root" ]; then
+    for candidate in "$pyenv_root"/versions/"$version".*/bin/python"$version"; do
+      [ -x "$candidate" ] && { echo "$candidate"; exit 0; }
+    done
+  fi
+done
+command -v python3
