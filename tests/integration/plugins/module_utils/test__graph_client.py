@@ -1,0 +1,75 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Throttling, transient errors, token refresh and paging against the emulator's fault injection."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+
+import pytest
+
+from connection_helpers import read_playbook, some_identity, token_requests
+
+LIST_ALL = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: read
+      msgraph.security.identity_account_info:
+        filter: "domain eq 'contoso.com'"
+      register: found
+"""
+
+
+@pytest.mark.parametrize("style", ["seconds", "http-date"])
+def test_429_is_retried_after_retry_after(ansible, emulator, style):
+    identity = some_identity(emulator)
+    retry_after = "1" if style == "seconds" else email.utils.formatdate(time.time() + 2, usegmt=True)
+    emulator.admin.add_fault(route="list_identity_accounts", kind="status", status=429, retry_after=retry_after, times=1)
+    result = ansible.play(read_playbook(), extra_vars={"upn": identity["userPrincipalName"]})
+    assert result.rc == 0, result.output
+    attempts = emulator.admin.requests(route="list_identity_accounts")
+    assert [entry["status"] for entry in attempts] == [429, 200]
+    assert any("429" in warning for warning in result.task("read").get("warnings", []))
+
+
+@pytest.mark.parametrize("status", [503, 504])
+def test_transient_5xx_on_get_is_retried(ansible, emulator, status):
+    identity = some_identity(emulator)
+    emulator.admin.add_fault(route="list_identity_accounts", kind="status", status=status, times=2)
+    result = ansible.play(read_playbook(), extra_vars={"upn": identity["userPrincipalName"]})
+    assert result.rc == 0, result.output
+    assert [e["status"] for e in emulator.admin.requests(route="list_identity_accounts")] == [status, status, 200]
+
+
+def test_persistent_5xx_exhausts_the_budget_with_a_clear_message(ansible, emulator):
+    emulator.admin.add_fault(route="list_identity_accounts", kind="status", status=503)
+    result = ansible.play(read_playbook(max_retries=2), extra_vars={"upn": "x@contoso.com"})
+    assert result.rc != 0
+    failure = result.task("read")
+    attempts = emulator.admin.requests(route="list_identity_accounts")
+    assert len(attempts) == 3
+    assert attempts[-1]["request_id"] in failure["msg"]
+    assert "max_retries" in failure["msg"] or "retry" in failure["msg"].lower()
+
+
+@pytest.mark.smoke
+def test_expired_token_is_reacquired_once(ansible, emulator):
+    identity = some_identity(emulator)
+    emulator.admin.add_fault(route="list_identity_accounts", kind="expire_token", times=1)
+    result = ansible.play(read_playbook(), extra_vars={"upn": identity["userPrincipalName"]})
+    assert result.rc == 0, result.output
+    assert len(token_requests(emulator)) == 2
+    assert [e["status"] for e in emulator.admin.requests(route="list_identity_accounts")] == [401, 200]
+
+
+def test_paging_follows_every_next_link(ansible, emulator):
+    emulator.admin.configure(page_size=3)
+    expected = {i["id"] for i in emulator.admin.state()["identities"] if i.get("domain") == "contoso.com"}
+    assert len(expected) > 6, "the seed needs several pages of contoso.com identities"
+    result = ansible.play(LIST_ALL)
+    assert result.rc == 0, result.output
+    assert {item["id"] for item in result.task("read")["identity_accounts"]} == expected
+    pages = emulator.admin.requests(route="list_identity_accounts")
+    assert len(pages) == -(-len(expected) // 3)
