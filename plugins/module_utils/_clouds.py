@@ -1,0 +1,120 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) msgraph.security contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the msgraph.security collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# Layer 4: standard library and _errors only. No Ansible imports.
+
+"""National clouds: token authority, Graph root, ``.default`` scope, and which API each cloud offers."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.msgraph.security.plugins.module_utils._errors import (
+    GraphUnsupportedCloudError,
+    InputError,
+)
+
+
+class Cloud:
+    """One Microsoft cloud. The scope always follows the cloud, whatever endpoint overrides say."""
+
+    def __init__(self, name, display_name, authority_host, graph_root):
+        self.name = name
+        self.display_name = display_name
+        self.authority_host = authority_host  # https://login.microsoftonline.com
+        self.graph_root = graph_root  # https://graph.microsoft.com
+
+    @property
+    def scope(self):
+        """The client-credentials scope for Microsoft Graph in this cloud."""
+        return self.graph_root + "/.default"
+
+    @property
+    def msi_resource(self):
+        """The managed identity ``resource`` for Microsoft Graph in this cloud."""
+        return self.graph_root
+
+    def __repr__(self):
+        return "Cloud(%r)" % self.name
+
+    def __eq__(self, other):
+        return isinstance(other, Cloud) and other.name == self.name
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __hash__(self):
+        return hash(self.name)
+
+
+CLOUDS = {
+    "global": Cloud("global", "Microsoft Azure global (also GCC moderate)",
+                    "https://login.microsoftonline.com", "https://graph.microsoft.com"),
+    "usgov": Cloud("usgov", "Azure US Government L4 (GCC High)",
+                   "https://login.microsoftonline.us", "https://graph.microsoft.us"),
+    "usgov_dod": Cloud("usgov_dod", "Azure US Government L5 (DoD)",
+                       "https://login.microsoftonline.us", "https://dod-graph.microsoft.us"),
+    "china": Cloud("china", "Microsoft Azure operated by 21Vianet (China)",
+                   "https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn"),
+}
+
+# Lower-cased accepted names -> cloud name. AWX's Azure RM credential uses AzureCloud, AzureUSGovernment,
+# AzureChinaCloud.
+CLOUD_ALIASES = {
+    "global": "global",
+    "usgov": "usgov",
+    "usgov_dod": "usgov_dod",
+    "china": "china",
+    "azurecloud": "global",
+    "azureusgovernment": "usgov",
+    "azurechinacloud": "china",
+}
+
+# API name -> the clouds offering it (graph-api.md section 12.2).
+API_AVAILABILITY = {
+    "identity_accounts": frozenset(["global", "usgov", "usgov_dod"]),
+    "security_actions": frozenset(["global"]),
+}
+
+API_DESCRIPTIONS = {
+    "identity_accounts": "Microsoft Defender for Identity identity accounts API (/security/identities/identityAccounts)",
+    "security_actions": "legacy security actions API (/security/securityActions)",
+}
+
+
+def resolve_cloud(name):
+    """The :class:`Cloud` for a name (case-insensitive; AWX names accepted). ``None``/'' means global."""
+    if isinstance(name, Cloud):
+        return name
+    if name is None or (isinstance(name, str) and not name.strip()):
+        return CLOUDS["global"]
+    key = CLOUD_ALIASES.get(str(name).strip().lower())
+    if key is None:
+        raise InputError(
+            "cloud_environment",
+            "unknown cloud %r; use one of global, usgov, usgov_dod, china "
+            "(or AWX's names AzureCloud, AzureUSGovernment, AzureChinaCloud)" % (name,),
+        )
+    return CLOUDS[key]
+
+
+def require_api(cloud, api):
+    """Raise :class:`GraphUnsupportedCloudError` if ``api`` is not offered in ``cloud``. No request is made."""
+    cloud = resolve_cloud(cloud)
+    if api not in API_AVAILABILITY:
+        raise ValueError("unknown API %r; known: %s" % (api, ", ".join(sorted(API_AVAILABILITY))))
+    available = API_AVAILABILITY[api]
+    if cloud.name in available:
+        return
+    description = API_DESCRIPTIONS.get(api, api)
+    raise GraphUnsupportedCloudError(
+        "The %s (%s) is not offered in the %s cloud (%s); it is available in: %s"
+        % (api, description, cloud.name, cloud.display_name, ", ".join(sorted(available))),
+        code="UnsupportedCloud",
+        hint="run this task against a tenant in one of: %s (cloud_environment)" % ", ".join(sorted(available)),
+    )

@@ -1,0 +1,176 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) msgraph.security contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the msgraph.security collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# See docs/architecture.md for the layering rules. Standard library only: no Ansible imports.
+
+"""Exception types shared by every layer, and the redaction of tokens and secrets from messages."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+REDACTED = "<redacted>"
+
+# "Authorization: Bearer eyJ..." and "Bearer <opaque>" wherever they appear.
+_BEARER_RE = re.compile(r"(?i)(bearer)\s+\S+")
+# JWT-looking strings: header.payload[.signature], the header starting with '{"' base64url encoded.
+_JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?")
+# Form-encoded secrets an HTTP library may echo (client_secret=..., client_assertion=..., access_token=...).
+_FORM_SECRET_RE = re.compile(r"(?i)\b(client_secret|client_assertion|access_token|refresh_token|password)=([^&\s]+)")
+# The same inside JSON: "access_token": "..."
+_JSON_SECRET_RE = re.compile(r'(?i)("(?:client_secret|client_assertion|access_token|refresh_token|password)"\s*:\s*")([^"]*)(")')
+
+# Literal values that must never appear in a message (client secret, access token, certificate password, ...).
+# Filled by the credential layer; a module run is one process, so the registry lives as long as the task.
+_SECRETS = set()
+_MIN_SECRET_LENGTH = 4
+
+
+def register_secret(value):
+    """Remember a literal secret so that :func:`redact` removes it from every message."""
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            return
+    if isinstance(value, str) and len(value.strip()) >= _MIN_SECRET_LENGTH:
+        _SECRETS.add(value)
+        stripped = value.strip()
+        if stripped != value:
+            _SECRETS.add(stripped)
+
+
+def redact(text):
+    """Return ``text`` with bearer tokens, JWT-looking strings and registered secrets replaced."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        text = str(text)
+    # Longest first so that a secret containing another registered secret is removed whole.
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    text = _BEARER_RE.sub(lambda m: m.group(1) + " " + REDACTED, text)
+    text = _JWT_RE.sub(REDACTED, text)
+    text = _FORM_SECRET_RE.sub(lambda m: m.group(1) + "=" + REDACTED, text)
+    text = _JSON_SECRET_RE.sub(lambda m: m.group(1) + REDACTED + m.group(3), text)
+    return text
+
+
+def _one_line(text):
+    if text is None:
+        return None
+    return " ".join(str(text).split())
+
+
+class GraphError(Exception):
+    """A Microsoft Graph (or token endpoint) request failed.
+
+    ``status``: HTTP status or None; ``code``: Graph ``error.code`` (or the AADSTS code for auth errors);
+    ``request_id`` / ``client_request_id`` / ``date``: from the response headers or ``error.innerError``;
+    ``method`` / ``url``: the request; ``required_permission``: the application permission the call
+    needs (set on 403); ``hint``: one sentence telling the operator what to do.
+    """
+
+    def __init__(self, message, status=None, code=None, request_id=None, client_request_id=None,
+                 date=None, method=None, url=None, required_permission=None, hint=None):
+        message = _one_line(redact(message)) or "Microsoft Graph request failed"
+        super(GraphError, self).__init__(message)
+        self.message = message
+        self.status = status
+        self.code = _one_line(redact(code)) if code else None
+        self.request_id = request_id or None
+        self.client_request_id = client_request_id or None
+        self.date = date or None
+        self.method = method or None
+        self.url = redact(url) if url else None
+        self.required_permission = required_permission or None
+        self.hint = _one_line(redact(hint)) if hint else None
+
+    def to_result(self):
+        """Snake_case keys for ``fail_json``; ``None`` values are dropped."""
+        result = {
+            "status": self.status,
+            "error_code": self.code,
+            "error_message": self.message,
+            "request_id": self.request_id,
+            "client_request_id": self.client_request_id,
+            "date": self.date,
+            "method": self.method,
+            "url": self.url,
+            "required_permission": self.required_permission,
+            "hint": self.hint,
+        }
+        return dict((key, value) for key, value in result.items() if value is not None)
+
+    def __str__(self):
+        parts = []
+        if self.code:
+            parts.append("%s: %s" % (self.code, self.message))
+        else:
+            parts.append(self.message)
+        details = []
+        if self.method and self.url:
+            details.append("%s %s" % (self.method, self.url))
+        if self.status is not None:
+            details.append("HTTP %s" % self.status)
+        if self.required_permission:
+            details.append("required permission: %s" % self.required_permission)
+        if self.request_id:
+            details.append("request-id: %s" % self.request_id)
+        if self.client_request_id:
+            details.append("client-request-id: %s" % self.client_request_id)
+        if self.date:
+            details.append("date: %s" % self.date)
+        text = parts[0]
+        if details:
+            text = "%s (%s)" % (text, "; ".join(details))
+        if self.hint:
+            text = "%s. Hint: %s" % (text.rstrip("."), self.hint)
+        return _one_line(redact(text))
+
+    def __repr__(self):
+        return "%s(%r, status=%r, code=%r)" % (type(self).__name__, self.message, self.status, self.code)
+
+
+class GraphAuthError(GraphError):
+    """Token acquisition failed; ``code`` is the AADSTS code, e.g. ``AADSTS7000215``."""
+
+
+class GraphOutcomeUnknownError(GraphError):
+    """A write was sent but its outcome is unknown (timeout, 5xx, connection reset after sending).
+
+    The client never replays it: the caller reads the current state to find out what happened.
+    """
+
+
+class GraphUnsupportedCloudError(GraphError):
+    """The API is not offered in the chosen cloud; raised before any request."""
+
+
+class InputError(ValueError):
+    """Bad module input, raised before any request.
+
+    ``option`` names the option at fault (a list or tuple names several; ``options`` always holds
+    the list); ``str()`` names it and says how to fix it.
+    """
+
+    def __init__(self, option, message):
+        if isinstance(option, (list, tuple)):
+            options = [str(item) for item in option]
+        else:
+            options = [str(option)]
+        self.options = options
+        self.option = ", ".join(options)
+        self.message = _one_line(redact(message))
+        super(InputError, self).__init__(self.message)
+
+    def __str__(self):
+        return "%s: %s" % (self.option, self.message)

@@ -1,0 +1,525 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) msgraph.security contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the msgraph.security collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# Layer 3: requests, the standard library, _errors and _http only. No Ansible imports.
+
+"""Microsoft Graph client: request ids, retries within a time budget, token refresh, paging, errors.
+
+* every request carries a ``client-request-id`` GUID, ``Accept: application/json`` and a timeout;
+* 429/503/504 are retried (GET) honouring ``Retry-After`` (seconds or HTTP date), else capped exponential
+  backoff with jitter, bounded by ``RetryPolicy.max_retries`` and the total ``RetryPolicy.budget_seconds``;
+  GETs are also retried on connection errors, timeouts and truncated bodies;
+* a POST is retried only on 429 (the service rejected it) or when the connection could not be opened;
+  after a timeout, a connection reset after sending, or any 5xx it raises
+  :class:`GraphOutcomeUnknownError` and is never replayed: the caller reads the state to reconcile;
+* a 401 re-acquires the token once (``force_refresh``) and sends the request again.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import email.utils
+import json
+import random
+import time
+import uuid
+from urllib.parse import quote, urlencode, urlsplit
+
+from ansible_collections.msgraph.security.plugins.module_utils._errors import (
+    GraphError,
+    GraphOutcomeUnknownError,
+    redact,
+)
+from ansible_collections.msgraph.security.plugins.module_utils._http import is_tls_error, tls_error
+
+try:
+    import requests.exceptions as _rexc
+
+    HAS_REQUESTS = True
+except ImportError:
+    _rexc = None
+    HAS_REQUESTS = False
+
+try:
+    from http.client import responses as _HTTP_REASONS
+except ImportError:  # pragma: no cover
+    _HTTP_REASONS = {}
+
+RETRYABLE_STATUSES = frozenset([429, 503, 504])
+NOT_ONBOARDED_MARKER = "not onboarded"
+_QUERY_SAFE = "$',():@/"
+
+
+class RetryPolicy:
+    """How long a request may keep trying.
+
+    ``max_retries``: retries per request (attempts = max_retries + 1); ``budget_seconds``: total time all
+    requests of the client may spend waiting before retries; ``base_delay``/``max_delay``: the capped
+    exponential backoff used when the service gives no ``Retry-After``. ``sleep``, ``clock`` (monotonic),
+    ``now`` (wall clock, for HTTP dates) and ``jitter`` (returns [0, 1)) are injectable for tests.
+    """
+
+    def __init__(self, max_retries=5, budget_seconds=120, base_delay=1.0, max_delay=30.0,
+                 sleep=None, clock=None, now=None, jitter=None):
+        self.max_retries = max(0, int(max_retries))
+        self.budget_seconds = max(0.0, float(budget_seconds))
+        self.base_delay = float(base_delay)
+        self.max_delay = float(max_delay)
+        self.sleep = sleep or time.sleep
+        self.clock = clock or time.monotonic
+        self.now = now or time.time
+        self.jitter = jitter or random.random
+        self.waited = 0.0  # total seconds spent waiting, across requests
+
+    def backoff(self, retry_number):
+        """Capped exponential backoff with jitter for the n-th retry (1-based), in [delay/2, delay]."""
+        delay = min(self.max_delay, self.base_delay * (2 ** max(0, retry_number - 1)))
+        return delay / 2.0 + (delay / 2.0) * self.jitter()
+
+    def retry_after(self, headers):
+        """Seconds from a ``Retry-After`` header (seconds or HTTP date), or None."""
+        value = _header(headers, "Retry-After")
+        if value is None:
+            return None
+        value = str(value).strip()
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        reference = None
+        date_header = _header(headers, "Date")
+        if date_header:
+            try:
+                reference = email.utils.parsedate_to_datetime(date_header).timestamp()
+            except (TypeError, ValueError, IndexError, AttributeError):
+                reference = None
+        if reference is None:
+            reference = self.now()
+        return max(0.0, when.timestamp() - reference)
+
+    @property
+    def remaining(self):
+        return max(0.0, self.budget_seconds - self.waited)
+
+
+class GraphResponse:
+    """A successful response: ``status``, ``body`` (parsed JSON or None), ``headers``, request ids, the request."""
+
+    def __init__(self, status, body, headers, request_id=None, client_request_id=None, date=None, method=None, url=None):
+        self.status = status
+        self.body = body
+        self.headers = headers
+        self.request_id = request_id
+        self.client_request_id = client_request_id
+        self.date = date
+        self.method = method
+        self.url = url
+
+    def __repr__(self):
+        return "GraphResponse(%s %s -> %s)" % (self.method, self.url, self.status)
+
+
+def unwrap_entity(body):
+    """``{"value": {...}}`` -> ``{...}``; a bare object is returned unchanged; ``None`` -> ``{}``.
+
+    A ``value`` that is a list is a collection page and is left alone.
+    """
+    if body is None:
+        return {}
+    if isinstance(body, dict) and isinstance(body.get("value"), dict):
+        return body["value"]
+    return body
+
+
+def path_segment(value):
+    """Percent-encode one path segment (an id) for use in a Graph path."""
+    return quote(str(value), safe="")
+
+
+def _header(headers, name):
+    if not headers:
+        return None
+    getter = getattr(headers, "get", None)
+    value = getter(name) if getter else None
+    if value is None:
+        lowered = name.lower()
+        for key in headers:
+            if key.lower() == lowered:
+                return headers[key]
+    return value
+
+
+def _reason(status, fallback=None):
+    return fallback or _HTTP_REASONS.get(status) or "HTTP %s" % status
+
+
+class _Attempt:
+    """Per-call retry bookkeeping."""
+
+    def __init__(self):
+        self.attempts = 0
+        self.retries = 0
+        self.last_status = None
+        self.last_request_id = None
+        self.last_client_request_id = None
+
+
+class GraphClient:
+    """Talks to Microsoft Graph. ``http``: a requests-like session (``request(method, url, **kwargs)``).
+
+    ``on_retry(message)`` is called before each retry (modules turn it into a warning).
+    """
+
+    def __init__(self, graph_endpoint, api_version, token_provider, http, timeout=30, retry=None, on_retry=None):
+        self.graph_endpoint = graph_endpoint.rstrip("/")
+        self.api_version = api_version.strip("/")
+        self.token_provider = token_provider
+        self.http = http
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.on_retry = on_retry
+        parsed = urlsplit(self.graph_endpoint)
+        self._origin = (parsed.scheme.lower(), parsed.netloc.lower())
+
+    @staticmethod
+    def new_client_request_id():
+        return str(uuid.uuid4())
+
+    # --- URLs ---------------------------------------------------------------------------
+    def url_for(self, path, params=None):
+        """The exact URL a request for ``path`` (relative to ``<endpoint>/<api_version>``) goes to."""
+        if path.startswith("https://") or path.startswith("http://"):
+            url = path
+        else:
+            url = "%s/%s/%s" % (self.graph_endpoint, self.api_version, path.lstrip("/"))
+        if params:
+            items = [(key, value) for key, value in _param_items(params) if value is not None]
+            if items:
+                url += ("&" if "?" in url else "?") + urlencode(items, quote_via=quote, safe=_QUERY_SAFE)
+        return url
+
+    def _same_origin(self, url):
+        parsed = urlsplit(url)
+        return (parsed.scheme.lower(), parsed.netloc.lower()) == self._origin
+
+    # --- public verbs -------------------------------------------------------------------
+    def get(self, path, params=None, permission=None, client_request_id=None):
+        """GET; retried on 429/503/504, connection errors, timeouts and truncated bodies."""
+        return self._request("GET", self.url_for(path, params), permission=permission, client_request_id=client_request_id)
+
+    def post(self, path, body=None, client_request_id=None, permission=None):
+        """POST; retried only on 429 (rejected) or when the connection could not be opened.
+
+        Timeout, connection reset after sending, any 5xx, or an unreadable 2xx body raise
+        :class:`GraphOutcomeUnknownError` carrying the ``client-request-id``; the request is never replayed.
+        """
+        return self._request("POST", self.url_for(path), body=body, permission=permission,
+                             client_request_id=client_request_id)
+
+    def get_all(self, path, params=None, max_items=None, permission=None):
+        """Every item of a collection, following ``@odata.nextLink`` to the end or ``max_items``."""
+        items = []
+        url = self.url_for(path, params)
+        seen = set()
+        while url:
+            if max_items is not None and len(items) >= max_items:
+                break
+            seen.add(url)
+            response = self._request("GET", url, permission=permission)
+            body = response.body
+            page = []
+            next_link = None
+            if isinstance(body, dict):
+                value = body.get("value")
+                if isinstance(value, list):
+                    page = value
+                elif isinstance(value, dict):
+                    page = [value]
+                next_link = body.get("@odata.nextLink")
+            elif isinstance(body, list):
+                page = body
+            items.extend(page)
+            if not next_link:
+                break
+            if not isinstance(next_link, str) or not self._same_origin(next_link):
+                raise GraphError(
+                    "Refusing to follow @odata.nextLink to %s: it is not on %s" % (next_link, self.graph_endpoint),
+                    code="ForeignNextLink", status=response.status, method="GET", url=response.url,
+                    request_id=response.request_id, client_request_id=response.client_request_id,
+                    hint="check graph_endpoint; paging links must stay on the Graph endpoint",
+                )
+            if next_link in seen:
+                raise GraphError("@odata.nextLink repeats %s; stopping to avoid an endless loop" % next_link,
+                                 code="PagingLoop", status=response.status, method="GET", url=response.url,
+                                 request_id=response.request_id, client_request_id=response.client_request_id)
+            url = next_link
+        if max_items is not None:
+            items = items[:max_items]
+        return items
+
+    # --- core ---------------------------------------------------------------------------
+    def _notify(self, message):
+        if self.on_retry is not None:
+            self.on_retry(redact(message))
+
+    def _headers(self, token, client_request_id, has_body):
+        headers = {
+            "Authorization": "Bearer %s" % token,
+            "Accept": "application/json",
+            "client-request-id": client_request_id,
+            "return-client-request-id": "true",
+        }
+        if has_body:
+            headers["Content-Type"] = "application/json"
+        return headers
+
+    def _request(self, method, url, body=None, permission=None, client_request_id=None):
+        client_request_id = client_request_id or self.new_client_request_id()
+        is_get = method == "GET"
+        state = _Attempt()
+        refreshed = False
+        fresh_token = None
+        data = json.dumps(body).encode("utf-8") if body is not None else None
+        while True:
+            token = fresh_token or self.token_provider.get_token(force_refresh=False)
+            fresh_token = None
+            headers = self._headers(token, client_request_id, data is not None)
+            state.attempts += 1
+            try:
+                raw = self.http.request(method, url, data=data, headers=headers, timeout=self.timeout,
+                                        allow_redirects=False)
+            except Exception as exc:  # transport errors: decide between retry, unknown outcome and failure
+                self._handle_transport_error(exc, method, url, client_request_id, state, permission)
+                continue
+            status = raw.status_code
+            state.last_status = status
+            state.last_request_id = _header(raw.headers, "request-id")
+            state.last_client_request_id = _header(raw.headers, "client-request-id") or client_request_id
+
+            if status == 401 and not refreshed and getattr(self.token_provider, "refreshable", True):
+                # The token was rejected before anything was processed: get a new one and send again (once).
+                fresh_token = self.token_provider.get_token(force_refresh=True)
+                refreshed = True
+                continue
+
+            if status in RETRYABLE_STATUSES and (is_get or status == 429):
+                self._wait_before_retry(method, url, state, status, raw.headers, "HTTP %s" % status, raw=raw,
+                                        permission=permission, client_request_id=client_request_id)
+                continue
+
+            if 200 <= status < 300:
+                parsed, ok = _parse_body(raw)
+                if ok:
+                    return GraphResponse(status, parsed, raw.headers, request_id=state.last_request_id,
+                                         client_request_id=state.last_client_request_id,
+                                         date=_header(raw.headers, "Date"), method=method, url=url)
+                if is_get:
+                    self._wait_before_retry(method, url, state, status, raw.headers, "an unreadable (truncated or "
+                                            "non-JSON) body", raw=raw, permission=permission,
+                                            client_request_id=client_request_id)
+                    continue
+                raise GraphOutcomeUnknownError(
+                    "The POST returned HTTP %s with an unreadable (truncated or non-JSON) body; the action may or may "
+                    "not have been carried out" % status,
+                    status=status, code="UnreadableResponse", request_id=state.last_request_id,
+                    client_request_id=client_request_id, date=_header(raw.headers, "Date"), method=method, url=url,
+                    hint=_OUTCOME_HINT,
+                )
+
+            error = error_from_response(raw, method, url, permission=permission, client_request_id=client_request_id)
+            if not is_get and status >= 500:
+                raise GraphOutcomeUnknownError(
+                    "The POST returned HTTP %s (%s: %s); the action may or may not have been carried out"
+                    % (status, error.code, error.message),
+                    status=status, code=error.code, request_id=error.request_id, client_request_id=client_request_id,
+                    date=error.date, method=method, url=url, hint=_OUTCOME_HINT,
+                )
+            if status == 401 and refreshed:
+                error.hint = ("the token was rejected even after it was acquired again: check that cloud_environment and "
+                              "graph_endpoint match the tenant's cloud, and that the app registration is enabled")
+            elif status == 401:
+                error.hint = ("the access token was rejected (expired, or issued for another audience or cloud): "
+                              "give a fresh access_token for %s" % self.graph_endpoint)
+            raise error
+
+    def _handle_transport_error(self, exc, method, url, client_request_id, state, permission):
+        if isinstance(exc, GraphError):
+            raise exc
+        if is_tls_error(exc):
+            raise tls_error(exc, method=method, url=url, verify=getattr(self.http, "forced_verify", True))
+        if _rexc is None or not isinstance(exc, _rexc.RequestException):
+            raise exc
+        not_sent = _not_sent(exc)
+        kind = "timed out" if isinstance(exc, _rexc.Timeout) else "connection failed"
+        retryable = isinstance(exc, (_rexc.ConnectionError, _rexc.Timeout))
+        if method != "GET" and not not_sent:
+            raise GraphOutcomeUnknownError(
+                "The %s %s after the request was sent (%s); the action may or may not have been carried out"
+                % (method, kind, _short(exc)),
+                code="Timeout" if isinstance(exc, _rexc.Timeout) else "ConnectionError",
+                client_request_id=client_request_id, method=method, url=url, hint=_OUTCOME_HINT,
+            )
+        if not retryable:
+            raise GraphError("The request failed: %s" % _short(exc), method=method, url=url,
+                             client_request_id=client_request_id,
+                             hint="check graph_endpoint and the network path to it")
+        self._wait_before_retry(method, url, state, None, None, "%s (%s)" % (kind, type(exc).__name__),
+                                permission=permission, client_request_id=client_request_id, exc=exc)
+
+    def _wait_before_retry(self, method, url, state, status, headers, what, raw=None, permission=None,
+                           client_request_id=None, exc=None):
+        """Sleep before the next attempt, or raise when retries or the time budget are exhausted."""
+        policy = self.retry
+        if state.retries >= policy.max_retries:
+            raise self._exhausted("gave up after %d attempt(s) (max_retries %d)" % (state.attempts, policy.max_retries),
+                                  method, url, state, raw, permission, client_request_id, exc)
+        delay = policy.retry_after(headers) if headers is not None else None
+        source = "Retry-After"
+        if delay is None:
+            delay = policy.backoff(state.retries + 1)
+            source = "backoff"
+        if delay > policy.remaining:
+            raise self._exhausted(
+                "retry budget of %ss exhausted after %d attempt(s) (%.1fs already waited; the next wait would be %.1fs)"
+                % (_fmt(policy.budget_seconds), state.attempts, policy.waited, delay),
+                method, url, state, raw, permission, client_request_id, exc, budget=True)
+        state.retries += 1
+        self._notify("Microsoft Graph %s %s: %s; retrying in %.1fs (%s, retry %d of %d, client-request-id %s)"
+                     % (method, url, what, delay, source, state.retries, policy.max_retries, client_request_id))
+        started = policy.clock()
+        policy.sleep(delay)
+        elapsed = policy.clock() - started
+        policy.waited += max(delay, elapsed)
+
+    def _exhausted(self, reason, method, url, state, raw, permission, client_request_id, exc, budget=False):
+        last = "last status HTTP %s" % state.last_status if state.last_status is not None else "no response"
+        if exc is not None:
+            last = "last error %s" % _short(exc)
+        ids = "last request-id %s" % (state.last_request_id or "none")
+        hint = ("the service kept throttling or failing; run the task again later" +
+                (", or raise retry_budget" if budget else ", or raise max_retries"))
+        if raw is not None and state.last_status is not None and state.last_status >= 400:
+            inner = error_from_response(raw, method, url, permission=permission, client_request_id=client_request_id)
+            detail = "" if inner.message.startswith("HTTP ") else " (service said: %s)" % inner.message
+            return GraphError("%s; %s, %s%s" % (reason, last, ids, detail),
+                              status=inner.status, code=inner.code, request_id=inner.request_id,
+                              client_request_id=inner.client_request_id, date=inner.date, method=method, url=url,
+                              required_permission=inner.required_permission, hint=hint)
+        return GraphError("%s; %s, %s" % (reason, last, ids), status=state.last_status,
+                          code="RetryBudgetExhausted" if budget else "RetriesExhausted",
+                          request_id=state.last_request_id, client_request_id=client_request_id, method=method,
+                          url=url, hint=hint if exc is None else hint + "; check graph_endpoint and the network path")
+
+
+_OUTCOME_HINT = ("do not resend blindly: read the target's current state to find out whether the action took effect "
+                 "(quote the client-request-id to Microsoft support if needed)")
+
+
+def _fmt(seconds):
+    return ("%d" % seconds) if float(seconds).is_integer() else ("%.1f" % seconds)
+
+
+def _param_items(params):
+    if isinstance(params, dict):
+        return list(params.items())
+    return list(params)
+
+
+def _short(exc, limit=300):
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _not_sent(exc):
+    """True when the request provably never left this host (the connection could not be opened)."""
+    if _rexc is None:
+        return False
+    if isinstance(exc, _rexc.ConnectTimeout):
+        return True
+    if isinstance(exc, _rexc.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        reason = getattr(reason, "reason", reason)
+        name = type(reason).__name__
+        return name in ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError")
+    return False
+
+
+def _parse_body(raw):
+    """``(parsed, ok)``: an empty body is ``(None, True)``; a body that does not parse is ``(None, False)``."""
+    content = raw.content
+    if content is None or not content.strip():
+        return None, True
+    try:
+        text = content.decode("utf-8-sig") if isinstance(content, bytes) else content
+        return json.loads(text), True
+    except (ValueError, UnicodeDecodeError):
+        return None, False
+
+
+def error_from_response(raw, method, url, permission=None, client_request_id=None):
+    """A :class:`GraphError` for an error response: ``{"error": {code, message, innerError|innererror}}``.
+
+    ``code`` "" or ``UnknownError`` falls back to the HTTP status text. A 403 names ``permission`` and tells a
+    tenant not onboarded to Defender for Identity apart from a missing permission.
+    """
+    status = raw.status_code
+    parsed, ok = _parse_body(raw)
+    code = None
+    message = None
+    inner = {}
+    if ok and isinstance(parsed, dict):
+        err = parsed.get("error")
+        if isinstance(err, dict):
+            code = err.get("code")
+            message = err.get("message")
+            inner = err.get("innerError") or err.get("innererror") or {}
+            if not isinstance(inner, dict):
+                inner = {}
+        elif isinstance(err, str):  # OAuth-style {"error": "...", "error_description": "..."}
+            code = err
+            message = parsed.get("error_description")
+    reason = _reason(status, getattr(raw, "reason", None))
+    if not code or str(code) == "UnknownError":
+        code = reason.replace(" ", "")
+    if not message:
+        if not ok:
+            text = raw.content.decode("utf-8", "replace") if isinstance(raw.content, bytes) else str(raw.content)
+            text = " ".join(text.split())[:200]
+            message = "HTTP %s %s%s" % (status, reason, (": " + text) if text else "")
+        else:
+            message = "HTTP %s %s" % (status, reason)
+    request_id = _header(raw.headers, "request-id") or inner.get("request-id") or inner.get("requestId")
+    cri = _header(raw.headers, "client-request-id") or inner.get("client-request-id") or client_request_id
+    date = inner.get("date") or _header(raw.headers, "Date")
+    hint = None
+    required = None
+    if status == 403:
+        required = permission
+        if NOT_ONBOARDED_MARKER in str(message).lower():
+            hint = ("the tenant is not onboarded to Microsoft Defender for Identity (this is not a missing permission): "
+                    "complete the Defender for Identity onboarding (license, portal sign-in, sensor) first")
+        elif permission:
+            hint = ("missing permission: grant the application permission %s to the app registration and grant admin "
+                    "consent (for delegated tokens the user also needs the Security Administrator role)" % permission)
+        else:
+            hint = "missing permission: grant the application permission this call needs, with admin consent"
+    elif status == 404:
+        hint = "the resource was not found: check the id, and that the API is offered in this cloud and api_version"
+    elif status == 400:
+        hint = "the service rejected the request: check the module's parameters against the message"
+    elif status == 401:
+        hint = "the access token was rejected: check the credentials and cloud_environment"
+    return GraphError(message, status=status, code=code, request_id=request_id, client_request_id=cri, date=date,
+                      method=method, url=url, required_permission=required, hint=hint)

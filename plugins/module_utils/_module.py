@@ -1,0 +1,159 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) msgraph.security contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the msgraph.security collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# Layer 1: the Ansible glue. The only module_utils file that imports ansible.
+
+"""``GraphModule``: the connection argument spec, early input checks, the Graph client, error mapping."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import os
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.errors import AnsibleFallbackNotFound
+
+from ansible_collections.msgraph.security.plugins.module_utils._clouds import require_api
+from ansible_collections.msgraph.security.plugins.module_utils._credentials import (
+    HAS_MSAL,
+    MSAL_IMPORT_ERROR,
+    ConnectionSettings,
+    build_token_provider,
+    select_auth_method,
+)
+from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError, redact
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, RetryPolicy
+from ansible_collections.msgraph.security.plugins.module_utils._http import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    VerifyingSession,
+)
+from ansible_collections.msgraph.security.plugins.module_utils._options import (
+    CONNECTION_OPTIONS,
+    connection_argument_spec as _table_argument_spec,
+)
+
+
+def _env_value(names):
+    for name in names:
+        value = os.environ.get(name)
+        if value is not None and value.strip():
+            return value
+    return None
+
+
+def env_fallback_nonempty(*names):
+    """Like ``env_fallback``, but an empty (or blank) variable counts as unset, as AWX injects ``''``."""
+    value = _env_value(names)
+    if value is None:
+        raise AnsibleFallbackNotFound
+    return value
+
+
+def connection_argument_spec():
+    """The connection options' argument spec, with env fallbacks that skip empty variables."""
+    return _table_argument_spec(fallback=env_fallback_nonempty)
+
+
+class GraphModule(AnsibleModule):
+    """An ``AnsibleModule`` taking the connection options, for the Graph ``api`` it calls.
+
+    ``api``: "identity_accounts" or "security_actions" (``_clouds.API_AVAILABILITY``); a cloud that does not
+    offer it fails the task before any request. Other keyword arguments (``supports_check_mode``,
+    ``mutually_exclusive``, ``required_if``, ...) go to ``AnsibleModule``.
+    """
+
+    # Hook for an opt-in persistent MSAL token cache (an msal.TokenCache); None = in memory, per task.
+    token_cache = None
+
+    def __init__(self, argument_spec=None, api=None, **kwargs):
+        spec = connection_argument_spec()
+        own = copy.deepcopy(argument_spec or {})
+        clash = sorted(set(spec) & set(own))
+        if clash:
+            raise ValueError("module options clash with the connection options: %s" % ", ".join(clash))
+        spec.update(own)
+        super(GraphModule, self).__init__(argument_spec=spec, **kwargs)
+        self.api = api
+        self._graph_client = None
+        self._resolve_unset_connection_params()
+        try:
+            self.connection_settings = ConnectionSettings.from_params(self.params).validate()
+            if api:
+                require_api(self.connection_settings.cloud, api)
+        except (GraphError, InputError) as err:
+            self.fail_on_error(err)
+
+    def _resolve_unset_connection_params(self):
+        """An explicit ``''``/``null`` connection parameter counts as unset: environment, then default."""
+        for name, definition in CONNECTION_OPTIONS.items():
+            value = self.params.get(name)
+            if value is not None and not (isinstance(value, str) and not value.strip()):
+                continue
+            env_value = _env_value(definition.get("env") or [])
+            if env_value is not None:
+                if definition.get("no_log"):
+                    self.no_log_values.add(env_value)
+                if definition["type"] == "path":
+                    env_value = os.path.expanduser(os.path.expandvars(env_value))
+                self.params[name] = env_value
+            elif "default" in definition:
+                self.params[name] = copy.deepcopy(definition["default"])
+            else:
+                self.params[name] = None
+
+    def graph_client(self):
+        """The :class:`GraphClient`, built once (session -> token provider -> client). Fails the task on error."""
+        if self._graph_client is not None:
+            return self._graph_client
+        if not HAS_REQUESTS:
+            self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+        settings = self.connection_settings
+        try:
+            method = select_auth_method(settings)
+            if method != "access_token" and not HAS_MSAL:
+                self.fail_json(msg=missing_required_lib("msal"), exception=MSAL_IMPORT_ERROR)
+            session = VerifyingSession(validate_certs=settings.validate_certs, ca_path=settings.ca_path,
+                                       timeout=settings.timeout)
+            for message in session.warnings:
+                self.warn(message)
+            provider = build_token_provider(settings, session, token_cache=self.token_cache)
+            for value in provider.sensitive_values:
+                if value:
+                    self.no_log_values.add(value)
+            retry = RetryPolicy(max_retries=settings.max_retries, budget_seconds=settings.retry_budget)
+            self._graph_client = GraphClient(settings.graph_endpoint_url, settings.api_version, provider, session,
+                                             timeout=settings.timeout, retry=retry, on_retry=self.warn)
+        except (GraphError, InputError) as err:
+            self.fail_on_error(err)
+        return self._graph_client
+
+    def fail_on_error(self, error, **result):
+        """Fail the task for ``error``, keeping ``result`` (e.g. ``changed``, what was read so far).
+
+        GraphError -> ``msg=str(error)``, ``error=error.to_result()`` and the same keys at the top level;
+        InputError -> ``msg=str(error)``, ``option``; anything else -> its type and message with a traceback.
+        """
+        payload = dict(result)
+        if isinstance(error, GraphError):
+            details = error.to_result()
+            for key, value in details.items():
+                payload.setdefault(key, value)
+            payload["error"] = details
+            payload["msg"] = str(error)
+            self.fail_json(**payload)
+        if isinstance(error, InputError):
+            payload["msg"] = str(error)
+            payload["option"] = error.option
+            self.fail_json(**payload)
+        payload["msg"] = "%s: %s" % (type(error).__name__, redact(str(error)))
+        payload["exception"] = redact("".join(traceback.format_exception(type(error), error, error.__traceback__)))
+        self.fail_json(**payload)

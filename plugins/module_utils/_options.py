@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) msgraph.security contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the msgraph.security collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# Plain data and the standard library only: no Ansible imports.
+
+"""The connection option table: one source for the argument spec, the env fallbacks and the docs test.
+
+``plugins/doc_fragments/connection.py`` documents exactly these options; a unit test holds the two equal
+(names, types, defaults, choices, no_log, and every environment variable named in the description).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+# The collection version, used in the user agent. Keep equal to galaxy.yml (a unit test checks it).
+COLLECTION_VERSION = "1.0.0"
+COLLECTION_NAME = "msgraph.security"
+
+AUTH_METHODS = ("auto", "client_secret", "certificate", "federated", "managed_identity", "access_token")
+
+# auth_method=auto looks at these credentials, in this order; more than one given is an error.
+AUTO_AUTH_ORDER = (
+    ("access_token", "access_token"),
+    ("client_certificate_path", "certificate"),
+    ("client_secret", "client_secret"),
+    ("federated_token_file", "federated"),
+)
+
+API_VERSIONS = ("beta", "v1.0")
+
+# name -> spec. Keys: type, default, choices, no_log (always explicit), env (fallback variables, first
+# non-empty wins; an explicit parameter always wins over the environment).
+CONNECTION_OPTIONS = {
+    "tenant_id": {"type": "str", "no_log": False, "env": ["AZURE_TENANT_ID", "AZURE_TENANT"]},
+    "client_id": {"type": "str", "no_log": False, "env": ["AZURE_CLIENT_ID"]},
+    "client_secret": {"type": "str", "no_log": True, "env": ["AZURE_CLIENT_SECRET", "AZURE_SECRET"]},
+    "client_certificate_path": {"type": "path", "no_log": False, "env": ["AZURE_CLIENT_CERTIFICATE_PATH"]},
+    "client_certificate_password": {"type": "str", "no_log": True, "env": ["AZURE_CLIENT_CERTIFICATE_PASSWORD"]},
+    "federated_token_file": {"type": "path", "no_log": False, "env": ["AZURE_FEDERATED_TOKEN_FILE"]},
+    "access_token": {"type": "str", "no_log": True, "env": ["MSGRAPH_ACCESS_TOKEN"]},
+    "auth_method": {"type": "str", "no_log": False, "default": "auto", "choices": list(AUTH_METHODS),
+                    "env": ["MSGRAPH_AUTH_METHOD"]},
+    "managed_identity_client_id": {"type": "str", "no_log": False, "env": []},
+    # Validated in code (not with choices) so that AWX's names (AzureCloud, ...) work in any case.
+    "cloud_environment": {"type": "str", "no_log": False, "default": "global", "env": ["AZURE_CLOUD_ENVIRONMENT"]},
+    "authority_host": {"type": "str", "no_log": False, "env": ["AZURE_AUTHORITY_HOST"]},
+    "graph_endpoint": {"type": "str", "no_log": False, "env": ["MSGRAPH_ENDPOINT"]},
+    "api_version": {"type": "str", "no_log": False, "default": "beta", "choices": list(API_VERSIONS), "env": []},
+    "validate_certs": {"type": "bool", "no_log": False, "default": True, "env": []},
+    "ca_path": {"type": "path", "no_log": False, "env": ["MSGRAPH_CA_PATH"]},
+    "timeout": {"type": "int", "no_log": False, "default": 30, "env": []},
+    "max_retries": {"type": "int", "no_log": False, "default": 5, "env": []},
+    "retry_budget": {"type": "int", "no_log": False, "default": 120, "env": []},
+}
+
+# Environment variables listed with each credential, for "set one of ..." messages.
+CREDENTIAL_OPTIONS = ("access_token", "client_certificate_path", "client_secret", "federated_token_file")
+
+
+def env_names(option):
+    """The environment variables an option falls back to (possibly empty)."""
+    return list(CONNECTION_OPTIONS[option].get("env") or [])
+
+
+def describe_option(option):
+    """``client_secret (or AZURE_CLIENT_SECRET, AZURE_SECRET)`` for messages."""
+    names = env_names(option)
+    if names:
+        return "%s (or %s)" % (option, ", ".join(names))
+    return option
+
+
+def connection_argument_spec(fallback=None):
+    """The argument spec of the connection options, as ``AnsibleModule`` takes it.
+
+    ``fallback``: a callable ``fallback(*env_names)`` that returns the first usable environment
+    value or raises ``AnsibleFallbackNotFound``; it is attached to every option that has env names.
+    This module stays free of Ansible imports: ``_module.py`` passes the callable in.
+    """
+    spec = {}
+    for name, definition in CONNECTION_OPTIONS.items():
+        entry = {"type": definition["type"], "no_log": definition["no_log"]}
+        if "default" in definition:
+            entry["default"] = copy.deepcopy(definition["default"])
+        if "choices" in definition:
+            entry["choices"] = list(definition["choices"])
+        names = definition.get("env") or []
+        if fallback is not None and names:
+            entry["fallback"] = (fallback, list(names))
+        spec[name] = entry
+    return spec

@@ -1,0 +1,60 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Helpers shared by every unit test.
+
+* autouse ``_hermetic_environment``: removes the connection variables (AZURE_*, MSGRAPH_*) and the managed
+  identity variables a developer shell or CI may carry, so fallbacks are tested deterministically.
+  REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE are left alone (tests set them explicitly where they matter).
+* ``module_args(args)``: a context manager exposing ``args`` to ``AnsibleModule`` instances created inside it,
+  on ansible-core 2.19+ (``ansible.module_utils.testing.patch_module_args``) and on 2.16-2.18 (the old
+  ``basic._ANSIBLE_ARGS`` JSON pattern).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+import json
+import os
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+
+try:  # ansible-core >= 2.19
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core 2.16 - 2.18
+    patch_module_args = None
+
+_SCRUBBED_PREFIXES = ("AZURE_", "MSGRAPH_", "IDENTITY_", "MSI_", "IMDS_")
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_environment(monkeypatch):
+    for name in list(os.environ):
+        if name.startswith(_SCRUBBED_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+
+
+@contextlib.contextmanager
+def module_args(args):
+    """Expose ``args`` as the module parameters to AnsibleModule instances created in the block."""
+    args = dict(args or {})
+    if patch_module_args is not None:
+        with patch_module_args(args):
+            yield
+        return
+    previous = basic._ANSIBLE_ARGS
+    basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    try:
+        yield
+    finally:
+        basic._ANSIBLE_ARGS = previous
+
+
+@pytest.fixture(name="module_args")
+def _module_args_fixture():
+    """The :func:`module_args` context manager, as a fixture."""
+    return module_args

@@ -1,0 +1,204 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The shared HTTP session: per-request verify (the CA-bundle trap), user agent, timeouts, TLS errors."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+
+import pytest
+import requests
+from requests.adapters import BaseAdapter
+
+from ansible_collections.msgraph.security.plugins.module_utils import _http
+from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphAuthError, GraphError, InputError
+from ansible_collections.msgraph.security.plugins.module_utils._http import (
+    VerifyingSession,
+    is_tls_error,
+    tls_error,
+    user_agent,
+    validate_ca_path,
+    verify_setting,
+)
+from ansible_collections.msgraph.security.plugins.module_utils._options import COLLECTION_VERSION
+
+
+class RecordingAdapter(BaseAdapter):
+    """Answers 200 and records what reached the transport: the request and the send() kwargs."""
+
+    def __init__(self):
+        super(RecordingAdapter, self).__init__()
+        self.sent = []
+
+    def send(self, request, **kwargs):
+        self.sent.append((request, kwargs))
+        response = requests.Response()
+        response.status_code = 200
+        response._content = b"{}"
+        response.request = request
+        response.url = request.url
+        return response
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def ca_bundle(tmp_path):
+    path = tmp_path / "ca.pem"
+    path.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    return str(path)
+
+
+@pytest.fixture
+def env_bundles(monkeypatch, tmp_path):
+    """The build machines export both variables; so do many corporate hosts."""
+    other = tmp_path / "system-bundle.pem"
+    other.write_text("system")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other))
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(other))
+    return str(other)
+
+
+def _mounted(session):
+    adapter = RecordingAdapter()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return adapter
+
+
+def test_plain_session_verify_is_overridden_by_the_environment(env_bundles, ca_bundle):
+    """The trap this module exists for: Session.verify loses against REQUESTS_CA_BUNDLE."""
+    session = requests.Session()
+    session.verify = ca_bundle
+    adapter = _mounted(session)
+    session.get("https://graph.example.test/x")
+    assert adapter.sent[0][1]["verify"] == env_bundles
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_ca_path_reaches_the_adapter_despite_env_bundles(env_bundles, ca_bundle, method):
+    session = VerifyingSession(ca_path=ca_bundle)
+    adapter = _mounted(session)
+    getattr(session, method)("https://graph.example.test/x")
+    assert adapter.sent[0][1]["verify"] == ca_bundle
+    assert session.warnings == []
+
+
+def test_a_callers_verify_is_replaced(env_bundles, ca_bundle):
+    session = VerifyingSession(ca_path=ca_bundle)
+    adapter = _mounted(session)
+    session.request("GET", "https://graph.example.test/x", verify=True)
+    assert adapter.sent[0][1]["verify"] == ca_bundle
+
+
+def test_validate_certs_false_sends_verify_false_and_warns(env_bundles):
+    session = VerifyingSession(validate_certs=False)
+    adapter = _mounted(session)
+    session.get("https://graph.example.test/x")
+    assert adapter.sent[0][1]["verify"] is False
+    assert len(session.warnings) == 1
+    assert "validate_certs is false" in session.warnings[0]
+    assert "ca_path" in session.warnings[0]
+
+
+def test_validate_certs_false_with_ca_path_warns_that_ca_path_is_ignored(ca_bundle):
+    verify, messages = verify_setting(validate_certs=False, ca_path=ca_bundle)
+    assert verify is False
+    assert len(messages) == 2 and "ca_path is ignored" in messages[1]
+
+
+def test_default_verification_uses_the_environment_bundle(env_bundles):
+    """Without ca_path, requests' normal behaviour (system or REQUESTS_CA_BUNDLE) applies."""
+    session = VerifyingSession()
+    adapter = _mounted(session)
+    session.get("https://graph.example.test/x")
+    assert adapter.sent[0][1]["verify"] == env_bundles
+
+
+def test_default_verification_without_env(monkeypatch):
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    session = VerifyingSession()
+    adapter = _mounted(session)
+    session.get("https://graph.example.test/x")
+    assert adapter.sent[0][1]["verify"] is True
+
+
+def test_user_agent_names_the_collection_and_version():
+    agent = user_agent()
+    assert re.match(r"^msgraph\.security/%s \(ansible-collection\) python-requests/\d+\.\d+" % re.escape(COLLECTION_VERSION),
+                    agent), agent
+    assert agent.endswith(requests.__version__)
+
+
+def test_user_agent_header_is_sent():
+    session = VerifyingSession()
+    adapter = _mounted(session)
+    session.get("https://graph.example.test/x")
+    assert adapter.sent[0][0].headers["User-Agent"] == user_agent()
+
+
+def test_default_timeout_is_applied_and_explicit_timeout_wins():
+    session = VerifyingSession(timeout=17)
+    adapter = _mounted(session)
+    session.get("https://graph.example.test/x")
+    session.get("https://graph.example.test/x", timeout=3)
+    assert adapter.sent[0][1]["timeout"] == 17
+    assert adapter.sent[1][1]["timeout"] == 3
+
+
+def test_validate_ca_path(tmp_path, ca_bundle):
+    validate_ca_path(ca_bundle)
+    validate_ca_path(str(tmp_path))  # a directory of hashed certificates is valid for requests
+    validate_ca_path(None)
+    with pytest.raises(InputError) as caught:
+        validate_ca_path(str(tmp_path / "missing.pem"))
+    assert caught.value.option == "ca_path"
+    assert "does not exist" in str(caught.value)
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can read any file")
+def test_validate_ca_path_unreadable(tmp_path):
+    path = tmp_path / "ca.pem"
+    path.write_text("x")
+    path.chmod(0)
+    with pytest.raises(InputError) as caught:
+        validate_ca_path(str(path))
+    assert "not readable" in str(caught.value)
+
+
+def _ssl_error():
+    return requests.exceptions.SSLError(
+        "HTTPSConnectionPool(host='graph.example.test', port=443): Max retries exceeded (Caused by SSLError("
+        "SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local "
+        "issuer certificate (_ssl.c:1000)')))")
+
+
+def test_tls_error_for_graph_has_the_ca_path_hint():
+    err = tls_error(_ssl_error(), method="GET", url="https://graph.example.test/beta/x")
+    assert isinstance(err, GraphError) and not isinstance(err, GraphAuthError)
+    assert "TLS certificate verification failed for Microsoft Graph" in str(err)
+    assert "the endpoint's certificate is not trusted; set ca_path to the CA bundle" in err.hint
+    assert err.url == "https://graph.example.test/beta/x"
+
+
+def test_tls_error_for_token_endpoint_is_an_auth_error_and_names_ca_path(ca_bundle):
+    err = tls_error(_ssl_error(), url="https://login.example.test/t", verify=ca_bundle, auth=True)
+    assert isinstance(err, GraphAuthError)
+    assert "token endpoint" in str(err)
+    assert ca_bundle in err.hint
+
+
+def test_is_tls_error():
+    assert is_tls_error(_ssl_error())
+    assert not is_tls_error(requests.exceptions.ConnectionError("refused"))
+
+
+def test_session_requires_requests(monkeypatch):
+    monkeypatch.setattr(_http, "HAS_REQUESTS", False)
+    with pytest.raises(RuntimeError):
+        VerifyingSession()
