@@ -33,7 +33,7 @@ def some_identity(emulator):
 
 
 def token_requests(emulator):
-    return [entry for entry in emulator.admin.requests(route="token")]
+    return emulator.admin.requests(route="token")
 
 
 def graph_requests(emulator):

@@ -1,0 +1,562 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) msgraph.security contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: identity_account_action
+short_description: Run a Microsoft Defender for Identity response action on an identity (disable, enable, force password reset, ...)
+version_added: 1.0.0
+description:
+  - Runs one response action on one account of an identity observed by Microsoft Defender for Identity, through
+    Microsoft Graph C(POST /security/identities/identityAccounts/{id}/invokeAction). Defender for Identity then
+    carries it out in Active Directory (through its sensors' action account), Microsoft Entra ID or Okta.
+  - B(Target.) Give exactly one of O(identity_account_id), O(user_principal_name),
+    O(on_premises_security_identifier) or O(display_name). A lookup must match exactly one identity; if it
+    matches none or several, the task fails before anything is sent and lists what matched (RV(matches)).
+  - B(Account.) The action applies to the identity's account for O(identity_provider). If the identity has
+    several accounts for that provider, choose one with O(account_id).
+  - B(Checks before sending.) The action must be one that O(identity_provider) supports in the chosen
+    O(action_matrix), and, where the service lists the account's available actions (C(accounts[].actions)), one
+    of those. Identities matching O(protected_accounts) are refused. Nothing is sent when a check fails.
+  - B(Idempotency.) V(disable) and V(enable) read the identity first and report C(changed=false) with a
+    RV(reason) when it is already in that state. The other actions (V(forcePasswordReset),
+    V(revokeAllSessions), V(requireUserToSignInAgain), V(markUserAsCompromised)) are commands with no readable
+    state, so they are sent on every run and always report C(changed=true).
+  - B(Unknown outcome.) If the request times out or Graph answers with a server error (5xx), it is never sent a
+    second time. For V(disable) and V(enable) the module reads the identity again; if it shows the new state the
+    task succeeds with a warning (RV(outcome=reconciled)); otherwise it fails, saying the action may still be
+    applied. For command actions it fails with the C(client-request-id) to look up in the Microsoft Defender
+    Action center.
+  - Requests always use the schema's spelling (C(identityProvider) with V(activeDirectory), V(entraID),
+    V(okta); camelCase actions), whatever spelling was given. Responses are understood in both shapes Microsoft
+    documents.
+author:
+  - msgraph.security maintainers (@msgraph-security)
+options:
+  identity_account_id:
+    description:
+      - The identity account ID in Defender for Identity (RV(msgraph.security.identity_account_info#module:identity_accounts[].id)).
+        The identity is read first, to check it and to decide idempotency.
+      - Must not contain V(/), V(?), V(#), V(\\) or spaces.
+    type: str
+  user_principal_name:
+    description:
+      - Target the identity with this user principal name, for example V(alice@contoso.com) (case-insensitive).
+      - Must match exactly one identity.
+    type: str
+  on_premises_security_identifier:
+    description:
+      - Target the identity with this on-premises security identifier (SID), for example
+        V(S-1-5-21-1004336348-1177238915-682003330-1105).
+      - Must match exactly one identity.
+    type: str
+  display_name:
+    description:
+      - Target the identity with this display name (case-insensitive).
+      - Display names are not unique; when several identities share it the task fails and lists them in
+        RV(matches), so you can use O(identity_account_id) instead.
+    type: str
+  identity_provider:
+    description:
+      - The identity provider whose account the action applies to.
+      - One of V(activeDirectory), V(entraID), V(okta). The documentation's spellings are accepted too;
+        case is ignored, and so are V(_), V(-) and spaces, so V(ActiveDirectory), V(active_directory), V(EntraID),
+        V(entra_id) and V(Okta) all work. The request always sends the schema's spelling.
+    type: str
+    required: true
+  action:
+    description:
+      - The response action.
+      - V(disable) - the account can no longer authenticate. Idempotent.
+      - V(enable) - re-enable a disabled account. Idempotent.
+      - V(forcePasswordReset) - the user must change the password at next sign-in (Active Directory). A command.
+      - V(revokeAllSessions) - end the user's active sessions. A command.
+      - V(requireUserToSignInAgain) - the user must sign in again (Entra ID, O(action_matrix=extended) only). A command.
+      - V(markUserAsCompromised) - mark the user as compromised (Entra ID, O(action_matrix=extended) only). A command.
+      - Case, V(_), V(-) and spaces are ignored, so V(Disable) and V(force_password_reset) work too.
+    type: str
+    required: true
+  account_id:
+    description:
+      - The provider account to act on (C(accounts[].identifier) of the identity, sent as C(accountId)).
+      - By default, the identity's only account for O(identity_provider). Required when the identity has several
+        accounts for that provider.
+      - Must be one of the identity's accounts, for O(identity_provider).
+    type: str
+  protected_accounts:
+    description:
+      - Identities the module must never act on, for example break-glass administrators, even when a lookup or
+        a variable targets them.
+      - Each entry is compared case-insensitively with the identity's ID, user principal name, email address,
+        on-premises and cloud security identifiers, and each of its provider account identifiers (and
+        O(account_id)).
+      - A match fails the task before anything is sent, also in check mode.
+    type: list
+    elements: str
+    default: []
+  action_matrix:
+    description:
+      - Which documented list of supported O(identity_provider) and O(action) pairs to enforce before sending.
+      - V(documented) - the invokeAction page, which says "Actions related to Entra ID are not covered in the
+        current scope". Active Directory - V(disable), V(enable), V(forcePasswordReset); Okta - V(disable),
+        V(enable), V(revokeAllSessions); Entra ID - none.
+      - V(extended) - the C(account) resource page, which adds Entra ID - V(disable), V(enable),
+        V(revokeAllSessions), V(requireUserToSignInAgain), V(markUserAsCompromised). The service may still refuse
+        these; its error is then reported as it is.
+    type: str
+    choices: [documented, extended]
+    default: documented
+notes:
+  - B(Permissions.) The application (or delegated) Microsoft Graph permissions C(SecurityIdentitiesActions.ReadWrite.All)
+    (to act) and C(SecurityIdentitiesAccount.Read.All) (to read the identity first), with admin consent. Delegated
+    callers also need at least the Security Administrator Entra role. A missing permission fails with HTTP status
+    C(403), RV(required_permission) and the C(request-id).
+  - B(Entra ID.) Microsoft's invokeAction page says Entra ID actions are not covered yet, so the default
+    O(action_matrix=documented) refuses them. O(action_matrix=extended) sends them anyway.
+  - B(Active Directory.) Defender for Identity runs AD actions through its sensors' action account, which must
+    be configured (sensor v3.x does not support a gMSA action account). For users with the C(Password never
+    expires) flag, V(forcePasswordReset) only takes effect once the flag is removed, although the request
+    succeeds.
+  - B(Results.) Graph accepting the request (RV(invoke_action_result)) means Defender for Identity accepted
+    it, not that the provider carried it out. Follow it in the Microsoft Defender portal's Action center and
+    audit log (search for RV(invoke_action_result.correlation_id)). Graph offers no way to read an action's
+    outcome.
+  - B(Propagation.) C(isEnabled) and the account's available actions can take a while to reflect a completed
+    V(disable) or V(enable). A run soon after another may therefore send the action again; that is harmless.
+  - B(Clouds.) Available in the global cloud and in US Government L4 and L5 (DoD). The China (21Vianet) cloud does
+    not offer this API; the module fails before sending any request there.
+  - The API is in the Microsoft Graph beta version (O(api_version=beta), the default).
+seealso:
+  - module: msgraph.security.identity_account_info
+  - name: "identityAccounts: invokeAction (Microsoft Graph beta)"
+    description: The API this module calls.
+    link: https://learn.microsoft.com/graph/api/security-identityaccounts-invokeaction?view=graph-rest-beta
+  - name: Remediation actions in Microsoft Defender for Identity
+    description: What each action does in each provider, and the action account.
+    link: https://learn.microsoft.com/defender-for-identity/remediation-actions
+extends_documentation_fragment:
+  - msgraph.security.connection
+  - msgraph.security.attributes
+  - msgraph.security.attributes.actiongroup_graph
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Resolves the target, runs every check and returns in RV(request) the exact request it would send. Sends no
+        POST; only reads (GET).
+  diff_mode:
+    support: partial
+    details:
+      - For V(disable) and V(enable), shows C(is_enabled) and the account's C(actions) before and as expected after.
+      - Command actions change no readable state, so before and after are equal.
+  idempotent:
+    support: partial
+    details:
+      - V(disable) and V(enable) are idempotent - a second run reports no change.
+      - V(forcePasswordReset), V(revokeAllSessions), V(requireUserToSignInAgain) and V(markUserAsCompromised) are
+        commands - every run sends them again and reports a change.
+"""
+
+EXAMPLES = r"""
+# Set authentication once for every msgraph.security task of the play. In AWX/AAP, leave these out and attach a
+# credential that sets AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET instead.
+- name: Contain a compromised Active Directory user
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  module_defaults:
+    group/msgraph.security.graph:
+      tenant_id: "{{ graph_tenant_id }}"
+      client_id: "{{ graph_client_id }}"
+      client_secret: "{{ graph_client_secret }}"
+  vars:
+    # Never touched by any task, whatever the variables say.
+    break_glass_accounts:
+      - breakglass1@contoso.com
+      - S-1-5-21-1004336348-1177238915-682003330-500
+  tasks:
+    - name: Preview the request (check mode sends nothing)
+      msgraph.security.identity_account_action:
+        user_principal_name: alice@contoso.com
+        identity_provider: activeDirectory
+        action: disable
+        protected_accounts: "{{ break_glass_accounts }}"
+      check_mode: true
+      register: preview
+
+    - name: Show what would be sent
+      ansible.builtin.debug:
+        msg: "{{ preview.request.method }} {{ preview.request.url }} {{ preview.request.body | to_json }}"
+      when: preview is changed
+
+    - name: Disable the user's Active Directory account
+      msgraph.security.identity_account_action:
+        user_principal_name: alice@contoso.com
+        identity_provider: activeDirectory
+        action: disable
+        protected_accounts: "{{ break_glass_accounts }}"
+      register: disabled
+
+    - name: Record the correlation id for the incident (find it in the Defender Action center)
+      ansible.builtin.debug:
+        msg: >-
+          {{ disabled.identity_account.user_principal_name }}: {{ disabled.invoke_action_result.action }}
+          sent, correlation id {{ disabled.invoke_action_result.correlation_id }},
+          request id {{ disabled.invoke_action_result.request_id }}
+      when: disabled.invoke_action_result is defined
+
+    - name: Say why nothing was sent on a re-run
+      ansible.builtin.debug:
+        msg: "{{ disabled.reason }}"
+      when: disabled is not changed
+
+    - name: Force a password change at next sign-in (a command, sent on every run)
+      msgraph.security.identity_account_action:
+        user_principal_name: alice@contoso.com
+        identity_provider: activeDirectory
+        action: forcePasswordReset
+        protected_accounts: "{{ break_glass_accounts }}"
+
+- name: End a user's Okta sessions, targeting the identity by its on-premises SID
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Revoke all Okta sessions
+      msgraph.security.identity_account_action:
+        on_premises_security_identifier: S-1-5-21-1004336348-1177238915-682003330-1105
+        identity_provider: okta
+        action: revokeAllSessions
+
+- name: Act on an ambiguous display name safely
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Try the display name first
+      block:
+        - name: Disable Chris Smith in Active Directory
+          msgraph.security.identity_account_action:
+            display_name: Chris Smith
+            identity_provider: activeDirectory
+            action: disable
+      rescue:
+        - name: Several identities share that name; pick one by id
+          ansible.builtin.debug:
+            msg: "{{ ansible_failed_result.matches | default([]) }}"
+
+- name: Re-enable after the investigation, on an account chosen by id
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Find the identity
+      msgraph.security.identity_account_info:
+        user_principal_name: alice@contoso.com
+      register: found
+
+    - name: Enable its Active Directory account
+      msgraph.security.identity_account_action:
+        identity_account_id: "{{ found.identity_accounts[0].id }}"
+        identity_provider: activeDirectory
+        action: enable
+      diff: true
+
+- name: Entra ID actions are outside the documented matrix and must be asked for
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Require the user to sign in again in Entra ID
+      msgraph.security.identity_account_action:
+        user_principal_name: alice@contoso.com
+        identity_provider: entraID
+        action: requireUserToSignInAgain
+        action_matrix: extended
+"""
+
+RETURN = r"""
+outcome:
+  description:
+    - What the module did.
+    - V(sent) - the action was sent and Graph accepted it.
+    - V(unchanged) - V(disable) or V(enable) found the account already in that state; nothing was sent.
+    - V(check_mode) - check mode; nothing was sent, RV(request) shows what would be.
+    - V(reconciled) - the request's outcome was unknown (timeout or 5xx), and reading the identity again showed the
+      new state; see the warning.
+  returned: success
+  type: str
+  sample: sent
+reason:
+  description: Why nothing was sent (C(changed=false)).
+  returned: when nothing needed to be sent
+  type: str
+  sample: "the activeDirectory account 256db173-930a-4991-9061-0d51a9a93ba5 offers 'enable' but not 'disable': it is already disabled"
+identity_account:
+  description:
+    - The target identity as it was read before the action, in the same form as
+      RV(msgraph.security.identity_account_info#module:identity_accounts).
+  returned: success
+  type: dict
+  contains:
+    id:
+      description: The identity account ID.
+      type: str
+      sample: 0104216-0539-4838-88b1-55baafdc296b
+    display_name:
+      description: The Active Directory display name.
+      type: str
+      sample: Alice Adams
+    domain:
+      description: The Active Directory domain name.
+      type: str
+      sample: contoso.com
+    is_enabled:
+      description: Whether the identity was enabled before the action (Graph C(isEnabled)), or V(null).
+      type: bool
+      sample: true
+    on_premises_security_identifier:
+      description: The on-premises security identifier (SID), or V(null).
+      type: str
+      sample: S-1-5-21-1004336348-1177238915-682003330-1105
+    cloud_security_identifier:
+      description: The cloud security identifier, or V(null).
+      type: str
+      sample: S-1-12-1-1234567890-1234567890-1234567890-1234567890
+    user_principal_name:
+      description: The user principal name, or V(null).
+      type: str
+      sample: alice@contoso.com
+    email_address:
+      description: The email address, or V(null).
+      type: str
+      sample: alice@contoso.com
+    accounts:
+      description: The identity's provider accounts.
+      type: list
+      elements: dict
+      contains:
+        identifier:
+          description: The provider's account ID.
+          type: str
+          sample: 256db173-930a-4991-9061-0d51a9a93ba5
+        identity_provider:
+          description: V(activeDirectory), V(entraID) or V(okta); later values unchanged.
+          type: str
+          sample: activeDirectory
+        actions:
+          description: The actions the service listed for the account, or V(null) when it lists none.
+          type: list
+          elements: str
+          sample: [disable, forcePasswordReset]
+request:
+  description:
+    - The request sent, or in check mode the request that would be sent. The body is shown exactly as sent,
+      with Graph's camelCase names.
+  returned: when the action is sent or would be sent
+  type: dict
+  contains:
+    method:
+      description: The HTTP method.
+      type: str
+      sample: POST
+    url:
+      description: The full URL.
+      type: str
+      sample: https://graph.microsoft.com/beta/security/identities/identityAccounts/0104216-0539-4838-88b1-55baafdc296b/invokeAction
+    body:
+      description: The JSON body - C(accountId), C(action) and C(identityProvider).
+      type: dict
+      sample: {accountId: 256db173-930a-4991-9061-0d51a9a93ba5, action: disable, identityProvider: activeDirectory}
+invoke_action_result:
+  description:
+    - Graph's answer (C(invokeActionResult)), with the request ids to quote in the incident and to Microsoft support.
+  returned: when the action was sent (not in check mode)
+  type: dict
+  contains:
+    account_id:
+      description: The account the action was sent for.
+      type: str
+      sample: 256db173-930a-4991-9061-0d51a9a93ba5
+    action:
+      description: The action, in the schema's spelling.
+      type: str
+      sample: disable
+    identity_provider:
+      description: The identity provider, in the schema's spelling.
+      type: str
+      sample: activeDirectory
+    correlation_id:
+      description:
+        - Defender for Identity's identifier for tracking the action, or V(null) when the service gave none (always
+          V(null) with RV(outcome=reconciled)).
+      type: str
+      sample: ed2f052b-2a01-4cd9-acb3-f6145f83e1a5
+    request_id:
+      description: The C(request-id) Graph gave the request, or V(null).
+      type: str
+      sample: 9f6b3c21-1e0a-4a55-b7de-3c1f0e8a1d2b
+    client_request_id:
+      description: The C(client-request-id) the module generated for this request (a new one per run).
+      type: str
+      sample: 7c0a8e5e-4b1d-4f43-9d0c-6f5e2d9b8a11
+matches:
+  description:
+    - When a lookup matched no identity or several, the identities it matched (the task fails).
+  returned: failure, when the target lookup did not match exactly one identity
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The identity account ID.
+      type: str
+    display_name:
+      description: The display name.
+      type: str
+    user_principal_name:
+      description: The user principal name.
+      type: str
+  sample:
+    - {id: c1c1c1c1-0000-4000-8000-000000000003, display_name: Chris Smith, user_principal_name: chris.smith@contoso.com}
+    - {id: c2c2c2c2-0000-4000-8000-000000000004, display_name: Chris Smith, user_principal_name: chris.smith@fabrikam.com}
+status:
+  description: The HTTP status of the failed request, when there was one.
+  returned: failure, for a Graph error
+  type: int
+  sample: 403
+error_code:
+  description: Graph's C(error.code) (or the C(AADSTS) code when the token request failed).
+  returned: failure, for a Graph error
+  type: str
+  sample: Forbidden
+error_message:
+  description: Graph's C(error.message).
+  returned: failure, for a Graph error
+  type: str
+request_id:
+  description: The C(request-id) of the failed request.
+  returned: failure, for a Graph error, when known
+  type: str
+client_request_id:
+  description: The C(client-request-id) of the failed request. For an unknown outcome, the one to look up in the Action center.
+  returned: failure, for a Graph error
+  type: str
+date:
+  description: The date of the failed response, when known.
+  returned: failure, for a Graph error, when known
+  type: str
+method:
+  description: The HTTP method of the failed request.
+  returned: failure, for a Graph error
+  type: str
+url:
+  description: The URL of the failed request.
+  returned: failure, for a Graph error
+  type: str
+required_permission:
+  description: The Microsoft Graph permission the failed call needs.
+  returned: failure, on HTTP 403
+  type: str
+  sample: SecurityIdentitiesActions.ReadWrite.All
+hint:
+  description: What to do about the failure.
+  returned: failure, when there is advice
+  type: str
+error:
+  description: The Graph error details above (RV(status), RV(error_code), RV(request_id), ...) as one dictionary.
+  returned: failure, for a Graph error
+  type: dict
+option:
+  description: The option at fault, when the input was refused before any request.
+  returned: failure, for bad input
+  type: str
+  sample: protected_accounts
+"""
+
+from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
+from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
+    ACTION_MATRICES,
+    DEFAULT_ACTION_MATRIX,
+    LOOKUP_DISPLAY_NAME,
+    LOOKUP_ID,
+    LOOKUP_SID,
+    LOOKUP_UPN,
+    ActionRequest,
+    IdentityResolutionError,
+    run_identity_action,
+    selector_from_params,
+)
+from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
+
+# Option name -> lookup kind. Exactly one must be given.
+TARGET_OPTIONS = {
+    "identity_account_id": LOOKUP_ID,
+    "user_principal_name": LOOKUP_UPN,
+    "on_premises_security_identifier": LOOKUP_SID,
+    "display_name": LOOKUP_DISPLAY_NAME,
+}
+
+ARGUMENT_SPEC = dict(
+    identity_account_id=dict(type="str"),
+    user_principal_name=dict(type="str"),
+    on_premises_security_identifier=dict(type="str"),
+    display_name=dict(type="str"),
+    # Plain strings, validated in the domain layer: Ansible's choices are case-sensitive and the
+    # documentation's spellings (ActiveDirectory, ForcePasswordReset) must work too.
+    identity_provider=dict(type="str", required=True),
+    action=dict(type="str", required=True),
+    account_id=dict(type="str"),
+    protected_accounts=dict(type="list", elements="str", default=[]),
+    action_matrix=dict(type="str", default=DEFAULT_ACTION_MATRIX, choices=sorted(ACTION_MATRICES)),
+)
+
+
+def build_request(params):
+    """Every input check, before any request is sent."""
+    return ActionRequest(
+        selector_from_params(params, TARGET_OPTIONS),
+        params["identity_provider"],
+        params["action"],
+        account_id=params["account_id"],
+        protected_accounts=params["protected_accounts"],
+        action_matrix=params["action_matrix"],
+    )
+
+
+def exit_with(module, result):
+    for warning in result.pop("warnings"):
+        module.warn(warning)
+    diff = result.pop("diff")
+    if module._diff:
+        result["diff"] = diff
+    module.exit_json(**result)
+
+
+def main():
+    module = GraphModule(
+        argument_spec=ARGUMENT_SPEC,
+        api="identity_accounts",
+        supports_check_mode=True,
+        mutually_exclusive=[list(TARGET_OPTIONS)],
+        required_one_of=[list(TARGET_OPTIONS)],
+    )
+    try:
+        request = build_request(module.params)
+        result = run_identity_action(module.graph_client(), request, check_mode=module.check_mode)
+    except IdentityResolutionError as error:
+        module.fail_on_error(error, matches=error.matches)
+    except (GraphError, InputError) as error:
+        module.fail_on_error(error)
+    else:
+        exit_with(module, result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Module-level unit tests of identity_account_action: parameters in, exit_json/fail_json out, docs in step."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+import yaml
+
+from ansible_collections.msgraph.security.plugins.module_utils import _identity_accounts as ia
+from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError
+from ansible_collections.msgraph.security.plugins.modules import identity_account_action as module
+from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import (
+    FakeIdentityTenant,
+    account_body,
+    identity_body,
+    run_module,
+    undocumented_keys,
+    warning_messages,
+)
+
+ALICE = identity_body("a1a1a1a1-0000-4000-8000-000000000001", "Alice Adams", upn="alice@contoso.com",
+                      sid="S-1-5-21-1-2-3-1101",
+                      accounts=[account_body("ad-alice", "activeDirectory", ["disable", "forcePasswordReset"]),
+                                account_body("okta-alice", "okta", ["disable", "revokeAllSessions"])])
+CHRIS_ONE = identity_body("c1c1c1c1-0000-4000-8000-000000000003", "Chris Smith", upn="chris@contoso.com",
+                          accounts=[account_body("ad-chris1", "activeDirectory", ["disable"])])
+CHRIS_TWO = identity_body("c2c2c2c2-0000-4000-8000-000000000004", "Chris Smith", upn="chris@fabrikam.com",
+                          accounts=[account_body("ad-chris2", "activeDirectory", ["disable"])])
+DISABLE_ALICE = {"user_principal_name": "alice@contoso.com", "identity_provider": "activeDirectory", "action": "disable"}
+
+
+@pytest.fixture(params=["schema", "example"])
+def shape(request):
+    return request.param
+
+
+@pytest.fixture
+def tenant(shape, fake_graph):
+    tenant = FakeIdentityTenant([ALICE, CHRIS_ONE, CHRIS_TWO], shape=shape)
+    fake_graph(tenant.client)
+    return tenant
+
+
+def run(args, **kwargs):
+    return run_module(module.main, args, **kwargs)
+
+
+def test_check_mode_returns_the_request_and_posts_nothing(tenant):
+    result = run(DISABLE_ALICE, check_mode=True)
+    assert result["changed"] is True and result["outcome"] == "check_mode"
+    assert result["request"]["method"] == "POST"
+    assert result["request"]["url"].endswith("/identityAccounts/{0}/invokeAction".format(ALICE["id"]))
+    assert result["request"]["body"] == {"accountId": "ad-alice", "action": "disable", "identityProvider": "activeDirectory"}
+    assert "invoke_action_result" not in result and "diff" not in result
+    assert tenant.client.posts == []
+    assert undocumented_keys(module, result) == []
+
+
+def test_a_real_run_returns_the_result_and_the_identity_as_it_was(tenant):
+    result = run(DISABLE_ALICE)
+    post = tenant.client.posts[0]
+    assert result["changed"] is True and result["outcome"] == "sent"
+    assert result["invoke_action_result"] == {
+        "account_id": "ad-alice", "action": "disable", "identity_provider": "activeDirectory",
+        "correlation_id": "corr-ad-alice", "request_id": "req-post-1", "client_request_id": post["client_request_id"]}
+    assert result["identity_account"]["is_enabled"] is True
+    assert undocumented_keys(module, result) == []
+
+
+def test_the_documentation_spellings_are_sent_in_the_schema_spelling(tenant):
+    run({"user_principal_name": "alice@contoso.com", "identity_provider": "Okta", "action": "Revoke_All_Sessions"})
+    assert tenant.client.posts[0]["body"] == {"accountId": "okta-alice", "action": "revokeAllSessions", "identityProvider": "okta"}
+
+
+def test_a_second_disable_reports_no_change_with_a_reason(tenant):
+    run(DISABLE_ALICE)
+    again = run(DISABLE_ALICE)
+    assert again["changed"] is False and again["outcome"] == "unchanged" and "already disabled" in again["reason"]
+    assert len(tenant.client.posts) == 1
+    assert undocumented_keys(module, again) == []
+
+
+def test_diff_mode_shows_is_enabled_and_actions_before_and_after(tenant):
+    result = run(DISABLE_ALICE, check_mode=True, diff=True)
+    assert result["diff"] == {"before": {"is_enabled": True, "actions": ["disable", "forcePasswordReset"]},
+                              "after": {"is_enabled": False, "actions": ["enable", "forcePasswordReset"]}}
+
+
+@pytest.mark.parametrize("provider, action", [("entraID", "disable"), ("okta", "forcePasswordReset"),
+                                              ("activeDirectory", "revokeAllSessions"), ("entraID", "markUserAsCompromised")])
+def test_unsupported_pairs_are_refused_before_any_request(tenant, provider, action):
+    result = run(dict(DISABLE_ALICE, identity_provider=provider, action=action))
+    assert result["failed"] is True and result["option"] == "action"
+    assert "not supported for identity provider '{0}'".format(provider) in result["msg"]
+    assert tenant.client.calls == []
+
+
+def test_the_extended_matrix_lets_an_entra_id_action_through_to_the_account_check(tenant):
+    result = run(dict(DISABLE_ALICE, identity_provider="entraID", action="revokeAllSessions", action_matrix="extended"))
+    # Alice has no Entra ID account in this tenant: refused by the account check, not by the matrix.
+    assert result["failed"] is True and result["option"] == "identity_provider" and "no 'entraID' account" in result["msg"]
+
+
+@pytest.mark.parametrize("args, expected", [
+    ({"identity_provider": "okta", "action": "disable"}, "one of the following is required"),
+    (dict(DISABLE_ALICE, display_name="Alice Adams"), "mutually exclusive"),
+    (dict(DISABLE_ALICE, action_matrix="latest"), "value of action_matrix must be one of"),
+])
+def test_target_and_choice_rules_are_enforced_by_the_argument_spec(tenant, args, expected):
+    result = run(args)
+    assert result["failed"] is True and expected in result["msg"]
+    assert tenant.client.calls == []
+
+
+def test_an_ambiguous_display_name_fails_and_lists_the_matches(tenant):
+    result = run({"display_name": "Chris Smith", "identity_provider": "activeDirectory", "action": "disable"})
+    assert result["failed"] is True and result["option"] == "display_name"
+    assert sorted(m["user_principal_name"] for m in result["matches"]) == ["chris@contoso.com", "chris@fabrikam.com"]
+    assert tenant.client.posts == []
+    assert undocumented_keys(module, result) == []
+
+
+def test_a_protected_account_is_refused_even_in_check_mode(tenant):
+    result = run(dict(DISABLE_ALICE, protected_accounts=["ALICE@contoso.com"]), check_mode=True)
+    assert result["failed"] is True and result["option"] == "protected_accounts"
+    assert tenant.client.posts == []
+
+
+def test_a_graph_403_on_the_action_is_surfaced_with_code_permission_and_request_id(tenant):
+    forbidden = GraphError("Insufficient privileges", status=403, code="Forbidden", request_id="req-403",
+                           client_request_id="cr-403", required_permission="SecurityIdentitiesActions.ReadWrite.All")
+    tenant.client.routes[("POST", ia.identity_path(ALICE["id"]) + "/invokeAction")] = forbidden
+    result = run(DISABLE_ALICE)
+    assert result["failed"] is True
+    assert (result["status"], result["error_code"], result["request_id"], result["required_permission"]) == \
+        (403, "Forbidden", "req-403", "SecurityIdentitiesActions.ReadWrite.All")
+    assert result["error"]["error_code"] == "Forbidden"
+    assert undocumented_keys(module, result) == []
+
+
+def test_an_unknown_outcome_fails_with_the_client_request_id_that_was_sent(fake_graph):
+    tenant = FakeIdentityTenant([ALICE], post_error=GraphOutcomeUnknownError("timed out", code="Timeout"))
+    fake_graph(tenant.client)
+    result = run(dict(DISABLE_ALICE, action="forcePasswordReset"))
+    assert result["failed"] is True
+    assert result["client_request_id"] == tenant.client.posts[0]["client_request_id"]
+    assert "Action center" in result["msg"]
+    assert len(tenant.client.posts) == 1
+
+
+def test_a_reconciled_outcome_succeeds_with_a_warning(fake_graph):
+    tenant = FakeIdentityTenant([ALICE], post_error=GraphOutcomeUnknownError("timed out", code="Timeout"), apply_on_error=True)
+    fake_graph(tenant.client)
+    result = run(DISABLE_ALICE)
+    assert result["changed"] is True and result["outcome"] == "reconciled"
+    assert any("now disabled" in warning for warning in warning_messages(result))
+
+
+def test_china_is_refused_before_any_request():
+    result = run(dict(DISABLE_ALICE, cloud_environment="AzureChinaCloud", tenant_id="contoso.onmicrosoft.com",
+                      client_id="app", client_secret="not-used"))
+    assert result["failed"] is True and result["error_code"] == "UnsupportedCloud" and "china" in result["msg"]
+
+
+def _return_docs():
+    return yaml.safe_load(module.RETURN)
+
+
+def test_return_docs_list_exactly_the_fields_the_domain_layer_produces():
+    docs = _return_docs()
+    parsed = ia.parse_identity(ALICE)
+    assert set(docs["identity_account"]["contains"]) == set(parsed)
+    assert set(docs["identity_account"]["contains"]["accounts"]["contains"]) == set(parsed["accounts"][0])
+    result = ia.parse_invoke_action_result({}, {"accountId": "a", "action": "disable", "identityProvider": "okta"})
+    assert set(docs["invoke_action_result"]["contains"]) == set(result)
+    assert set(docs["outcome"]["description"][1:]) and all(
+        any("V({0})".format(value) in line for line in docs["outcome"]["description"])
+        for value in ("sent", "unchanged", "check_mode", "reconciled"))
+
+
+def test_documented_choices_and_defaults_match_the_argument_spec():
+    options = yaml.safe_load(module.DOCUMENTATION)["options"]
+    assert set(options) == set(module.ARGUMENT_SPEC)
+    for name, spec in module.ARGUMENT_SPEC.items():
+        assert options[name]["type"] == spec["type"], name
+        assert options[name].get("choices") == spec.get("choices"), name
+        assert options[name].get("default") == spec.get("default"), name
+        assert bool(options[name].get("required")) == bool(spec.get("required")), name
