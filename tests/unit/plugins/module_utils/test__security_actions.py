@@ -1,0 +1,649 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Unit tests of the legacy securityActions domain layer against a fake Graph service (no network)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import copy
+import hashlib
+import json
+import re
+
+import pytest
+
+from ansible_collections.msgraph.security.plugins.module_utils import _security_actions as sa
+from ansible_collections.msgraph.security.plugins.module_utils._errors import (
+    GraphError,
+    GraphOutcomeUnknownError,
+    InputError,
+)
+from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import FakeGraphClient, FakeResponse
+
+COLLECTION = sa.COLLECTION_PATH
+MDE = {"vendor": "Microsoft", "provider": "Windows Defender ATP"}
+_FILTER_RE = re.compile(r"^clientContext eq '((?:[^']|'')*)'$")
+
+
+def stored_action(action_id, client_context, status="NotStarted", ip="203.0.113.45", created="2026-05-01T10:00:00Z",
+                  error_info=None, name="BlockIp"):
+    """A securityAction as the service stores it (schema shape)."""
+    return {
+        "@odata.type": "#microsoft.graph.securityAction",
+        "id": action_id, "name": name, "status": status, "clientContext": client_context,
+        "parameters": [{"name": "IP", "value": ip}],
+        "vendorInformation": {"vendor": "Microsoft", "provider": "Windows Defender ATP", "subProvider": None,
+                              "providerVersion": None},
+        "actionReason": "test", "appId": "app-1", "azureTenantId": "tenant-1", "user": None,
+        "createdDateTime": created, "completedDateTime": None, "lastActionDateTime": created,
+        "errorInfo": error_info, "states": [{"appId": "app-1", "status": status, "updatedDateTime": created, "user": None}],
+    }
+
+
+class FakeSecurityActionsGraph(FakeGraphClient):
+    """A small stateful model of /security/securityActions on top of the shared FakeGraphClient.
+
+    ``filter_error``: a GraphError raised when ``$filter`` is used (a service refusing it); ``ignore_filter``:
+    the filter is accepted but ignored (every action returned); ``post_faults``: exceptions the next creates
+    raise, as (exception, created_anyway); ``progress``: action id -> statuses successive GETs move it through;
+    ``cancel_error``: an exception the cancel raises (after ``cancel_then`` status is applied, if set).
+    """
+
+    def __init__(self, actions=(), filter_error=None, ignore_filter=False):
+        super(FakeSecurityActionsGraph, self).__init__()
+        self.actions = [copy.deepcopy(action) for action in actions]
+        self.filter_error = filter_error
+        self.ignore_filter = ignore_filter
+        self.post_faults = []
+        self.progress = {}
+        self.cancel_error = None
+        self.cancel_then = None
+        self.create_body = None  # None = answer the created entity; {} = an empty 201
+        self._next_id = 0
+
+    def _find(self, action_id):
+        return next((a for a in self.actions if a["id"] == action_id), None)
+
+    def _record(self, method, path, **details):
+        self.calls.append(dict(details, method=method, path=path))
+
+    def get(self, path, params=None, permission=None, client_request_id=None):
+        self._record("GET", path, params=params, permission=permission)
+        action = self._find(path.rsplit("/", 1)[1])
+        if action is None:
+            raise GraphError("Security action was not found", status=404, code="ResourceNotFound")
+        if self.progress.get(action["id"]):
+            action["status"] = self.progress[action["id"]].pop(0)
+            if action["status"].lower() == "failed" and not action.get("errorInfo"):
+                action["errorInfo"] = {"code": 400, "message": "Cannot block IP address", "subcode": 1}
+        return FakeResponse(copy.deepcopy(action))
+
+    def get_all(self, path, params=None, max_items=None, permission=None):
+        self._record("GET_ALL", path, params=params, max_items=max_items, permission=permission)
+        assert path == COLLECTION
+        items = [copy.deepcopy(a) for a in self.actions]
+        odata_filter = (params or {}).get("$filter")
+        if odata_filter:
+            if self.filter_error is not None:
+                raise self.filter_error
+            by_context = _FILTER_RE.match(odata_filter)
+            if by_context and not self.ignore_filter:  # other filters are not modelled: everything is returned
+                wanted = by_context.group(1).replace("''", "'")
+                items = [a for a in items if a["clientContext"] == wanted]
+        return items[:max_items] if max_items else items
+
+    def post(self, path, body=None, client_request_id=None, permission=None):
+        self._record("POST", path, body=copy.deepcopy(body), permission=permission)
+        if path == COLLECTION:
+            return self._create(body)
+        action_id = re.match(COLLECTION + r"/([^/]+)/cancelSecurityAction$", path).group(1)
+        if self.cancel_then:
+            self._find(action_id).update(self.cancel_then)
+        if self.cancel_error is not None:
+            raise self.cancel_error
+        self._find(action_id).update(status="Failed", errorInfo={"code": 499, "message": "canceled", "subcode": 0})
+        return FakeResponse(None)
+
+    def _create(self, body):
+        self._next_id += 1
+        action = stored_action("new-%d" % self._next_id, body["clientContext"],
+                               ip=body["parameters"][0]["value"], created="2026-05-02T00:00:%02dZ" % self._next_id)
+        if self.post_faults:
+            fault, created_anyway = self.post_faults.pop(0)
+            if created_anyway:
+                self.actions.append(action)
+            raise fault
+        self.actions.append(action)
+        return FakeResponse(copy.deepcopy(action) if self.create_body is None else self.create_body, status=201)
+
+
+class FakeClock(object):
+    """Injected as ``sleep`` and ``clock``: sleeping advances time, nothing really waits."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class Warnings(list):
+    def __call__(self, message):
+        self.append(message)
+
+
+def block_ip_body(ip="203.0.113.45", client_context=None, **kwargs):
+    return sa.build_create_body("BlockIp", {"IP": ip}, dict(MDE), client_context=client_context, **kwargs)
+
+
+def unknown_outcome():
+    return GraphOutcomeUnknownError("POST timed out after the request was sent", code="Timeout",
+                                    client_request_id="cri-ambiguous", method="POST", url="https://graph/x")
+
+
+def jwt(payload):
+    def segment(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    return "%s.%s.signature" % (segment({"alg": "RS256", "typ": "JWT"}), segment(payload))
+
+
+# --------------------------------------------------------------------------------------------- input
+
+
+class TestParameters:
+    def test_dict_becomes_key_value_pairs_with_string_values(self):
+        pairs = sa.normalize_parameters({"IP": "203.0.113.45", "count": 3, "ratio": 0.5, "enabled": True, "off": False})
+        assert pairs == [{"name": "IP", "value": "203.0.113.45"}, {"name": "count", "value": "3"},
+                         {"name": "ratio", "value": "0.5"}, {"name": "enabled", "value": "true"},
+                         {"name": "off", "value": "false"}]
+
+    def test_list_form_keeps_order_and_stringifies(self):
+        pairs = sa.normalize_parameters([{"name": "IP", "value": "203.0.113.45"}, {"name": "port", "value": 443}])
+        assert pairs == [{"name": "IP", "value": "203.0.113.45"}, {"name": "port", "value": "443"}]
+
+    @pytest.mark.parametrize("parameters", [None, {}, []])
+    def test_at_least_one_parameter_is_required(self, parameters):
+        with pytest.raises(InputError) as caught:
+            sa.normalize_parameters(parameters)
+        assert caught.value.option == "parameters"
+
+    @pytest.mark.parametrize("parameters, fragment", [
+        ([{"name": "IP"}], "exactly the keys name and value"),
+        ([{"name": "IP", "value": "1.2.3.4", "@odata.type": "x"}], "exactly the keys name and value"),
+        (["IP=1.2.3.4"], "exactly the keys name and value"),
+        ({"IP": None}, "got null"),
+        ({"IP": ["1.2.3.4"]}, "got list"),
+        ({"IP": {"v": 1}}, "got dict"),
+        ({"": "x"}, "non-empty strings"),
+        ("IP=1.2.3.4", "must be a list"),
+    ])
+    def test_malformed_parameters_are_refused(self, parameters, fragment):
+        with pytest.raises(InputError) as caught:
+            sa.normalize_parameters(parameters)
+        assert caught.value.option == "parameters"
+        assert fragment in str(caught.value)
+
+    @pytest.mark.parametrize("field", ["appId", "azureTenantId", "user", "status", "id", "createdDateTime", "APPID"])
+    def test_read_only_properties_cannot_slip_in_as_parameters(self, field):
+        with pytest.raises(InputError) as caught:
+            sa.normalize_parameters({"IP": "203.0.113.45", field: "x"})
+        assert caught.value.option == "parameters"
+        assert "read-only" in str(caught.value)
+
+
+class TestVendorInformation:
+    def test_snake_case_becomes_camel_case_and_unset_is_dropped(self):
+        vendor = sa.normalize_vendor_information({"vendor": "Microsoft", "provider": "Windows Defender ATP",
+                                                  "sub_provider": "AppLocker", "provider_version": None})
+        assert vendor == {"vendor": "Microsoft", "provider": "Windows Defender ATP", "subProvider": "AppLocker"}
+
+    @pytest.mark.parametrize("missing", ["vendor", "provider"])
+    def test_vendor_and_provider_are_required(self, missing):
+        vendor = dict(MDE)
+        del vendor[missing]
+        with pytest.raises(InputError) as caught:
+            sa.normalize_vendor_information(vendor)
+        assert caught.value.option == "vendor_information"
+        assert missing in str(caught.value)
+
+    def test_unknown_and_read_only_keys_are_refused(self):
+        with pytest.raises(InputError, match="unknown key 'subProvider'"):
+            sa.normalize_vendor_information(dict(MDE, subProvider="x"))
+        with pytest.raises(InputError, match="read-only"):
+            sa.normalize_vendor_information(dict(MDE, appId="x"))
+
+
+class TestClientContext:
+    def test_256_characters_are_accepted_257_refused(self):
+        assert sa.validate_client_context("x" * 256) == "x" * 256
+        with pytest.raises(InputError) as caught:
+            sa.validate_client_context("x" * 257)
+        assert caught.value.option == "client_context"
+        assert "257" in str(caught.value) and "256" in str(caught.value)
+
+    def test_derived_context_follows_the_documented_scheme(self):
+        body = block_ip_body()
+        canonical = json.dumps({"name": "blockip", "parameters": [["ip", "203.0.113.45"]], "provider": "windows defender atp",
+                                "vendor": "microsoft"}, sort_keys=True, separators=(",", ":"))
+        assert body["clientContext"] == "msgraph.security:v1:" + hashlib.sha256(canonical.encode()).hexdigest()
+        assert len(body["clientContext"]) == 84 <= sa.CLIENT_CONTEXT_MAX_LENGTH
+
+    def test_derived_context_ignores_order_form_case_reason_and_sub_provider(self):
+        reference = block_ip_body()["clientContext"]
+        variants = [
+            sa.build_create_body("blockip", [{"name": "ip", "value": "203.0.113.45"}], {"vendor": "MICROSOFT",
+                                 "provider": "windows defender atp"}),
+            sa.build_create_body("BlockIp", {"IP": "203.0.113.45"}, dict(MDE, sub_provider="x", provider_version="1"),
+                                 action_reason="another reason"),
+            sa.build_create_body("BlockIp", {"IP": "203.0.113.45"}, dict(MDE), client_context=""),
+        ]
+        assert [variant["clientContext"] for variant in variants] == [reference] * 3
+
+    def test_derived_context_is_order_independent_for_several_parameters(self):
+        one = sa.build_create_body("BlockIp", {"IP": "203.0.113.45", "Note": "a"}, dict(MDE))
+        two = sa.build_create_body("BlockIp", [{"name": "Note", "value": "a"}, {"name": "IP", "value": "203.0.113.45"}], dict(MDE))
+        assert one["clientContext"] == two["clientContext"]
+
+    def test_a_different_target_gets_a_different_context(self):
+        assert block_ip_body("203.0.113.45")["clientContext"] != block_ip_body("203.0.113.46")["clientContext"]
+
+    def test_explicit_context_is_sent_as_given(self):
+        body = block_ip_body(client_context="INC-1", action_reason="why")
+        assert body == {"name": "BlockIp", "parameters": [{"name": "IP", "value": "203.0.113.45"}],
+                        "vendorInformation": MDE, "clientContext": "INC-1", "actionReason": "why"}
+
+    def test_name_is_required(self):
+        with pytest.raises(InputError) as caught:
+            sa.build_create_body(" ", {"IP": "1.2.3.4"}, dict(MDE))
+        assert caught.value.option == "name"
+
+
+class TestDelegatedToken:
+    def test_token_with_scp_is_refused(self):
+        with pytest.raises(InputError) as caught:
+            sa.refuse_delegated_token(jwt({"scp": "SecurityActions.ReadWrite.All", "aud": "https://graph.microsoft.com"}),
+                                      "access_token")
+        assert caught.value.option == "access_token"
+        assert "delegated" in str(caught.value) and "application" in str(caught.value)
+
+    @pytest.mark.parametrize("token", [jwt({"roles": ["SecurityActions.ReadWrite.All"]}), "opaque-token", "a.%%%.c"])
+    def test_app_only_and_unreadable_tokens_pass(self, token):
+        sa.refuse_delegated_token(token, "access_token")
+
+    def test_token_is_not_judged_when_another_auth_method_is_used(self):
+        sa.refuse_delegated_token(jwt({"scp": "User.Read"}), "client_secret")
+
+
+# --------------------------------------------------------------------------------------------- output
+
+
+class TestSnakeCase:
+    def test_every_documented_key_and_no_odata_annotations(self):
+        action = sa.action_to_snake(stored_action("a1", "ctx", status="notStarted",
+                                                  error_info={"code": 400, "message": "m", "subcode": 1}))
+        assert set(action) == {"id", "name", "status", "states", "error_info", "parameters", "vendor_information",
+                               "client_context", "action_reason", "app_id", "azure_tenant_id", "user",
+                               "created_date_time", "completed_date_time", "last_action_date_time"}
+        assert action["status"] == "NotStarted"
+        assert action["error_info"] == {"code": 400, "message": "m", "subcode": 1}
+        assert action["vendor_information"] == {"vendor": "Microsoft", "provider": "Windows Defender ATP",
+                                                "sub_provider": None, "provider_version": None}
+        assert action["states"] == [{"app_id": "app-1", "status": "NotStarted", "updated_date_time": "2026-05-01T10:00:00Z",
+                                     "user": None}]
+
+    @pytest.mark.parametrize("given, expected", [("notStarted", "NotStarted"), ("RUNNING", "Running"),
+                                                 ("completed", "Completed"), ("Failed", "Failed"), ("weird", "weird")])
+    def test_status_spelling_is_normalised(self, given, expected):
+        assert sa.normalize_status(given) == expected
+
+    def test_terminal_statuses_compare_case_insensitively(self):
+        assert sa.is_terminal("COMPLETED") and sa.is_terminal("failed")
+        assert not sa.is_terminal("notStarted") and not sa.is_terminal("Running") and not sa.is_terminal(None)
+
+
+# --------------------------------------------------------------------------------------------- lookup
+
+
+class TestLookup:
+    def test_server_filter_is_used_and_quotes_are_doubled(self):
+        graph = FakeSecurityActionsGraph([stored_action("a1", "O'Brien"), stored_action("a2", "other")])
+        found = sa.find_by_client_context(graph, "O'Brien")
+        assert [a["id"] for a in found] == ["a1"]
+        assert graph.calls == [{"method": "GET_ALL", "path": COLLECTION, "params": {"$filter": "clientContext eq 'O''Brien'"},
+                                "max_items": None, "permission": "SecurityActions.Read.All"}]
+
+    def test_results_of_an_ignored_filter_are_checked_client_side(self):
+        graph = FakeSecurityActionsGraph([stored_action("a1", "ctx-A"), stored_action("a2", "ctx-a"),
+                                          stored_action("a3", "ctx-A-longer")], ignore_filter=True)
+        assert [a["id"] for a in sa.find_by_client_context(graph, "ctx-A")] == ["a1"]
+
+    @pytest.mark.parametrize("status", [400, 501])
+    def test_a_refused_filter_falls_back_to_scanning_every_page(self, status):
+        graph = FakeSecurityActionsGraph([stored_action("a1", "other"), stored_action("a2", "ctx")],
+                                         filter_error=GraphError("Invalid filter clause", status=status, code="BadRequest"))
+        assert [a["id"] for a in sa.find_by_client_context(graph, "ctx")] == ["a2"]
+        listed = graph.calls_of("GET_ALL")
+        assert [call["params"] for call in listed] == [{"$filter": "clientContext eq 'ctx'"}, None]
+
+    def test_other_errors_are_not_mistaken_for_an_unsupported_filter(self):
+        graph = FakeSecurityActionsGraph(filter_error=GraphError("Missing role", status=403, code="Forbidden"))
+        with pytest.raises(GraphError) as caught:
+            sa.find_by_client_context(graph, "ctx")
+        assert caught.value.status == 403
+        assert len(graph.calls) == 1
+
+    def test_matches_are_sorted_oldest_first(self):
+        graph = FakeSecurityActionsGraph([stored_action("new", "ctx", created="2026-05-02T00:00:00Z"),
+                                          stored_action("old", "ctx", created="2026-05-01T00:00:00Z")])
+        assert [a["id"] for a in sa.find_by_client_context(graph, "ctx")] == ["old", "new"]
+
+
+# --------------------------------------------------------------------------------------------- present
+
+
+class TestEnsurePresent:
+    def test_creates_once_with_the_client_context(self):
+        graph = FakeSecurityActionsGraph()
+        body = block_ip_body()
+        result = sa.ensure_present(graph, body)
+        assert result["changed"] is True
+        assert [call["body"] for call in graph.posts] == [body]
+        assert graph.posts[0]["permission"] == "SecurityActions.ReadWrite.All"
+        assert result["security_action"]["id"] == "new-1"
+        assert result["security_action"]["client_context"] == body["clientContext"]
+        assert result["diff"]["before"] == {} and result["diff"]["after"]["id"] == "new-1"
+
+    def test_existing_client_context_means_no_change_and_no_post(self):
+        body = block_ip_body()
+        graph = FakeSecurityActionsGraph([stored_action("a1", body["clientContext"], status="Running")])
+        result = sa.ensure_present(graph, body)
+        assert result["changed"] is False
+        assert graph.posts == []
+        assert "a1" in result["reason"]
+        assert result["security_action"]["status"] == "Running"
+        assert result["diff"]["before"] == result["diff"]["after"]
+
+    def test_second_run_against_the_same_service_changes_nothing(self):
+        graph = FakeSecurityActionsGraph()
+        assert sa.ensure_present(graph, block_ip_body())["changed"] is True
+        assert sa.ensure_present(graph, block_ip_body())["changed"] is False
+        assert len(graph.posts) == 1 and len(graph.actions) == 1
+
+    def test_explicit_context_naming_a_different_action_is_refused(self):
+        graph = FakeSecurityActionsGraph([stored_action("a1", "INC-1", ip="198.51.100.1")])
+        with pytest.raises(InputError) as caught:
+            sa.ensure_present(graph, block_ip_body("203.0.113.45", client_context="INC-1"))
+        assert caught.value.option == "client_context"
+        assert graph.posts == []
+
+    def test_example_shape_spelling_is_not_a_conflict(self):
+        existing = stored_action("a1", "INC-1", status="notStarted", name="blockIp")
+        graph = FakeSecurityActionsGraph([existing])
+        result = sa.ensure_present(graph, block_ip_body(client_context="INC-1"))
+        assert result["changed"] is False and result["security_action"]["status"] == "NotStarted"
+
+    def test_check_mode_posts_nothing_and_shows_the_request(self):
+        graph = FakeSecurityActionsGraph()
+        body = block_ip_body()
+        result = sa.ensure_present(graph, body, check_mode=True, wait=True)
+        assert graph.posts == [] and graph.actions == []
+        assert result["changed"] is True
+        assert result["request"] == {"method": "POST", "url": "https://graph.fake.test/beta/security/securityActions",
+                                     "body": body}
+        assert result["diff"]["before"] == {}
+        assert result["diff"]["after"]["status"] == "NotStarted"
+        assert result["diff"]["after"]["parameters"] == [{"name": "IP", "value": "203.0.113.45"}]
+
+    def test_existing_failed_action_without_wait_warns_that_it_is_not_retried(self):
+        body = block_ip_body()
+        graph = FakeSecurityActionsGraph([stored_action("a1", body["clientContext"], status="Failed",
+                                                        error_info={"code": 400, "message": "m", "subcode": 1})])
+        warnings = Warnings()
+        result = sa.ensure_present(graph, body, warn=warnings)
+        assert result["changed"] is False
+        assert len(warnings) == 1 and "new client_context" in warnings[0]
+
+    def test_several_actions_with_one_context_use_the_oldest_and_warn(self):
+        body = block_ip_body()
+        graph = FakeSecurityActionsGraph([stored_action("b", body["clientContext"], created="2026-05-02T00:00:00Z"),
+                                          stored_action("a", body["clientContext"], created="2026-05-01T00:00:00Z")])
+        warnings = Warnings()
+        assert sa.ensure_present(graph, body, warn=warnings)["security_action"]["id"] == "a"
+        assert "2 security actions share client context" in warnings[0]
+
+
+class TestExactlyOnce:
+    def test_ambiguous_create_that_landed_is_reconciled_without_a_second_post(self):
+        graph = FakeSecurityActionsGraph()
+        graph.post_faults = [(unknown_outcome(), True)]
+        warnings = Warnings()
+        result = sa.ensure_present(graph, block_ip_body(), warn=warnings)
+        assert result["changed"] is True
+        assert result["security_action"]["id"] == "new-1"
+        assert len(graph.posts) == 1 and len(graph.actions) == 1
+        assert any("reconciled" in message for message in warnings)
+
+    def test_ambiguous_create_that_did_not_land_fails_and_is_never_resent(self):
+        graph = FakeSecurityActionsGraph()
+        graph.post_faults = [(unknown_outcome(), False)]
+        body = block_ip_body()
+        with pytest.raises(GraphOutcomeUnknownError) as caught:
+            sa.ensure_present(graph, body)
+        assert len(graph.posts) == 1 and graph.actions == []
+        assert caught.value.client_request_id == "cri-ambiguous"
+        assert body["clientContext"] in str(caught.value)
+        assert "Re-run the task" in caught.value.hint
+        # the lookup after the POST is what proved the action absent
+        assert graph.calls[-1]["method"] == "GET_ALL"
+
+    def test_rerun_after_a_failed_ambiguous_create_finds_a_late_action(self):
+        graph = FakeSecurityActionsGraph()
+        graph.post_faults = [(unknown_outcome(), False)]
+        body = block_ip_body()
+        with pytest.raises(GraphOutcomeUnknownError):
+            sa.ensure_present(graph, body)
+        graph.actions.append(stored_action("late", body["clientContext"]))  # the request landed after all
+        result = sa.ensure_present(graph, body)
+        assert result["changed"] is False and result["security_action"]["id"] == "late"
+        assert len(graph.posts) == 1
+
+    def test_a_plain_error_is_raised_without_a_lookup(self):
+        graph = FakeSecurityActionsGraph()
+        graph.post_faults = [(GraphError("Cannot find a provider for this request", status=400, code=""), False)]
+        with pytest.raises(GraphError, match="Cannot find a provider"):
+            sa.ensure_present(graph, block_ip_body())
+        assert [call["method"] for call in graph.calls] == ["GET_ALL", "POST"]
+
+    def test_a_201_without_the_entity_is_read_back(self):
+        graph = FakeSecurityActionsGraph()
+        graph.create_body = {}
+        result = sa.ensure_present(graph, block_ip_body())
+        assert result["security_action"]["id"] == "new-1"
+        assert [call["method"] for call in graph.calls] == ["GET_ALL", "POST", "GET_ALL"]
+
+
+class TestWait:
+    def run(self, graph, progress):
+        clock = FakeClock()
+        graph.progress["new-1"] = list(progress)
+        result = sa.ensure_present(graph, block_ip_body(), wait=True, wait_timeout=30, poll_interval=5,
+                                   sleep=clock.sleep, clock=clock.clock)
+        return result, clock
+
+    def test_polls_until_completed(self):
+        graph = FakeSecurityActionsGraph()
+        result, clock = self.run(graph, ["notStarted", "Running", "completed"])
+        assert result["security_action"]["status"] == "Completed"
+        assert clock.sleeps == [5, 5, 5]
+        assert len(graph.calls_of("GET")) == 3
+
+    def test_failed_raises_with_error_info(self):
+        graph = FakeSecurityActionsGraph()
+        with pytest.raises(sa.SecurityActionFailedError) as caught:
+            self.run(graph, ["Running", "Failed"])
+        error = caught.value
+        assert error.action["status"] == "Failed"
+        assert error.action["error_info"] == {"code": 400, "message": "Cannot block IP address", "subcode": 1}
+        assert "code 400" in str(error) and "subcode 1" in str(error)
+        assert error.code == "securityActionFailed"
+
+    def test_timeout_raises_after_sleeping_exactly_wait_timeout(self):
+        graph = FakeSecurityActionsGraph()
+        clock = FakeClock()
+        graph.progress["new-1"] = ["Running"] * 20
+        with pytest.raises(sa.SecurityActionTimeoutError) as caught:
+            sa.ensure_present(graph, block_ip_body(), wait=True, wait_timeout=12, poll_interval=5,
+                              sleep=clock.sleep, clock=clock.clock)
+        assert clock.sleeps == [5, 5, 2]
+        assert (caught.value.action["id"], caught.value.action["status"]) == ("new-1", "Running")
+        assert "wait_timeout=12" in str(caught.value)
+
+    def test_an_existing_completed_action_needs_no_polling(self):
+        body = block_ip_body()
+        graph = FakeSecurityActionsGraph([stored_action("a1", body["clientContext"], status="Completed")])
+        clock = FakeClock()
+        result = sa.ensure_present(graph, body, wait=True, sleep=clock.sleep, clock=clock.clock)
+        assert result["changed"] is False and clock.sleeps == [] and graph.calls_of("GET") == []
+
+    def test_an_existing_running_action_is_waited_for(self):
+        body = block_ip_body()
+        graph = FakeSecurityActionsGraph([stored_action("a1", body["clientContext"], status="Running")])
+        graph.progress["a1"] = ["Completed"]
+        clock = FakeClock()
+        result = sa.ensure_present(graph, body, wait=True, sleep=clock.sleep, clock=clock.clock)
+        assert result["changed"] is False and result["security_action"]["status"] == "Completed"
+        assert graph.posts == []
+
+
+# --------------------------------------------------------------------------------------------- cancel
+
+
+class TestCancel:
+    def test_cancel_by_id_posts_cancel_and_returns_the_canceled_action(self):
+        graph = FakeSecurityActionsGraph([stored_action("a1", "ctx", status="Running")])
+        result = sa.ensure_canceled(graph, action_id="a1")
+        assert result["changed"] is True
+        assert [call["path"] for call in graph.posts] == [COLLECTION + "/a1/cancelSecurityAction"]
+        assert graph.posts[0]["body"] is None
+        assert result["security_action"]["status"] == "Failed"
+        assert result["diff"]["before"]["status"] == "Running"
+        assert sa.is_canceled(graph.actions[0])
+
+    def test_cancel_by_client_context(self):
+        graph = FakeSecurityActionsGraph([stored_action("a1", "other"), stored_action("a2", "ctx", status="notStarted")])
+        result = sa.ensure_canceled(graph, client_context="ctx")
+        assert result["changed"] is True
+        assert graph.posts[0]["path"] == COLLECTION + "/a2/cancelSecurityAction"
+
+    def test_id_with_characters_is_encoded_in_the_path(self):
+        graph = FakeSecurityActionsGraph([stored_action("a/1", "ctx", status="Running")])
+        with pytest.raises(GraphError):  # the fake only knows unencoded ids: proves the id was encoded
+            sa.ensure_canceled(graph, action_id="a/1")
+        assert graph.calls[0]["path"] == COLLECTION + "/a%2F1"
+
+    @pytest.mark.parametrize("status, error_info, expected", [
+        ("Completed", None, "already Completed"),
+        ("completed", None, "already Completed"),
+        ("Failed", {"code": 400, "message": "m", "subcode": 1}, "already Failed"),
+        ("Failed", {"code": 499, "message": "canceled", "subcode": 0}, "already canceled"),
+        ("Canceled", None, "already canceled"),
+    ])
+    def test_terminal_actions_are_left_alone_with_the_reason(self, status, error_info, expected):
+        graph = FakeSecurityActionsGraph([stored_action("a1", "ctx", status=status, error_info=error_info)])
+        result = sa.ensure_canceled(graph, action_id="a1")
+        assert result["changed"] is False
+        assert expected in result["reason"]
+        assert graph.posts == []
+
+    def test_unknown_client_context_is_no_change(self):
+        graph = FakeSecurityActionsGraph([stored_action("a1", "other", status="Running")])
+        result = sa.ensure_canceled(graph, client_context="ctx")
+        assert result["changed"] is False and "nothing to cancel" in result["reason"]
+        assert result["security_action"] == {} and graph.posts == []
+
+    def test_unknown_id_fails(self):
+        graph = FakeSecurityActionsGraph()
+        with pytest.raises(GraphError) as caught:
+            sa.ensure_canceled(graph, action_id="missing")
+        assert caught.value.status == 404
+
+    def test_neither_id_nor_client_context_is_an_input_error(self):
+        with pytest.raises(InputError):
+            sa.ensure_canceled(FakeSecurityActionsGraph())
+
+    def test_check_mode_posts_nothing_and_shows_the_request(self):
+        graph = FakeSecurityActionsGraph([stored_action("a1", "ctx", status="Running")])
+        result = sa.ensure_canceled(graph, action_id="a1", check_mode=True)
+        assert graph.posts == [] and graph.actions[0]["status"] == "Running"
+        assert result["changed"] is True
+        assert result["request"] == {"method": "POST", "body": None,
+                                     "url": "https://graph.fake.test/beta/security/securityActions/a1/cancelSecurityAction"}
+        assert (result["diff"]["before"]["status"], result["diff"]["after"]["status"]) == ("Running", "Failed")
+
+    def test_action_finishing_before_the_cancel_is_no_change(self):
+        graph = FakeSecurityActionsGraph([stored_action("a1", "ctx", status="Running")])
+        graph.cancel_then = {"status": "Completed"}
+        graph.cancel_error = GraphError("cannot be canceled because it is already Completed", status=400, code="BadRequest")
+        result = sa.ensure_canceled(graph, action_id="a1")
+        assert result["changed"] is False and "became Completed" in result["reason"]
+
+    def test_a_permission_error_on_cancel_is_not_masked(self):
+        graph = FakeSecurityActionsGraph([stored_action("a1", "ctx", status="Running")])
+        graph.cancel_then = {"status": "Completed"}
+        graph.cancel_error = GraphError("Missing role", status=403, code="Forbidden")
+        with pytest.raises(GraphError) as caught:
+            sa.ensure_canceled(graph, action_id="a1")
+        assert caught.value.status == 403
+
+    def test_ambiguous_cancel_that_took_effect_is_reconciled(self):
+        graph = FakeSecurityActionsGraph([stored_action("a1", "ctx", status="Running")])
+        graph.cancel_then = {"status": "Failed", "errorInfo": {"code": 499, "message": "canceled", "subcode": 0}}
+        graph.cancel_error = unknown_outcome()
+        warnings = Warnings()
+        result = sa.ensure_canceled(graph, action_id="a1", warn=warnings)
+        assert result["changed"] is True and len(graph.posts) == 1
+        assert "reconciled" in warnings[0]
+
+    def test_ambiguous_cancel_of_a_still_running_action_fails(self):
+        graph = FakeSecurityActionsGraph([stored_action("a1", "ctx", status="Running")])
+        graph.cancel_error = unknown_outcome()
+        graph.cancel_then = {}
+        with pytest.raises(GraphOutcomeUnknownError):
+            sa.ensure_canceled(graph, action_id="a1")
+        assert len(graph.posts) == 1
+
+
+# --------------------------------------------------------------------------------------------- info
+
+
+class TestReadActions:
+    def test_by_id(self):
+        graph = FakeSecurityActionsGraph([stored_action("a1", "ctx")])
+        assert [a["id"] for a in sa.read_actions(graph, action_id="a1")] == ["a1"]
+
+    def test_missing_id_is_an_empty_list(self):
+        assert sa.read_actions(FakeSecurityActionsGraph(), action_id="nope") == []
+
+    def test_by_client_context(self):
+        graph = FakeSecurityActionsGraph([stored_action("a1", "ctx"), stored_action("a2", "other")])
+        assert [a["id"] for a in sa.read_actions(graph, client_context="ctx")] == ["a1"]
+
+    def test_filter_and_top_are_passed_through(self):
+        graph = FakeSecurityActionsGraph([stored_action("a%d" % n, "c%d" % n) for n in range(5)])
+        found = sa.read_actions(graph, odata_filter="status eq 'Completed'", top=2)
+        assert len(found) == 2
+        assert graph.calls == [{"method": "GET_ALL", "path": COLLECTION, "max_items": 2,
+                                "params": {"$filter": "status eq 'Completed'", "$top": 2},
+                                "permission": "SecurityActions.Read.All"}]
+
+    def test_everything_without_options(self):
+        graph = FakeSecurityActionsGraph([stored_action("a%d" % n, "c%d" % n) for n in range(3)])
+        assert len(sa.read_actions(graph)) == 3
+        assert graph.calls[0]["params"] is None and graph.calls[0]["max_items"] is None
