@@ -86,7 +86,7 @@ integration-floor: $(FLOOR)/.stamp collection
 	$(PYTEST_ENV) $(FLOOR)/bin/python -m pytest $(PYTEST_ARGS) -n 2 -m smoke --junitxml=$(RESULTS)/integration-floor.xml tests/integration
 
 lint: $(LATEST)/.stamp collection
-	cd $(COLLECTIONS)/ansible_collections/msgraph/security && $(LATEST)/bin/ansible-lint --profile production
+	cd $(COLLECTIONS)/ansible_collections/msgraph/security && PATH=$(LATEST)/bin:$$PATH $(LATEST)/bin/ansible-lint --profile production
 
 changelog: $(LATEST)/.stamp
 	$(LATEST)/bin/antsibull-changelog lint

@@ -194,7 +194,7 @@ EXAMPLES = r"""
     - name: Show what would be sent
       ansible.builtin.debug:
         msg: "{{ preview.request.method }} {{ preview.request.url }} {{ preview.request.body | to_json }}"
-      when: preview is changed
+      when: preview.request is defined
 
     - name: Disable the user's Active Directory account
       msgraph.security.identity_account_action:
