@@ -17,7 +17,7 @@ PYTEST_ENV := PYTHONPATH=$(COLLECTIONS):$(ROOT)/tests/emulator
 PYTEST_ARGS := -p no:cacheprovider -q -rfE
 
 .PHONY: help venv collection demo emulator test sanity sanity-latest sanity-floor units units-latest units-floor \
-        emulator-tests integration integration-floor lint changelog bench clean
+        emulator-tests integration integration-floor lint changelog bench bench-smoke clean
 
 help:
 	@echo "make demo    set everything up, start the Graph emulator and play a runbook against it"
@@ -61,6 +61,7 @@ test: venv collection
 	@$(STAGE) emulator-tests $(MAKE) --no-print-directory emulator-tests
 	@$(STAGE) integration-latest $(MAKE) --no-print-directory integration
 	@$(STAGE) integration-floor $(MAKE) --no-print-directory integration-floor
+	@$(STAGE) bench-smoke $(MAKE) --no-print-directory bench-smoke
 	@$(LATEST)/bin/python tests/utils/summary.py $(RESULTS)
 
 # --- individual stages -----------------------------------------------------------------------
@@ -94,8 +95,21 @@ changelog: $(LATEST)/.stamp
 emulator: $(LATEST)/.stamp
 	PYTHONPATH=$(ROOT)/tests/emulator $(LATEST)/bin/python -m graph_emulator serve --workdir $(BUILD)/emulator --info-file $(BUILD)/emulator/info.json
 
+# Reliability and security suite, plus the integration tests it credits, then docs/reliability.md from the run.
+.PHONY: reliability-report
+reliability-report: $(LATEST)/.stamp collection
+	@rm -rf $(BUILD)/reliability && mkdir -p $(BUILD)
+	@status=0; $(PYTEST_ENV) $(LATEST)/bin/python -m pytest $(PYTEST_ARGS) -n 2 --junitxml=$(BUILD)/reliability-junit.xml \
+		tests/integration/reliability $$($(LATEST)/bin/python tests/utils/reliability_report.py --reference-tests) || status=$$?; \
+	$(LATEST)/bin/python tests/utils/reliability_report.py --junit $(BUILD)/reliability-junit.xml || status=$$?; \
+	exit $$status
+
 bench: $(LATEST)/.stamp collection
 	$(PYTEST_ENV) $(LATEST)/bin/python tests/bench/run.py
+
+# The bench harness end to end at tiny sizes (part of make test; the benchmark itself is not).
+bench-smoke: $(LATEST)/.stamp collection
+	$(PYTEST_ENV) $(LATEST)/bin/python -m pytest $(PYTEST_ARGS) --junitxml=$(RESULTS)/bench-smoke.xml tests/bench
 
 clean:
 	rm -rf $(BUILD) tests/output

@@ -136,7 +136,7 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for each HTTP response.
+      - Seconds to wait for each HTTP response, between V(1) and V(86400).
     type: int
     default: 30
   max_retries:
@@ -145,6 +145,8 @@ options:
         (HTTP 503/504, and connection errors for reads).
       - A write (POST) is retried only after HTTP 429. After a timeout or a server error the module does not send
         it again; it reads the current state instead.
+      - Requests to the token service (secret, certificate and federated credentials) are retried the same way after
+        HTTP 429, 500, 502, 503, 504 and connection errors, within O(retry_budget), since they change nothing.
     type: int
     default: 5
   retry_budget:
@@ -153,6 +155,23 @@ options:
         When the next wait would exceed it, the task fails, naming the budget and the last request ID.
     type: int
     default: 120
+  token_cache_dir:
+    description:
+      - A directory where tokens are cached between tasks, so that a playbook of many tasks asks the token
+        service once rather than once per task. Tasks running at the same time (forks, several playbooks) may share
+        it safely.
+      - Not set (the default), tokens are kept in memory for one task only and nothing is written to disk.
+      - The directory is created with mode C(0700) if it does not exist. Each authority, client ID and
+        O(auth_method) gets its own cache file, mode C(0600), holding the tokens and the token service's discovery
+        documents. The task fails before any request if the directory or a cache file is owned by another user or
+        is accessible by group or others.
+      - The cache file holds bearer tokens that are valid for about an hour. Use a directory on a local disk that
+        only the account running the module can read, for example V(~/.cache/msgraph.security) or a job's
+        private temporary directory, and do not share it between job templates of different owners.
+      - Not used with O(auth_method=access_token).
+      - If not set, the environment variable E(MSGRAPH_TOKEN_CACHE_DIR) is used when it is not empty.
+        The parameter always wins over the environment.
+    type: path
 requirements:
   - python >= 3.9
   - requests

@@ -34,7 +34,12 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     InputError,
     register_secret,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._http import is_tls_error, tls_error, validate_ca_path
+from ansible_collections.msgraph.security.plugins.module_utils._http import (
+    RetryingHttpClient,
+    is_tls_error,
+    tls_error,
+    validate_ca_path,
+)
 from ansible_collections.msgraph.security.plugins.module_utils._options import (
     API_VERSIONS,
     AUTH_METHODS,
@@ -42,6 +47,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._options import (
     CONNECTION_OPTIONS,
     describe_option,
 )
+from ansible_collections.msgraph.security.plugins.module_utils._token_cache import open_token_cache
 
 try:
     import msal
@@ -53,23 +59,38 @@ except ImportError:
     HAS_MSAL = False
     MSAL_IMPORT_ERROR = traceback.format_exc()
 
-try:
-    from cryptography import x509
-    from cryptography.exceptions import UnsupportedAlgorithm
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+# cryptography is imported on first use (certificate auth only): it costs ~50 ms of start-up on every run.
+x509 = serialization = rsa = None
+UnsupportedAlgorithm = ValueError
+HAS_CRYPTOGRAPHY = None  # None: not tried yet; see _load_cryptography()
+CRYPTOGRAPHY_IMPORT_ERROR = None
 
-    HAS_CRYPTOGRAPHY = True
-    CRYPTOGRAPHY_IMPORT_ERROR = None
-except ImportError:
-    HAS_CRYPTOGRAPHY = False
-    CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
+
+def _load_cryptography():
+    """Import cryptography once, when a certificate is read; returns HAS_CRYPTOGRAPHY."""
+    global x509, serialization, rsa, UnsupportedAlgorithm, HAS_CRYPTOGRAPHY, CRYPTOGRAPHY_IMPORT_ERROR
+    if HAS_CRYPTOGRAPHY is None:
+        try:
+            from cryptography import x509
+            from cryptography.exceptions import UnsupportedAlgorithm
+            from cryptography.hazmat.primitives import serialization
+            from cryptography.hazmat.primitives.asymmetric import rsa
+
+            HAS_CRYPTOGRAPHY = True
+        except ImportError:
+            HAS_CRYPTOGRAPHY = False
+            CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
+    return HAS_CRYPTOGRAPHY
+
 
 try:
     import requests.exceptions as _requests_exceptions
 except ImportError:
     _requests_exceptions = None
 
+
+# Seconds; one request waiting longer than a day is never meant, and far larger values crash the socket layer.
+MAX_TIMEOUT = 86400
 
 # Tenant ids are GUIDs or domain names; anything else would end up in a URL path.
 _TENANT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
@@ -245,6 +266,8 @@ class ConnectionSettings:
             value = getattr(self, name)
             if value is None or int(value) < minimum:
                 raise InputError(name, "must be an integer >= %d, got %r" % (minimum, value))
+        if int(self.timeout) > MAX_TIMEOUT:  # a larger value overflows the socket timeout (OverflowError, a crash)
+            raise InputError("timeout", "must be an integer between 1 and %d seconds, got %r" % (MAX_TIMEOUT, self.timeout))
         if self.validate_certs and self.ca_path:
             validate_ca_path(self.ca_path)
         self._validated = True
@@ -356,7 +379,7 @@ def load_certificate(path, password=None):
         register_secret(password)
 
     ordered = list(certificates)
-    if HAS_CRYPTOGRAPHY:
+    if _load_cryptography():
         key = _load_private_key(path, key_pem, password, encrypted)
         if not isinstance(key, rsa.RSAPrivateKey):
             raise InputError("client_certificate_path", "the private key in %s is not an RSA key; Microsoft Entra ID "
@@ -573,6 +596,7 @@ class MsalConfidentialTokenProvider(TokenProvider):
                 "http_client": self._http,
                 "token_cache": self._token_cache,
             }
+            kwargs.update(_http_cache_kwargs(self._token_cache))
             if self._instance_discovery is False:
                 kwargs["instance_discovery"] = False
             try:
@@ -595,7 +619,28 @@ class MsalConfidentialTokenProvider(TokenProvider):
             raise
         except Exception as exc:
             raise _transport_error(exc, self.auth_method, self._authority, self._verify)
+        save_token_cache(self._token_cache)
         return _token_from_result(result, self.auth_method, self._authority)
+
+
+def save_token_cache(token_cache):
+    """A persistent cache (``_token_cache.PersistentTokenCache``) writes itself back if MSAL changed it."""
+    save = getattr(token_cache, "save_if_changed", None)
+    if save is not None:
+        save()
+
+
+def _http_cache_kwargs(token_cache):
+    """A persistent cache also keeps MSAL's discovery responses: no discovery GET in a new process."""
+    http_cache = getattr(token_cache, "http_cache", None)
+    return {} if http_cache is None else {"http_cache": http_cache}
+
+
+def _forget_access_tokens(token_cache):
+    """Drop cached access tokens (after Graph rejected one), so a persistent cache does not keep it."""
+    kind = msal.TokenCache.CredentialType.ACCESS_TOKEN
+    for entry in list(token_cache.search(kind)):
+        token_cache.remove_at(entry)
 
 
 def _token_from_result(result, auth_method, authority):
@@ -630,8 +675,11 @@ class ManagedIdentityTokenProvider(TokenProvider):
             raise GraphAuthError("auth_method managed_identity needs msal >= 1.29.0; installed: %s"
                                  % getattr(msal, "__version__", "unknown"),
                                  code="MsalTooOld", hint="upgrade the Python library msal on the host running the module")
-        cache = msal.TokenCache() if fresh_cache or self._token_cache is None else self._token_cache
-        return msal.ManagedIdentityClient(self._identity(), http_client=self._http, token_cache=cache)
+        cache = msal.TokenCache() if self._token_cache is None else self._token_cache
+        if fresh_cache:
+            _forget_access_tokens(cache)
+        return msal.ManagedIdentityClient(self._identity(), http_client=self._http, token_cache=cache,
+                                          **_http_cache_kwargs(self._token_cache))
 
     def get_token(self, force_refresh=False):
         which = "user-assigned managed identity %s" % self._client_id if self._client_id else "system-assigned managed identity"
@@ -651,6 +699,7 @@ class ManagedIdentityTokenProvider(TokenProvider):
                          "or use another auth_method",
                 )
             raise _transport_error(exc, self.auth_method, None, self._verify, target="the managed identity endpoint")
+        save_token_cache(self._token_cache)
         token = (result or {}).get("access_token")
         if token:
             register_secret(token)
@@ -688,6 +737,22 @@ def _check_readable_file(option, path):
         raise InputError(option, "%s is not readable by this user" % path)
 
 
+def open_persistent_cache(settings, method, warn=None):
+    """The opt-in persistent token cache of ``settings.token_cache_dir`` for ``method``, loaded; None when unset.
+
+    One file per authority, client and auth method. :class:`InputError` (``token_cache_dir``) when the
+    directory or file is not private to this user. ``access_token`` has nothing to cache.
+    """
+    if not settings.token_cache_dir or method == "access_token":
+        return None
+    if method == "managed_identity":
+        authority = "managed_identity %s" % settings.cloud.msi_resource
+        client_id = settings.managed_identity_client_id or "system-assigned"
+    else:
+        authority, client_id = settings.authority, settings.client_id
+    return open_token_cache(settings.token_cache_dir, authority, client_id, method, warn=warn)
+
+
 def build_token_provider(settings, http, token_cache=None):
     """The :class:`TokenProvider` for ``settings`` (a validated :class:`ConnectionSettings`).
 
@@ -714,7 +779,7 @@ def build_token_provider(settings, http, token_cache=None):
         sensitive.append(settings.client_secret)
     elif method == "certificate":
         _check_readable_file("client_certificate_path", settings.client_certificate_path)
-        if not HAS_CRYPTOGRAPHY:
+        if not _load_cryptography():
             raise InputError("client_certificate_path", "the Python library cryptography is required to read the certificate")
         certificate = load_certificate(settings.client_certificate_path, settings.client_certificate_password)
         credential = certificate.msal_credential()
@@ -722,8 +787,10 @@ def build_token_provider(settings, http, token_cache=None):
     else:  # federated
         _check_readable_file("federated_token_file", settings.federated_token_file)
         credential = {"client_assertion": _federated_reader(settings.federated_token_file)}
+    # MSAL does not retry: transient token-service failures (429, 5xx, resets) are retried by the client it gets.
+    retrying = RetryingHttpClient(http, max_retries=settings.max_retries, budget_seconds=settings.retry_budget)
     provider = MsalConfidentialTokenProvider(
-        method, settings.client_id, settings.authority, settings.scope, credential, http,
+        method, settings.client_id, settings.authority, settings.scope, credential, retrying,
         instance_discovery=False if settings.authority_overridden else None,
         token_cache=token_cache, verify=verify,
     )

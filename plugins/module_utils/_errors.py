@@ -31,6 +31,9 @@ _JSON_SECRET_RE = re.compile(r'(?i)("(?:client_secret|client_assertion|access_to
 # Filled by the credential layer; a module run is one process, so the registry lives as long as the task.
 _SECRETS = set()
 _MIN_SECRET_LENGTH = 4
+# Each line of a multi-line secret (a PEM private key) this long is a secret too: a message may show it escaped
+# (repr turns the newlines into "\\n") or cut short, and the whole value would then not match.
+_MIN_LINE_LENGTH = 16
 
 
 def register_secret(value):
@@ -45,6 +48,10 @@ def register_secret(value):
         stripped = value.strip()
         if stripped != value:
             _SECRETS.add(stripped)
+        for line in stripped.splitlines() if "\n" in stripped else []:
+            line = line.strip()
+            if len(line) >= _MIN_LINE_LENGTH and not line.startswith("-----"):
+                _SECRETS.add(line)
 
 
 def redact(text):

@@ -27,6 +27,7 @@ __metaclass__ = type
 import email.utils
 import json
 import random
+import threading
 import time
 import uuid
 from urllib.parse import quote, urlencode, urlsplit
@@ -63,6 +64,10 @@ class RetryPolicy:
     requests of the client may spend waiting before retries; ``base_delay``/``max_delay``: the capped
     exponential backoff used when the service gives no ``Retry-After``. ``sleep``, ``clock`` (monotonic),
     ``now`` (wall clock, for HTTP dates) and ``jitter`` (returns [0, 1)) are injectable for tests.
+
+    The policy is also the client's shared gate: a wait (e.g. a 429's ``Retry-After``) pauses every thread
+    using the client until the same instant, because Graph throttles the application, not one request.
+    The budget counts the gate's closed time once, however many threads wait behind it.
     """
 
     def __init__(self, max_retries=5, budget_seconds=120, base_delay=1.0, max_delay=30.0,
@@ -75,7 +80,34 @@ class RetryPolicy:
         self.clock = clock or time.monotonic
         self.now = now or time.time
         self.jitter = jitter or random.random
-        self.waited = 0.0  # total seconds spent waiting, across requests
+        self.waited = 0.0  # total seconds the gate was closed, across requests and threads
+        self.pauses = 0  # how many waits closed (or extended) the gate
+        self._resume_at = None  # clock() value when the gate opens again
+        self._lock = threading.Lock()
+
+    def hold(self, delay):
+        """Close the gate until ``delay`` seconds from now (or leave it closed longer); False if the extra
+        closed time would exceed the budget, in which case nothing changes."""
+        with self._lock:
+            now = self.clock()
+            until = now + delay
+            opens = now if self._resume_at is None else max(self._resume_at, now)
+            extra = max(0.0, until - opens)
+            if extra > self.remaining:
+                return False
+            self._resume_at = max(opens, until)
+            self.waited += extra
+            self.pauses += 1
+            return True
+
+    def wait_until_open(self):
+        """Sleep while the gate is closed (returns at once when it is open)."""
+        while True:
+            with self._lock:
+                remaining = 0.0 if self._resume_at is None else self._resume_at - self.clock()
+            if remaining <= 0:
+                return
+            self.sleep(remaining)
 
     def backoff(self, retry_number):
         """Capped exponential backoff with jitter for the n-th retry (1-based), in [delay/2, delay]."""
@@ -134,9 +166,10 @@ class GraphResponse:
 def unwrap_entity(body):
     """``{"value": {...}}`` -> ``{...}``; a bare object is returned unchanged; ``None`` -> ``{}``.
 
-    A ``value`` that is a list is a collection page and is left alone.
+    A ``value`` that is a list is a collection page and is left alone. A body that is not an object (a JSON
+    string, number or list where an entity belongs) is no entity either: ``{}``, so callers never crash on it.
     """
-    if body is None:
+    if not isinstance(body, dict):
         return {}
     if isinstance(body, dict) and isinstance(body.get("value"), dict):
         return body["value"]
@@ -192,10 +225,17 @@ class GraphClient:
         self.on_retry = on_retry
         parsed = urlsplit(self.graph_endpoint)
         self._origin = (parsed.scheme.lower(), parsed.netloc.lower())
+        # Threads share one token: one acquisition at a time, and one refresh per rejected token.
+        self._token_lock = threading.Lock()
+        self._current_token = None
 
     @staticmethod
     def new_client_request_id():
         return str(uuid.uuid4())
+
+    def ensure_token(self):
+        """Acquire the token now (raises GraphAuthError): a batch fails once, before its first request."""
+        self._token()
 
     # --- URLs ---------------------------------------------------------------------------
     def url_for(self, path, params=None):
@@ -270,6 +310,15 @@ class GraphClient:
         return items
 
     # --- core ---------------------------------------------------------------------------
+    def _token(self, rejected=None):
+        """The shared token; after a 401 a new one, unless another thread already replaced ``rejected``."""
+        with self._token_lock:
+            if rejected is None:
+                self._current_token = self.token_provider.get_token(force_refresh=False)
+            elif self._current_token in (None, rejected):
+                self._current_token = self.token_provider.get_token(force_refresh=True)
+            return self._current_token
+
     def _notify(self, message):
         if self.on_retry is not None:
             self.on_retry(redact(message))
@@ -293,7 +342,8 @@ class GraphClient:
         fresh_token = None
         data = json.dumps(body).encode("utf-8") if body is not None else None
         while True:
-            token = fresh_token or self.token_provider.get_token(force_refresh=False)
+            self.retry.wait_until_open()  # another thread may have been throttled: pause with it
+            token = fresh_token or self._token()
             fresh_token = None
             headers = self._headers(token, client_request_id, data is not None)
             state.attempts += 1
@@ -310,7 +360,7 @@ class GraphClient:
 
             if status == 401 and not refreshed and getattr(self.token_provider, "refreshable", True):
                 # The token was rejected before anything was processed: get a new one and send again (once).
-                fresh_token = self.token_provider.get_token(force_refresh=True)
+                fresh_token = self._token(rejected=token)
                 refreshed = True
                 continue
 
@@ -363,7 +413,8 @@ class GraphClient:
             raise exc
         not_sent = _not_sent(exc)
         kind = "timed out" if isinstance(exc, _rexc.Timeout) else "connection failed"
-        retryable = isinstance(exc, (_rexc.ConnectionError, _rexc.Timeout))
+        # ChunkedEncodingError: the body ended before its Content-Length (a truncated response), as transient as a reset.
+        retryable = isinstance(exc, (_rexc.ConnectionError, _rexc.Timeout, _rexc.ChunkedEncodingError))
         if method != "GET" and not not_sent:
             raise GraphOutcomeUnknownError(
                 "The %s %s after the request was sent (%s); the action may or may not have been carried out"
@@ -390,7 +441,7 @@ class GraphClient:
         if delay is None:
             delay = policy.backoff(state.retries + 1)
             source = "backoff"
-        if delay > policy.remaining:
+        if not policy.hold(delay):
             raise self._exhausted(
                 "retry budget of %ss exhausted after %d attempt(s) (%.1fs already waited; the next wait would be %.1fs)"
                 % (_fmt(policy.budget_seconds), state.attempts, policy.waited, delay),
@@ -398,10 +449,7 @@ class GraphClient:
         state.retries += 1
         self._notify("Microsoft Graph %s %s: %s; retrying in %.1fs (%s, retry %d of %d, client-request-id %s)"
                      % (method, url, what, delay, source, state.retries, policy.max_retries, client_request_id))
-        started = policy.clock()
-        policy.sleep(delay)
-        elapsed = policy.clock() - started
-        policy.waited += max(delay, elapsed)
+        policy.wait_until_open()
 
     def _exhausted(self, reason, method, url, state, raw, permission, client_request_id, exc, budget=False):
         last = "last status HTTP %s" % state.last_status if state.last_status is not None else "no response"

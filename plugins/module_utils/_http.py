@@ -20,7 +20,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import email.utils
 import os
+import re
+import time
 import traceback
 import warnings
 
@@ -48,6 +51,8 @@ try:
 except ImportError:  # pragma: no cover - urllib3 comes with requests
     InsecureRequestWarning = None
 
+
+_DEFAULT_POOL_SIZE = 10  # requests.adapters.DEFAULT_POOLSIZE
 
 INSECURE_WARNING = (
     "validate_certs is false: the TLS certificates of Microsoft Graph and of the token endpoint are not verified, "
@@ -90,14 +95,24 @@ def verify_setting(validate_certs=True, ca_path=None):
 class VerifyingSession(_SessionBase):
     """A ``requests.Session`` that forces ``verify`` and a default timeout on every request.
 
-    ``warnings``: messages for the module to show (``validate_certs: false``).
+    ``warnings``: messages for the module to show (``validate_certs: false``). ``pool_size``: connections kept per
+    host (default 10), for callers sending from more threads than that.
     """
 
-    def __init__(self, validate_certs=True, ca_path=None, timeout=None, agent=None):
+    def __init__(self, validate_certs=True, ca_path=None, timeout=None, agent=None, pool_size=None):
         if not HAS_REQUESTS:
             raise RuntimeError("the Python library requests is required: %s" % REQUESTS_IMPORT_ERROR)
         super(VerifyingSession, self).__init__()
+        if pool_size and pool_size > _DEFAULT_POOL_SIZE:
+            # requests keeps 10 connections per host; more threads would open and discard extra connections.
+            adapter = requests.adapters.HTTPAdapter(pool_connections=_DEFAULT_POOL_SIZE, pool_maxsize=int(pool_size))
+            self.mount("https://", adapter)
+            self.mount("http://", adapter)
         self.forced_verify, self.warnings = verify_setting(validate_certs, ca_path)
+        if self.forced_verify is False and InsecureRequestWarning is not None:
+            # One warning per task (self.warnings) instead of one per request on stderr. Set once for the module's
+            # process: warnings.catch_warnings() around each request is not thread-safe (bulk runs use threads).
+            warnings.filterwarnings("ignore", category=InsecureRequestWarning)
         # Informational only: requests ignores it whenever REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE are set.
         self.verify = self.forced_verify
         self.default_timeout = timeout
@@ -107,12 +122,89 @@ class VerifyingSession(_SessionBase):
         kwargs["verify"] = self.forced_verify
         if kwargs.get("timeout") is None and self.default_timeout:
             kwargs["timeout"] = self.default_timeout
-        if self.forced_verify is False and InsecureRequestWarning is not None:
-            # One warning per task (self.warnings) instead of one per request on stderr.
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", InsecureRequestWarning)
-                return super(VerifyingSession, self).request(method, url, *args, **kwargs)
         return super(VerifyingSession, self).request(method, url, *args, **kwargs)
+
+
+# Token-service answers worth another try: throttled, or a transient server/gateway failure.
+TRANSIENT_TOKEN_STATUSES = frozenset([429, 500, 502, 503, 504])
+
+
+class RetryingHttpClient(object):
+    """The HTTP client MSAL's confidential client gets: the shared session, with transient failures retried.
+
+    MSAL leaves retries to the HTTP client it is given ("it will be your http_client's duty to decide whether to
+    perform retry"). Token and discovery requests change nothing on the server, so a 429/5xx answer, a connection
+    error or a timeout is tried again: ``Retry-After`` (seconds or HTTP date) is honoured, otherwise 0.5 s, 1 s,
+    2 s, ... (at most 8 s); at most ``max_retries`` retries per request and ``budget_seconds`` of waiting in total.
+    TLS failures are never retried. Anything else is delegated to the session.
+    """
+
+    def __init__(self, session, max_retries=5, budget_seconds=120, sleep=None, now=None):
+        self.session = session
+        self.max_retries = max(0, int(max_retries))
+        self.budget_seconds = max(0.0, float(budget_seconds))
+        self.waited = 0.0
+        self._sleep = sleep or time.sleep
+        self._now = now or time.time
+
+    def __getattr__(self, name):
+        return getattr(self.session, name)
+
+    def post(self, url, **kwargs):
+        return self._send(self.session.post, url, kwargs)
+
+    def get(self, url, **kwargs):
+        return self._send(self.session.get, url, kwargs)
+
+    def close(self):
+        return self.session.close()
+
+    def _send(self, send, url, kwargs):
+        retries = 0
+        while True:
+            try:
+                response = send(url, **kwargs)
+            except Exception as exc:  # only transport errors are retried, and never a TLS failure
+                if not self._transient(exc) or not self._wait(retries, None):
+                    raise
+            else:
+                if response.status_code not in TRANSIENT_TOKEN_STATUSES or not self._wait(retries, response):
+                    return response
+            retries += 1
+
+    @staticmethod
+    def _transient(exc):
+        if requests is None or is_tls_error(exc):
+            return False
+        return isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                                requests.exceptions.ChunkedEncodingError))
+
+    def _wait(self, retries, response):
+        """Sleep before retry number ``retries + 1``; False when retries or the budget are used up."""
+        if retries >= self.max_retries:
+            return False
+        delay = _retry_after_seconds(response, self._now) if response is not None else None
+        if delay is None:
+            delay = min(8.0, 0.5 * (2 ** retries))
+        if self.waited + delay > self.budget_seconds:
+            return False
+        self.waited += delay
+        self._sleep(delay)
+        return True
+
+
+def _retry_after_seconds(response, now):
+    value = (getattr(response, "headers", None) or {}).get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        pass
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(str(value)).timestamp() - now())
+    except (TypeError, ValueError, IndexError, AttributeError):
+        return None
 
 
 def is_tls_error(exc):
@@ -121,6 +213,9 @@ def is_tls_error(exc):
         return True
     text = str(exc)
     return "CERTIFICATE_VERIFY_FAILED" in text or "SSLError" in text
+
+
+_VERIFY_REASON_RE = re.compile(r"certificate verify failed: ([^()'\"\]]+)")
 
 
 def tls_error(exc, method=None, url=None, verify=True, auth=False):
@@ -142,6 +237,11 @@ def tls_error(exc, method=None, url=None, verify=True, auth=False):
             "(for example a TLS-inspecting proxy's CA), or add that CA to the system trust store" % target
         )
     message = "%s for %s: %s" % (summary, target, _short(detail))
+    reason = _VERIFY_REASON_RE.search(detail)
+    if reason:
+        # OpenSSL's reason ("self-signed certificate", "unable to get local issuer certificate", ...) comes last in
+        # requests' text, after the URL: put it first so that shortening cannot cut it off.
+        message = "%s for %s (%s): %s" % (summary, target, reason.group(1).strip().rstrip("."), _short(detail))
     error_class = GraphAuthError if auth else GraphError
     return error_class(message, method=method, url=url, hint=hint)
 

@@ -86,8 +86,16 @@ LOOKUP_ACCOUNT_IDENTIFIER = "account_identifier"
 LOOKUP_FILTER = "filter"
 LOOKUP_KINDS = (LOOKUP_ID, LOOKUP_UPN, LOOKUP_SID, LOOKUP_DISPLAY_NAME, LOOKUP_ACCOUNT_IDENTIFIER, LOOKUP_FILTER)
 
+# identity_account_action's target options (task level and in each of its targets) -> lookup kind.
+ACTION_TARGET_OPTIONS = {
+    "identity_account_id": LOOKUP_ID,
+    "user_principal_name": LOOKUP_UPN,
+    "on_premises_security_identifier": LOOKUP_SID,
+    "display_name": LOOKUP_DISPLAY_NAME,
+}
+
 # Graph property compared server side ($filter ... eq ...) and again client side for each kind.
-_FILTER_PROPERTY = {
+FILTER_PROPERTY = {
     LOOKUP_UPN: "userPrincipalName",
     LOOKUP_SID: "onPremisesSecurityIdentifier",
     LOOKUP_DISPLAY_NAME: "displayName",
@@ -143,12 +151,12 @@ _RESPONSE_ACTION_BY_KEY = _canonical_lookup(ACTIONS + (UNKNOWN_FUTURE_VALUE,))
 
 def _normalise_input_enum(value, by_key, option, kind):
     if not isinstance(value, str) or not value.strip():
-        raise InputError(option, "a {0} is required; one of: {1}".format(kind, ", ".join(sorted(by_key.values()))))
+        raise InputError(option, "an {0} is required; one of: {1}".format(kind, ", ".join(sorted(by_key.values()))))
     canonical = by_key.get(_enum_key(value))
     if canonical is None:
         raise InputError(
             option,
-            "'{0}' is not a {1}; use one of: {2} (case and '_'/'-'/' ' are ignored)".format(
+            "'{0}' is not a known {1}; use one of: {2} (case and '_'/'-'/' ' are ignored)".format(
                 value, kind, ", ".join(by_key[key] for key in sorted(by_key))
             ),
         )
@@ -289,9 +297,10 @@ def selector_from_params(params, option_kinds, required=True):
     """Build the one Selector set in ``params``.
 
     ``option_kinds`` maps option names to lookup kinds, e.g. {"identity_account_id": "id", ...}.
-    Returns None when nothing is set and ``required`` is false.
+    Returns None when nothing is set and ``required`` is false. An empty string counts as given (and is
+    refused by the validator): ``id: "{{ undefined_or_empty }}"`` must never widen a lookup to every identity.
     """
-    given = [option for option in option_kinds if params.get(option) not in (None, "")]
+    given = [option for option in option_kinds if params.get(option) is not None]
     if len(given) > 1:
         raise InputError(given[0], "give only one of {0}; got {1}".format(", ".join(option_kinds), ", ".join(given)))
     if not given:
@@ -372,7 +381,8 @@ def _same_text(left, right):
     return isinstance(left, str) and isinstance(right, str) and left.casefold() == right.casefold()
 
 
-def _matches_selector(identity, selector):
+def matches_selector(identity, selector):
+    """True when a parsed identity matches the selector locally (a server filter may have been ignored)."""
     if selector.kind == LOOKUP_ACCOUNT_IDENTIFIER:
         return any(_same_text(account["identifier"], selector.value) for account in identity["accounts"])
     if selector.kind in _MATCH_FIELD:
@@ -398,7 +408,7 @@ def list_identities(client, params=None):
 
 
 def _list_with_server_filter(client, selector, warn):
-    odata_filter = "{0} eq {1}".format(_FILTER_PROPERTY[selector.kind], odata_string(selector.value))
+    odata_filter = "{0} eq {1}".format(FILTER_PROPERTY[selector.kind], odata_string(selector.value))
     try:
         return list_identities(client, {"$filter": odata_filter})
     except GraphError as error:
@@ -408,7 +418,7 @@ def _list_with_server_filter(client, selector, warn):
         if warn:
             warn(
                 "the service refused $filter on {0} ({1}); listing every identity and matching locally".format(
-                    _FILTER_PROPERTY[selector.kind], error.code or error.status
+                    FILTER_PROPERTY[selector.kind], error.code or error.status
                 )
             )
         return list_identities(client)
@@ -436,14 +446,18 @@ def find_identities(client, selector=None, warn=None):
         candidates = list_identities(client)
     else:
         candidates = _list_with_server_filter(client, selector, warn)
-    return [identity for identity in candidates if _matches_selector(identity, selector)]
+    return [identity for identity in candidates if matches_selector(identity, selector)]
 
 
 def resolve_identity(client, selector, warn=None):
     """Exactly one identity, or IdentityResolutionError listing what matched (fail closed)."""
     if selector.kind == LOOKUP_ID:
         return get_identity(client, selector.value, selector.option)
-    matches = find_identities(client, selector, warn)
+    return exactly_one(selector, find_identities(client, selector, warn))
+
+
+def exactly_one(selector, matches):
+    """The one identity ``matches`` holds for ``selector``, or IdentityResolutionError listing them."""
     if len(matches) == 1:
         return matches[0]
     summaries = [identity_summary(identity) for identity in matches]
@@ -625,7 +639,8 @@ def _predicted_actions(actions, action):
     return predicted
 
 
-def _diff(identity, account, action, will_send):
+def action_diff(identity, account, action, will_send):
+    """{before, after}: isEnabled and the account's actions now, and as expected after the action."""
     before = {"is_enabled": identity.get("is_enabled"), "actions": account.get("actions")}
     if not will_send or action not in TARGET_IS_ENABLED:
         return {"before": before, "after": dict(before)}
@@ -655,6 +670,12 @@ def plan_action(client, request):
     """Resolve, guard, validate and decide; reads only (GET), never writes."""
     warnings = []
     identity = resolve_identity(client, request.selector, warnings.append)
+    return plan_for_identity(request, identity, warnings)
+
+
+def plan_for_identity(request, identity, warnings=None):
+    """Guard, validate and decide for an identity already read (a bulk run reads many at once); no request."""
+    warnings = [] if warnings is None else warnings
     check_not_protected(identity, request.protected_accounts, request.account_id)
     identity_id = validate_identity_id(identity.get("id"), "identity_account_id")  # it goes into the URL
     account = select_account(identity, request.identity_provider, request.account_id, warnings.append)
@@ -779,7 +800,7 @@ def run_identity_action(client, request, check_mode=False):
     result = {
         "changed": plan.send,
         "identity_account": plan.identity,
-        "diff": _diff(plan.identity, plan.account, plan.action, plan.send),
+        "diff": action_diff(plan.identity, plan.account, plan.action, plan.send),
         "warnings": plan.warnings,
     }
     if not plan.send:

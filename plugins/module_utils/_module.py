@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import copy
 import os
+import sys
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -27,9 +28,10 @@ from ansible_collections.msgraph.security.plugins.module_utils._credentials impo
     MSAL_IMPORT_ERROR,
     ConnectionSettings,
     build_token_provider,
+    open_persistent_cache,
     select_auth_method,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError, redact
+from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError, redact, register_secret
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, RetryPolicy
 from ansible_collections.msgraph.security.plugins.module_utils._http import (
     HAS_REQUESTS,
@@ -58,6 +60,15 @@ def env_fallback_nonempty(*names):
     return value
 
 
+def _redacting_excepthook(kind, value, trace):
+    """Print a crash's traceback with secrets removed.
+
+    An exception nothing catches (e.g. a BaseException from a library) reaches Python's hook; its message may carry a
+    credential the library was given, and Ansible shows module stderr as it is.
+    """
+    sys.stderr.write(redact("".join(traceback.format_exception(kind, value, trace))))
+
+
 def connection_argument_spec():
     """The connection options' argument spec, with env fallbacks that skip empty variables."""
     return _table_argument_spec(fallback=env_fallback_nonempty)
@@ -71,7 +82,8 @@ class GraphModule(AnsibleModule):
     ``mutually_exclusive``, ``required_if``, ...) go to ``AnsibleModule``.
     """
 
-    # Hook for an opt-in persistent MSAL token cache (an msal.TokenCache); None = in memory, per task.
+    # The MSAL token cache: None = in memory, per task; set from token_cache_dir (the opt-in persistent cache)
+    # when the client is built, unless something set it before.
     token_cache = None
 
     def __init__(self, argument_spec=None, api=None, **kwargs):
@@ -82,6 +94,9 @@ class GraphModule(AnsibleModule):
             raise ValueError("module options clash with the connection options: %s" % ", ".join(clash))
         spec.update(own)
         super(GraphModule, self).__init__(argument_spec=spec, **kwargs)
+        sys.excepthook = _redacting_excepthook
+        for value in self.no_log_values:
+            register_secret(value)
         self.api = api
         self._graph_client = None
         self._resolve_unset_connection_params()
@@ -110,8 +125,11 @@ class GraphModule(AnsibleModule):
             else:
                 self.params[name] = None
 
-    def graph_client(self):
-        """The :class:`GraphClient`, built once (session -> token provider -> client). Fails the task on error."""
+    def graph_client(self, pool_size=None):
+        """The :class:`GraphClient`, built once (session -> token provider -> client). Fails the task on error.
+
+        ``pool_size``: connections kept open to each host, for modules that send requests from several threads.
+        """
         if self._graph_client is not None:
             return self._graph_client
         if not HAS_REQUESTS:
@@ -122,9 +140,11 @@ class GraphModule(AnsibleModule):
             if method != "access_token" and not HAS_MSAL:
                 self.fail_json(msg=missing_required_lib("msal"), exception=MSAL_IMPORT_ERROR)
             session = VerifyingSession(validate_certs=settings.validate_certs, ca_path=settings.ca_path,
-                                       timeout=settings.timeout)
+                                       timeout=settings.timeout, pool_size=pool_size)
             for message in session.warnings:
                 self.warn(message)
+            if self.token_cache is None:
+                self.token_cache = open_persistent_cache(settings, method, warn=self.warn)
             provider = build_token_provider(settings, session, token_cache=self.token_cache)
             for value in provider.sensitive_values:
                 if value:

@@ -59,6 +59,8 @@ CONNECTION_OPTIONS = {
     "timeout": {"type": "int", "no_log": False, "default": 30, "env": []},
     "max_retries": {"type": "int", "no_log": False, "default": 5, "env": []},
     "retry_budget": {"type": "int", "no_log": False, "default": 120, "env": []},
+    # Opt-in: unset keeps tokens in memory only (nothing on disk unless asked).
+    "token_cache_dir": {"type": "path", "no_log": False, "env": ["MSGRAPH_TOKEN_CACHE_DIR"]},
 }
 
 # Environment variables listed with each credential, for "set one of ..." messages.

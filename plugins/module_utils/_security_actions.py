@@ -55,6 +55,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import time
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
@@ -232,6 +233,18 @@ def validate_client_context(client_context):
         raise InputError("client_context", "is %d characters long; Graph allows at most %d"
                          % (len(client_context), CLIENT_CONTEXT_MAX_LENGTH))
     return client_context
+
+
+_ID_UNSAFE = re.compile(r"[/?#\\\s\x00-\x1f\x7f]")
+
+
+def validate_action_id(action_id, option="id"):
+    """An action id goes into the URL path: non-empty, without '/', '?', '#', '\\', spaces or control characters."""
+    if not isinstance(action_id, str) or not action_id.strip():
+        raise InputError(option, "must be a non-empty string (the id of a security action)")
+    if _ID_UNSAFE.search(action_id):
+        raise InputError(option, "%r must not contain '/', '?', '#', '\\', spaces or control characters" % action_id)
+    return action_id
 
 
 def derive_client_context(name, parameters, vendor_information):

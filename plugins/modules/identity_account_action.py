@@ -20,6 +20,14 @@ description:
   - B(Target.) Give exactly one of O(identity_account_id), O(user_principal_name),
     O(on_premises_security_identifier) or O(display_name). A lookup must match exactly one identity; if it
     matches none or several, the task fails before anything is sent and lists what matched (RV(matches)).
+  - B(Many targets.) Or give O(targets), a list of targets, to act on many accounts in one task, for example
+    every account of a password spray. The targets are looked up in batches and the actions are sent
+    concurrently (O(max_concurrency)) with one token and one connection pool. Every target gets its own entry
+    in RV(results), and RV(summary) counts them. A target that is refused or fails does not stop the others
+    (unless O(fail_fast)); the task fails if any target did not succeed, and RV(results) still reports every
+    target. Running the task again acts only on what is still needed (V(disable) and V(enable) are idempotent).
+    When Microsoft Graph throttles (HTTP 429 with C(Retry-After)), the whole batch pauses and then carries on;
+    throttled targets are retried, not failed, within O(max_retries) and O(retry_budget).
   - B(Account.) The action applies to the identity's account for O(identity_provider). If the identity has
     several accounts for that provider, choose one with O(account_id).
   - B(Checks before sending.) The action must be one that O(identity_provider) supports in the chosen
@@ -69,8 +77,8 @@ options:
       - One of V(activeDirectory), V(entraID), V(okta). The documentation's spellings are accepted too;
         case is ignored, and so are V(_), V(-) and spaces, so V(ActiveDirectory), V(active_directory), V(EntraID),
         V(entra_id) and V(Okta) all work. The request always sends the schema's spelling.
+      - Required, unless every target of O(targets) sets its own.
     type: str
-    required: true
   action:
     description:
       - The response action.
@@ -81,14 +89,15 @@ options:
       - V(requireUserToSignInAgain) - the user must sign in again (Entra ID, O(action_matrix=extended) only). A command.
       - V(markUserAsCompromised) - mark the user as compromised (Entra ID, O(action_matrix=extended) only). A command.
       - Case, V(_), V(-) and spaces are ignored, so V(Disable) and V(force_password_reset) work too.
+      - Required, unless every target of O(targets) sets its own.
     type: str
-    required: true
   account_id:
     description:
       - The provider account to act on (C(accounts[].identifier) of the identity, sent as C(accountId)).
       - By default, the identity's only account for O(identity_provider). Required when the identity has several
         accounts for that provider.
       - Must be one of the identity's accounts, for O(identity_provider).
+      - Not with O(targets); set C(account_id) on a target instead.
     type: str
   protected_accounts:
     description:
@@ -97,7 +106,8 @@ options:
       - Each entry is compared case-insensitively with the identity's ID, user principal name, email address,
         on-premises and cloud security identifiers, and each of its provider account identifiers (and
         O(account_id)).
-      - A match fails the task before anything is sent, also in check mode.
+      - A match fails the task before anything is sent, also in check mode. With O(targets), it applies to every
+        target, and a matching target is refused (RV(results[].status=refused)) without stopping the others.
     type: list
     elements: str
     default: []
@@ -113,6 +123,64 @@ options:
     type: str
     choices: [documented, extended]
     default: documented
+  targets:
+    description:
+      - Act on many targets in one task. Each target names one identity, like the task-level options, and may
+        override O(identity_provider) and O(action); the task-level values are the defaults.
+      - Not together with O(identity_account_id), O(user_principal_name), O(on_premises_security_identifier),
+        O(display_name) or O(account_id).
+      - Targets looked up by user principal name, SID or display name are read in batches of up to 15 with one
+        C($filter) joining them with C(or); if the service refuses that, they are looked up one by one.
+      - The same identity, account and action given twice is sent once.
+      - An empty list does nothing.
+    type: list
+    elements: dict
+    suboptions:
+      identity_account_id:
+        description: The identity account ID, as O(identity_account_id).
+        type: str
+      user_principal_name:
+        description: The user principal name, as O(user_principal_name).
+        type: str
+      on_premises_security_identifier:
+        description: The on-premises SID, as O(on_premises_security_identifier).
+        type: str
+      display_name:
+        description: The display name, as O(display_name). Must match exactly one identity.
+        type: str
+      identity_provider:
+        description: The identity provider for this target; defaults to O(identity_provider).
+        type: str
+      action:
+        description: The action for this target; defaults to O(action).
+        type: str
+      account_id:
+        description: The provider account of this target's identity, as O(account_id).
+        type: str
+  max_concurrency:
+    description:
+      - With O(targets), how many actions (and lookups) are in flight at once, between V(1) and V(50).
+        The HTTP connection pool is sized to match.
+      - Higher values finish sooner until Microsoft Graph starts throttling; then the whole batch pauses as
+        C(Retry-After) asks.
+    type: int
+    default: 10
+  max_targets:
+    description:
+      - With O(targets), a safety cap. When the list holds more targets than this, the task fails before any
+        request, so that a wrong variable cannot disable a whole directory.
+      - Raise it deliberately for large incidents.
+    type: int
+    default: 100
+  fail_fast:
+    description:
+      - With O(targets), stop at the first target that is refused or fails. Targets whose action was not sent
+        yet are reported as V(not_started); actions already in flight finish.
+      - Every target is looked up and checked before any action is sent, so a refused target stops the batch
+        before anything is sent.
+      - By default (V(false)) every target is processed, and the task fails at the end if any did not succeed.
+    type: bool
+    default: false
 notes:
   - B(Permissions.) The application (or delegated) Microsoft Graph permissions C(SecurityIdentitiesActions.ReadWrite.All)
     (to act) and C(SecurityIdentitiesAccount.Read.All) (to read the identity first), with admin consent. Delegated
@@ -151,11 +219,13 @@ attributes:
     details:
       - Resolves the target, runs every check and returns in RV(request) the exact request it would send. Sends no
         POST; only reads (GET).
+      - With O(targets), each target that would be acted on is reported as V(would_run).
   diff_mode:
     support: partial
     details:
       - For V(disable) and V(enable), shows C(is_enabled) and the account's C(actions) before and as expected after.
       - Command actions change no readable state, so before and after are equal.
+      - With O(targets), one diff per target that is (or would be) acted on.
   idempotent:
     support: partial
     details:
@@ -268,6 +338,75 @@ EXAMPLES = r"""
         identity_provider: activeDirectory
         action: enable
       diff: true
+
+- name: Respond to a password spray - contain every sprayed account in one task
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    # For example exported from the sign-in logs or the SIEM alert.
+    sprayed_upns:
+      - adele.vance@contoso.com
+      - alex.wilber@contoso.com
+      - diego.siciliani@contoso.com
+    break_glass_accounts:
+      - breakglass1@contoso.com
+  tasks:
+    - name: Turn the list of UPNs into targets
+      ansible.builtin.set_fact:
+        spray_targets: "{{ spray_targets | default([]) + [{'user_principal_name': item}] }}"
+      loop: "{{ sprayed_upns }}"
+
+    - name: Preview (check mode looks every account up and sends nothing)
+      msgraph.security.identity_account_action:
+        targets: "{{ spray_targets }}"
+        identity_provider: activeDirectory
+        action: forcePasswordReset
+        protected_accounts: "{{ break_glass_accounts }}"
+      check_mode: true
+      register: preview
+
+    - name: Force a password reset on every sprayed account, 10 at a time
+      msgraph.security.identity_account_action:
+        targets: "{{ spray_targets }}"
+        identity_provider: activeDirectory
+        action: forcePasswordReset
+        protected_accounts: "{{ break_glass_accounts }}"
+        max_concurrency: 10
+        max_targets: 500
+      register: reset
+      ignore_errors: true  # report every account below, then fail
+
+    - name: Report each account's outcome for the incident record
+      ansible.builtin.debug:
+        msg: >-
+          {{ item.target.user_principal_name }}: {{ item.status }}
+          {{ item.correlation_id | default('', true) }} {{ item.error_message | default('', true) }}
+      loop: "{{ reset.results }}"
+      loop_control:
+        label: "{{ item.target.user_principal_name }}"
+
+    - name: Stop here if any account was not handled
+      ansible.builtin.assert:
+        that: reset.summary.succeeded + reset.summary.unchanged == reset.summary.total
+        fail_msg: "{{ reset.msg }}"
+
+- name: Mixed targets - per-target provider and action override the task's defaults
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Disable the AD accounts of two users and end one user's Okta sessions
+      msgraph.security.identity_account_action:
+        identity_provider: activeDirectory
+        action: disable
+        targets:
+          - user_principal_name: adele.vance@contoso.com
+          - on_premises_security_identifier: S-1-5-21-1004336348-1177238915-682003330-1105
+          - user_principal_name: alex.wilber@contoso.com
+            identity_provider: okta
+            action: revokeAllSessions
+        fail_fast: true
 
 - name: Entra ID actions are outside the documented matrix and must be asked for
   hosts: localhost
@@ -407,6 +546,113 @@ invoke_action_result:
       description: The C(client-request-id) the module generated for this request (a new one per run).
       type: str
       sample: 7c0a8e5e-4b1d-4f43-9d0c-6f5e2d9b8a11
+results:
+  description:
+    - With O(targets), one entry per target, in the order given, whether the task succeeded or failed.
+  returned: when O(targets) is given (also when the task fails because of a target)
+  type: list
+  elements: dict
+  contains:
+    index:
+      description: The target's position in O(targets), from V(0).
+      type: int
+      sample: 0
+    target:
+      description: The target as given (keys left out or empty are not shown).
+      type: dict
+      sample: {user_principal_name: adele.vance@contoso.com}
+    status:
+      description:
+        - V(succeeded) - the action was sent and Graph accepted it (or, after an unknown outcome, reading the
+          identity again showed it took effect).
+        - V(unchanged) - nothing to do - V(disable) or V(enable) found the account already in that state, or the
+          same identity, account and action came earlier in the list; see RV(results[].reason).
+        - V(would_run) - check mode - the action would be sent.
+        - V(refused) - nothing was sent for this target - bad input, no identity or several matched the lookup,
+          a protected account, or an action the account does not offer.
+        - V(failed) - Graph answered the lookup or the action with an error.
+        - V(outcome_unknown) - the action was sent but its outcome is unknown (timeout or 5xx) and reading the
+          identity again did not show it; it was not resent. Look up RV(results[].client_request_id) in the
+          Microsoft Defender Action center.
+        - V(not_started) - O(fail_fast) stopped the batch before this target's action was sent.
+      type: str
+      sample: succeeded
+    changed:
+      description: Whether the action was (or in check mode would be) sent, or may have been (V(outcome_unknown)).
+      type: bool
+      sample: true
+    reason:
+      description: Why nothing was sent (V(unchanged), V(not_started)) or how a success was confirmed, else V(null).
+      type: str
+    identity_account_id:
+      description: The identity the lookup found, or V(null).
+      type: str
+      sample: 0104216-0539-4838-88b1-55baafdc296b
+    account_id:
+      description: The provider account the action applies to, or V(null).
+      type: str
+      sample: 256db173-930a-4991-9061-0d51a9a93ba5
+    identity_provider:
+      description: The identity provider, in the schema's spelling, or V(null) when the input was refused.
+      type: str
+      sample: activeDirectory
+    action:
+      description: The action, in the schema's spelling, or V(null) when the input was refused.
+      type: str
+      sample: forcePasswordReset
+    correlation_id:
+      description: Defender for Identity's identifier for tracking the action, or V(null).
+      type: str
+      sample: ed2f052b-2a01-4cd9-acb3-f6145f83e1a5
+    request_id:
+      description: The C(request-id) of the action (or of the failed request), or V(null).
+      type: str
+    client_request_id:
+      description: The C(client-request-id) of the action (or of the failed request), or V(null).
+      type: str
+    error_code:
+      description:
+        - Why the target did not succeed - Graph's C(error.code), or V(IdentityNotFound), V(IdentityAmbiguous),
+          V(ProtectedAccount), V(InvalidInput) for refused input. V(null) otherwise.
+      type: str
+      sample: IdentityNotFound
+    error_message:
+      description: The error, naming the option at fault for refused input; V(null) otherwise.
+      type: str
+    warnings:
+      description: Warnings about this target (for example a contradiction between C(isEnabled) and the account's actions).
+      type: list
+      elements: str
+summary:
+  description: With O(targets), how many targets ended in each RV(results[].status), and V(total).
+  returned: when O(targets) is given
+  type: dict
+  contains:
+    total:
+      description: The number of targets.
+      type: int
+    succeeded:
+      description: Targets whose action was sent.
+      type: int
+    unchanged:
+      description: Targets already in the requested state, or repeated.
+      type: int
+    would_run:
+      description: Targets whose action would be sent (check mode).
+      type: int
+    refused:
+      description: Targets refused before anything was sent for them.
+      type: int
+    failed:
+      description: Targets whose lookup or action failed.
+      type: int
+    outcome_unknown:
+      description: Targets whose action may or may not have taken effect.
+      type: int
+    not_started:
+      description: Targets not started because of O(fail_fast).
+      type: int
+  sample: {total: 3, succeeded: 2, unchanged: 0, would_run: 0, refused: 1, failed: 0, outcome_unknown: 0, not_started: 0}
 matches:
   description:
     - When a lookup matched no identity or several, the identities it matched (the task fails).
@@ -480,14 +726,18 @@ option:
   sample: protected_accounts
 """
 
+from ansible_collections.msgraph.security.plugins.module_utils._bulk import (
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_TARGETS,
+    BulkOptions,
+    check_limits,
+    run_bulk,
+)
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
     ACTION_MATRICES,
+    ACTION_TARGET_OPTIONS,
     DEFAULT_ACTION_MATRIX,
-    LOOKUP_DISPLAY_NAME,
-    LOOKUP_ID,
-    LOOKUP_SID,
-    LOOKUP_UPN,
     ActionRequest,
     IdentityResolutionError,
     run_identity_action,
@@ -495,13 +745,19 @@ from ansible_collections.msgraph.security.plugins.module_utils._identity_account
 )
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
 
-# Option name -> lookup kind. Exactly one must be given.
-TARGET_OPTIONS = {
-    "identity_account_id": LOOKUP_ID,
-    "user_principal_name": LOOKUP_UPN,
-    "on_premises_security_identifier": LOOKUP_SID,
-    "display_name": LOOKUP_DISPLAY_NAME,
-}
+# Option name -> lookup kind. Exactly one must be given, or targets.
+TARGET_OPTIONS = ACTION_TARGET_OPTIONS
+LOOKUP_OR_TARGETS = list(TARGET_OPTIONS) + ["targets"]
+
+TARGET_SPEC = dict(
+    identity_account_id=dict(type="str"),
+    user_principal_name=dict(type="str"),
+    on_premises_security_identifier=dict(type="str"),
+    display_name=dict(type="str"),
+    identity_provider=dict(type="str"),
+    action=dict(type="str"),
+    account_id=dict(type="str"),
+)
 
 ARGUMENT_SPEC = dict(
     identity_account_id=dict(type="str"),
@@ -509,12 +765,18 @@ ARGUMENT_SPEC = dict(
     on_premises_security_identifier=dict(type="str"),
     display_name=dict(type="str"),
     # Plain strings, validated in the domain layer: Ansible's choices are case-sensitive and the
-    # documentation's spellings (ActiveDirectory, ForcePasswordReset) must work too.
-    identity_provider=dict(type="str", required=True),
-    action=dict(type="str", required=True),
+    # documentation's spellings (ActiveDirectory, ForcePasswordReset) must work too. Not required:
+    # with targets, each target may set its own (the domain layer refuses a target left without one).
+    identity_provider=dict(type="str"),
+    action=dict(type="str"),
     account_id=dict(type="str"),
     protected_accounts=dict(type="list", elements="str", default=[]),
     action_matrix=dict(type="str", default=DEFAULT_ACTION_MATRIX, choices=sorted(ACTION_MATRICES)),
+    targets=dict(type="list", elements="dict", options=TARGET_SPEC,
+                 mutually_exclusive=[list(TARGET_OPTIONS)], required_one_of=[list(TARGET_OPTIONS)]),
+    max_concurrency=dict(type="int", default=DEFAULT_MAX_CONCURRENCY),
+    max_targets=dict(type="int", default=DEFAULT_MAX_TARGETS),
+    fail_fast=dict(type="bool", default=False),
 )
 
 
@@ -539,14 +801,38 @@ def exit_with(module, result):
     module.exit_json(**result)
 
 
-def main():
-    module = GraphModule(
-        argument_spec=ARGUMENT_SPEC,
-        api="identity_accounts",
-        supports_check_mode=True,
-        mutually_exclusive=[list(TARGET_OPTIONS)],
-        required_one_of=[list(TARGET_OPTIONS)],
+def bulk_options(params):
+    return BulkOptions(
+        identity_provider=params["identity_provider"],
+        action=params["action"],
+        protected_accounts=params["protected_accounts"],
+        action_matrix=params["action_matrix"],
+        max_concurrency=params["max_concurrency"],
+        max_targets=params["max_targets"],
+        fail_fast=params["fail_fast"],
     )
+
+
+def run_targets(module):
+    """``targets``: the whole batch in the domain layer; the task fails if any target did not succeed."""
+    try:
+        options = bulk_options(module.params)
+        check_limits(module.params["targets"], options)  # before the client: not even a token request
+        client = module.graph_client(pool_size=options.max_concurrency)
+        outcome = run_bulk(client, module.params["targets"], options, check_mode=module.check_mode)
+    except (GraphError, InputError) as error:
+        module.fail_on_error(error)
+    for warning in outcome.pop("warnings"):
+        module.warn(warning)
+    diff = outcome.pop("diff")
+    if module._diff:
+        outcome["diff"] = diff
+    if outcome.pop("failed"):
+        module.fail_json(**outcome)
+    module.exit_json(**outcome)
+
+
+def run_single(module):
     try:
         request = build_request(module.params)
         result = run_identity_action(module.graph_client(), request, check_mode=module.check_mode)
@@ -556,6 +842,20 @@ def main():
         module.fail_on_error(error)
     else:
         exit_with(module, result)
+
+
+def main():
+    module = GraphModule(
+        argument_spec=ARGUMENT_SPEC,
+        api="identity_accounts",
+        supports_check_mode=True,
+        mutually_exclusive=[LOOKUP_OR_TARGETS, ["targets", "account_id"]],
+        required_one_of=[LOOKUP_OR_TARGETS],
+    )
+    if module.params["targets"] is not None:
+        run_targets(module)
+    else:
+        run_single(module)
 
 
 if __name__ == "__main__":

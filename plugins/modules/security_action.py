@@ -500,6 +500,8 @@ def plan(params):
     """
     if params["state"] == "present" and params["id"]:
         raise InputError("id", "is only used with state=canceled; state=present identifies actions by client_context")
+    if params["id"] is not None:
+        actions.validate_action_id(params["id"])
     if params["wait_timeout"] < 0:
         raise InputError("wait_timeout", "must be 0 or more seconds")
     if params["poll_interval"] < 1:

@@ -294,6 +294,11 @@ def validate_input(params):
         raise InputError("top", "must be 1 or more")
     if params["client_context"] is not None:
         actions.validate_client_context(params["client_context"])
+    # Empty values are refused, not taken as "list everything".
+    if params["id"] is not None:
+        actions.validate_action_id(params["id"])
+    if params["filter"] is not None and not params["filter"].strip():
+        raise InputError("filter", "must be a non-empty OData filter, e.g. status eq 'Completed'")
 
 
 def main():

@@ -34,7 +34,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._credentials impo
     select_auth_method,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphAuthError, InputError
-from ansible_collections.msgraph.security.plugins.module_utils._http import VerifyingSession
+from ansible_collections.msgraph.security.plugins.module_utils._http import RetryingHttpClient, VerifyingSession
 
 TENANT = "contoso.onmicrosoft.com"
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
@@ -149,6 +149,7 @@ def test_authority_equal_to_the_clouds_is_not_an_override():
     ("tenant_id", "contoso/../x", "tenant GUID"),
     ("tenant_id", "common", "cannot be used"),
     ("timeout", 0, ">= 1"),
+    ("timeout", 10 ** 12, "between 1 and 86400"),
     ("max_retries", -1, ">= 0"),
     ("retry_budget", -5, ">= 0"),
     ("api_version", "v2", "must be one of"),
@@ -465,7 +466,9 @@ def test_instance_discovery_kwarg(monkeypatch):
     build_token_provider(secret_settings(authority_host="https://login.example.test"), VerifyingSession()).get_token()
     assert "instance_discovery" not in seen[0]
     assert seen[0]["token_cache"] is cache
-    assert isinstance(seen[0]["http_client"], VerifyingSession)
+    # The shared session (one TLS policy), wrapped so that transient token-service failures are retried.
+    assert isinstance(seen[0]["http_client"], RetryingHttpClient)
+    assert isinstance(seen[0]["http_client"].session, VerifyingSession)
     assert seen[1]["instance_discovery"] is False
     assert seen[1]["authority"] == "https://login.example.test/" + TENANT
 
@@ -570,7 +573,8 @@ def test_tls_failure_at_the_token_endpoint_has_the_ca_path_hint():
 def test_connection_error_at_the_token_endpoint():
     add_discovery(responses)
     responses.add(responses.POST, token_url(), body=requests.exceptions.ConnectionError("connection refused"))
-    provider = build_token_provider(secret_settings(), VerifyingSession())
+    # No retries: the retrying HTTP client's backoff is covered in test__http.py; here only the mapping counts.
+    provider = build_token_provider(secret_settings(max_retries=0), VerifyingSession())
     with pytest.raises(GraphAuthError) as caught:
         provider.get_token()
     assert caught.value.code == "ConnectionError"

@@ -87,6 +87,15 @@ def test_registered_secrets_are_redacted():
     assert "<redacted>" in str(err)
 
 
+def test_each_line_of_a_multi_line_secret_is_redacted_even_when_escaped():
+    body = ["MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "BKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj", "short"]
+    pem = "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n" % "\n".join(body)
+    register_secret(pem)
+    text = redact("credential=%r" % {"private_key": pem})  # repr shows the newlines as \\n
+    assert body[0] not in text and body[1] not in text
+    assert "-----BEGIN PRIVATE KEY-----" in text and "short" in text
+
+
 def test_short_values_are_not_registered():
     register_secret("ab")
     assert redact("a b ab abc") == "a b ab abc"

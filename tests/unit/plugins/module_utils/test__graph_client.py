@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import threading
+import time
 import uuid
 
 import pytest
@@ -289,6 +291,23 @@ def test_get_truncated_body_is_retried(client, clock):
 
 
 @responses.activate
+def test_get_body_cut_short_of_its_content_length_is_retried(client, clock):
+    # requests raises ChunkedEncodingError (urllib3 IncompleteRead) when the connection ends mid-body.
+    responses.add(responses.GET, ACCOUNTS, body=requests.exceptions.ChunkedEncodingError("IncompleteRead(10 bytes read)"))
+    responses.add(responses.GET, ACCOUNTS, json={"value": [1]})
+    assert client.get("/security/identities/identityAccounts").body == {"value": [1]}
+    assert len(responses.calls) == 2 and len(clock.sleeps) == 1
+
+
+@responses.activate
+def test_post_body_cut_short_is_outcome_unknown_and_not_resent(client):
+    responses.add(responses.POST, BASE + ACTION, body=requests.exceptions.ChunkedEncodingError("IncompleteRead"))
+    with pytest.raises(GraphOutcomeUnknownError):
+        client.post(ACTION, body={}, client_request_id="cri-cut")
+    assert len(responses.calls) == 1
+
+
+@responses.activate
 def test_get_500_is_not_retried(client):
     responses.add(responses.GET, ACCOUNTS, status=500, json=graph_error("InternalServerError", "oops", 500))
     with pytest.raises(GraphError) as caught:
@@ -482,6 +501,9 @@ def test_get_all_wrapped_single_entity(client):
     ({"accountId": "a", "identityProvider": "activeDirectory"}, {"accountId": "a", "identityProvider": "activeDirectory"}),
     ({"value": [1, 2]}, {"value": [1, 2]}),
     (None, {}),
+    ("accepted", {}),
+    ([{"id": "x"}], {}),
+    (42, {}),
 ])
 def test_unwrap_entity(body, expected):
     assert unwrap_entity(body) == expected
@@ -612,3 +634,115 @@ def test_retry_after_parsing():
     assert policy.retry_after({"Retry-After": "soon"}) is None
     assert policy.retry_after({}) is None
     assert policy.retry_after({"Retry-After": "Thu, 01 Jan 1970 00:01:00 GMT"}) == 60.0
+
+
+# --- threads: one shared gate, one token ---------------------------------------------------------
+
+def test_overlapping_pauses_are_counted_once_in_the_budget(clock):
+    policy = RetryPolicy(budget_seconds=10, sleep=clock.sleep, clock=clock.clock)
+    assert policy.hold(5) is True and policy.waited == 5
+    clock.monotonic = 1.0
+    assert policy.hold(3) is True and policy.waited == 5  # ends at 4, inside the pause until 5: nothing extra
+    clock.monotonic = 2.0
+    assert policy.hold(5) is True and policy.waited == 7  # extends the pause from 5 to 7
+    assert policy.hold(20) is False and policy.waited == 7  # 15 more would exceed the 10 s budget: unchanged
+    policy.wait_until_open()
+    assert clock.sleeps == [5.0] and clock.monotonic == 7.0
+
+
+def test_wait_until_open_returns_at_once_when_nobody_was_throttled(clock):
+    policy = RetryPolicy(sleep=clock.sleep, clock=clock.clock)
+    policy.wait_until_open()
+    assert clock.sleeps == []
+
+
+class _ThreadedHttp:
+    """A requests-like session for thread tests: a 429 (Retry-After) for the first request of ``throttled``,
+    401 for ``rejected_token``, else 200; records (path, monotonic time) of every request."""
+
+    def __init__(self, throttled=None, retry_after="0.3", rejected_token=None):
+        self.throttled, self.retry_after, self.rejected_token = throttled, retry_after, rejected_token
+        self.sent = []
+        self.lock = threading.Lock()
+
+    def request(self, method, url, data=None, headers=None, **kwargs):
+        path = url.split("/beta")[1]
+        with self.lock:
+            self.sent.append((path, time.monotonic()))
+            first = [entry for entry in self.sent if entry[0] == path] == [self.sent[-1]]
+        response = requests.Response()
+        response.headers["request-id"] = "req"
+        response._content = b"{}"
+        response.status_code = 200
+        if path == self.throttled and first:
+            response.status_code, response.headers["Retry-After"] = 429, self.retry_after
+        elif headers["Authorization"] == "Bearer %s" % self.rejected_token:
+            time.sleep(0.1)  # every thread sends with the old token before the first 401 comes back
+            response.status_code = 401
+        return response
+
+
+def test_a_429_pauses_the_other_threads_until_the_same_instant():
+    http = _ThreadedHttp(throttled="/a")
+    client = GraphClient(ROOT, "beta", FakeTokens(), http, retry=RetryPolicy(budget_seconds=5))
+    client.get("/a")  # throttled once: the gate closes for 0.3 s, then the retry succeeds
+    throttled_at = http.sent[0][1]
+    worker = threading.Thread(target=client.get, args=("/b",))
+    client.retry.hold(0.3)  # as if another request was throttled right now
+    closed_at = time.monotonic()
+    worker.start()
+    worker.join(5)
+    b_sent = [sent for path, sent in http.sent if path == "/b"][0]
+    assert b_sent >= closed_at + 0.29  # /b waited for the gate although it was never throttled itself
+    assert [path for path, dummy in http.sent] == ["/a", "/a", "/b"]
+    assert http.sent[1][1] >= throttled_at + 0.29
+    assert 0.55 < client.retry.waited < 0.7  # two pauses of 0.3 s, each counted once
+
+
+class _SlowMsal:
+    """Like MSAL: the first call acquires a token (slowly), later calls return it from its cache."""
+
+    auth_method = "client_secret"
+    refreshable = True
+
+    def __init__(self):
+        self.acquisitions = 0
+        self.token = None
+
+    def get_token(self, force_refresh=False):
+        if self.token is None or force_refresh:
+            time.sleep(0.05)
+            self.acquisitions += 1
+            self.token = "%s-token-%d" % (JWT, self.acquisitions)
+        return self.token
+
+
+def _together(count, function):
+    barrier = threading.Barrier(count)
+
+    def run():
+        barrier.wait()
+        function()
+
+    threads = [threading.Thread(target=run) for dummy in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+
+def test_threads_starting_together_share_one_token_acquisition():
+    tokens = _SlowMsal()
+    client = GraphClient(ROOT, "beta", tokens, _ThreadedHttp())
+    _together(8, lambda: client.get("/a"))
+    assert tokens.acquisitions == 1
+
+
+def test_threads_rejected_with_the_same_token_refresh_it_once():
+    tokens = _SlowMsal()
+    http = _ThreadedHttp(rejected_token="%s-token-1" % JWT)
+    client = GraphClient(ROOT, "beta", tokens, http)
+    client.ensure_token()
+    _together(6, lambda: client.get("/a"))
+    assert tokens.acquisitions == 2  # the first token, and one refresh for all six 401s
+    assert len(http.sent) == 12  # each thread: rejected once, then accepted with the new token

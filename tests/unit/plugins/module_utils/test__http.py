@@ -193,6 +193,14 @@ def test_tls_error_for_token_endpoint_is_an_auth_error_and_names_ca_path(ca_bund
     assert ca_bundle in err.hint
 
 
+def test_tls_error_names_the_openssl_reason_before_the_long_url():
+    detail = ("HTTPSConnectionPool(host='127.0.0.1', port=1): Max retries exceeded with url: /beta/" + "x" * 400 +
+              " (Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify "
+              "failed: self-signed certificate (_ssl.c:1000)')))")
+    err = tls_error(requests.exceptions.SSLError(detail), method="GET", url="https://127.0.0.1:1/beta/x")
+    assert str(err).startswith("TLS certificate verification failed for Microsoft Graph (self-signed certificate): ")
+
+
 def test_is_tls_error():
     assert is_tls_error(_ssl_error())
     assert not is_tls_error(requests.exceptions.ConnectionError("refused"))
@@ -202,3 +210,83 @@ def test_session_requires_requests(monkeypatch):
     monkeypatch.setattr(_http, "HAS_REQUESTS", False)
     with pytest.raises(RuntimeError):
         VerifyingSession()
+
+
+def test_pool_size_sizes_the_connection_pool_for_threads():
+    session = VerifyingSession(pool_size=25)
+    assert session.get_adapter("https://graph.microsoft.com")._pool_maxsize == 25
+    assert VerifyingSession().get_adapter("https://graph.microsoft.com")._pool_maxsize == 10
+
+
+class _Answer(object):
+    def __init__(self, status_code, headers=None):
+        self.status_code = status_code
+        self.headers = headers or {}
+
+
+class _Script(object):
+    """A session stand-in answering post/get from a list (an exception in the list is raised)."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.calls = []
+
+    def _next(self, url, **kwargs):
+        self.calls.append(url)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    post = get = _next
+
+
+def _retrying(session, **kwargs):
+    sleeps = []
+    client = _http.RetryingHttpClient(session, sleep=sleeps.append, now=lambda: 1000.0, **kwargs)
+    return client, sleeps
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_token_requests_are_retried_on_transient_statuses(status):
+    session = _Script(_Answer(status), _Answer(200))
+    client, sleeps = _retrying(session)
+    assert client.post("https://login/token", data={"a": 1}).status_code == 200
+    assert len(session.calls) == 2 and sleeps == [0.5]
+
+
+def test_token_retry_honours_retry_after_in_seconds_and_as_a_date():
+    session = _Script(_Answer(429, {"Retry-After": "3"}), _Answer(503, {"Retry-After": "Thu, 01 Jan 1970 00:16:42 GMT"}),
+                      _Answer(200))
+    client, sleeps = _retrying(session)
+    assert client.get("https://login/discovery").status_code == 200
+    assert sleeps == [3.0, 2.0]
+
+
+def test_token_retry_stops_at_max_retries_and_at_the_budget():
+    session = _Script(*([_Answer(503)] * 5))
+    client, sleeps = _retrying(session, max_retries=2)
+    assert client.post("https://login/token").status_code == 503
+    assert len(session.calls) == 3 and sleeps == [0.5, 1.0]
+    session = _Script(_Answer(429, {"Retry-After": "30"}), _Answer(200))
+    client, sleeps = _retrying(session, budget_seconds=10)
+    assert client.post("https://login/token").status_code == 429 and sleeps == []
+
+
+def test_token_retry_leaves_other_statuses_and_tls_failures_alone():
+    session = _Script(_Answer(400), _Answer(401))
+    client, sleeps = _retrying(session)
+    assert client.post("https://login/token").status_code == 400 and sleeps == []
+    tls = requests.exceptions.SSLError("CERTIFICATE_VERIFY_FAILED")
+    client, sleeps = _retrying(_Script(tls))
+    with pytest.raises(requests.exceptions.SSLError):
+        client.get("https://login/discovery")
+    assert sleeps == []
+
+
+def test_token_retry_retries_connection_errors_and_delegates_the_rest():
+    session = _Script(requests.exceptions.ConnectionError("reset"), requests.exceptions.ReadTimeout("slow"), _Answer(200))
+    session.forced_verify = "/ca.pem"
+    client, sleeps = _retrying(session)
+    assert client.post("https://login/token").status_code == 200 and sleeps == [0.5, 1.0]
+    assert client.forced_verify == "/ca.pem"

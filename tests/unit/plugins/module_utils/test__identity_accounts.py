@@ -204,6 +204,14 @@ def test_selector_from_params_requires_exactly_one():
     assert (selector.kind, selector.value, selector.option) == ("id", "x", "identity_account_id")
 
 
+@pytest.mark.parametrize("required", [True, False])
+def test_an_empty_lookup_value_is_refused_not_widened_to_everything(required):
+    kinds = {"id": "id", "user_principal_name": "user_principal_name"}
+    with pytest.raises(InputError) as caught:
+        ia.selector_from_params({"id": None, "user_principal_name": ""}, kinds, required=required)
+    assert caught.value.option == "user_principal_name" and "non-empty" in caught.value.message
+
+
 @pytest.mark.parametrize("account_id", ["", None])
 def test_empty_account_id_means_default_account(account_id):
     assert action_request(account_id=account_id).account_id is None

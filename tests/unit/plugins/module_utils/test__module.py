@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import sys
 
 import pytest
 import responses
@@ -193,6 +194,18 @@ def test_each_variable_feeds_its_option(build, monkeypatch, variable, option, va
         assert value in module.no_log_values
 
 
+def test_a_crash_prints_its_traceback_without_the_secrets(build, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    build({"client_secret": "crash-secret-value-xyz"})
+    try:
+        raise KeyboardInterrupt("a library said client_secret=crash-secret-value-xyz")
+    except KeyboardInterrupt:
+        sys.excepthook(*sys.exc_info())
+    printed = capsys.readouterr().err
+    assert "KeyboardInterrupt" in printed and "Traceback" in printed
+    assert "crash-secret-value-xyz" not in printed
+
+
 def test_secret_parameters_are_no_log_values(build):
     module = build({"client_secret": "param-secret-xyz", "client_certificate_password": "pw-secret-xyz",
                     "access_token": TOKEN})
@@ -260,6 +273,33 @@ def test_retries_become_module_warnings(build, warnings):
     module.graph_client().get("/x")
     assert len(warnings) == 1 and "HTTP 429" in warnings[0]
     assert TOKEN not in warnings[0]
+
+
+def test_pool_size_reaches_the_shared_session(build):
+    client = build({"access_token": TOKEN}).graph_client(pool_size=20)
+    assert client.http.get_adapter("https://graph.microsoft.com")._pool_maxsize == 20
+
+
+SECRET_APP = {"tenant_id": "contoso.onmicrosoft.com", "client_id": "app-1", "client_secret": "secret-value-1"}
+
+
+def test_token_cache_dir_opens_a_private_persistent_cache(build, tmp_path):
+    module = build(dict(SECRET_APP, token_cache_dir=str(tmp_path / "tokens")))
+    client = module.graph_client()
+    assert module.token_cache is client.token_provider._token_cache
+    assert module.token_cache.path.startswith(str(tmp_path / "tokens"))
+    assert build(SECRET_APP).graph_client().token_provider._token_cache is None  # default: in memory only
+    assert not list(tmp_path.glob("tokens/*.json"))  # nothing written before a token is acquired
+
+
+def test_token_cache_dir_from_the_environment_and_a_loose_directory_fails(build, tmp_path, monkeypatch):
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    loose.chmod(0o755)
+    monkeypatch.setenv("MSGRAPH_TOKEN_CACHE_DIR", str(loose))
+    with pytest.raises(FailJson) as caught:
+        build(SECRET_APP).graph_client()
+    assert caught.value.result["option"] == "token_cache_dir" and "chmod 0700" in caught.value.result["msg"]
 
 
 def test_validate_certs_false_warns(build, warnings):

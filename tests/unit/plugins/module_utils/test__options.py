@@ -91,6 +91,7 @@ def test_required_env_names_from_the_brief():
         "timeout": [],
         "max_retries": [],
         "retry_budget": [],
+        "token_cache_dir": ["MSGRAPH_TOKEN_CACHE_DIR"],
     }
     assert dict((name, definition["env"]) for name, definition in CONNECTION_OPTIONS.items()) == expected
 

@@ -220,6 +220,17 @@ class TestVendorInformation:
             sa.normalize_vendor_information(dict(MDE, appId="x"))
 
 
+class TestActionId:
+    def test_a_guid_is_accepted(self):
+        assert sa.validate_action_id("0f6b1c3e-5b8a-4c49-9e1e-1e2f3a4b5c6d") == "0f6b1c3e-5b8a-4c49-9e1e-1e2f3a4b5c6d"
+
+    @pytest.mark.parametrize("value", ["", "   ", None, "../x", "a?b", "a#b", "a b", "a\\b", "a\nb"])
+    def test_empty_or_path_changing_ids_are_refused(self, value):
+        with pytest.raises(InputError) as caught:
+            sa.validate_action_id(value)
+        assert caught.value.option == "id"
+
+
 class TestClientContext:
     def test_256_characters_are_accepted_257_refused(self):
         assert sa.validate_client_context("x" * 256) == "x" * 256

@@ -154,7 +154,7 @@ def fake_graph(monkeypatch):
     from ansible_collections.msgraph.security.plugins.module_utils import _module
 
     def install(client):
-        monkeypatch.setattr(_module.GraphModule, "graph_client", lambda self: client)
+        monkeypatch.setattr(_module.GraphModule, "graph_client", lambda self, **kwargs: client)
         return client
 
     return install
@@ -217,19 +217,23 @@ def wrap_value(body):
     return {"value": body}
 
 
-_FILTER_RE = re.compile(r"^(\w+) eq '((?:[^']|'')*)'$")
+_CLAUSE_RE = re.compile(r"(\w+) eq '((?:[^']|'')*)'")
+_FILTER_RE = re.compile(r"^\w+ eq '(?:[^']|'')*'(?: or \w+ eq '(?:[^']|'')*')*$")
 
 
 class FakeIdentityTenant(object):
     """Identities behind a FakeGraphClient (``.client``): $filter eq, GET by id, invokeAction and its effects.
 
     ``shape``: "schema" or "example" (documentation shape); ``ignore_filter``: answer every identity
-    whatever the $filter; ``refuse_filters``: properties whose filter gets a 400; ``post_error``: an
-    exception every invokeAction raises, after applying its effect when ``apply_on_error``.
+    whatever the $filter; ``refuse_filters``: properties whose filter gets a 400; ``refuse_or``: a $filter
+    joining clauses with ``or`` gets a 400; ``post_error``: an exception every invokeAction raises, after
+    applying its effect when ``apply_on_error``. Filters are ``prop eq 'value'`` clauses joined with `` or ``.
+    An unknown id answers 404.
     """
 
     def __init__(self, identities, shape="schema", ignore_filter=False, refuse_filters=(), post_error=None,
-                 apply_on_error=False):
+                 apply_on_error=False, refuse_or=False):
+        self.refuse_or = refuse_or
         self.shape = shape
         self.identities = dict((i["id"], copy.deepcopy(i)) for i in identities)
         self.ignore_filter = ignore_filter
@@ -251,12 +255,19 @@ class FakeIdentityTenant(object):
         self.filters_seen.append(odata_filter)
         items = list(self.identities.values())
         if odata_filter and not self.ignore_filter:
-            match = _FILTER_RE.match(odata_filter)
-            prop, value = match.group(1), match.group(2).replace("''", "'")
-            if prop in self.refuse_filters:
+            if not _FILTER_RE.match(odata_filter):
+                raise AssertionError("the fake tenant does not understand $filter {0!r}".format(odata_filter))
+            clauses = [(prop, value.replace("''", "'")) for prop, value in _CLAUSE_RE.findall(odata_filter)]
+            if any(prop in self.refuse_filters for prop, dummy in clauses) or (self.refuse_or and len(clauses) > 1):
                 raise GraphError("Invalid filter clause", status=400, code="BadRequest", request_id="req-400")
-            items = [i for i in items if (i.get(prop) or "").lower() == value.lower()]
+            items = [i for i in items if any((i.get(prop) or "").lower() == value.lower() for prop, value in clauses)]
         return [self.render(i) for i in items]
+
+    def unknown_id(self, identity_id):
+        """Make GET of ``identity_id`` answer 404, as Graph does for an id that does not exist."""
+        error = GraphError("Identity account '{0}' was not found.".format(identity_id), status=404, code="NotFound",
+                           request_id="req-404")
+        self.client.routes[("GET", IDENTITY_ACCOUNTS_PATH + "/" + identity_id)] = error
 
     def _getter(self, identity_id):
         def get(path, params):

@@ -189,3 +189,64 @@ def test_documented_choices_and_defaults_match_the_argument_spec():
         assert options[name].get("choices") == spec.get("choices"), name
         assert options[name].get("default") == spec.get("default"), name
         assert bool(options[name].get("required")) == bool(spec.get("required")), name
+
+
+# --- targets (bulk) ------------------------------------------------------------------------------
+
+TARGETS = [{"user_principal_name": "alice@contoso.com"}, {"user_principal_name": "nobody@contoso.com"},
+           {"display_name": "Chris Smith"}, {"user_principal_name": "chris@contoso.com"}]
+BULK = {"targets": TARGETS, "identity_provider": "activeDirectory", "action": "disable"}
+
+
+def test_targets_report_every_outcome_and_the_task_fails_if_one_did_not_succeed(tenant):
+    result = run(BULK)
+    assert result["failed"] is True and result["changed"] is True
+    assert [r["status"] for r in result["results"]] == ["succeeded", "refused", "refused", "succeeded"]
+    assert result["summary"]["succeeded"] == 2 and result["summary"]["refused"] == 2 and result["summary"]["total"] == 4
+    assert "2 did not succeed" in result["msg"]
+    assert len(tenant.client.posts) == 2
+    assert undocumented_keys(module, result) == []
+
+
+def test_the_documented_result_and_summary_fields_are_the_ones_returned(tenant):
+    result = run(dict(BULK, targets=TARGETS[:1]))
+    docs = _return_docs()
+    assert set(docs["results"]["contains"]) == set(result["results"][0])
+    assert set(docs["summary"]["contains"]) == set(result["summary"])
+    statuses = " ".join(docs["results"]["contains"]["status"]["description"])
+    assert all("V({0})".format(status) in statuses for status in result["summary"] if status != "total")
+
+
+def test_targets_in_check_mode_with_diff_post_nothing_and_diff_each_target(tenant):
+    result = run(dict(BULK, targets=[TARGETS[0], TARGETS[3]]), check_mode=True, diff=True)
+    assert not result.get("failed") and result["changed"] is True
+    assert [r["status"] for r in result["results"]] == ["would_run", "would_run"]
+    assert [d["before"]["is_enabled"] for d in result["diff"]] == [True, True]
+    assert [d["after"]["is_enabled"] for d in result["diff"]] == [False, False]
+    assert tenant.client.posts == []
+
+
+def test_max_targets_fails_the_task_before_any_request(tenant):
+    result = run(dict(BULK, max_targets=3))
+    assert result["failed"] is True and result["option"] == "max_targets"
+    assert tenant.client.calls == []
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ({"user_principal_name": "alice@contoso.com"}, "mutually exclusive"),
+    ({"account_id": "ad-alice"}, "mutually exclusive"),
+    ({"targets": [{"user_principal_name": "a@contoso.com", "display_name": "A"}]}, "mutually exclusive"),
+    ({"targets": [{"identity_provider": "okta"}]}, "one of the following is required"),
+    ({"targets": [{"user_principal_name": "a@contoso.com", "department": "x"}]}, "department"),
+    ({"max_concurrency": 0}, "max_concurrency"),
+])
+def test_malformed_targets_fail_the_whole_task_before_any_request(tenant, extra, expected):
+    result = run(dict(BULK, **extra))
+    assert result["failed"] is True and expected in result["msg"]
+    assert tenant.client.calls == []
+
+
+def test_a_single_target_without_identity_provider_is_refused_before_any_request(tenant):
+    result = run({"user_principal_name": "alice@contoso.com", "action": "disable"})
+    assert result["failed"] is True and result["option"] == "identity_provider"
+    assert tenant.client.calls == []

@@ -1,0 +1,79 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Smoke test of the benchmark harness: ``run.py --smoke`` end to end (N=3, no latency), and the report it
+writes has a row for every scenario with the numbers that must hold even at that size."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+
+
+def table_after(report, heading):
+    """The rows (lists of cells) of the first Markdown table after ``heading``, header row excluded."""
+    section = report.split(heading, 1)[1]
+    rows = []
+    for line in section.splitlines()[1:]:
+        if line.startswith("## "):
+            break
+        if line.startswith("|") and not re.match(r"^\|[-| ]+\|$", line):
+            rows.append([cell.strip() for cell in line.strip("|").split("|")])
+        elif rows and not line.startswith("|"):
+            break
+    return rows[1:]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    completed = subprocess.run([sys.executable, str(HERE / "run.py"), "--smoke", "--out", str(out)], capture_output=True,
+                               text=True, env=dict(os.environ), timeout=900, check=False)
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
+    assert "## Targets" in completed.stdout  # the table is printed too
+    return {"text": (out / "performance.md").read_text(encoding="utf-8"), "png": out / "performance.png"}
+
+
+def test_one_action_rows(report):
+    rows = table_after(report["text"], "## 1. One action")
+    first_words = [row[0].split(" ")[0] for row in rows]
+    assert first_words == ["msgraph.security.identity_account_action", "ansible.builtin.uri:", "baseline:"]
+    assert all(float(row[1]) > 0 for row in rows)
+
+
+def test_every_variant_ran_at_n_3_and_lost_nothing(report):
+    rows = table_after(report["text"], "## 2. Many accounts")
+    assert [(row[0], row[1]) for row in rows] == [("3", "bulk"), ("3", "module loop"), ("3", "uri loop")]
+    assert all(float(row[2]) > 0 and row[7] == "0" for row in rows)
+
+
+def test_token_requests_one_with_the_cache_one_per_task_without(report):
+    rows = table_after(report["text"], "## 3. Token requests per playbook")
+    expected = [("K=3, default (in memory)", "3", "3"), ("K=3, token_cache_dir set", "1", "1")]
+    assert [(row[0], row[1], row[2]) for row in rows] == expected
+
+
+def test_the_storm_lost_nothing(report):
+    [row] = table_after(report["text"], "## 4. 429 storm")
+    assert row[4] == "0" and row[5] == "3 of 3"
+    assert int(row[0]) > 0  # some calls were throttled, and retried
+
+
+def test_footprint_and_start_up_rows(report):
+    runs = table_after(report["text"], "## 5. Module footprint")
+    assert [row[0].split(" ")[0] for row in runs[:2]] == ["one", "bulk,"]
+    assert all(float(row[1]) > 10 for row in runs[:2])  # MiB: a real measurement, not a default
+    assert "with cryptography imported eagerly" in report["text"]
+
+
+def test_targets_table_and_plot(report):
+    rows = table_after(report["text"], "## Targets")
+    assert len(rows) == 5 and all(row[2] in ("**met**", "**missed**", "n/a") for row in rows)
+    assert rows[4][1:] == ["1", "**met**"]  # one token request per run with the cache
+    assert report["png"].exists() and report["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
