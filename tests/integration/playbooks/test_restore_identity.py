@@ -1,0 +1,74 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""playbooks/restore_identity.yml against the Graph emulator: a dry run, then the real run, in both response shapes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+PLAYBOOK = Path(__file__).resolve().parents[3] / "playbooks" / "restore_identity.yml"
+APPLY = "Enable the accounts (check mode unless execute_restore is true)"
+SUMMARY = "Show the summary (find the correlation ids in the Microsoft Defender Action center)"
+ARTIFACT = "Keep the summary as an AWX/AAP artifact (available to the next workflow node)"
+
+
+def identities(emulator):
+    return {identity["id"]: identity for identity in emulator.admin.state()["identities"]}
+
+
+def providers(identity):
+    return {account["identityProvider"] for account in identity["accounts"]}
+
+
+def pick(emulator, enabled, wanted):
+    for identity in identities(emulator).values():
+        if identity["isEnabled"] is enabled and providers(identity) == wanted and identity.get("onPremisesSecurityIdentifier"):
+            return identity
+    raise AssertionError(f"the seed has no identity with isEnabled={enabled} and exactly {sorted(wanted)}")
+
+
+def enable_writes(emulator):
+    writes = emulator.admin.writes()
+    assert all(entry["route"] == "invoke_action" and entry["body"]["action"] == "enable" for entry in writes), writes
+    return sorted((entry["path"].split("/identityAccounts/")[1].split("/")[0], entry["body"]["accountId"], entry["body"]["identityProvider"])
+                  for entry in writes)
+
+
+@pytest.mark.parametrize("shape", [pytest.param("schema", marks=pytest.mark.smoke), "example"])
+def test_dry_run_then_restore(emulator, ansible, shape):
+    emulator.admin.configure(shape=shape)
+    disabled = pick(emulator, False, {"activeDirectory", "entraID", "okta"})
+    enabled = pick(emulator, True, {"activeDirectory", "entraID"})
+    targets = f"{disabled['onPremisesSecurityIdentifier']}\n{enabled['userPrincipalName']}"
+    # With the documented matrix only the Active Directory and Okta accounts can be enabled.
+    expected = sorted((disabled["id"], account["identifier"], account["identityProvider"])
+                      for account in disabled["accounts"] if account["identityProvider"] in ("activeDirectory", "okta"))
+
+    dry = ansible.play(PLAYBOOK, extra_vars={"identities": targets})
+
+    assert dry.rc == 0, dry.output
+    assert emulator.admin.writes() == []
+    outcomes = {(item["target"]["identity_account_id"], item["target"]["identity_provider"]): item["status"]
+                for item in dry.task(APPLY)["results"]}
+    assert outcomes == {(disabled["id"], "activeDirectory"): "would_run", (disabled["id"], "okta"): "would_run",
+                        (enabled["id"], "activeDirectory"): "unchanged"}
+    assert dry.task(SUMMARY)["msg"][0].startswith("DRY RUN")
+    assert identities(emulator)[disabled["id"]] == disabled
+
+    done = ansible.play(PLAYBOOK, extra_vars={"identities": targets, "execute_restore": True})
+
+    assert done.rc == 0, done.output
+    assert enable_writes(emulator) == expected
+    after = identities(emulator)[disabled["id"]]
+    for account in after["accounts"]:
+        wanted = "disable" if account["identityProvider"] in ("activeDirectory", "okta") else "enable"
+        assert wanted in account["actions"], account
+    reported = {item["id"]: item for item in done.task(ARTIFACT)["ansible_stats"]["data"]["msgraph_restore"]["identities"]}
+    assert reported[disabled["id"]]["status"] == "restored"
+    assert reported[enabled["id"]]["status"] == "unchanged"
+    invocations = [item["correlationId"] for item in emulator.admin.state()["invocations"]]
+    assert sorted(action["correlation_id"] for action in reported[disabled["id"]]["actions"]) == sorted(invocations)
+    summary = done.task(SUMMARY)["msg"]
+    assert summary[0].startswith("EXECUTED") and summary[-1].startswith("Not undone")
