@@ -749,17 +749,8 @@ from ansible_collections.msgraph.security.plugins.module_utils._module import Gr
 TARGET_OPTIONS = ACTION_TARGET_OPTIONS
 LOOKUP_OR_TARGETS = list(TARGET_OPTIONS) + ["targets"]
 
+# One target's options, at the top level and in each entry of targets.
 TARGET_SPEC = dict(
-    identity_account_id=dict(type="str"),
-    user_principal_name=dict(type="str"),
-    on_premises_security_identifier=dict(type="str"),
-    display_name=dict(type="str"),
-    identity_provider=dict(type="str"),
-    action=dict(type="str"),
-    account_id=dict(type="str"),
-)
-
-ARGUMENT_SPEC = dict(
     identity_account_id=dict(type="str"),
     user_principal_name=dict(type="str"),
     on_premises_security_identifier=dict(type="str"),
@@ -770,6 +761,10 @@ ARGUMENT_SPEC = dict(
     identity_provider=dict(type="str"),
     action=dict(type="str"),
     account_id=dict(type="str"),
+)
+
+ARGUMENT_SPEC = dict(
+    TARGET_SPEC,
     protected_accounts=dict(type="list", elements="str", default=[]),
     action_matrix=dict(type="str", default=DEFAULT_ACTION_MATRIX, choices=sorted(ACTION_MATRICES)),
     targets=dict(type="list", elements="dict", options=TARGET_SPEC,
