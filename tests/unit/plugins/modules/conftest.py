@@ -298,3 +298,10 @@ class FakeIdentityTenant(object):
                 result = wrap_value(documentation_shape(result))
             return FakeResponse(result, request_id="req-post-1")
         return post
+
+
+# An enabled identity with an Active Directory and an Okta account, used by both identity modules' tests.
+ALICE = identity_body("a1a1a1a1-0000-4000-8000-000000000001", "Alice Adams", upn="alice@contoso.com",
+                      sid="S-1-5-21-1-2-3-1101",
+                      accounts=[account_body("ad-alice", "activeDirectory", ["disable", "forcePasswordReset"]),
+                                account_body("okta-alice", "okta", ["disable", "revokeAllSessions"])])

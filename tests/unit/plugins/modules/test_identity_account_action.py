@@ -13,6 +13,7 @@ from ansible_collections.msgraph.security.plugins.module_utils import _identity_
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError
 from ansible_collections.msgraph.security.plugins.modules import identity_account_action as module
 from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import (
+    ALICE,
     FakeIdentityTenant,
     account_body,
     identity_body,
@@ -21,10 +22,6 @@ from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest im
     warning_messages,
 )
 
-ALICE = identity_body("a1a1a1a1-0000-4000-8000-000000000001", "Alice Adams", upn="alice@contoso.com",
-                      sid="S-1-5-21-1-2-3-1101",
-                      accounts=[account_body("ad-alice", "activeDirectory", ["disable", "forcePasswordReset"]),
-                                account_body("okta-alice", "okta", ["disable", "revokeAllSessions"])])
 CHRIS_ONE = identity_body("c1c1c1c1-0000-4000-8000-000000000003", "Chris Smith", upn="chris@contoso.com",
                           accounts=[account_body("ad-chris1", "activeDirectory", ["disable"])])
 CHRIS_TWO = identity_body("c2c2c2c2-0000-4000-8000-000000000004", "Chris Smith", upn="chris@fabrikam.com",

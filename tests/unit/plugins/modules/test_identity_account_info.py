@@ -13,6 +13,7 @@ from ansible_collections.msgraph.security.plugins.module_utils import _identity_
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError
 from ansible_collections.msgraph.security.plugins.modules import identity_account_info as module
 from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import (
+    ALICE,
     FakeGraphClient,
     FakeIdentityTenant,
     account_body,
@@ -21,10 +22,6 @@ from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest im
     undocumented_keys,
 )
 
-ALICE = identity_body("a1a1a1a1-0000-4000-8000-000000000001", "Alice Adams", upn="alice@contoso.com",
-                      sid="S-1-5-21-1-2-3-1101",
-                      accounts=[account_body("ad-alice", "activeDirectory", ["disable", "forcePasswordReset"]),
-                                account_body("okta-alice", "okta", ["disable", "revokeAllSessions"])])
 BOB = identity_body("b0b0b0b0-0000-4000-8000-000000000002", "Bob Brown", upn="bob@contoso.com", is_enabled=False,
                     accounts=[account_body("ad-bob", "activeDirectory", ["enable"])])
 
