@@ -54,8 +54,8 @@ def serve(args):
         signal.signal(signum, lambda *_: stop.set())
     try:
         emulator = Emulator(workdir=workdir, host=args.host, port=args.port, data=args.data, shape=args.shape, cloud=args.cloud,
-                            info_file=args.info_file, profile=args.profile, matrix=args.matrix, extra_identities=args.extra_identities, page_size=args.page_size,
-                            token_lifetime_s=args.token_lifetime).start()
+                            info_file=args.info_file, profile=args.profile, matrix=args.matrix, extra_identities=args.extra_identities,
+                            page_size=args.page_size, token_lifetime_s=args.token_lifetime).start()
     except (ConfigError, SeedError, OSError) as exc:
         print(f"graph emulator: cannot start: {exc}", file=sys.stderr)
         return 2

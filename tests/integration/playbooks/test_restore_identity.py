@@ -8,6 +8,11 @@ from pathlib import Path
 
 import pytest
 
+# Both emulator profiles: schema (the metadata) and docs (Microsoft's example shapes; tests/emulator/README.md).
+pytestmark = pytest.mark.parametrize("emulator_profile", [pytest.param("schema", id="schema-profile"), pytest.param("docs", id="docs-profile")],
+                                     indirect=True)
+PENDING_PLANNER = ("issue 11: the docs profile's Get example 1 contradiction and empty List actions make the planner refuse or skip (item 2) pending")
+
 PLAYBOOK = Path(__file__).resolve().parents[3] / "playbooks" / "restore_identity.yml"
 APPLY = "Enable the accounts (check mode unless execute_restore is true)"
 SUMMARY = "Show the summary (find the correlation ids in the Microsoft Defender Action center)"
@@ -37,6 +42,7 @@ def enable_writes(emulator):
 
 
 @pytest.mark.parametrize("shape", [pytest.param("schema", marks=pytest.mark.smoke), "example"])
+@pytest.mark.docs_profile_pending(PENDING_PLANNER)
 def test_dry_run_then_restore(emulator, ansible, shape):
     emulator.admin.configure(shape=shape)
     disabled = pick(emulator, False, {"activeDirectory", "entraID", "okta"})

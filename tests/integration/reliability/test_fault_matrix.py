@@ -424,6 +424,8 @@ def test_security_action_create(ansible, emulator, reliability):
     reliability.verify()
 
 
+@pytest.mark.xfail(strict=True, reason="issue 11: the emulator no longer answers a cancel with Failed/499; the collection's "
+                                        "canceled convention in _security_actions.py goes with item 6, pending")
 def test_security_action_cancel(ansible, emulator, reliability):
     emulator.admin.configure(security_action_timing=SLOW_ACTIONS)
     token = app_token(emulator)

@@ -14,6 +14,12 @@ import time
 import pytest
 import yaml
 
+# Both emulator profiles: schema (the metadata) and docs (Microsoft's example shapes; tests/emulator/README.md).
+pytestmark = pytest.mark.parametrize("emulator_profile", [pytest.param("schema", id="schema-profile"), pytest.param("docs", id="docs-profile")],
+                                     indirect=True)
+PENDING_ACTIONS = ("issue 11: an empty List 'actions' list is read as an allow-list and plain UPN lookups get no cast fallback (items 2, 3) pending")
+PENDING_PROPAGATION = ("issue 11: reconciliation reads state once; the docs profile's propagation delay needs bounded polling (item 5) pending")
+
 MODULE = "msgraph.security.identity_account_action"
 PROVIDERS = ("activeDirectory", "entraID", "okta")
 ACTIONS = ("disable", "enable", "forcePasswordReset", "revokeAllSessions", "requireUserToSignInAgain", "markUserAsCompromised")
@@ -115,6 +121,7 @@ def shape(request, emulator):
 
 
 @pytest.mark.parametrize("emulator_matrix", sorted(EMULATOR_MATRICES))
+@pytest.mark.docs_profile_pending(PENDING_ACTIONS)
 def test_every_supported_pair_is_executed(emulator, ansible, shape, emulator_matrix):
     """One task per pair the emulator's matrix supports, each on its own identity (one play keeps it fast)."""
     emulator.admin.configure(matrix=emulator_matrix)
@@ -173,6 +180,7 @@ def test_every_unsupported_pair_is_refused_with_zero_posts(emulator, ansible, sh
 
 
 @pytest.mark.smoke
+@pytest.mark.docs_profile_pending(PENDING_ACTIONS)
 def test_check_mode_then_real_run_then_idempotent_rerun(emulator, ansible, shape):
     identity = pick(emulator, "activeDirectory", "disable")
     account = account_for(identity, "activeDirectory")
@@ -202,6 +210,7 @@ def test_check_mode_then_real_run_then_idempotent_rerun(emulator, ansible, shape
     assert len(writes) == 1 and writes[0]["client_request_id"] == first["invoke_action_result"]["client_request_id"]
 
 
+@pytest.mark.docs_profile_pending(PENDING_ACTIONS)
 def test_check_mode_run_of_a_whole_play_sends_no_write(emulator, ansible, shape):
     identity = pick(emulator, "okta", "disable")
     played = ansible.play(playbook(
@@ -215,6 +224,7 @@ def test_check_mode_run_of_a_whole_play_sends_no_write(emulator, ansible, shape)
     assert graph_requests(emulator)  # it did read
 
 
+@pytest.mark.docs_profile_pending(PENDING_ACTIONS)
 def test_command_actions_are_sent_on_every_run(emulator, ansible):
     identity = pick(emulator, "activeDirectory", "forcePasswordReset")
     task = dict(user_principal_name=identity["userPrincipalName"], identity_provider="activeDirectory", action="forcePasswordReset")
@@ -290,6 +300,7 @@ def test_protected_accounts_are_never_acted_on(emulator, ansible, shape):
 # --- permissions, clouds --------------------------------------------------------------------------------------
 
 
+@pytest.mark.docs_profile_pending(PENDING_ACTIONS)
 def test_a_reader_app_gets_403_naming_the_write_permission(emulator, ansible, shape):
     identity = pick(emulator, "activeDirectory", "disable")
     played = ansible.play(playbook(action_task(
@@ -328,6 +339,7 @@ def test_china_is_refused_before_any_request(emulator, ansible):
 # --- unknown outcomes are reconciled, never resent ------------------------------------------------------------
 
 
+@pytest.mark.docs_profile_pending(PENDING_PROPAGATION)
 def test_a_timed_out_disable_that_took_effect_is_reconciled(emulator, ansible, shape):
     identity = pick(emulator, "activeDirectory", "disable")
     emulator.admin.add_fault(route="invoke_action", kind="timeout", delay_s=4, after_processing=True, times=1)
@@ -341,6 +353,7 @@ def test_a_timed_out_disable_that_took_effect_is_reconciled(emulator, ansible, s
     assert "now disabled" in played.output
 
 
+@pytest.mark.docs_profile_pending(PENDING_ACTIONS)
 def test_a_disable_whose_5xx_left_no_trace_fails_with_the_client_request_id(emulator, ansible):
     identity = pick(emulator, "activeDirectory", "disable")
     emulator.admin.add_fault(route="invoke_action", kind="status", status=500, times=1)
@@ -353,6 +366,7 @@ def test_a_disable_whose_5xx_left_no_trace_fails_with_the_client_request_id(emul
     assert "Action center" in result["hint"]
 
 
+@pytest.mark.docs_profile_pending(PENDING_ACTIONS)
 def test_a_command_with_an_unknown_outcome_is_not_resent(emulator, ansible):
     identity = pick(emulator, "okta", "revokeAllSessions")
     emulator.admin.add_fault(route="invoke_action", kind="status", status=503, times=1)

@@ -14,6 +14,11 @@ import time
 import pytest
 import yaml
 
+# Both emulator profiles: schema (the metadata) and docs (Microsoft's example shapes; tests/emulator/README.md).
+pytestmark = pytest.mark.parametrize("emulator_profile", [pytest.param("schema", id="schema-profile"), pytest.param("docs", id="docs-profile")],
+                                     indirect=True)
+PENDING_ACTIONS = ("issue 11: an empty List 'actions' list is read as an allow-list and plain UPN lookups get no cast fallback (items 2, 3) pending")
+
 MODULE = "msgraph.security.identity_account_action"
 
 
@@ -39,6 +44,7 @@ def invoked_identities(emulator):
 
 
 @pytest.mark.smoke
+@pytest.mark.docs_profile_pending(PENDING_ACTIONS)
 def test_partial_failure_and_protected_targets_lose_nothing_and_a_rerun_changes_nothing(ansible, emulator):
     emulator.admin.configure(extra_identities=8)
     before = identities_by_upn(emulator)
@@ -84,6 +90,7 @@ def test_more_targets_than_max_targets_sends_no_request_at_all(ansible, emulator
     assert emulator.admin.counters()["token_requests"] == 0
 
 
+@pytest.mark.docs_profile_pending(PENDING_ACTIONS)
 def test_a_429_storm_slows_the_batch_down_but_loses_nothing(ansible, emulator):
     emulator.admin.configure(extra_identities=30)
     for route in ("list_identity_accounts", "invoke_action"):

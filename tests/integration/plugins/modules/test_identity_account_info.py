@@ -10,6 +10,12 @@ from __future__ import annotations
 import pytest
 import yaml
 
+# Both emulator profiles: schema (the metadata) and docs (Microsoft's example shapes; tests/emulator/README.md).
+pytestmark = pytest.mark.parametrize("emulator_profile", [pytest.param("schema", id="schema-profile"), pytest.param("docs", id="docs-profile")],
+                                     indirect=True)
+PENDING_LOOKUP = ("issue 11: the docs profile shows Microsoft's List/Get pictures (empty, contradictory actions) and refuses the plain "
+                  "UPN filter; lookups need the cast fallback (item 3) pending")
+
 MODULE = "msgraph.security.identity_account_info"
 
 
@@ -52,6 +58,7 @@ def shape(request, emulator):
 
 
 @pytest.mark.smoke
+@pytest.mark.docs_profile_pending(PENDING_LOOKUP)
 def test_every_identity_is_listed_across_pages_in_snake_case(emulator, ansible, shape):
     expected = [snake_case(identity) for identity in identities(emulator)]
     played = ansible.play(playbook(info_task("all")))
@@ -63,6 +70,7 @@ def test_every_identity_is_listed_across_pages_in_snake_case(emulator, ansible, 
     assert len(pages) == -(-len(expected) // emulator.admin.config()["page_size"]) > 1
 
 
+@pytest.mark.docs_profile_pending(PENDING_LOOKUP)
 def test_each_lookup_finds_its_identity(emulator, ansible, shape):
     everyone = identities(emulator)
     counts = {}

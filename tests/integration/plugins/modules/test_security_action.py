@@ -104,6 +104,8 @@ def test_failed_action_fails_the_task_with_error_info(ansible, emulator, shape):
     assert failed["security_action"]["status"] == "Failed"
 
 
+@pytest.mark.xfail(strict=True, reason="issue 11: the emulator no longer answers a cancel with Failed/499; the collection's "
+                                        "canceled convention in _security_actions.py goes with item 6, pending")
 def test_cancel_before_completion_then_again_unchanged(ansible, emulator):
     emulator.admin.configure(security_action_timing={"running_after_s": 0.1, "terminal_after_s": 60})
     result = play(ansible,
