@@ -33,11 +33,15 @@ def test_invoke_action_bodies_are_sdk_request_bodies(fresh_emulator, tmp_path, p
                   account_id="2b932066-5b1f-5c71-b477-2a5f6cfd8527", identity_provider="activeDirectory", action="forcePasswordReset"),
         _identity("revoke", identity_account_id="a4df81a3-5e90-5908-b50a-754a16bee7c1", account_id="00uNEDjlmt6VQiv79z2C",
                   identity_provider="okta", action="revokeAllSessions"),
+        _identity("v1.0 disable", api_version="v1.0", user_principal_name="lidiah@contoso.com", identity_provider="activeDirectory",
+                  action="disable"),
+        _identity("bulk", identity_provider="activeDirectory", action="forcePasswordReset",
+                  targets=[{"user_principal_name": "jonis@contoso.com"}, {"user_principal_name": "leeg@contoso.com"}]),
     ])
-    bodies = [entry["body"] for entry in fresh_emulator.admin.requests(route="invoke_action", method="POST")]
-    assert len(bodies) == 3
-    for body in bodies:
-        assert findings("InvokeActionPostRequestBody", body, allowed=()) == [], body
+    logged = fresh_emulator.admin.requests(route="invoke_action", method="POST")
+    assert len(logged) == 6 and sum(entry["path"].startswith("/v1.0/") for entry in logged) == 1
+    for entry in logged:
+        assert findings("InvokeActionPostRequestBody", entry["body"], allowed=()) == [], entry["body"]
 
 
 def test_security_action_bodies_are_sdk_security_actions(fresh_emulator, tmp_path):

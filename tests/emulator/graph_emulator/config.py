@@ -53,9 +53,9 @@ FILTER_MODES = ("answer", "refuse", "not_implemented", "ignore")
 MEGAN_ID = "0104216-0539-4838-88b1-55baafdc296b"  # the id of the Get/invokeAction examples, also in the seed
 PROFILE_DEFAULTS = {
     "schema": {"filter_support": {"cast": "answer", "plain": "answer"}, "propagation_delay_s": 0,
-               "list_actions": "stored", "contradictory_identities": []},
+               "list_actions": "stored", "contradictory_identities": [], "enforce_offered_actions": True},
     "docs": {"filter_support": {"cast": "answer", "plain": "refuse"}, "propagation_delay_s": 1.0,
-             "list_actions": "empty", "contradictory_identities": [MEGAN_ID]},
+             "list_actions": "empty", "contradictory_identities": [MEGAN_ID], "enforce_offered_actions": False},
 }
 # What cancelSecurityAction does to the action's status; the docs say nothing (README "Choices").
 CANCEL_EFFECTS = ("none", "failed")
@@ -154,6 +154,7 @@ VALIDATORS = {
     "propagation_delay_s": _number,
     "list_actions": lambda n, v: _choice(n, v, ("stored", "empty")),
     "contradictory_identities": _id_list,
+    "enforce_offered_actions": _boolean,
     "security_action_cancel": lambda n, v: _choice(n, v, CANCEL_EFFECTS),
     "shape": lambda n, v: _choice(n, v, SHAPES),
     "cloud": lambda n, v: _choice(n, v, tuple(CLOUDS)),

@@ -191,7 +191,7 @@ class IdentityAccounts:
         claims = self.guard.authorize(req, "identity_accounts", (ROLE_ACTIONS_WRITE,))
         body = _invoke_parameters(req, json_body(req))
         result = self.store.invoke(identity_id, body["accountId"], body["action"], body["identityProvider"], self.config["matrix"],
-                                   claims.get("appid"), self.config["propagation_delay_s"])
+                                   claims.get("appid"), self.config["propagation_delay_s"], self.config["enforce_offered_actions"])
         out = shapes.invoke_result(result, self.config["shape"])
         out["@odata.context"] = self._context(req, version, "microsoft.graph.security.invokeActionResult")
         return out

@@ -94,9 +94,10 @@ class TenantStore:
             self._identities[entry["id"]] = copy.deepcopy(entry)
             return copy.deepcopy(entry)
 
-    def invoke(self, identity_id, account_id, action, provider, matrix, app_id, propagation_delay_s=0):
+    def invoke(self, identity_id, account_id, action, provider, matrix, app_id, propagation_delay_s=0, enforce_offered=True):
         """Run invokeAction against the stored identity; return the invokeActionResult (schema shape).
-        A disable/enable becomes visible in isEnabled/actions only ``propagation_delay_s`` later."""
+        A disable/enable becomes visible in isEnabled/actions only ``propagation_delay_s`` later. Without
+        ``enforce_offered`` an action the account does not offer is accepted too (a repeat changes nothing)."""
         with self._lock:
             self._propagate()
             identity = self._identities.get(identity_id)
@@ -112,7 +113,8 @@ class TenantStore:
                 raise _bad("EntraID actions are not yet supported")
             if action not in allowed:
                 raise _bad(f"Action '{action}' is not supported for identity provider '{provider}'.")
-            self._check_available(account, action)
+            if enforce_offered:
+                self._check_available(account, action)
             if action in ("disable", "enable"):
                 if propagation_delay_s:
                     self._pending.append((time.time() + propagation_delay_s, identity_id, account_id, action))
@@ -180,10 +182,18 @@ class TenantStore:
                 self._actions[action_id]["_cancelled"] = time.time()
 
     def snapshot(self):
+        """The admin view: identities as they stand once every pending change has propagated (tests ask "did the
+        write take effect"; Graph reads still see the delay), and how many changes are still pending."""
         now = time.time()
         with self._lock:
             self._propagate(now)
-            return {"identities": copy.deepcopy(list(self._identities.values())),
+            identities = copy.deepcopy(self._identities)
+            for _when, identity_id, account_id, action in sorted(self._pending, key=lambda item: item[0]):
+                identity = identities.get(identity_id)
+                account = identity and next((item for item in identity["accounts"] if item["identifier"] == account_id), None)
+                if account is not None:
+                    _toggle(identity, account, action)
+            return {"identities": list(identities.values()),
                     "pending_changes": len(self._pending),
                     "security_actions": [_render(item, now) for item in self._actions.values()],
                     "invocations": copy.deepcopy(self._invocations)}

@@ -124,7 +124,9 @@ def test_state_changes_only_after_the_propagation_delay(api, admin):
     assert api.post(path + "/invokeAction", body).status_code == 200
     assert api.get(path).json()["isEnabled"] is True  # accepted, not yet visible
     assert api.post(path + "/invokeAction", body).status_code == 200  # a repeat inside the window is accepted too
-    assert admin.state()["pending_changes"] == 2
+    state = admin.state()
+    assert state["pending_changes"] == 2
+    assert next(i for i in state["identities"] if i["id"] == ADELE_ID)["isEnabled"] is False  # the admin view is the end state
     time.sleep(0.5)
     account = api.get(path).json()
     assert account["isEnabled"] is False and account["accounts"][0]["actions"] == ["enable", "forcePasswordReset"]
@@ -152,3 +154,14 @@ def test_full_scans_are_counted_from_counters_and_log(api, admin):
     _list(api, CAST, **{"$filter": "userPrincipalName eq 'meganb@contoso.com'"})  # ignored filter: a scan
     assert admin.full_scans() == {"scans": 2, "pages": pages + 1}
     assert full_scans(admin.requests()) == (2, pages + 1)
+
+
+@pytest.mark.parametrize("profile, expected", [("schema", 400), ("docs", 200)])
+def test_an_action_the_account_does_not_offer(api, admin, profile, expected):
+    """schema: refused ("already enabled"); docs: accepted and changes nothing, as nothing documents that refusal."""
+    admin.configure(profile=profile, propagation_delay_s=0)
+    path = f"{ACCOUNTS.format(version='beta')}/{ADELE_ID}"
+    response = api.post(path + "/invokeAction", {"accountId": ADELE_AD, "action": "enable", "identityProvider": "activeDirectory"})
+    assert response.status_code == expected
+    stored = next(i for i in admin.state()["identities"] if i["id"] == ADELE_ID)
+    assert stored["isEnabled"] is True and stored["accounts"][0]["actions"] == ["disable", "forcePasswordReset"]

@@ -16,7 +16,6 @@ import pytest
 # Both emulator profiles: schema (the metadata) and docs (Microsoft's example shapes; tests/emulator/README.md).
 pytestmark = pytest.mark.parametrize("emulator_profile", [pytest.param("schema", id="schema-profile"), pytest.param("docs", id="docs-profile")],
                                      indirect=True)
-PENDING_PLANNER = ("issue 11: the docs profile's Get example 1 contradiction and empty List actions make the planner refuse or skip (item 2) pending")
 
 PLAYBOOK = Path(__file__).resolve().parents[3] / "playbooks" / "contain_compromised_identity.yml"
 APPLY = "Apply the containment actions (check mode unless execute_containment is true)"
@@ -97,7 +96,6 @@ def planned(play):
 
 
 @pytest.mark.parametrize("shape, how", [("schema", "default"), ("example", "check_flag_beats_execute")])
-@pytest.mark.docs_profile_pending(PENDING_PLANNER)
 def test_dry_run_sends_nothing_and_shows_the_plan(emulator, ansible, shape, how):
     """A UPN, a SID and two protected identities; nothing reaches Graph, the summary says DRY RUN."""
     emulator.admin.configure(shape=shape)
@@ -134,7 +132,6 @@ def test_dry_run_sends_nothing_and_shows_the_plan(emulator, ansible, shape, how)
 
 
 @pytest.mark.parametrize("shape", [pytest.param("schema", marks=pytest.mark.smoke), "example"])
-@pytest.mark.docs_profile_pending(PENDING_PLANNER)
 def test_execute_posts_exactly_the_planned_actions(emulator, ansible, shape):
     emulator.admin.configure(shape=shape)
     hybrid = enabled_with(emulator, {"activeDirectory", "entraID", "okta"})
@@ -191,7 +188,6 @@ def test_fails_closed_before_any_write(emulator, ansible):
     assert good["userPrincipalName"] not in message
 
 
-@pytest.mark.docs_profile_pending(PENDING_PLANNER)
 def test_one_refused_action_does_not_stop_the_others(emulator, ansible):
     """action_matrix=extended against a service that refuses Entra ID actions: the others are still sent."""
     hybrid = enabled_with(emulator, {"activeDirectory", "entraID", "okta"})
