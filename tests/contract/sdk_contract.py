@@ -25,7 +25,7 @@ MODELS = {model.__name__: model for model in (IdentityAccounts, IdentityAccounts
                                               SecurityActionCollectionResponse, InvokeActionPostRequestBody)}
 # OData control information on the top-level object of a response: metadata about the payload, not a property of
 # any type (OData JSON Format 4.01, section 4.5 "Control Information"), so no generated model declares it.
-RESPONSE_ANNOTATIONS = {"@odata.context"}
+RESPONSE_ANNOTATIONS = frozenset({"@odata.context"})
 
 
 def parse(model, payload):

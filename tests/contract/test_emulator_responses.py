@@ -14,6 +14,7 @@ MEGAN_AD = "256db173-930a-4991-9061-0d51a9a93ba5"
 ADELE_ID = "5f1b7404-7297-5d35-bc70-9970e79f4775"
 ACCOUNTS = "/{version}/security/identities/identityAccounts"
 SECURITY_ACTIONS = "/beta/security/securityActions"
+UPN_OR_EMAIL = "userPrincipalName eq 'meganb@contoso.com' or emailAddress eq 'adelev@contoso.com'"
 # The only departures the example shape may show, each one documented in graph-api.md section 5: single objects
 # wrapped in "value", "provider" for "identityProvider", and enum values that differ from the schema's only in the
 # case of the first letter (PascalCase actions in the Get example, camelCase "notStarted" in the create example).
@@ -36,9 +37,7 @@ def _identity_calls(graph, version):
         ("IdentityAccountsCollectionResponse", graph.call("GET", base, **{"$top": "5"})),  # with @odata.nextLink
         ("IdentityAccountsCollectionResponse", graph.call(
             "GET", base, **{"$filter": "onPremisesSecurityIdentifier eq 'S-1-5-21-1004336348-1177238915-682003330-1103'"})),
-        ("IdentityAccountsCollectionResponse", graph.call(
-            "GET", base + "/microsoft.graph.security.user", **{"$filter": "userPrincipalName eq 'meganb@contoso.com' or "
-                                                                           "emailAddress eq 'adelev@contoso.com'"})),
+        ("IdentityAccountsCollectionResponse", graph.call("GET", base + "/microsoft.graph.security.user", **{"$filter": UPN_OR_EMAIL})),
         ("IdentityAccounts", graph.call("GET", f"{base}/{MEGAN_ID}")),
         ("IdentityAccounts", graph.call("GET", f"{base}/{ADELE_ID}", **{"$select": "accounts,isEnabled"})),
         ("InvokeActionResult", graph.call("POST", f"{base}/{MEGAN_ID}/invokeAction",
