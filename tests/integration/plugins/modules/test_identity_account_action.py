@@ -14,6 +14,10 @@ import time
 import pytest
 import yaml
 
+# Both emulator profiles: schema (the metadata) and docs (Microsoft's example shapes; tests/emulator/README.md).
+pytestmark = pytest.mark.parametrize("emulator_profile", [pytest.param("schema", id="schema-profile"), pytest.param("docs", id="docs-profile")],
+                                     indirect=True)
+
 MODULE = "msgraph.security.identity_account_action"
 PROVIDERS = ("activeDirectory", "entraID", "okta")
 ACTIONS = ("disable", "enable", "forcePasswordReset", "revokeAllSessions", "requireUserToSignInAgain", "markUserAsCompromised")
@@ -173,7 +177,7 @@ def test_every_unsupported_pair_is_refused_with_zero_posts(emulator, ansible, sh
 
 
 @pytest.mark.smoke
-def test_check_mode_then_real_run_then_idempotent_rerun(emulator, ansible, shape):
+def test_check_mode_then_real_run_then_idempotent_rerun(emulator, ansible, shape, emulator_profile):
     identity = pick(emulator, "activeDirectory", "disable")
     account = account_for(identity, "activeDirectory")
     args = dict(user_principal_name=identity["userPrincipalName"], identity_provider="ActiveDirectory", action="Disable")
@@ -194,12 +198,16 @@ def test_check_mode_then_real_run_then_idempotent_rerun(emulator, ansible, shape
     assert preview["diff"]["before"]["is_enabled"] is True and preview["diff"]["after"]["is_enabled"] is False
 
     assert first["changed"] is True and first["invoke_action_result"]["correlation_id"]
-    assert second["changed"] is False and second["outcome"] == "unchanged"
-    assert "already disabled" in second["reason"]
-    assert second["identity_account"]["is_enabled"] is False
-
     writes = graph_writes(emulator)
-    assert len(writes) == 1 and writes[0]["client_request_id"] == first["invoke_action_result"]["client_request_id"]
+    assert writes[0]["client_request_id"] == first["invoke_action_result"]["client_request_id"]
+    if emulator_profile == "schema":
+        assert second["changed"] is False and second["outcome"] == "unchanged"
+        assert "already disabled" in second["reason"]
+        assert second["identity_account"]["is_enabled"] is False
+        assert len(writes) == 1
+    else:  # docs profile: the lookup shows no offered actions, isEnabled alone does not confirm: the re-run sends again
+        assert second["changed"] is True and second["invoke_action_result"]["correlation_id"]
+        assert len(writes) == 2
 
 
 def test_check_mode_run_of_a_whole_play_sends_no_write(emulator, ansible, shape):
@@ -225,7 +233,7 @@ def test_command_actions_are_sent_on_every_run(emulator, ansible):
     assert len(writes) == 2 and writes[0]["client_request_id"] != writes[1]["client_request_id"]
 
 
-def test_enable_on_an_enabled_account_is_unchanged_without_a_post(emulator, ansible, shape):
+def test_enable_on_an_enabled_account_is_unchanged_without_a_post(emulator, ansible, shape, emulator_profile):
     identity = pick(emulator, "okta", "disable")
     played = ansible.play(playbook(action_task(
         "enable", on_premises_security_identifier=identity["onPremisesSecurityIdentifier"] or None,
@@ -233,8 +241,11 @@ def test_enable_on_an_enabled_account_is_unchanged_without_a_post(emulator, ansi
         identity_provider="okta", action="enable")))
     assert played.rc == 0, played.output
     result = played.task("enable")
-    assert result["changed"] is False and "already enabled" in result["reason"]
-    assert graph_writes(emulator) == []
+    if emulator_profile == "schema":
+        assert result["changed"] is False and "already enabled" in result["reason"]
+        assert graph_writes(emulator) == []
+    else:  # docs profile: no offered actions to confirm isEnabled, so the enable is sent (and accepted)
+        assert result["changed"] is True and len(graph_writes(emulator)) == 1
 
 
 # --- lookups that do not resolve to exactly one identity -------------------------------------------------
@@ -328,6 +339,10 @@ def test_china_is_refused_before_any_request(emulator, ansible):
 # --- unknown outcomes are reconciled, never resent ------------------------------------------------------------
 
 
+@pytest.mark.docs_profile_pending(
+    "issue 11, for the lead: under the docs profile the picked identity is Megan, whose Get keeps Get example 1's contradiction "
+    "(isEnabled false after the disable, yet the AD account offers only 'disable'), so polled reconciliation never confirms and "
+    "reports the outcome unknown: decide whether isEnabled alone may confirm a disable")
 def test_a_timed_out_disable_that_took_effect_is_reconciled(emulator, ansible, shape):
     identity = pick(emulator, "activeDirectory", "disable")
     emulator.admin.add_fault(route="invoke_action", kind="timeout", delay_s=4, after_processing=True, times=1)
