@@ -32,16 +32,6 @@ _SCRUBBED_PREFIXES = ("AZURE_", "MSGRAPH_", "ANSIBLE_", "IDENTITY_", "MSI_", "IM
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "smoke: the subset played on the floor ansible-core too")
-    config.addinivalue_line("markers", "docs_profile_pending(reason): expected to fail under the docs emulator profile until the "
-                                       "collection change the reason names lands (strict xfail there only)")
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        pending = item.get_closest_marker("docs_profile_pending")
-        callspec = getattr(item, "callspec", None)
-        if pending and callspec is not None and callspec.params.get("emulator_profile") == "docs":
-            item.add_marker(pytest.mark.xfail(strict=True, reason=pending.args[0]))
 
 
 def collections_path() -> str:

@@ -339,12 +339,9 @@ def test_china_is_refused_before_any_request(emulator, ansible):
 # --- unknown outcomes are reconciled, never resent ------------------------------------------------------------
 
 
-@pytest.mark.docs_profile_pending(
-    "issue 11, for the lead: under the docs profile the picked identity is Megan, whose Get keeps Get example 1's contradiction "
-    "(isEnabled false after the disable, yet the AD account offers only 'disable'), so polled reconciliation never confirms and "
-    "reports the outcome unknown: decide whether isEnabled alone may confirm a disable")
 def test_a_timed_out_disable_that_took_effect_is_reconciled(emulator, ansible, shape):
-    identity = pick(emulator, "activeDirectory", "disable")
+    # An identity whose reads are consistent; the contradictory picture is the next test's.
+    identity = pick(emulator, "activeDirectory", "disable", skip=emulator.admin.config()["contradictory_identities"])
     emulator.admin.add_fault(route="invoke_action", kind="timeout", delay_s=4, after_processing=True, times=1)
     played = ansible.play(playbook(action_task(
         "disable", timeout=2, identity_account_id=identity["id"], identity_provider="activeDirectory", action="disable")))
@@ -354,6 +351,21 @@ def test_a_timed_out_disable_that_took_effect_is_reconciled(emulator, ansible, s
     assert result["changed"] is True and result["outcome"] == "reconciled"
     assert len(writes) == 1 and result["invoke_action_result"]["client_request_id"] == writes[0]["client_request_id"]
     assert "now shows it disabled" in played.output
+
+
+def test_contradictory_evidence_after_a_timeout_stays_an_unknown_outcome(emulator, ansible):
+    """Get example 1's picture (isEnabled and the offered toggle disagree) never proves the disable took effect:
+    the outcome is reported unknown, naming the evidence, after reading for reconcile_timeout; never resent."""
+    identity = pick(emulator, "activeDirectory", "disable")
+    emulator.admin.configure(contradictory_identities=[identity["id"]])
+    emulator.admin.add_fault(route="invoke_action", kind="timeout", delay_s=4, after_processing=True, times=1)
+    played = ansible.play(playbook(action_task(
+        "disable", ignore_errors=True, timeout=2, reconcile_timeout=3, identity_account_id=identity["id"],
+        identity_provider="activeDirectory", action="disable")))
+    result = failed_task(played, "disable")
+    writes = wait_for_writes(emulator, 1)
+    assert len(writes) == 1 and "outcome is unknown" in result["msg"] and "do not show it (isEnabled is" in result["msg"]
+    assert writes[0]["client_request_id"] in result["msg"]
 
 
 def test_a_disable_whose_5xx_left_no_trace_fails_with_the_client_request_id(emulator, ansible):
