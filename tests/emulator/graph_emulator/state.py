@@ -37,6 +37,9 @@ class TenantStore:
         self._seed = seed
         self._lock = threading.RLock()
         self._identities, self._bulk_ids, self._actions, self._invocations = {}, [], {}, []
+        from .users import UserStore  # pylint: disable=import-outside-toplevel  (users.py imports StateError from here)
+
+        self.users = UserStore(seed)  # Entra ID users behind the identities' entraID accounts
         self.reset(extra_identities)
 
     def reset(self, extra_identities=0):
@@ -45,6 +48,7 @@ class TenantStore:
             self._bulk_ids = []
             self._actions = {}
             self._invocations = []
+            self.users.reset(self._identities.values())
             self.set_extra_identities(extra_identities)
 
     def set_extra_identities(self, count):
@@ -55,6 +59,7 @@ class TenantStore:
             bulk = [bulk_identity(number) for number in range(1, count + 1)]
             self._bulk_ids = [entry["id"] for entry in bulk]
             self._identities.update((entry["id"], entry) for entry in bulk)
+            self.users.add_from(bulk)
 
     # --- identity accounts -----------------------------------------------------------------------
 
@@ -157,7 +162,7 @@ class TenantStore:
         with self._lock:
             return {"identities": copy.deepcopy(list(self._identities.values())),
                     "security_actions": [_render(item, now) for item in self._actions.values()],
-                    "invocations": copy.deepcopy(self._invocations)}
+                    "invocations": copy.deepcopy(self._invocations), "users": self.users.snapshot()}
 
 
 def _check_security_action(body):
