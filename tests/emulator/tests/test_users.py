@@ -160,3 +160,14 @@ def test_cloud_availability(emulator, api, mint, cloud, users_status, risky_stat
     assert api.call("GET", f"/v1.0/users/{MEGAN_ENTRA}", token=token).status_code == users_status
     response = api.call("POST", "/v1.0/identityProtection/riskyUsers/dismiss", token=token, json={"userIds": [MEGAN_ENTRA]})
     assert response.status_code == risky_status, response.text
+
+
+def test_revoke_answer_has_the_shape_of_microsofts_example(api):
+    import json
+    import pathlib
+
+    example = json.loads((pathlib.Path(__file__).resolve().parents[2] / "contract" / "payloads" / "entra" /
+                          "revokesigninsessions-response-200.json").read_text())
+    body = api.post(f"/v1.0/users/{MEGAN_ENTRA}/revokeSignInSessions").json()
+    assert set(body) == set(example) and body["value"] == example["value"]
+    assert body["@odata.context"].split("/v1.0/")[1] == example["@odata.context"].split("/v1.0/")[1]

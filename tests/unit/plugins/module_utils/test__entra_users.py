@@ -171,3 +171,19 @@ def test_risk_actions_are_refused_in_china_and_unknown_actions_everywhere():
     with pytest.raises(InputError) as caught:
         eu.plan_user_action("global", "disable")
     assert caught.value.option == "action"
+
+
+def test_microsofts_vendored_examples_match_what_is_sent_and_understood():
+    import json
+    import pathlib
+
+    payloads = pathlib.Path(__file__).resolve().parents[4] / "tests" / "contract" / "payloads" / "entra"
+    revoke_answer = json.loads((payloads / "revokesigninsessions-response-200.json").read_text())
+    confirm_example = json.loads((payloads / "riskyuser-confirmcompromised-request.json").read_text())
+    reads = iter([user_body(), user_body(signInSessionsValidFromDateTime="2026-11-30T05:00:00Z")])
+    client = FakeUsersGraph({("GET", USER_PATH): lambda p, q: next(reads),
+                             ("POST", USER_PATH + "/revokeSignInSessions"): FakeResponse(revoke_answer)})
+    assert eu.run_user_action(client, selector(user_id=MEGAN), "revoke_sign_in_sessions")["outcome"] == "sent"
+    client = FakeUsersGraph({("GET", USER_PATH): user_body(), ("POST", "/identityProtection/riskyUsers/confirmCompromised"): None})
+    sent = eu.run_user_action(client, selector(user_id=MEGAN), "confirm_compromised")["request"]["body"]
+    assert set(sent) == set(confirm_example) and all(isinstance(item, str) for item in sent["userIds"])
