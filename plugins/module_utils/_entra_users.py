@@ -22,8 +22,10 @@ vendored under tests/contract/payloads/entra/):
   Content`` (other revisions and the known issue); both are success. External users are not revoked;
 * ``POST /identityProtection/riskyUsers/confirmCompromised`` and ``/dismiss`` with ``{"userIds": [...]}`` -> ``204``;
   IdentityRiskyUser.ReadWrite.All and a Microsoft Entra ID P2 license.
-* The Defender for Identity identity's Entra ID account identifier is the user's object id; its
-  ``cloudSecurityIdentifier`` is the ``S-1-12-1`` form of the same id.
+* The Defender for Identity identity's Entra ID account identifier is the user's object id (a GUID in Microsoft's
+  example). Its ``cloudSecurityIdentifier`` is not a reliable key: Microsoft's example shows an ``S-1-12-4`` value
+  that does not decode to the account identifier. Only the ``S-1-12-1`` form (Entra ID's SID of a user object)
+  is converted to an object id; any other cloud SID is refused.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -80,6 +82,7 @@ _RISK_EFFECT = {CONFIRM_COMPROMISED: {"risk_state": "confirmedCompromised", "ris
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _CLOUD_SID = re.compile(r"^S-1-12-1-(\d+)-(\d+)-(\d+)-(\d+)$", re.IGNORECASE)
+_OTHER_CLOUD_SID = re.compile(r"^S-1-12-", re.IGNORECASE)
 _NOT_LICENSED = "not licensed"
 
 
@@ -115,6 +118,13 @@ def normalise_user_id(value, option="user_id"):
             return object_id_from_cloud_sid(text)
         except ValueError as error:
             raise InputError(option, str(error))
+    if _OTHER_CLOUD_SID.match(text):
+        raise InputError(
+            option,
+            "'{0}' is not an S-1-12-1 (user object) security identifier, so it does not convert to an object id (Microsoft's"
+            " identityAccounts example shows an S-1-12-4 cloudSecurityIdentifier that is not the Entra ID account); give the"
+            " identity's entraID account identifier instead".format(text),
+        )
     if not _GUID.match(text):
         raise InputError(
             option,

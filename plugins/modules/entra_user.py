@@ -39,7 +39,9 @@ options:
     description:
       - The user's object id, for example V(3086863e-1807-524b-8a62-ef7649a1d776). This is the C(identifier) of the
         identity's V(entraID) account in RV(msgraph.security.identity_account_info#module:identity_accounts[].accounts).
-      - The identity's C(cloud_security_identifier) (V(S-1-12-1-...)) is accepted too and converted to the object id.
+      - An V(S-1-12-1-...) security identifier (Entra ID's SID of a user object) is accepted too and converted to the
+        object id. Other cloud SIDs (Microsoft's identityAccounts example shows an V(S-1-12-4-...)
+        C(cloud_security_identifier)) do not identify the user and are refused.
     type: str
   user_principal_name:
     description:

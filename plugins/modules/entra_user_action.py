@@ -38,8 +38,9 @@ author:
 options:
   user_id:
     description:
-      - The user's object id (the C(identifier) of the identity's V(entraID) account), or the identity's
-        C(cloud_security_identifier) (V(S-1-12-1-...)), which is converted to the object id.
+      - The user's object id (the C(identifier) of the identity's V(entraID) account), or an V(S-1-12-1-...) security
+        identifier (Entra ID's SID of a user object), which is converted to the object id. Other cloud SIDs (Microsoft's
+        identityAccounts example shows an V(S-1-12-4-...) C(cloud_security_identifier)) are refused.
     type: str
   user_principal_name:
     description:

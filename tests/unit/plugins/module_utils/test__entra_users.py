@@ -61,6 +61,18 @@ def test_anything_but_an_object_id_or_cloud_sid_is_refused(value):
     assert caught.value.option == "user_id"
 
 
+def test_microsofts_identity_example_maps_by_account_identifier_not_by_its_s_1_12_4_sid():
+    import json
+    import pathlib
+
+    example = json.loads((pathlib.Path(__file__).resolve().parents[4] / "tests" / "contract" / "payloads" / "entra" /
+                          "identityaccounts-get-example.json").read_text())["value"]
+    entra = next(a["identifier"] for a in example["accounts"] if a["provider"] == "EntraID")
+    assert eu.normalise_user_id(entra) == "69dfa3ea-1295-4e2c-b469-59564581143d"
+    with pytest.raises(InputError, match="S-1-12-4"):
+        eu.normalise_user_id(example["cloudSecurityIdentifier"])
+
+
 def test_exactly_one_target_option():
     with pytest.raises(InputError, match="give only one"):
         selector(user_id=MEGAN, user_principal_name="meganb@contoso.com")
