@@ -137,10 +137,11 @@ def normalise_user_id(value, option="user_id"):
 
 def user_selector(params):
     """The one target of ``user_id`` / ``user_principal_name`` (exactly one, validated, before any request)."""
-    selector = selector_from_params(params, USER_TARGET_OPTIONS)
-    if selector.kind == LOOKUP_ID:
-        selector.value = normalise_user_id(selector.value, selector.option)
-    return selector
+    params = dict(params)
+    if params.get("user_id") is not None and params.get("user_principal_name") is None:
+        # Before the shared selector's id check, whose words are about identity accounts.
+        params["user_id"] = normalise_user_id(params["user_id"], "user_id")
+    return selector_from_params(params, USER_TARGET_OPTIONS)
 
 
 def user_path(user_id):

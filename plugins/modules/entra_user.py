@@ -171,7 +171,7 @@ user:
       description: The on-premises SID of a synchronised user, or V(null).
       type: str
     cloud_security_identifier:
-      description: The V(S-1-12-1) form of the object id, as Defender for Identity shows it.
+      description: The V(S-1-12-1) form of the object id (Entra ID's SID of the user object).
       type: str
     sign_in_sessions_valid_from_date_time:
       description: C(signInSessionsValidFromDateTime) - refresh tokens issued before it are invalid.
