@@ -71,8 +71,8 @@ notes:
     continuous access evaluation.
   - B(External users.) Graph does not revoke the sessions of external (guest) users, who sign in at their home
     tenant; the module warns.
-  - B(Answers.) Microsoft documents C(revokeSignInSessions) answering C(200) with C({"value": true}) and, in other
-    revisions, C(204 No Content); both are success. C(value=false) fails the task.
+  - B(Answers.) Microsoft documents C(revokeSignInSessions) answering C(200) with a C(value) of V(true) and, in other
+    revisions, C(204 No Content); both are success. A C(value) of V(false) fails the task.
   - B(Clouds.) V(revoke_sign_in_sessions) is available in every cloud. The risk actions are not offered in the
     China (21Vianet) cloud; the module fails there before sending any request.
 seealso:
