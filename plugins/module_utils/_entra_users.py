@@ -47,9 +47,8 @@ from ansible_collections.msgraph.security.plugins.module_utils._identity_account
     LOOKUP_ID,
     LOOKUP_UPN,
     IdentityResolutionError,
-    check_not_protected,
+    ProtectedAccounts,
     new_client_request_id,
-    normalise_protected_accounts,
     selector_from_params,
 )
 
@@ -197,9 +196,9 @@ def read_user(client, selector):
     return user
 
 
-def check_user_not_protected(user, protected_accounts):
-    """The identity modules' guard, on the user's id, UPN, mail, on-premises SID and cloud SID."""
-    check_not_protected(
+def check_user_not_protected(user, protected):
+    """The identity modules' guard (a ProtectedAccounts), on the user's id, UPN, mail, on-premises SID and cloud SID."""
+    protected.check(
         {
             "id": user["id"],
             "display_name": user["display_name"],
@@ -208,8 +207,7 @@ def check_user_not_protected(user, protected_accounts):
             "on_premises_security_identifier": user["on_premises_security_identifier"],
             "cloud_security_identifier": user["cloud_security_identifier"],
             "accounts": [],
-        },
-        protected_accounts,
+        }
     )
 
 
@@ -266,12 +264,12 @@ def _outcome_unknown(error, client_request_id, message):
 
 def run_account_enabled(client, selector, account_enabled, protected_accounts=None, check_mode=False, client_request_id=None):
     """Read the user, guard, and PATCH accountEnabled only when it differs. Returns the module's result keys."""
-    protected = normalise_protected_accounts(protected_accounts)
+    protected = ProtectedAccounts(protected_accounts)
     if not isinstance(account_enabled, bool):
         raise InputError("account_enabled", "must be true or false")
     user = read_user(client, selector)
     check_user_not_protected(user, protected)
-    warnings = []
+    warnings = protected.warnings()
     before = user["account_enabled"]
     if before is None:
         warnings.append("Graph did not return accountEnabled for {0}; sending the change".format(user["id"]))
@@ -359,11 +357,11 @@ def _action_diff(user, action):
 
 def run_user_action(client, selector, action, protected_accounts=None, check_mode=False, client_request_id=None):
     """Read the user, guard, and send the command (every run: commands have no state to compare)."""
-    protected = normalise_protected_accounts(protected_accounts)
+    protected = ProtectedAccounts(protected_accounts)
     action = normalise_user_action(action)
     user = read_user(client, selector)
     check_user_not_protected(user, protected)
-    warnings = []
+    warnings = protected.warnings()
     if action == REVOKE_SIGN_IN_SESSIONS and (user["user_type"] or "").lower() == "guest":
         warnings.append("{0} is an external (guest) user: revokeSignInSessions does not revoke their sessions, which their home"
                         " tenant issues; disable the account or remove the guest instead".format(user["user_principal_name"] or user["id"]))
