@@ -27,4 +27,4 @@ def test_bad_planner_options_fail_templating_saying_nothing_was_sent():
 
 def test_an_empty_identity_list_checks_the_options_and_plans_nothing():
     plan = FilterModule().filters()["containment_plan"]
-    assert plan([], actions=["disable"]) == {"targets": [], "identities": []}
+    assert plan([], actions=["disable"]) == {"targets": [], "entra_targets": [], "identities": []}
