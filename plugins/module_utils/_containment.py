@@ -60,6 +60,7 @@ ENTRA_ACTION_ORDER = ("disable", "revoke_sign_in_sessions", "confirm_compromised
 # The module that runs each native action (disable / enable are entra_user's account_enabled).
 ENTRA_MODULE = {"disable": "entra_user", "enable": "entra_user", "revoke_sign_in_sessions": "entra_user_action",
                 "confirm_compromised": "entra_user_action", "dismiss_risk": "entra_user_action"}
+RISK_ACTIONS = ("confirm_compromised", "dismiss_risk")
 PATH_DEFENDER = "defender_for_identity"
 PATH_ENTRA = "entra_native"
 
@@ -100,7 +101,7 @@ class ContainmentOptions(object):
     """The operator's choices, validated before anything is looked up (a bad one fails the run, nothing sent)."""
 
     def __init__(self, actions, identity_providers=None, action_matrix=None, protected_accounts=None,
-                 protected_account_patterns=None, entra_fallback=False):
+                 protected_account_patterns=None, entra_fallback=False, entra_risk_actions=True):
         wanted = [normalise_action(action, "actions") for action in as_list(actions, "actions")]
         if not wanted:
             raise InputError("actions", "give at least one of: {0}".format(", ".join(ACTIONS)))
@@ -113,6 +114,8 @@ class ContainmentOptions(object):
         self.protected = ProtectedAccounts(as_list(protected_accounts, "protected_accounts"))
         self.patterns = _compile_patterns(protected_account_patterns)
         self.entra_fallback = _boolean(entra_fallback, "entra_fallback")
+        # confirm_compromised / dismiss_risk need Microsoft Entra ID P2; without it they can be left out.
+        self.entra_risk_actions = _boolean(entra_risk_actions, "entra_risk_actions")
 
 
 def _boolean(value, option):
@@ -149,6 +152,8 @@ def _entra_steps(identity, account, uncovered, options):
     steps = []
     for action in uncovered:
         for entra_action in ENTRA_FALLBACK.get(action, ()):
+            if entra_action in RISK_ACTIONS and not options.entra_risk_actions:
+                continue
             existing = next((step for step in steps if step["entra_action"] == entra_action), None)
             if existing is not None:
                 existing["replaces"].append(action)
@@ -164,6 +169,8 @@ def _entra_steps(identity, account, uncovered, options):
         account.get("identifier"), why, ", ".join(step["entra_action"] for step in steps) or "none")
     if without:
         note += "; no native counterpart for {0}".format(", ".join(without))
+    if not options.entra_risk_actions and any(set(ENTRA_FALLBACK.get(action, ())) & set(RISK_ACTIONS) for action in uncovered):
+        note += "; risk actions left out (entra_risk_actions=false)"
     return steps, note
 
 
@@ -282,7 +289,7 @@ def _action_report(step, result, task_error):
 
 def _entra_result_for(step, entra_results):
     for result in entra_results:
-        item = result.get("item") or result.get("target") or {}
+        item = result.get(result.get("ansible_loop_var") or "item") or {}
         if item.get("identity_account_id") == step["identity_account_id"] and item.get("entra_action") == step["entra_action"]:
             return result
     return None

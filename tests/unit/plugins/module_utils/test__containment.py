@@ -189,3 +189,9 @@ def test_report_shows_the_native_path_and_why():
     assert identity["status"].startswith("FAILED") and identity["actions"][0]["error_code"] == "Authorization_RequestDenied"
     [identity] = c.containment_report(result, {}, dry_run=True, entra_results=[])
     assert identity["actions"][0]["outcome"] == "not_started"
+
+
+def test_risk_actions_can_be_left_out_without_p2():
+    result = plan([HYBRID], entra_fallback=True, entra_risk_actions="false")
+    assert [t["entra_action"] for t in result["entra_targets"]] == ["disable", "revoke_sign_in_sessions"]
+    assert any("entra_risk_actions=false" in note for note in result["identities"][0]["notes"])
