@@ -245,9 +245,9 @@ def resolve_lookups(lookup_results):
             errors.append("'{0}' matches none (a UPN is compared whole, a SID must be the on-premises SID, an id is the "
                           "identity account id).".format(given))
         elif len(found) > 1:
-            errors.append("'{0}' matches {1}: {2}; give the identity account id of the right one.".format(
-                given, len(found), "; ".join("{0} ({1}, {2})".format(item.get("id"), item.get("display_name"),
-                                                                   item.get("user_principal_name")) for item in found)))
+            listed = "; ".join("{0} ({1}, {2})".format(item.get("id"), item.get("display_name"), item.get("user_principal_name"))
+                               for item in found)
+            errors.append("'{0}' matches {1}: {2}; give the identity account id of the right one.".format(given, len(found), listed))
         else:
             identities.append(dict(found[0], input=given))
     return {"identities": identities, "errors": errors}
