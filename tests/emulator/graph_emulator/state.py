@@ -37,7 +37,8 @@ class TenantStore:
         self._seed = seed
         self._lock = threading.RLock()
         self._identities, self._bulk_ids, self._actions, self._invocations = {}, [], {}, []
-        from .users import UserStore  # pylint: disable=import-outside-toplevel  (users.py imports StateError from here)
+        # users.py imports StateError from this module, so it is imported here rather than at the top.
+        from .users import UserStore  # pylint: disable=import-outside-toplevel
 
         self.users = UserStore(seed)  # Entra ID users behind the identities' entraID accounts
         self.reset(extra_identities)

@@ -33,7 +33,6 @@ from .graph import VERSION, graph_handler, json_body
 from .messages import GRAPH, Response, graph_error, iso_time
 from .odata import Resource, apply_select, check_options, parse_select
 from .routing import Route
-from .seed import cloud_sid  # noqa: F401  (re-exported for tests: the S-1-12-1 form of an object id)
 from .state import StateError
 
 USERS = VERSION + r"/users"

@@ -19,7 +19,7 @@ AD_ONLY = parse_identity(identity_body("a-2", "Ad Only", upn="ad@contoso.com", s
                                        accounts=[account_body("ad-a", "activeDirectory", ["enable"])]))
 GLASS = parse_identity(identity_body("g-3", "Break Glass", upn="breakglass@contoso.com",
                                      accounts=[account_body("ad-g", "activeDirectory", ["disable"])]))
-CONTAIN = ["disable", "revokeAllSessions", "forcePasswordReset", "requireUserToSignInAgain", "markUserAsCompromised"]
+CONTAIN = ("disable", "revokeAllSessions", "forcePasswordReset", "requireUserToSignInAgain", "markUserAsCompromised")
 
 
 def plan(identities, actions=CONTAIN, **kwargs):
