@@ -54,12 +54,12 @@ notes:
     C(SecurityActions.Read.All) (or C(SecurityActions.ReadWrite.All)). An O(access_token) carrying an C(scp)
     claim (a delegated token) is refused before any request.
   - The API is offered in the Global cloud only; O(cloud_environment) other than V(global) fails before any
-    request.
+    request. It exists in Microsoft Graph beta only; O(api_version=v1.0) fails before any request too.
   - Microsoft Graph throttles C(securityActions) at 150 requests per minute per application per tenant; reading
     many pages counts one request per page.
   - Status values are returned in the documented spelling (C(NotStarted), C(Running), C(Completed), C(Failed)),
-    whatever case the service used. A canceled action is C(Failed) with C(error_info.code) 499 (an assumption
-    shared with the collection's Graph emulator; the documented status values have no canceled member).
+    whatever case the service used; any other value as the service wrote it. Microsoft documents no status for a
+    canceled action (the documented values have no canceled member), so none is assumed.
 seealso:
   - module: msgraph.security.security_action
   - name: List securityActions (Microsoft Graph beta)
@@ -115,7 +115,7 @@ security_actions:
       type: str
       sample: BlockIp
     status:
-      description: C(NotStarted), C(Running), C(Completed) or C(Failed) (also for a canceled action).
+      description: C(NotStarted), C(Running), C(Completed) or C(Failed); another value as the service wrote it.
       type: str
       sample: Completed
     states:
@@ -313,6 +313,7 @@ def main():
     params = module.params
     try:
         validate_input(params)
+        actions.require_beta(module.connection_settings.api_version)
         actions.refuse_delegated_token(params["access_token"], select_auth_method(module.connection_settings))
         found = actions.read_actions(module.graph_client(), action_id=params["id"],
                                      client_context=params["client_context"], odata_filter=params["filter"],
