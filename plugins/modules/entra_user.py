@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: entra_user
-short_description: Enable or disable (block sign-in of) a Microsoft Entra ID user
+short_description: Enable or disable a Microsoft Entra ID user account (allow or block sign in)
 version_added: 1.0.0
 description:
   - Sets C(accountEnabled) of one Microsoft Entra ID user through Microsoft Graph C(PATCH /users/{id}), the native

@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: entra_user_action
-short_description: Revoke a Microsoft Entra ID user's sign-in sessions, or confirm or dismiss their risk
+short_description: Revoke the sessions of a Microsoft Entra ID user, or confirm or dismiss their risk
 version_added: 1.0.0
 description:
   - Runs one native Microsoft Graph directory action on one Microsoft Entra ID user, for what Defender for
