@@ -186,7 +186,9 @@ def test_execute_posts_exactly_the_planned_actions(emulator, ansible, shape):
     assert all("does not cover" in a["path_reason"] for a in native)
     revoked = next(a for a in native if a["action"] == "revoke_sign_in_sessions")
     assert revoked["reason"].startswith("sessions valid from ")
-    assert any("onPremisesSyncEnabled" in w for a in native if a["action"] == "disable" for w in a["warnings"])
+    # The hybrid users' sync warning: in the report on newer ansible-core (2.16 keeps loop warnings out of results).
+    assert "onPremisesSyncEnabled" in play.output
+    assert all(not a["warnings"] or "onPremisesSyncEnabled" in a["warnings"][0] for a in native if a["action"] == "disable")
     assert "revoke_sign_in_sessions (native Entra ID): sent" in summary
     assert [identity["status"] for identity in reported] == ["contained", "contained"]
 
