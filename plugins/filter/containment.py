@@ -38,16 +38,17 @@ def resolved_identities(lookup_results):
 
 
 def containment_plan(identities, actions, identity_providers=None, action_matrix=None, protected_accounts=None,
-                     protected_account_patterns=None):
+                     protected_account_patterns=None, entra_fallback=False, entra_risk_actions=True):
     try:
-        options = ContainmentOptions(actions, identity_providers, action_matrix, protected_accounts, protected_account_patterns)
+        options = ContainmentOptions(actions, identity_providers, action_matrix, protected_accounts, protected_account_patterns,
+                                     entra_fallback, entra_risk_actions)
         return plan_containment(identities, options)
     except InputError as error:
         raise _input_error(error)
 
 
-def containment_report_filter(plan, action_task_result, dry_run, done_word="contained"):
-    return containment_report(plan, action_task_result, dry_run, done_word)
+def containment_report_filter(plan, action_task_result, dry_run, done_word="contained", entra_results=None):
+    return containment_report(plan, action_task_result, dry_run, done_word, entra_results)
 
 
 def containment_summary(report, header):

@@ -79,11 +79,17 @@ CLOUD_ALIASES = {
 API_AVAILABILITY = {
     "identity_accounts": frozenset(["global", "usgov", "usgov_dod"]),
     "security_actions": frozenset(["global"]),
+    # Entra ID users and revokeSignInSessions: every cloud (national cloud table of user-revokesigninsessions);
+    # Identity Protection's riskyUsers: not in the China (21Vianet) cloud (docs/service-contract.md).
+    "entra_users": frozenset(["global", "usgov", "usgov_dod", "china"]),
+    "risky_users": frozenset(["global", "usgov", "usgov_dod"]),
 }
 
 API_DESCRIPTIONS = {
     "identity_accounts": "Microsoft Defender for Identity identity accounts API (/security/identities/identityAccounts)",
     "security_actions": "legacy security actions API (/security/securityActions)",
+    "entra_users": "Microsoft Entra ID users API (/users)",
+    "risky_users": "Microsoft Entra ID Protection risky users API (/identityProtection/riskyUsers)",
 }
 
 

@@ -15,6 +15,11 @@ turns that task's per-target results back into a per-identity report. The rules 
 the provider x action matrices and the protected_accounts comparison come from _identity_accounts, so the runbooks
 hold no copy of them. Whether an account's listed ``actions`` allow an action is *not* decided here: Microsoft's
 own examples list none (or contradictory ones), so the module decides at send time and warns (issue 11).
+
+The Entra ID fallback (``entra_fallback``): where Defender for Identity does not cover an action for an identity's
+entraID account in the chosen matrix, the plan can use Microsoft Graph's own directory actions instead
+(entra_user, entra_user_action), in a second list ``entra_targets``. The account's identifier is the Entra ID
+user's object id (docs/service-contract.md); the modules verify it by reading the user before sending anything.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -40,6 +45,24 @@ ACTION_ORDER = ("disable", "revokeAllSessions", "forcePasswordReset", "requireUs
 FAILURE_STATUSES = ("refused", "failed", "outcome_unknown", "not_started")
 # Per-target bulk statuses as a runbook operator reads them.
 _OUTCOME_WORDS = {"would_run": "check_mode", "succeeded": "sent"}
+
+# Defender for Identity action -> the native Entra ID actions standing in for it. requireUserToSignInAgain is what
+# revoking the refresh tokens does; forcePasswordReset has no native counterpart here; restoring also dismisses the
+# risk a containment confirmed.
+ENTRA_FALLBACK = {
+    "disable": ("disable",),
+    "revokeAllSessions": ("revoke_sign_in_sessions",),
+    "requireUserToSignInAgain": ("revoke_sign_in_sessions",),
+    "markUserAsCompromised": ("confirm_compromised",),
+    "enable": ("enable", "dismiss_risk"),
+}
+ENTRA_ACTION_ORDER = ("disable", "revoke_sign_in_sessions", "confirm_compromised", "enable", "dismiss_risk")
+# The module that runs each native action (disable / enable are entra_user's account_enabled).
+ENTRA_MODULE = {"disable": "entra_user", "enable": "entra_user", "revoke_sign_in_sessions": "entra_user_action",
+                "confirm_compromised": "entra_user_action", "dismiss_risk": "entra_user_action"}
+RISK_ACTIONS = ("confirm_compromised", "dismiss_risk")
+PATH_DEFENDER = "defender_for_identity"
+PATH_ENTRA = "entra_native"
 
 
 def as_list(value, option):
@@ -78,7 +101,7 @@ class ContainmentOptions(object):
     """The operator's choices, validated before anything is looked up (a bad one fails the run, nothing sent)."""
 
     def __init__(self, actions, identity_providers=None, action_matrix=None, protected_accounts=None,
-                 protected_account_patterns=None):
+                 protected_account_patterns=None, entra_fallback=False, entra_risk_actions=True):
         wanted = [normalise_action(action, "actions") for action in as_list(actions, "actions")]
         if not wanted:
             raise InputError("actions", "give at least one of: {0}".format(", ".join(ACTIONS)))
@@ -90,6 +113,21 @@ class ContainmentOptions(object):
         self.action_matrix = normalise_action_matrix(action_matrix)
         self.protected = ProtectedAccounts(as_list(protected_accounts, "protected_accounts"))
         self.patterns = _compile_patterns(protected_account_patterns)
+        self.entra_fallback = _boolean(entra_fallback, "entra_fallback")
+        # confirm_compromised / dismiss_risk need Microsoft Entra ID P2; without it they can be left out.
+        self.entra_risk_actions = _boolean(entra_risk_actions, "entra_risk_actions")
+
+
+def _boolean(value, option):
+    """true/false, also as the strings an AWX survey or -e gives."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if value is not None else ""
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0", ""):
+        return False
+    raise InputError(option, "must be true or false; got {0!r}".format(value))
 
 
 def _pattern_reason(identity, patterns):
@@ -109,9 +147,37 @@ def _protected_reason(identity, options):
     return _pattern_reason(identity, options.patterns)
 
 
+def _entra_steps(identity, account, uncovered, options):
+    """(entra steps, note) standing in for the ``uncovered`` Defender for Identity actions of an entraID account."""
+    steps = []
+    for action in uncovered:
+        for entra_action in ENTRA_FALLBACK.get(action, ()):
+            if entra_action in RISK_ACTIONS and not options.entra_risk_actions:
+                continue
+            existing = next((step for step in steps if step["entra_action"] == entra_action), None)
+            if existing is not None:
+                existing["replaces"].append(action)
+                continue
+            steps.append({"identity_account_id": identity.get("id"), "user_id": account.get("identifier"),
+                          "entra_action": entra_action, "module": ENTRA_MODULE[entra_action], "replaces": [action]})
+    without = [action for action in uncovered if action not in ENTRA_FALLBACK]
+    why = "Defender for Identity does not cover {0} for entraID in the {1} action_matrix".format(
+        ", ".join(uncovered), options.action_matrix)
+    for step in steps:
+        step["reason"] = "{0}; native Microsoft Graph action on the Entra ID user instead".format(why)
+    note = "entraID {0}: {1}; native Entra ID actions planned instead (entra_fallback): {2}".format(
+        account.get("identifier"), why, ", ".join(step["entra_action"] for step in steps) or "none")
+    if without:
+        note += "; no native counterpart for {0}".format(", ".join(without))
+    if not options.entra_risk_actions and any(set(ENTRA_FALLBACK.get(action, ())) & set(RISK_ACTIONS) for action in uncovered):
+        note += "; risk actions left out (entra_risk_actions=false)"
+    return steps, note
+
+
 def _steps_for(identity, options):
-    """(steps, notes) of one identity: each selected action its provider supports, for each selected account."""
-    steps, notes = [], []
+    """(steps, entra steps, notes) of one identity: each selected action its provider supports, for each selected
+    account; with entra_fallback, the native Entra ID actions for what Defender for Identity does not cover."""
+    steps, entra_steps, notes = [], [], []
     accounts = [account for account in identity.get("accounts") or [] if account.get("identity_provider") in options.identity_providers]
     if not accounts:
         present = ", ".join(str(account.get("identity_provider")) for account in identity.get("accounts") or []) or "none"
@@ -120,20 +186,28 @@ def _steps_for(identity, options):
         provider = account["identity_provider"]
         supported = supported_actions(provider, options.action_matrix)
         planned = [action for action in options.actions if action in supported]
-        if not planned:
+        uncovered = [action for action in options.actions if action not in supported]
+        if provider == "entraID" and options.entra_fallback and uncovered:
+            native, note = _entra_steps(identity, account, uncovered, options)
+            entra_steps.extend(native)
+            notes.append(note)
+        elif not planned:
             note = "{0} {1}: no selected action is supported for {0} in the {2} action_matrix".format(
                 provider, account.get("identifier"), options.action_matrix)
             if options.action_matrix == "documented" and any(action in supported_actions(provider, "extended") for action in options.actions):
                 note += " (the account resource page lists some: action_matrix=extended)"
+            if provider == "entraID" and any(action in ENTRA_FALLBACK for action in options.actions):
+                note += "; entra_fallback=true would use Microsoft Graph's native Entra ID actions"
             notes.append(note)
         for action in planned:
             steps.append({"identity_account_id": identity.get("id"), "identity_provider": provider,
                           "account_id": account.get("identifier"), "action": action})
-    return steps, notes
+    return steps, entra_steps, notes
 
 
 def plan_containment(identities, options):
-    """{"targets": [...], "identities": [...]}: what identity_account_action must do, and why, per identity.
+    """{"targets": [...], "entra_targets": [...], "identities": [...]}: what identity_account_action (and, with
+    entra_fallback, entra_user / entra_user_action) must do, and why, per identity.
 
     ``identities`` are identity_account_info results (snake_case); an ``input`` key is passed through. The same
     identity twice (two inputs naming it) is planned once. Targets are ordered by ACTION_ORDER across identities.
@@ -146,10 +220,13 @@ def plan_containment(identities, options):
             continue
         seen.add(identity["id"])
         entry = dict(identity_summary(identity), input=identity.get("input"), protected_reason=_protected_reason(identity, options))
-        entry["steps"], entry["notes"] = ([], []) if entry["protected_reason"] else _steps_for(identity, options)
+        entry["steps"], entry["entra_steps"], entry["notes"] = (
+            ([], [], []) if entry["protected_reason"] else _steps_for(identity, options))
         planned.append(entry)
     targets = [step for action in ACTION_ORDER for entry in planned for step in entry["steps"] if step["action"] == action]
-    return {"targets": targets, "identities": planned}
+    entra_targets = [step for action in ENTRA_ACTION_ORDER for entry in planned for step in entry["entra_steps"]
+                     if step["entra_action"] == action]
+    return {"targets": targets, "entra_targets": entra_targets, "identities": planned}
 
 
 def resolve_lookups(lookup_results):
@@ -168,9 +245,9 @@ def resolve_lookups(lookup_results):
             errors.append("'{0}' matches none (a UPN is compared whole, a SID must be the on-premises SID, an id is the "
                           "identity account id).".format(given))
         elif len(found) > 1:
-            errors.append("'{0}' matches {1}: {2}; give the identity account id of the right one.".format(
-                given, len(found), "; ".join("{0} ({1}, {2})".format(item.get("id"), item.get("display_name"),
-                                                                   item.get("user_principal_name")) for item in found)))
+            listed = "; ".join("{0} ({1}, {2})".format(item.get("id"), item.get("display_name"), item.get("user_principal_name"))
+                               for item in found)
+            errors.append("'{0}' matches {1}: {2}; give the identity account id of the right one.".format(given, len(found), listed))
         else:
             identities.append(dict(found[0], input=given))
     return {"identities": identities, "errors": errors}
@@ -197,6 +274,8 @@ def _action_report(step, result, task_error):
         "identity_provider": step["identity_provider"],
         "account_id": step["account_id"],
         "action": step["action"],
+        "path": PATH_DEFENDER,
+        "path_reason": None,
         "outcome": _OUTCOME_WORDS.get(status, status),
         "reason": result.get("reason"),
         "correlation_id": result.get("correlation_id"),
@@ -208,8 +287,54 @@ def _action_report(step, result, task_error):
     }
 
 
-def containment_report(plan, action_task_result, dry_run, done_word="contained"):
-    """Per identity: status, protected reason, each action's outcome and ids, and the planner's notes."""
+def _entra_result_for(step, entra_results):
+    for result in entra_results:
+        item = result.get(result.get("ansible_loop_var") or "item") or {}
+        if item.get("identity_account_id") == step["identity_account_id"] and item.get("entra_action") == step["entra_action"]:
+            return result
+    return None
+
+
+def _entra_status(result):
+    """A looped entra_user / entra_user_action result as one of the bulk statuses."""
+    if result is None or result.get("skipped"):
+        return "not_started"
+    if result.get("failed"):
+        if result.get("error_code") in ("Timeout", "ConnectionError", "UnreadableResponse") or "outcome is unknown" in str(result.get("msg")):
+            return "outcome_unknown"
+        return "refused" if result.get("option") else "failed"
+    return {"check_mode": "would_run", "unchanged": "unchanged"}.get(result.get("outcome"), "succeeded")
+
+
+def _entra_action_report(step, result):
+    status = _entra_status(result)
+    result = result or {}
+    ids = result.get("request_ids") or {}
+    failed = status in FAILURE_STATUSES
+    reason = result.get("reason")
+    if result.get("sign_in_sessions_valid_from_date_time"):
+        reason = "sessions valid from {0}".format(result["sign_in_sessions_valid_from_date_time"])
+    return {
+        "identity_provider": "entraID",
+        "account_id": step["user_id"],
+        "action": step["entra_action"],
+        "path": PATH_ENTRA,
+        "path_reason": step.get("reason"),
+        "outcome": _OUTCOME_WORDS.get(status, status),
+        "reason": reason,
+        "correlation_id": None,
+        "request_id": ids.get("request_id") or result.get("request_id"),
+        "client_request_id": ids.get("client_request_id") or result.get("client_request_id"),
+        "error_code": result.get("error_code"),
+        "error": (result.get("msg") or "the task did not run for this action") if failed else None,
+        "warnings": list(result.get("warnings") or []),
+    }
+
+
+def containment_report(plan, action_task_result, dry_run, done_word="contained", entra_results=None):
+    """Per identity: status, protected reason, each action's outcome, ids and path (Defender for Identity or native
+    Entra ID, and why), and the planner's notes. ``entra_results``: the ``results`` of the looped entra_user and
+    entra_user_action tasks (each carries its entra target as ``item``)."""
     action_task_result = action_task_result or {}
     results = action_task_result.get("results") or []
     task_error = None
@@ -218,6 +343,8 @@ def containment_report(plan, action_task_result, dry_run, done_word="contained")
     report = []
     for identity in plan.get("identities") or []:
         actions = [_action_report(step, _result_for(step, results), task_error) for step in identity.get("steps") or []]
+        actions += [_entra_action_report(step, _entra_result_for(step, entra_results or []))
+                    for step in identity.get("entra_steps") or []]
         failed = [action for action in actions if action["outcome"] in FAILURE_STATUSES]
         if identity.get("protected_reason"):
             status = "protected, skipped"
@@ -240,12 +367,14 @@ def _action_line(action):
     if action["outcome"] == "check_mode":
         text = "would be sent (dry run)"
     elif action["outcome"] == "outcome_unknown":
-        text = "OUTCOME UNKNOWN, look up the client_request_id in the Defender Action center: {0}{1}".format(action["error"], ids)
+        place = "Entra ID audit log" if action.get("path") == PATH_ENTRA else "Defender Action center"
+        text = "OUTCOME UNKNOWN, look up the client_request_id in the {0}: {1}{2}".format(place, action["error"], ids)
     elif action["error"]:
         text = "FAILED ({0}): {1}".format(action["outcome"], action["error"])
     else:
         text = "{0}{1}{2}".format(action["outcome"], ": " + action["reason"] if action["reason"] else "", ids)
-    return "  {0} {1} {2}: {3}".format(action["identity_provider"], action["account_id"], action["action"], text)
+    path = " (native Entra ID)" if action.get("path") == PATH_ENTRA else ""
+    return "  {0} {1} {2}{3}: {4}".format(action["identity_provider"], action["account_id"], action["action"], path, text)
 
 
 def summary_lines(report, header):

@@ -268,6 +268,11 @@ class GraphClient:
         return self._request("POST", self.url_for(path), body=body, permission=permission,
                              client_request_id=client_request_id)
 
+    def patch(self, path, body, client_request_id=None, permission=None):
+        """PATCH; the same never-replayed rules as :meth:`post` (a 2xx, usually 204, is success)."""
+        return self._request("PATCH", self.url_for(path), body=body, permission=permission,
+                             client_request_id=client_request_id)
+
     def get_all(self, path, params=None, max_items=None, permission=None):
         """Every item of a collection, following ``@odata.nextLink`` to the end or ``max_items``."""
         items = []
@@ -381,8 +386,8 @@ class GraphClient:
                                             client_request_id=client_request_id)
                     continue
                 raise GraphOutcomeUnknownError(
-                    "The POST returned HTTP %s with an unreadable (truncated or non-JSON) body; the action may or may "
-                    "not have been carried out" % status,
+                    "The %s returned HTTP %s with an unreadable (truncated or non-JSON) body; the action may or may "
+                    "not have been carried out" % (method, status),
                     status=status, code="UnreadableResponse", request_id=state.last_request_id,
                     client_request_id=client_request_id, date=_header(raw.headers, "Date"), method=method, url=url,
                     hint=_OUTCOME_HINT,
@@ -391,8 +396,8 @@ class GraphClient:
             error = error_from_response(raw, method, url, permission=permission, client_request_id=client_request_id)
             if not is_get and status >= 500:
                 raise GraphOutcomeUnknownError(
-                    "The POST returned HTTP %s (%s: %s); the action may or may not have been carried out"
-                    % (status, error.code, error.message),
+                    "The %s returned HTTP %s (%s: %s); the action may or may not have been carried out"
+                    % (method, status, error.code, error.message),
                     status=status, code=error.code, request_id=error.request_id, client_request_id=client_request_id,
                     date=error.date, method=method, url=url, hint=_OUTCOME_HINT,
                 )

@@ -17,12 +17,23 @@ CLOUDS = {
 API_CLOUDS = {
     "identity_accounts": {"global", "usgov", "usgov_dod"},
     "security_actions": {"global"},
+    # users and revokeSignInSessions: every cloud (user-revokesigninsessions national cloud table); riskyUsers:
+    # Entra ID Protection is not offered by 21Vianet.
+    "entra_users": {"global", "usgov", "usgov_dod", "china"},
+    "risky_users": {"global", "usgov", "usgov_dod"},
 }
 
 ROLE_ACCOUNT_READ = "SecurityIdentitiesAccount.Read.All"
 ROLE_ACTIONS_WRITE = "SecurityIdentitiesActions.ReadWrite.All"
 ROLE_SA_READ = "SecurityActions.Read.All"
 ROLE_SA_WRITE = "SecurityActions.ReadWrite.All"
+ROLE_USER_READ = "User.Read.All"
+ROLE_USER_READWRITE = "User.ReadWrite.All"
+ROLE_USER_ENABLE_DISABLE = "User.EnableDisableAccount.All"
+ROLE_USER_REVOKE_SESSIONS = "User.RevokeSessions.All"
+ROLE_DIRECTORY_READ = "Directory.Read.All"
+ROLE_DIRECTORY_READWRITE = "Directory.ReadWrite.All"
+ROLE_RISKY_USER_WRITE = "IdentityRiskyUser.ReadWrite.All"
 
 # Schema enum members (camelCase, case-sensitive in requests). unknownFutureValue is a sentinel that
 # is never accepted in a request.
@@ -83,6 +94,8 @@ DEFAULTS = {
     "extra_identities": 0,
     "onboarded": True,
     "identity_forbidden_style": "mdi",
+    "revoke_sessions_response": "value",  # "value": 200 {"value": true}; "no_content": 204 (both documented)
+    "entra_id_p2": True,  # false: riskyUsers actions answer 403 "not licensed"
 }
 
 
@@ -169,6 +182,8 @@ VALIDATORS = {
     "extra_identities": lambda n, v: _integer(n, v, 0),
     "onboarded": _boolean,
     "identity_forbidden_style": lambda n, v: _choice(n, v, ("mdi", "graph")),
+    "revoke_sessions_response": lambda n, v: _choice(n, v, ("value", "no_content")),
+    "entra_id_p2": _boolean,
 }
 
 

@@ -26,11 +26,12 @@ from .security_actions import SecurityActions
 from .seed import load
 from .server import TLSServer
 from .state import TenantStore
+from .users import EntraUsers
 from .tokens import TokenSigner
 
 AGS_DIAGNOSTIC = json.dumps({"ServerInfo": {"DataCenter": "West Europe", "Slice": "E", "Ring": "5", "ScaleUnit": "001",
                                             "RoleInstance": "EMU0GRAPH0001"}}, separators=(",", ":"))
-KNOWN_SEGMENTS = {"security", "identities", "identityAccounts"}
+KNOWN_SEGMENTS = {"security", "identities", "identityAccounts", "users", "identityProtection", "riskyUsers"}
 
 
 def _family_of(path):
@@ -117,7 +118,8 @@ class Emulator:
         guard = GraphGuard(self.signer, self.directory, self.config)
         self.router = Router(Entra(self.directory, self.signer, self.config).routes()
                              + IdentityAccounts(guard, self.store, self.config).routes()
-                             + SecurityActions(guard, self.store, self.config).routes())
+                             + SecurityActions(guard, self.store, self.config).routes()
+                             + EntraUsers(guard, self.store.users, self.config).routes())
         self.faults = fault_mod.FaultSet(self.router.names())
         self.log = RequestLog()
         self.counters = Counters()

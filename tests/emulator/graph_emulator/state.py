@@ -36,6 +36,10 @@ class TenantStore:
         self._seed = seed
         self._lock = threading.RLock()
         self._identities, self._bulk_ids, self._actions, self._invocations, self._pending = {}, [], {}, [], []
+        # users.py imports StateError from this module, so it is imported here rather than at the top.
+        from .users import UserStore  # pylint: disable=import-outside-toplevel
+
+        self.users = UserStore(seed)  # Entra ID users behind the identities' entraID accounts
         self.reset(extra_identities)
 
     def reset(self, extra_identities=0):
@@ -45,6 +49,7 @@ class TenantStore:
             self._actions = {}
             self._invocations = []
             self._pending = []  # (due time, identity id, account id, action): accepted toggles not yet visible
+            self.users.reset(self._identities.values())
             self.set_extra_identities(extra_identities)
 
     def set_extra_identities(self, count):
@@ -55,6 +60,7 @@ class TenantStore:
             bulk = [bulk_identity(number) for number in range(1, count + 1)]
             self._bulk_ids = [entry["id"] for entry in bulk]
             self._identities.update((entry["id"], entry) for entry in bulk)
+            self.users.add_from(bulk)
 
     # --- identity accounts -----------------------------------------------------------------------
 
@@ -196,7 +202,7 @@ class TenantStore:
             return {"identities": list(identities.values()),
                     "pending_changes": len(self._pending),
                     "security_actions": [_render(item, now) for item in self._actions.values()],
-                    "invocations": copy.deepcopy(self._invocations)}
+                    "invocations": copy.deepcopy(self._invocations), "users": self.users.snapshot()}
 
 
 def _toggle(identity, account, action):

@@ -255,16 +255,21 @@ def test_job_template_with_the_custom_credential_contains_an_identity(emulator, 
     runner, events, artifacts = play_like_awx(private, "contain_compromised_identity", env, extra_vars)
 
     assert runner.status == "successful", runner.output
-    bodies = sorted((entry["body"]["identityProvider"], entry["body"]["action"]) for entry in emulator.admin.writes())
+    writes = emulator.admin.writes()
+    bodies = sorted((entry["body"]["identityProvider"], entry["body"]["action"]) for entry in writes if entry["route"] == "invoke_action")
     assert bodies == [("activeDirectory", "disable"), ("activeDirectory", "forcePasswordReset"),
                       ("okta", "disable"), ("okta", "revokeAllSessions")]
+    # The Entra ID side, natively (entra_fallback defaults to true): block sign-in, revoke sessions, confirm compromised.
+    assert sorted(entry["route"] for entry in writes if entry["route"] != "invoke_action") == [
+        "confirm_compromised", "revoke_sign_in_sessions", "update_user"]
     # The token came from the certificate: a client_assertion, never a secret.
     tokens = emulator.admin.requests(route="token")
     assert tokens and all("client_assertion" in entry["body"] and "client_secret" not in entry["body"] for entry in tokens)
     report = artifacts["msgraph_containment"]
     assert report["dry_run"] is False and report["incident_id"] == "INC-AWX-1"
     correlation_ids = [item["correlationId"] for item in emulator.admin.state()["invocations"]]
-    assert sorted(action["correlation_id"] for action in report["identities"][0]["actions"]) == sorted(correlation_ids)
+    assert sorted(action["correlation_id"] for action in report["identities"][0]["actions"]
+                  if action["path"] == "defender_for_identity") == sorted(correlation_ids)
     assert any(event["event"] == "runner_on_ok" and event["event_data"]["task"].startswith("Show the summary") for event in events)
 
 

@@ -34,8 +34,8 @@ def pick(emulator, enabled, wanted):
 
 
 def enable_writes(emulator):
-    writes = emulator.admin.writes()
-    assert all(entry["route"] == "invoke_action" and entry["body"]["action"] == "enable" for entry in writes), writes
+    writes = [entry for entry in emulator.admin.writes() if entry["route"] == "invoke_action"]
+    assert all(entry["body"]["action"] == "enable" for entry in writes), writes
     return sorted((entry["path"].split("/identityAccounts/")[1].split("/")[0], entry["body"]["accountId"], entry["body"]["identityProvider"])
                   for entry in writes)
 
@@ -71,14 +71,27 @@ def test_dry_run_then_restore(emulator, ansible, shape, emulator_profile):
 
     assert done.rc == 0, done.output
     assert enable_writes(emulator) == expected
+    # Natively in Entra ID (entra_fallback): sign-in allowed again where it was blocked, and risk dismissed for both.
+    entra = {identity["id"]: next(a["identifier"] for a in identity["accounts"] if a["identityProvider"] == "entraID")
+             for identity in (disabled, enabled)}
+    native = sorted((entry["method"], entry["path"]) for entry in emulator.admin.writes() if entry["route"] != "invoke_action")
+    assert native == sorted([("PATCH", f"/v1.0/users/{entra[disabled['id']]}")]
+                            + [("POST", "/v1.0/identityProtection/riskyUsers/dismiss")] * 2)
+    users = {user["id"]: user for user in emulator.admin.state()["users"]}
+    assert users[entra[disabled["id"]]]["accountEnabled"] is True and users[entra[enabled["id"]]]["riskState"] == "dismissed"
     after = identities(emulator)[disabled["id"]]
     for account in after["accounts"]:
         wanted = "disable" if account["identityProvider"] in ("activeDirectory", "okta") else "enable"
         assert wanted in account["actions"], account
     reported = {item["id"]: item for item in done.task(ARTIFACT)["ansible_stats"]["data"]["msgraph_restore"]["identities"]}
     assert reported[disabled["id"]]["status"] == "restored"
-    assert reported[enabled["id"]]["status"] == ("unchanged" if confirmed else "restored")
+    # Its Defender for Identity enable is unchanged when the lookup confirms the state (schema profile), else sent;
+    # natively its Entra ID user was already enabled (unchanged) and its risk was dismissed (a command: sent).
+    outcomes = {(a["path"], a["action"]): a["outcome"] for a in reported[enabled["id"]]["actions"]}
+    assert outcomes == {("defender_for_identity", "enable"): "unchanged" if confirmed else "sent",
+                        ("entra_native", "enable"): "unchanged", ("entra_native", "dismiss_risk"): "sent"}
     invocations = [item["correlationId"] for item in emulator.admin.state()["invocations"] if item["identityAccountId"] == disabled["id"]]
-    assert sorted(action["correlation_id"] for action in reported[disabled["id"]]["actions"]) == sorted(invocations)
+    assert sorted(action["correlation_id"] for action in reported[disabled["id"]]["actions"]
+                  if action["path"] == "defender_for_identity") == sorted(invocations)
     summary = done.task(SUMMARY)["msg"]
     assert summary[0].startswith("EXECUTED") and summary[-1].startswith("Not undone")

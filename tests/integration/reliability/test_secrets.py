@@ -32,7 +32,8 @@ from reliability_helpers import (
 )
 
 OUTPUTS = ["default", "json"]
-MODULES = ("identity_account_info", "identity_account_action", "security_action", "security_action_info")
+MODULES = ("identity_account_info", "identity_account_action", "security_action", "security_action_info", "entra_user",
+           "entra_user_action")
 WRONG_SECRET = "Wr0ng-secret-value~reliability.2026"
 WRONG_PASSWORD = "not-the-certificate-password-4711"
 
@@ -126,6 +127,10 @@ def module_args(module, index, targets):
         return {"identity_account_id": targets[index]["id"], "identity_provider": "activeDirectory", "action": "disable"}
     if module == "security_action":
         return {"name": "BlockIp", "parameters": {"IP": f"203.0.113.{150 + index}"}, "vendor_information": MDE}
+    if module == "entra_user":  # the identity's Entra ID user has the same UPN (the emulator derives it)
+        return {"user_principal_name": targets[index]["userPrincipalName"], "account_enabled": False}
+    if module == "entra_user_action":
+        return {"user_principal_name": targets[index]["userPrincipalName"], "action": "revoke_sign_in_sessions"}
     return {}
 
 

@@ -47,4 +47,4 @@ def test_bad_planner_options_fail_the_task_saying_nothing_was_sent(ansible):
 def test_an_empty_identity_list_checks_the_options_and_plans_nothing(ansible):
     play = ansible.play(PLAY.format(identities="[]", actions="['Disable', 'force_password_reset']"))
     assert play.rc == 0, play.output
-    assert play.task("plan")["msg"] == {"targets": [], "identities": []}
+    assert play.task("plan")["msg"] == {"targets": [], "entra_targets": [], "identities": []}

@@ -19,7 +19,7 @@ AD_ONLY = parse_identity(identity_body("a-2", "Ad Only", upn="ad@contoso.com", s
                                        accounts=[account_body("ad-a", "activeDirectory", ["enable"])]))
 GLASS = parse_identity(identity_body("g-3", "Break Glass", upn="breakglass@contoso.com",
                                      accounts=[account_body("ad-g", "activeDirectory", ["disable"])]))
-CONTAIN = ["disable", "revokeAllSessions", "forcePasswordReset", "requireUserToSignInAgain", "markUserAsCompromised"]
+CONTAIN = ("disable", "revokeAllSessions", "forcePasswordReset", "requireUserToSignInAgain", "markUserAsCompromised")
 
 
 def plan(identities, actions=CONTAIN, **kwargs):
@@ -123,3 +123,75 @@ def test_split_list_accepts_survey_text_and_lists():
     assert c.as_list(["a", " ", None, "b"], "identities") == ["a", "b"]
     with pytest.raises(InputError):
         c.as_list({"a": 1}, "identities")
+
+
+# --- the native Entra ID fallback --------------------------------------------------------------------
+
+
+def entra(result):
+    return [(t["identity_account_id"], t["user_id"], t["entra_action"], t["module"], tuple(t["replaces"])) for t in result["entra_targets"]]
+
+
+def test_entra_fallback_is_off_by_default_and_the_note_says_how_to_turn_it_on():
+    result = plan([HYBRID])
+    assert result["entra_targets"] == []
+    assert "entra_fallback=true" in result["identities"][0]["notes"][0]
+
+
+def test_entra_fallback_plans_native_actions_for_what_defender_for_identity_does_not_cover():
+    result = plan([HYBRID, AD_ONLY], entra_fallback=True)
+    assert entra(result) == [
+        ("h-1", "entra-h", "disable", "entra_user", ("disable",)),
+        ("h-1", "entra-h", "revoke_sign_in_sessions", "entra_user_action", ("revokeAllSessions", "requireUserToSignInAgain")),
+        ("h-1", "entra-h", "confirm_compromised", "entra_user_action", ("markUserAsCompromised",)),
+    ]
+    assert steps(result)[0] == ("h-1", "ad-h", "disable")  # the Defender for Identity plan is unchanged
+    note = next(n for n in result["identities"][0]["notes"] if n.startswith("entraID"))
+    assert "does not cover" in note and "no native counterpart for forcePasswordReset" in note
+    assert all("documented action_matrix" in t["reason"] for t in result["entra_targets"])
+
+
+def test_entra_fallback_only_fills_gaps_of_the_extended_matrix():
+    result = plan([HYBRID], action_matrix="extended", entra_fallback="true")
+    assert result["entra_targets"] == []  # extended covers them, forcePasswordReset has no counterpart
+    assert [t["action"] for t in result["targets"] if t["identity_provider"] == "entraID"] == [
+        "disable", "revokeAllSessions", "requireUserToSignInAgain", "markUserAsCompromised"]
+
+
+def test_restore_fallback_enables_and_dismisses_risk():
+    result = plan([HYBRID], actions=["enable"], entra_fallback=True)
+    planned = [(t["entra_action"], t["module"]) for t in result["entra_targets"]]
+    assert planned == [("enable", "entra_user"), ("dismiss_risk", "entra_user_action")]
+
+
+def test_entra_fallback_skips_protected_and_unselected_providers():
+    assert plan([HYBRID], entra_fallback=True, protected_accounts=["entra-h"])["entra_targets"] == []
+    assert plan([HYBRID], entra_fallback=True, identity_providers="activeDirectory")["entra_targets"] == []
+    with pytest.raises(InputError) as caught:
+        plan([HYBRID], entra_fallback="maybe")
+    assert caught.value.option == "entra_fallback"
+
+
+def test_report_shows_the_native_path_and_why():
+    result = plan([HYBRID], actions=["revokeAllSessions"], identity_providers="entraID", entra_fallback=True)
+    [target] = result["entra_targets"]
+    sent = {"item": target, "changed": True, "outcome": "sent", "sign_in_sessions_valid_from_date_time": "2026-11-30T05:00:00Z",
+            "request_ids": {"request_id": "r-1", "client_request_id": "c-1"}, "warnings": []}
+    [identity] = c.containment_report(result, {}, dry_run=False, entra_results=[sent])
+    [action] = identity["actions"]
+    assert (action["path"], action["outcome"], action["request_id"]) == ("entra_native", "sent", "r-1")
+    assert "does not cover revokeAllSessions" in action["path_reason"] and identity["status"] == "contained"
+    assert "2026-11-30T05:00:00Z" in action["reason"]
+    lines = c.summary_lines([identity], "header")
+    assert any("revoke_sign_in_sessions (native Entra ID): sent" in line for line in lines)
+    failed = dict(sent, failed=True, outcome=None, msg="403 Authorization_RequestDenied", error_code="Authorization_RequestDenied")
+    [identity] = c.containment_report(result, {}, dry_run=False, entra_results=[failed])
+    assert identity["status"].startswith("FAILED") and identity["actions"][0]["error_code"] == "Authorization_RequestDenied"
+    [identity] = c.containment_report(result, {}, dry_run=True, entra_results=[])
+    assert identity["actions"][0]["outcome"] == "not_started"
+
+
+def test_risk_actions_can_be_left_out_without_p2():
+    result = plan([HYBRID], entra_fallback=True, entra_risk_actions="false")
+    assert [t["entra_action"] for t in result["entra_targets"]] == ["disable", "revoke_sign_in_sessions"]
+    assert any("entra_risk_actions=false" in note for note in result["identities"][0]["notes"])

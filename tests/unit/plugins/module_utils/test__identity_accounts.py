@@ -361,9 +361,9 @@ def test_a_refused_or_ignored_derived_type_query_falls_back_to_the_plain_filter(
     if cast == "ignore":  # the ignored answer listed every user: matched locally, no further query
         assert tenant.client.calls_of("GET_ALL")[-1]["params"] is None and "ignored" in warnings[0]
     else:
-        assert tenant.client.calls_of("GET_ALL")[-1] == {"method": "GET_ALL", "path": COLLECTION,
-                                                          "params": {"$filter": "emailAddress eq 'bob@contoso.com'"},
-                                                          "permission": ia.READ_PERMISSION}
+        expected = {"method": "GET_ALL", "path": COLLECTION, "params": {"$filter": "emailAddress eq 'bob@contoso.com'"},
+                    "permission": ia.READ_PERMISSION}
+        assert tenant.client.calls_of("GET_ALL")[-1] == expected
         assert len(warnings) == 1 and "refused" in warnings[0]
 
 

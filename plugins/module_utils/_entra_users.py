@@ -1,0 +1,444 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) msgraph.security contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the msgraph.security collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+
+"""Entra ID directory containment: a user's accountEnabled, revokeSignInSessions, riskyUsers confirm/dismiss.
+
+Layer 2 (see docs/architecture.md): no Ansible imports. The modules entra_user and entra_user_action only map
+options to these calls. Microsoft sources (docs/service-contract.md, "Entra ID directory actions"; example payloads
+vendored under tests/contract/payloads/entra/):
+
+* ``GET /users/{id | userPrincipalName}?$select=...`` (user-get.md): accountEnabled and the on-premises properties
+  are not in the default property set, so they are always selected;
+* ``PATCH /users/{id}`` -> ``204 No Content`` (user-update.md); least privilege User.EnableDisableAccount.All with
+  User.Read.All. Administrators can only be changed by callers holding a sufficient directory role ("who can perform
+  sensitive actions"); Graph refuses with 403 ``Authorization_RequestDenied``;
+* ``POST /users/{id}/revokeSignInSessions``: ``200`` with ``{"value": true}`` (the page's example) or ``204 No
+  Content`` (other revisions and the known issue); both are success. External users are not revoked;
+* ``POST /identityProtection/riskyUsers/confirmCompromised`` and ``/dismiss`` with ``{"userIds": [...]}`` -> ``204``;
+  IdentityRiskyUser.ReadWrite.All and a Microsoft Entra ID P2 license.
+* The Defender for Identity identity's Entra ID account identifier is the user's object id (a GUID in Microsoft's
+  example). Its ``cloudSecurityIdentifier`` is not a reliable key: Microsoft's example shows an ``S-1-12-4`` value
+  that does not decode to the account identifier. Only the ``S-1-12-1`` form (Entra ID's SID of a user object)
+  is converted to an object id; any other cloud SID is refused.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+import struct
+import uuid
+
+from ansible_collections.msgraph.security.plugins.module_utils._clouds import require_api
+from ansible_collections.msgraph.security.plugins.module_utils._errors import (
+    GraphError,
+    GraphOutcomeUnknownError,
+    InputError,
+)
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import path_segment
+from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
+    LOOKUP_ID,
+    LOOKUP_UPN,
+    IdentityResolutionError,
+    ProtectedAccounts,
+    new_client_request_id,
+    selector_from_params,
+)
+
+# These APIs are generally available in v1.0; the modules always call it, whatever api_version says.
+API_VERSION = "v1.0"
+USERS_PATH = "/users"
+RISKY_USERS_PATH = "/identityProtection/riskyUsers"
+USER_SELECT = ("id,userPrincipalName,displayName,mail,accountEnabled,userType,onPremisesSyncEnabled,"
+               "onPremisesSecurityIdentifier,signInSessionsValidFromDateTime")
+
+# Least-privileged application permissions of each call; a 403 names them.
+READ_PERMISSION = "User.Read.All"
+ENABLE_PERMISSION = "User.EnableDisableAccount.All and User.Read.All"
+REVOKE_PERMISSION = "User.RevokeSessions.All"
+RISK_PERMISSION = "IdentityRiskyUser.ReadWrite.All"
+
+# Option -> lookup kind: both modules target one user by object id (or its S-1-12-1 form) or UPN.
+USER_TARGET_OPTIONS = {"user_id": LOOKUP_ID, "user_principal_name": LOOKUP_UPN}
+
+REVOKE_SIGN_IN_SESSIONS = "revoke_sign_in_sessions"
+CONFIRM_COMPROMISED = "confirm_compromised"
+DISMISS_RISK = "dismiss_risk"
+USER_ACTIONS = (REVOKE_SIGN_IN_SESSIONS, CONFIRM_COMPROMISED, DISMISS_RISK)
+# The cloud API (_clouds.API_AVAILABILITY) each action needs.
+ACTION_API = {REVOKE_SIGN_IN_SESSIONS: "entra_users", CONFIRM_COMPROMISED: "risky_users", DISMISS_RISK: "risky_users"}
+_RISK_SEGMENT = {CONFIRM_COMPROMISED: "confirmCompromised", DISMISS_RISK: "dismiss"}
+# What riskyUser documents each action does (riskyuser-confirmcompromised.md, riskyuser-dismiss.md).
+_RISK_EFFECT = {CONFIRM_COMPROMISED: {"risk_state": "confirmedCompromised", "risk_level": "high"},
+                DISMISS_RISK: {"risk_state": "dismissed", "risk_level": "none"}}
+
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+_CLOUD_SID = re.compile(r"^S-1-12-1-(\d+)-(\d+)-(\d+)-(\d+)$", re.IGNORECASE)
+_OTHER_CLOUD_SID = re.compile(r"^S-1-12-", re.IGNORECASE)
+_NOT_LICENSED = "not licensed"
+
+
+# ---------------------------------------------------------------------------------------------
+# Identifiers
+# ---------------------------------------------------------------------------------------------
+
+
+def object_id_from_cloud_sid(sid):
+    """``S-1-12-1-a-b-c-d`` -> the object id: the four numbers are the GUID's bytes as little-endian uint32."""
+    match = _CLOUD_SID.match(sid.strip())
+    if not match:
+        raise ValueError("not a cloud security identifier: %r" % (sid,))
+    parts = [int(part) for part in match.groups()]
+    if any(part > 0xFFFFFFFF for part in parts):
+        raise ValueError("cloud security identifier part out of range: %r" % (sid,))
+    return str(uuid.UUID(bytes_le=struct.pack("<4I", *parts)))
+
+
+def cloud_sid_from_object_id(object_id):
+    """The ``S-1-12-1`` form Defender for Identity shows as ``cloudSecurityIdentifier``."""
+    parts = struct.unpack("<4I", uuid.UUID(object_id).bytes_le)
+    return "S-1-12-1-" + "-".join(str(part) for part in parts)
+
+
+def normalise_user_id(value, option="user_id"):
+    """An object id (GUID) or its ``S-1-12-1`` cloud SID -> the lower-case object id; anything else is refused."""
+    text = value.strip() if isinstance(value, str) else value
+    if not isinstance(text, str) or not text:
+        raise InputError(option, "a user object id is required")
+    if _CLOUD_SID.match(text):
+        try:
+            return object_id_from_cloud_sid(text)
+        except ValueError as error:
+            raise InputError(option, str(error))
+    if _OTHER_CLOUD_SID.match(text):
+        raise InputError(
+            option,
+            "'{0}' is not an S-1-12-1 (user object) security identifier, so it does not convert to an object id (Microsoft's"
+            " identityAccounts example shows an S-1-12-4 cloudSecurityIdentifier that is not the Entra ID account); give the"
+            " identity's entraID account identifier instead".format(text),
+        )
+    if not _GUID.match(text):
+        raise InputError(
+            option,
+            "'{0}' is not an Entra ID user object id; give the GUID (the identity's entraID account identifier, e.g."
+            " 3086863e-1807-524b-8a62-ef7649a1d776) or its S-1-12-1 cloud security identifier, or use"
+            " user_principal_name".format(text),
+        )
+    return text.lower()
+
+
+def user_selector(params):
+    """The one target of ``user_id`` / ``user_principal_name`` (exactly one, validated, before any request)."""
+    params = dict(params)
+    if params.get("user_id") is not None and params.get("user_principal_name") is None:
+        # Before the shared selector's id check, whose words are about identity accounts.
+        params["user_id"] = normalise_user_id(params["user_id"], "user_id")
+    return selector_from_params(params, USER_TARGET_OPTIONS)
+
+
+def user_path(user_id):
+    return "{0}/{1}".format(USERS_PATH, path_segment(user_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and guarding
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_user(raw):
+    """A Graph user -> snake_case, with the S-1-12-1 form of its id."""
+    raw = raw if isinstance(raw, dict) else {}
+    user_id = raw.get("id")
+    return {
+        "id": user_id,
+        "user_principal_name": raw.get("userPrincipalName"),
+        "display_name": raw.get("displayName"),
+        "mail": raw.get("mail"),
+        "account_enabled": raw.get("accountEnabled"),
+        "user_type": raw.get("userType"),
+        "on_premises_sync_enabled": raw.get("onPremisesSyncEnabled"),
+        "on_premises_security_identifier": raw.get("onPremisesSecurityIdentifier"),
+        "cloud_security_identifier": cloud_sid_from_object_id(user_id) if _is_guid(user_id) else None,
+        "sign_in_sessions_valid_from_date_time": raw.get("signInSessionsValidFromDateTime"),
+    }
+
+
+def _is_guid(value):
+    return isinstance(value, str) and bool(_GUID.match(value))
+
+
+def read_user(client, selector):
+    """GET the one user ``selector`` names; fails closed when Graph answers with another user or none."""
+    try:
+        response = client.get(user_path(selector.value), params={"$select": USER_SELECT}, permission=READ_PERMISSION)
+    except GraphError as error:
+        if error.status == 404:
+            raise IdentityResolutionError(selector.option, "no Entra ID user matches {0} (Graph: {1})".format(
+                selector.describe(), error.code or error.status))
+        raise
+    user = parse_user(response.body)
+    if not _is_guid(user["id"]):
+        raise IdentityResolutionError(selector.option, "Graph answered {0} with a user without an object id".format(selector.describe()))
+    expected = user["id"] if selector.kind == LOOKUP_ID else user["user_principal_name"]
+    if not isinstance(expected, str) or expected.casefold() != selector.value.casefold():
+        raise IdentityResolutionError(
+            selector.option,
+            "Graph answered {0} with another user ({1}, {2}); refusing to act".format(selector.describe(), user["id"], user["user_principal_name"]),
+            [{"id": user["id"], "display_name": user["display_name"], "user_principal_name": user["user_principal_name"]}],
+        )
+    return user
+
+
+def check_user_not_protected(user, protected):
+    """The identity modules' guard (a ProtectedAccounts), on the user's id, UPN, mail, on-premises SID and cloud SID."""
+    protected.check(
+        {
+            "id": user["id"],
+            "display_name": user["display_name"],
+            "user_principal_name": user["user_principal_name"],
+            "email_address": user["mail"],
+            "on_premises_security_identifier": user["on_premises_security_identifier"],
+            "cloud_security_identifier": user["cloud_security_identifier"],
+            "accounts": [],
+        }
+    )
+
+
+def sync_warning(user, account_enabled):
+    """A user synchronised from Active Directory gets accountEnabled back from AD at the next sync."""
+    if user.get("on_premises_sync_enabled") is not True:
+        return None
+    return (
+        "user {0} is synchronised from on-premises Active Directory (onPremisesSyncEnabled): directory sync overwrites"
+        " accountEnabled with the AD account's state, so {1} the Active Directory account too (msgraph.security."
+        "identity_account_action, identity_provider: activeDirectory, action: {2})".format(
+            user["user_principal_name"] or user["id"], "disable" if not account_enabled else "enable",
+            "disable" if not account_enabled else "enable")
+    )
+
+
+def _explain_forbidden(error, permission, user):
+    """A 403 on a write after the read succeeded: a missing permission, or (Authorization_RequestDenied) an admin."""
+    error.required_permission = permission
+    if error.code == "Authorization_RequestDenied":
+        error.hint = (
+            "Graph refused to change {0}. Either the app lacks {1} (with admin consent), or the user holds a privileged"
+            " administrator role: changing administrators is a sensitive action that needs the caller to hold a"
+            " directory role at least as privileged (for example Privileged Authentication Administrator). Contain"
+            " administrators through your break-glass procedure, or assign the app such a role deliberately".format(
+                user["user_principal_name"] or user["id"], permission)
+        )
+    return error
+
+
+def _explain_risky_users_forbidden(error):
+    error.required_permission = RISK_PERMISSION
+    if _NOT_LICENSED in str(error.message).lower():
+        error.hint = ("the tenant has no Microsoft Entra ID P2 license, which the riskyUsers API requires (this is not a"
+                      " missing permission); revoke sessions and disable the account instead")
+    else:
+        error.hint = ("grant the application permission {0} with admin consent; the riskyUsers API also needs a"
+                      " Microsoft Entra ID P2 license".format(RISK_PERMISSION))
+    return error
+
+
+def _outcome_unknown(error, client_request_id, message):
+    return GraphOutcomeUnknownError(
+        message, status=error.status, code=error.code, request_id=error.request_id, client_request_id=client_request_id,
+        date=error.date, method=error.method, url=error.url, required_permission=error.required_permission,
+        hint="look up client-request-id {0} in the Entra ID audit log before running the task again".format(client_request_id),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# accountEnabled (entra_user)
+# ---------------------------------------------------------------------------------------------
+
+
+def run_account_enabled(client, selector, account_enabled, protected_accounts=None, check_mode=False, client_request_id=None):
+    """Read the user, guard, and PATCH accountEnabled only when it differs. Returns the module's result keys."""
+    protected = ProtectedAccounts(protected_accounts)
+    if not isinstance(account_enabled, bool):
+        raise InputError("account_enabled", "must be true or false")
+    user = read_user(client, selector)
+    check_user_not_protected(user, protected)
+    warnings = protected.warnings()
+    before = user["account_enabled"]
+    if before is None:
+        warnings.append("Graph did not return accountEnabled for {0}; sending the change".format(user["id"]))
+    changed = before is not account_enabled
+    result = {
+        "changed": changed,
+        "user": user,
+        "diff": {"before": {"account_enabled": before}, "after": {"account_enabled": account_enabled if changed else before}},
+        "warnings": warnings,
+    }
+    warning = sync_warning(user, account_enabled)
+    if warning:
+        warnings.append(warning)
+    if not changed:
+        result.update(outcome="unchanged", reason="accountEnabled is already {0}".format(str(before).lower()))
+        return result
+    path = user_path(user["id"])
+    body = {"accountEnabled": account_enabled}
+    result["request"] = {"method": "PATCH", "url": client.url_for(path), "body": dict(body)}
+    if check_mode:
+        result["outcome"] = "check_mode"
+        return result
+    client_request_id = client_request_id or new_client_request_id()
+    try:
+        response = client.patch(path, body=body, client_request_id=client_request_id, permission=ENABLE_PERMISSION)
+    except GraphOutcomeUnknownError as error:
+        result["outcome"], result["request_ids"] = _reconcile_account_enabled(client, selector, user, account_enabled, error,
+                                                                              client_request_id, warnings)
+        return result
+    except GraphError as error:
+        if error.status == 403:
+            raise _explain_forbidden(error, ENABLE_PERMISSION, user)
+        raise
+    result["outcome"] = "sent"
+    result["request_ids"] = {"request_id": response.request_id, "client_request_id": response.client_request_id or client_request_id}
+    return result
+
+
+def _reconcile_account_enabled(client, selector, user, account_enabled, error, client_request_id, warnings):
+    """The PATCH's outcome is unknown: read accountEnabled again, never resend."""
+    try:
+        after = read_user(client, selector)["account_enabled"]
+    except GraphError as read_error:
+        raise _outcome_unknown(error, client_request_id, "the accountEnabled change for {0} was sent but its outcome is unknown ({1});"
+                               " reading the user again failed too ({2})".format(user["id"], error, read_error))
+    if after is not account_enabled:
+        raise _outcome_unknown(error, client_request_id, "the accountEnabled change for {0} was sent but its outcome is unknown ({1});"
+                               " the user does not show it, and it was not resent".format(user["id"], error))
+    warnings.append("the accountEnabled change's outcome was unknown ({0}); reading the user again shows accountEnabled={1}, so"
+                    " it was applied (client-request-id {2})".format(error, str(after).lower(), client_request_id))
+    return "reconciled", {"request_id": error.request_id, "client_request_id": client_request_id}
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands (entra_user_action)
+# ---------------------------------------------------------------------------------------------
+
+
+def normalise_user_action(value, option="action"):
+    key = re.sub(r"[\s\-]", "_", value.strip()).lower() if isinstance(value, str) else None
+    if key not in USER_ACTIONS:
+        raise InputError(option, "'{0}' is not a known action; use one of: {1}".format(value, ", ".join(USER_ACTIONS)))
+    return key
+
+
+def plan_user_action(cloud, action):
+    """Input checks before any request: the action, and whether the cloud offers the API it needs."""
+    action = normalise_user_action(action)
+    require_api(cloud, ACTION_API[action])
+    return action
+
+
+def _action_request(user, action):
+    if action == REVOKE_SIGN_IN_SESSIONS:
+        return "{0}/revokeSignInSessions".format(user_path(user["id"])), None, REVOKE_PERMISSION
+    return "{0}/{1}".format(RISKY_USERS_PATH, _RISK_SEGMENT[action]), {"userIds": [user["id"]]}, RISK_PERMISSION
+
+
+def _action_diff(user, action):
+    if action == REVOKE_SIGN_IN_SESSIONS:
+        before = {"sign_in_sessions_valid_from_date_time": user["sign_in_sessions_valid_from_date_time"]}
+        return {"before": before, "after": {"sign_in_sessions_valid_from_date_time": "(the time Graph carries out the request)"}}
+    return {"before": {"risk_state": None, "risk_level": None}, "after": dict(_RISK_EFFECT[action])}
+
+
+def run_user_action(client, selector, action, protected_accounts=None, check_mode=False, client_request_id=None):
+    """Read the user, guard, and send the command (every run: commands have no state to compare)."""
+    protected = ProtectedAccounts(protected_accounts)
+    action = normalise_user_action(action)
+    user = read_user(client, selector)
+    check_user_not_protected(user, protected)
+    warnings = protected.warnings()
+    if action == REVOKE_SIGN_IN_SESSIONS and (user["user_type"] or "").lower() == "guest":
+        warnings.append("{0} is an external (guest) user: revokeSignInSessions does not revoke their sessions, which their home"
+                        " tenant issues; disable the account or remove the guest instead".format(user["user_principal_name"] or user["id"]))
+    path, body, permission = _action_request(user, action)
+    result = {
+        "changed": True,
+        "user": user,
+        "action": action,
+        "diff": _action_diff(user, action),
+        "warnings": warnings,
+        "request": {"method": "POST", "url": client.url_for(path), "body": None if body is None else dict(body)},
+    }
+    if check_mode:
+        result["outcome"] = "check_mode"
+        return result
+    client_request_id = client_request_id or new_client_request_id()
+    try:
+        response = client.post(path, body=body, client_request_id=client_request_id, permission=permission)
+    except GraphOutcomeUnknownError as error:
+        if action != REVOKE_SIGN_IN_SESSIONS:
+            raise _outcome_unknown(error, client_request_id, "the {0} request for {1} was sent but its outcome is unknown ({2}); it was"
+                                   " not resent".format(action, user["id"], error))
+        return _reconcile_revoke(client, selector, user, error, client_request_id, result)
+    except GraphError as error:
+        if error.status == 403:
+            raise (_explain_forbidden(error, permission, user) if action == REVOKE_SIGN_IN_SESSIONS
+                   else _explain_risky_users_forbidden(error))
+        raise
+    if action == REVOKE_SIGN_IN_SESSIONS:
+        _check_revoke_answer(response)
+    result["outcome"] = "sent"
+    result["request_ids"] = {"request_id": response.request_id, "client_request_id": response.client_request_id or client_request_id}
+    if action == REVOKE_SIGN_IN_SESSIONS:
+        _read_back_sessions(client, selector, user, result)
+    return result
+
+
+def _check_revoke_answer(response):
+    """200 ``{"value": true}`` and 204 (empty) are both success (the page's revisions disagree); false is not."""
+    body = response.body
+    if isinstance(body, dict) and "value" in body and body["value"] is not True:
+        raise GraphError(
+            "revokeSignInSessions answered HTTP {0} with value={1!r}: Graph did not confirm the revocation".format(response.status, body["value"]),
+            status=response.status, code="RevocationNotConfirmed", request_id=response.request_id,
+            client_request_id=response.client_request_id, method="POST", url=response.url,
+            hint="check the user's signInSessionsValidFromDateTime and the Entra ID audit log, then run the task again",
+        )
+
+
+def _read_back_sessions(client, selector, user, result):
+    """The new signInSessionsValidFromDateTime, when readable; a failed read only warns (the revocation was accepted)."""
+    before = user["sign_in_sessions_valid_from_date_time"]
+    try:
+        after = read_user(client, selector)["sign_in_sessions_valid_from_date_time"]
+    except GraphError as error:
+        result["warnings"].append("the revocation was accepted but signInSessionsValidFromDateTime could not be read back ({0})".format(error))
+        after = None
+    result["sign_in_sessions_valid_from_date_time"] = after
+    result["diff"]["after"] = {"sign_in_sessions_valid_from_date_time": after}
+    if after is not None and after == before and (user["user_type"] or "").lower() != "guest":
+        result["warnings"].append("signInSessionsValidFromDateTime still shows {0}; Graph says revocation can take a few minutes".format(after))
+
+
+def _reconcile_revoke(client, selector, user, error, client_request_id, result):
+    """An unknown revocation outcome: it shows as a newer signInSessionsValidFromDateTime; it is never resent."""
+    before = user["sign_in_sessions_valid_from_date_time"]
+    try:
+        after = read_user(client, selector)["sign_in_sessions_valid_from_date_time"]
+    except GraphError as read_error:
+        raise _outcome_unknown(error, client_request_id, "revokeSignInSessions for {0} was sent but its outcome is unknown ({1});"
+                               " reading the user again failed too ({2})".format(user["id"], error, read_error))
+    if not after or after == before:
+        raise _outcome_unknown(error, client_request_id, "revokeSignInSessions for {0} was sent but its outcome is unknown ({1});"
+                               " signInSessionsValidFromDateTime did not change, and the request was not resent".format(user["id"], error))
+    result["warnings"].append("revokeSignInSessions' outcome was unknown ({0}); signInSessionsValidFromDateTime moved from {1} to {2},"
+                              " so the sessions were revoked (client-request-id {3})".format(error, before, after, client_request_id))
+    result.update(outcome="reconciled", sign_in_sessions_valid_from_date_time=after,
+                  request_ids={"request_id": error.request_id, "client_request_id": client_request_id})
+    result["diff"]["after"] = {"sign_in_sessions_valid_from_date_time": after}
+    return result

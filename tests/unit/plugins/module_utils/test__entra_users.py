@@ -1,0 +1,201 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""_entra_users: identifiers (object id <-> S-1-12-1), fail-closed reads, guards and the decisions of both modules."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.msgraph.security.plugins.module_utils import _entra_users as eu
+from ansible_collections.msgraph.security.plugins.module_utils._errors import (
+    GraphError,
+    GraphOutcomeUnknownError,
+    GraphUnsupportedCloudError,
+    InputError,
+)
+from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import IdentityResolutionError
+from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import FakeGraphClient, FakeResponse
+
+MEGAN = "3086863e-1807-524b-8a62-ef7649a1d776"
+MEGAN_SID = "S-1-12-1-814122558-1380653063-1995399818-1993843017"  # the seed identity's cloudSecurityIdentifier
+USER_PATH = "/users/" + MEGAN
+
+
+class FakeUsersGraph(FakeGraphClient):
+    def patch(self, path, body=None, client_request_id=None, permission=None):
+        self.calls.append({"method": "PATCH", "path": path, "body": body, "client_request_id": client_request_id,
+                           "permission": permission})
+        answer = self._answer(self.routes[("PATCH", path)], path, body)
+        return answer if isinstance(answer, FakeResponse) else FakeResponse(answer, status=204)
+
+
+def user_body(**changes):
+    body = {"id": MEGAN, "userPrincipalName": "meganb@contoso.com", "displayName": "Megan Bowen", "mail": "meganb@contoso.com",
+            "accountEnabled": True, "userType": "Member", "onPremisesSyncEnabled": None, "onPremisesSecurityIdentifier": None,
+            "signInSessionsValidFromDateTime": "2026-01-05T08:00:00Z"}
+    body.update(changes)
+    return body
+
+
+def selector(**params):
+    return eu.user_selector(dict({"user_id": None, "user_principal_name": None}, **params))
+
+
+def forbidden(code="Authorization_RequestDenied", message="Insufficient privileges to complete the operation."):
+    return GraphError(message, status=403, code=code)
+
+
+def test_cloud_sid_round_trips_to_the_object_id():
+    assert eu.object_id_from_cloud_sid(MEGAN_SID) == MEGAN
+    assert eu.cloud_sid_from_object_id(MEGAN) == MEGAN_SID
+    assert eu.normalise_user_id(MEGAN_SID.lower()) == MEGAN
+    assert eu.normalise_user_id(MEGAN.upper()) == MEGAN
+
+
+@pytest.mark.parametrize("value", ["", "meganb", "S-1-5-21-1-2-3-4", "S-1-12-1-1-2-3-99999999999", MEGAN + "/x"])
+def test_anything_but_an_object_id_or_cloud_sid_is_refused(value):
+    with pytest.raises(InputError) as caught:
+        selector(user_id=value)
+    assert caught.value.option == "user_id"
+
+
+def test_microsofts_identity_example_maps_by_account_identifier_not_by_its_s_1_12_4_sid():
+    import json
+    import pathlib
+
+    example = json.loads((pathlib.Path(__file__).resolve().parents[4] / "tests" / "contract" / "payloads" / "entra" /
+                          "identityaccounts-get-example.json").read_text())["value"]
+    entra = next(a["identifier"] for a in example["accounts"] if a["provider"] == "EntraID")
+    assert eu.normalise_user_id(entra) == "69dfa3ea-1295-4e2c-b469-59564581143d"
+    with pytest.raises(InputError, match="S-1-12-4"):
+        eu.normalise_user_id(example["cloudSecurityIdentifier"])
+
+
+def test_exactly_one_target_option():
+    with pytest.raises(InputError, match="give only one"):
+        selector(user_id=MEGAN, user_principal_name="meganb@contoso.com")
+    with pytest.raises(InputError, match="required"):
+        selector()
+
+
+def test_read_refuses_an_answer_for_another_user():
+    client = FakeUsersGraph({("GET", "/users/alice%40contoso.com"): user_body()})
+    with pytest.raises(IdentityResolutionError) as caught:
+        eu.read_user(client, selector(user_principal_name="alice@contoso.com"))
+    assert caught.value.matches[0]["id"] == MEGAN and "refusing" in str(caught.value)
+
+
+def test_read_404_is_a_resolution_error_naming_the_option():
+    client = FakeUsersGraph({("GET", USER_PATH): GraphError("gone", status=404, code="Request_ResourceNotFound")})
+    with pytest.raises(IdentityResolutionError) as caught:
+        eu.read_user(client, selector(user_id=MEGAN))
+    assert caught.value.option == "user_id"
+    assert client.calls[0]["params"] == {"$select": eu.USER_SELECT} and client.calls[0]["permission"] == "User.Read.All"
+
+
+@pytest.mark.parametrize("entry", ["MEGANB@contoso.com", MEGAN_SID, MEGAN.upper(), "S-1-5-21-1004336348-1177238915-682003330-1103"])
+def test_protected_accounts_match_every_key_of_the_user(entry):
+    client = FakeUsersGraph({("GET", USER_PATH): user_body(onPremisesSecurityIdentifier="S-1-5-21-1004336348-1177238915-682003330-1103")})
+    with pytest.raises(InputError) as caught:
+        eu.run_account_enabled(client, selector(user_id=MEGAN), False, protected_accounts=[entry])
+    assert caught.value.option == "protected_accounts"
+    assert client.calls_of("PATCH") == []
+
+
+def test_account_enabled_sends_only_a_difference():
+    client = FakeUsersGraph({("GET", USER_PATH): user_body(accountEnabled=False), ("PATCH", USER_PATH): None})
+    same = eu.run_account_enabled(client, selector(user_id=MEGAN), False)
+    assert (same["changed"], same["outcome"]) == (False, "unchanged") and client.calls_of("PATCH") == []
+    changed = eu.run_account_enabled(client, selector(user_id=MEGAN), True)
+    assert changed["outcome"] == "sent" and changed["request"]["body"] == {"accountEnabled": True}
+    assert client.calls_of("PATCH")[0]["permission"] == eu.ENABLE_PERMISSION
+
+
+def test_check_mode_previews_and_sends_nothing():
+    client = FakeUsersGraph({("GET", USER_PATH): user_body()})
+    result = eu.run_account_enabled(client, selector(user_id=MEGAN), False, check_mode=True)
+    assert result["request"] == {"method": "PATCH", "url": client.base_url + USER_PATH, "body": {"accountEnabled": False}}
+    assert result["diff"] == {"before": {"account_enabled": True}, "after": {"account_enabled": False}}
+    assert [call["method"] for call in client.calls] == ["GET"]
+
+
+def test_synchronised_user_warns_to_pair_with_active_directory():
+    client = FakeUsersGraph({("GET", USER_PATH): user_body(onPremisesSyncEnabled=True), ("PATCH", USER_PATH): None})
+    result = eu.run_account_enabled(client, selector(user_id=MEGAN), False)
+    assert any("directory sync overwrites" in w and "action: disable" in w for w in result["warnings"])
+
+
+def test_privileged_403_is_explained_with_both_permissions():
+    client = FakeUsersGraph({("GET", USER_PATH): user_body(), ("PATCH", USER_PATH): forbidden()})
+    with pytest.raises(GraphError) as caught:
+        eu.run_account_enabled(client, selector(user_id=MEGAN), False)
+    assert caught.value.required_permission == "User.EnableDisableAccount.All and User.Read.All"
+    assert "privileged administrator role" in caught.value.hint
+
+
+def test_unknown_patch_outcome_is_reconciled_only_when_the_user_shows_it():
+    unknown = GraphOutcomeUnknownError("timeout", status=None, code="Timeout")
+    reads = iter([user_body(), user_body(accountEnabled=False)])
+    client = FakeUsersGraph({("GET", USER_PATH): lambda path, params: next(reads), ("PATCH", USER_PATH): unknown})
+    assert eu.run_account_enabled(client, selector(user_id=MEGAN), False)["outcome"] == "reconciled"
+    client = FakeUsersGraph({("GET", USER_PATH): user_body(), ("PATCH", USER_PATH): unknown})
+    with pytest.raises(GraphOutcomeUnknownError):
+        eu.run_account_enabled(client, selector(user_id=MEGAN), False)
+    assert len(client.calls_of("PATCH")) == 1
+
+
+@pytest.mark.parametrize("answer", [FakeResponse({"@odata.context": "x#Edm.Boolean", "value": True}), FakeResponse(None, status=204)])
+def test_revoke_accepts_both_documented_answers_and_reads_back(answer):
+    reads = iter([user_body(), user_body(signInSessionsValidFromDateTime="2026-11-30T05:00:00Z")])
+    path = USER_PATH + "/revokeSignInSessions"
+    client = FakeUsersGraph({("GET", USER_PATH): lambda p, q: next(reads), ("POST", path): answer})
+    result = eu.run_user_action(client, selector(user_id=MEGAN), "revoke_sign_in_sessions")
+    assert result["sign_in_sessions_valid_from_date_time"] == "2026-11-30T05:00:00Z"
+    assert client.posts[0]["body"] is None and client.posts[0]["permission"] == "User.RevokeSessions.All"
+
+
+def test_revoke_value_false_fails():
+    answer = FakeResponse({"value": False})
+    answer.url = "https://graph.fake.test/v1.0" + USER_PATH + "/revokeSignInSessions"
+    client = FakeUsersGraph({("GET", USER_PATH): user_body(), ("POST", USER_PATH + "/revokeSignInSessions"): answer})
+    with pytest.raises(GraphError) as caught:
+        eu.run_user_action(client, selector(user_id=MEGAN), "revoke_sign_in_sessions")
+    assert caught.value.code == "RevocationNotConfirmed"
+
+
+@pytest.mark.parametrize("message, expected", [("Your tenant is not licensed for this feature.", "not a missing permission"),
+                                               ("Insufficient privileges to complete the operation.", "grant the application")])
+def test_risky_users_403_tells_license_from_permission(message, expected):
+    path = "/identityProtection/riskyUsers/confirmCompromised"
+    client = FakeUsersGraph({("GET", USER_PATH): user_body(), ("POST", path): forbidden("Forbidden", message)})
+    with pytest.raises(GraphError) as caught:
+        eu.run_user_action(client, selector(user_id=MEGAN), "confirm_compromised")
+    assert expected in caught.value.hint and caught.value.required_permission == "IdentityRiskyUser.ReadWrite.All"
+    assert client.posts[0]["body"] == {"userIds": [MEGAN]}
+
+
+def test_risk_actions_are_refused_in_china_and_unknown_actions_everywhere():
+    with pytest.raises(GraphUnsupportedCloudError):
+        eu.plan_user_action("china", "confirm_compromised")
+    assert eu.plan_user_action("china", "revoke_sign_in_sessions") == "revoke_sign_in_sessions"
+    with pytest.raises(InputError) as caught:
+        eu.plan_user_action("global", "disable")
+    assert caught.value.option == "action"
+
+
+def test_microsofts_vendored_examples_match_what_is_sent_and_understood():
+    import json
+    import pathlib
+
+    payloads = pathlib.Path(__file__).resolve().parents[4] / "tests" / "contract" / "payloads" / "entra"
+    revoke_answer = json.loads((payloads / "revokesigninsessions-response-200.json").read_text())
+    confirm_example = json.loads((payloads / "riskyuser-confirmcompromised-request.json").read_text())
+    reads = iter([user_body(), user_body(signInSessionsValidFromDateTime="2026-11-30T05:00:00Z")])
+    client = FakeUsersGraph({("GET", USER_PATH): lambda p, q: next(reads),
+                             ("POST", USER_PATH + "/revokeSignInSessions"): FakeResponse(revoke_answer)})
+    assert eu.run_user_action(client, selector(user_id=MEGAN), "revoke_sign_in_sessions")["outcome"] == "sent"
+    client = FakeUsersGraph({("GET", USER_PATH): user_body(), ("POST", "/identityProtection/riskyUsers/confirmCompromised"): None})
+    sent = eu.run_user_action(client, selector(user_id=MEGAN), "confirm_compromised")["request"]["body"]
+    assert set(sent) == set(confirm_example) and all(isinstance(item, str) for item in sent["userIds"])
