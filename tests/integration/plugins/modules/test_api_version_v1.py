@@ -62,8 +62,8 @@ def test_lookup_preview_action_and_rerun_all_on_v1_0(emulator, ansible, shape):
 
 
 def test_bulk_targets_on_v1_0(emulator, ansible):
-    first, _ = enabled_ad_identity(emulator)
-    second, _ = enabled_ad_identity(emulator, skip={first["id"]})
+    first = enabled_ad_identity(emulator)[0]
+    second = enabled_ad_identity(emulator, skip={first["id"]})[0]
     play = ansible.play(playbook(task("bulk", "identity_account_action", identity_provider="activeDirectory", action="disable",
                                       targets=[{"user_principal_name": first["userPrincipalName"]},
                                                {"identity_account_id": second["id"]}])))
