@@ -99,10 +99,16 @@ class VerifyingSession(_SessionBase):
     host (default 10), for callers sending from more threads than that.
     """
 
-    def __init__(self, validate_certs=True, ca_path=None, timeout=None, agent=None, pool_size=None):
+    def __init__(self, validate_certs=True, ca_path=None, timeout=None, agent=None, pool_size=None,
+                 environment_proxy=True):
         if not HAS_REQUESTS:
             raise RuntimeError("the Python library requests is required: %s" % REQUESTS_IMPORT_ERROR)
         super(VerifyingSession, self).__init__()
+        self._settings = dict(validate_certs=validate_certs, ca_path=ca_path, timeout=timeout, agent=agent,
+                              pool_size=pool_size)
+        if not environment_proxy:
+            # trust_env=False: requests reads no HTTP(S)_PROXY/ALL_PROXY and no .netrc (verify is forced anyway).
+            self.trust_env = False
         if pool_size and pool_size > _DEFAULT_POOL_SIZE:
             # requests keeps 10 connections per host; more threads would open and discard extra connections.
             adapter = requests.adapters.HTTPAdapter(pool_connections=_DEFAULT_POOL_SIZE, pool_maxsize=int(pool_size))
@@ -117,6 +123,14 @@ class VerifyingSession(_SessionBase):
         self.verify = self.forced_verify
         self.default_timeout = timeout
         self.headers["User-Agent"] = agent or user_agent()
+
+    def without_environment_proxy(self):
+        """A session with the same TLS policy, timeout and agent that never goes through an environment proxy.
+
+        Managed identity endpoints are local (IMDS, App Service): a proxy would see the identity request in clear
+        text and could answer it with a forged token.
+        """
+        return VerifyingSession(environment_proxy=False, **self._settings)
 
     def request(self, method, url, *args, **kwargs):
         kwargs["verify"] = self.forced_verify

@@ -23,13 +23,12 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 from ansible_collections.msgraph.security.plugins.module_utils._clouds import require_api
+from ansible_collections.msgraph.security.plugins.module_utils._connection import ConnectionSettings, select_auth_method
 from ansible_collections.msgraph.security.plugins.module_utils._credentials import (
     HAS_MSAL,
     MSAL_IMPORT_ERROR,
-    ConnectionSettings,
     build_token_provider,
     open_persistent_cache,
-    select_auth_method,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError, redact, register_secret
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, RetryPolicy
@@ -105,6 +104,21 @@ class GraphModule(AnsibleModule):
             if api:
                 require_api(self.connection_settings.cloud, api)
         except (GraphError, InputError) as err:
+            self.fail_on_error(err)
+        for message in self.connection_settings.custom_endpoint_warnings(self._auth_method_or_none()):
+            self.warn(message)
+
+    def _auth_method_or_none(self):
+        try:
+            return select_auth_method(self.connection_settings)
+        except InputError:
+            return None  # reported when the client is built
+
+    def auth_method(self):
+        """The auth method the task uses (never ``auto``); fails the task when the credentials do not add up."""
+        try:
+            return select_auth_method(self.connection_settings)
+        except InputError as err:
             self.fail_on_error(err)
 
     def _resolve_unset_connection_params(self):

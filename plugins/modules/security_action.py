@@ -445,7 +445,6 @@ option:
 from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.msgraph.security.plugins.module_utils import _security_actions as actions
-from ansible_collections.msgraph.security.plugins.module_utils._credentials import select_auth_method
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
 
@@ -537,7 +536,7 @@ def main():
     )
     try:
         planned = plan(module.params)
-        actions.refuse_delegated_token(module.params["access_token"], select_auth_method(module.connection_settings))
+        actions.refuse_delegated_token(module.params["access_token"], module.auth_method())
         result = run(module, module.graph_client(), planned)
     except (GraphError, InputError) as error:
         # An action that Failed or outlived wait_timeout is returned with the failure.

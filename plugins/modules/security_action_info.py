@@ -277,7 +277,6 @@ option:
 from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.msgraph.security.plugins.module_utils import _security_actions as actions
-from ansible_collections.msgraph.security.plugins.module_utils._credentials import select_auth_method
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
 
@@ -313,7 +312,7 @@ def main():
     params = module.params
     try:
         validate_input(params)
-        actions.refuse_delegated_token(params["access_token"], select_auth_method(module.connection_settings))
+        actions.refuse_delegated_token(params["access_token"], module.auth_method())
         found = actions.read_actions(module.graph_client(), action_id=params["id"],
                                      client_context=params["client_context"], odata_filter=params["filter"],
                                      top=params["top"])

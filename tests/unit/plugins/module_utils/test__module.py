@@ -187,6 +187,7 @@ def test_awx_azure_rm_variables(build, monkeypatch):
     ("MSGRAPH_ENDPOINT", "graph_endpoint", "https://graph.microsoft.us"),
 ])
 def test_each_variable_feeds_its_option(build, monkeypatch, variable, option, value):
+    monkeypatch.setenv("AZURE_CLOUD_ENVIRONMENT", "usgov")  # the endpoint variables name usgov hosts
     monkeypatch.setenv(variable, value)
     module = build()
     assert module.params[option] == value
@@ -254,7 +255,7 @@ def test_api_not_offered_in_the_cloud_fails_at_once(failing, cloud, api):
 
 @responses.activate
 def test_graph_client_with_an_access_token(build):
-    module = build({"access_token": TOKEN, "graph_endpoint": "https://graph.example.test"})
+    module = build({"access_token": TOKEN, "graph_endpoint": "https://graph.example.test", "allow_custom_endpoints": True})
     client = module.graph_client()
     assert isinstance(client, GraphClient)
     assert module.graph_client() is client

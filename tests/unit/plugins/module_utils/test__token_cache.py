@@ -18,8 +18,8 @@ import requests
 import responses
 
 from ansible_collections.msgraph.security.plugins.module_utils import _token_cache
+from ansible_collections.msgraph.security.plugins.module_utils._connection import ConnectionSettings
 from ansible_collections.msgraph.security.plugins.module_utils._credentials import (
-    ConnectionSettings,
     MsalConfidentialTokenProvider,
     open_persistent_cache,
 )
