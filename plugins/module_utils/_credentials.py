@@ -41,7 +41,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     InputError,
     register_secret,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._http import RetryingHttpClient, is_tls_error
+from ansible_collections.msgraph.security.plugins.module_utils._http import RetryingHttpClient, RetryPolicy, is_tls_error
 from ansible_collections.msgraph.security.plugins.module_utils._token_cache import open_token_cache
 
 try:
@@ -278,11 +278,12 @@ def open_persistent_cache(settings, method, warn=None):
     return open_token_cache(settings.token_cache_dir, authority, client_id, method, warn=warn)
 
 
-def build_token_provider(settings, http, token_cache=None):
+def build_token_provider(settings, http, token_cache=None, retry=None, on_retry=None):
     """The :class:`TokenProvider` for ``settings`` (a validated :class:`ConnectionSettings`).
 
     ``http``: the shared :class:`VerifyingSession` (MSAL's ``http_client``). ``token_cache``: an optional
-    ``msal.TokenCache`` (``None`` = in memory, per task); the hook for an opt-in persistent cache.
+    ``msal.TokenCache`` (``None`` = in memory, per task); the hook for an opt-in persistent cache. ``retry``: the
+    task's :class:`_http.RetryPolicy`, shared with the Graph client; ``on_retry(message)``: called before each retry.
     Raises :class:`InputError` for bad or inconsistent credentials; no request is made here.
     """
     if not getattr(settings, "_validated", False):
@@ -313,8 +314,11 @@ def build_token_provider(settings, http, token_cache=None):
     else:  # federated
         _check_readable_file("federated_token_file", settings.federated_token_file)
         credential = {"client_assertion": _federated_reader(settings.federated_token_file)}
-    # MSAL does not retry: transient token-service failures (429, 5xx, resets) are retried by the client it gets.
-    retrying = RetryingHttpClient(http, max_retries=settings.max_retries, budget_seconds=settings.retry_budget)
+    # MSAL does not retry: transient token-service failures (429, 5xx, resets) are retried by the client it gets, on
+    # the task's one retry policy (the Graph client's), so both services together stay within retry_budget.
+    retrying = RetryingHttpClient(http, policy=retry or RetryPolicy(max_retries=settings.max_retries,
+                                                                    budget_seconds=settings.retry_budget),
+                                  on_retry=on_retry)
     provider = MsalConfidentialTokenProvider(
         method, settings.client_id, settings.authority, settings.scope, credential, retrying,
         instance_discovery=False if settings.authority_overridden else None,

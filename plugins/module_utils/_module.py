@@ -31,10 +31,11 @@ from ansible_collections.msgraph.security.plugins.module_utils._credentials impo
     open_persistent_cache,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError, redact, register_secret
-from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, RetryPolicy
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient
 from ansible_collections.msgraph.security.plugins.module_utils._http import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
+    RetryPolicy,
     VerifyingSession,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._options import (
@@ -159,16 +160,21 @@ class GraphModule(AnsibleModule):
                 self.warn(message)
             if self.token_cache is None:
                 self.token_cache = open_persistent_cache(settings, method, warn=self.warn)
-            provider = build_token_provider(settings, session, token_cache=self.token_cache)
+            # One policy for the token service and Graph: one backoff, one gate, one retry_budget for the task.
+            retry = RetryPolicy(max_retries=settings.max_retries, budget_seconds=settings.retry_budget)
+            provider = build_token_provider(settings, session, token_cache=self.token_cache, retry=retry,
+                                            on_retry=self._warn_redacted)
             for value in provider.sensitive_values:
                 if value:
                     self.no_log_values.add(value)
-            retry = RetryPolicy(max_retries=settings.max_retries, budget_seconds=settings.retry_budget)
             self._graph_client = GraphClient(settings.graph_endpoint_url, settings.api_version, provider, session,
                                              timeout=settings.timeout, retry=retry, on_retry=self.warn)
         except (GraphError, InputError) as err:
             self.fail_on_error(err)
         return self._graph_client
+
+    def _warn_redacted(self, message):
+        self.warn(redact(message))
 
     def fail_on_error(self, error, **result):
         """Fail the task for ``error``, keeping ``result`` (e.g. ``changed``, what was read so far).
