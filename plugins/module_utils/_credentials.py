@@ -42,7 +42,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     register_secret,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._http import RetryingHttpClient, RetryPolicy, is_tls_error
-from ansible_collections.msgraph.security.plugins.module_utils._token_cache import open_token_cache
+from ansible_collections.msgraph.security.plugins.module_utils._token_cache import credential_fingerprint, open_token_cache
 
 try:
     import msal
@@ -122,7 +122,6 @@ class MsalConfidentialTokenProvider(TokenProvider):
                 "http_client": self._http,
                 "token_cache": self._token_cache,
             }
-            kwargs.update(_http_cache_kwargs(self._token_cache))
             if self._instance_discovery is False:
                 kwargs["instance_discovery"] = False
             try:
@@ -154,12 +153,6 @@ def save_token_cache(token_cache):
     save = getattr(token_cache, "save_if_changed", None)
     if save is not None:
         save()
-
-
-def _http_cache_kwargs(token_cache):
-    """A persistent cache also keeps MSAL's discovery responses: no discovery GET in a new process."""
-    http_cache = getattr(token_cache, "http_cache", None)
-    return {} if http_cache is None else {"http_cache": http_cache}
 
 
 def _forget_access_tokens(token_cache):
@@ -203,8 +196,7 @@ class ManagedIdentityTokenProvider(TokenProvider):
         cache = msal.TokenCache() if self._token_cache is None else self._token_cache
         if fresh_cache:
             _forget_access_tokens(cache)
-        return msal.ManagedIdentityClient(self._identity(), http_client=self._http, token_cache=cache,
-                                          **_http_cache_kwargs(self._token_cache))
+        return msal.ManagedIdentityClient(self._identity(), http_client=self._http, token_cache=cache)
 
     def get_token(self, force_refresh=False):
         which = "user-assigned managed identity %s" % self._client_id if self._client_id else "system-assigned managed identity"
@@ -262,10 +254,27 @@ def _check_readable_file(option, path):
         raise InputError(option, "%s is not readable by this user" % path)
 
 
+def credential_of(settings, method):
+    """What the cache key fingerprints for ``method``: the secret, the certificate file's bytes, or the federated
+    token file's path (its content rotates by design); None for managed identity (the client id is in the key)."""
+    if method == "client_secret":
+        return settings.client_secret
+    if method == "certificate":
+        try:
+            with open(settings.client_certificate_path, "rb") as handle:
+                return handle.read()
+        except (IOError, OSError):
+            return None  # build_token_provider reports the unreadable file
+    if method == "federated":
+        return settings.federated_token_file
+    return None
+
+
 def open_persistent_cache(settings, method, warn=None):
     """The opt-in persistent token cache of ``settings.token_cache_dir`` for ``method``, loaded; None when unset.
 
-    One file per authority, client and auth method. :class:`InputError` (``token_cache_dir``) when the
+    One file per authority, client, auth method and credential fingerprint: after a secret or certificate is
+    rotated, tokens obtained with the old one are never used. :class:`InputError` (``token_cache_dir``) when the
     directory or file is not private to this user. ``access_token`` has nothing to cache.
     """
     if not settings.token_cache_dir or method == "access_token":
@@ -275,7 +284,8 @@ def open_persistent_cache(settings, method, warn=None):
         client_id = settings.managed_identity_client_id or "system-assigned"
     else:
         authority, client_id = settings.authority, settings.client_id
-    return open_token_cache(settings.token_cache_dir, authority, client_id, method, warn=warn)
+    return open_token_cache(settings.token_cache_dir, authority, client_id, method, warn=warn,
+                            fingerprint=credential_fingerprint(credential_of(settings, method)))
 
 
 def build_token_provider(settings, http, token_cache=None, retry=None, on_retry=None):
