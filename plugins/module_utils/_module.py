@@ -179,15 +179,12 @@ class GraphModule(AnsibleModule):
     def fail_on_error(self, error, **result):
         """Fail the task for ``error``, keeping ``result`` (e.g. ``changed``, what was read so far).
 
-        GraphError -> ``msg=str(error)``, ``error=error.to_result()`` and the same keys at the top level;
-        InputError -> ``msg=str(error)``, ``option``; anything else -> its type and message with a traceback.
+        GraphError -> ``msg=str(error)`` and ``error=error.to_result()`` (the details once, never again at the top
+        level); InputError -> ``msg=str(error)``, ``option``; anything else -> its type and message with a traceback.
         """
         payload = dict(result)
         if isinstance(error, GraphError):
-            details = error.to_result()
-            for key, value in details.items():
-                payload.setdefault(key, value)
-            payload["error"] = details
+            payload["error"] = error.to_result()
             payload["msg"] = str(error)
             self.fail_json(**payload)
         if isinstance(error, InputError):

@@ -229,8 +229,9 @@ def check_outcome(fault, played, name):
 
 def check_unknown_outcome(result, write):
     """Unknown outcome: the failure carries the write's client-request-id, and says it was not resent."""
-    assert result.get("client_request_id") == write["client_request_id"], \
-        f"client_request_id {result.get('client_request_id')} is not the write's {write['client_request_id']}"
+    error = result["error"]
+    assert error.get("client_request_id") == write["client_request_id"], \
+        f"client_request_id {error.get('client_request_id')} is not the write's {write['client_request_id']}"
     assert write["client_request_id"] in result["msg"], "the message does not quote the client-request-id"
 
 
@@ -361,7 +362,7 @@ def test_command_action_with_unknown_outcome_is_not_resent(ansible, many_identit
             result = played.task(fault.key)
             assert len(written) == 1, f"{len(written)} writes"
             check_unknown_outcome(result, written[0])
-            assert "Action center" in result.get("hint", ""), short(result)
+            assert "Action center" in result["error"].get("hint", ""), short(result)
             assert applied == 1, f"the command took effect {applied} times"
     reliability.verify()
 
@@ -603,10 +604,11 @@ def test_token_endpoint_failures(ansible, emulator, reliability):
                 case["writes"] = len(count_writes(mine))
                 assert played.status(name) == "failed", short(played.task(name))
                 result = played.task(name)
-                case["observed"] = f"{result.get('error_code')}: {short(result.get('hint', ''), 100)}"
-                assert result.get("error_code") == code, f"error_code {result.get('error_code')}, expected {code}"
+                error = result["error"]
+                case["observed"] = f"{error.get('error_code')}: {short(error.get('hint', ''), 100)}"
+                assert error.get("error_code") == code, f"error_code {error.get('error_code')}, expected {code}"
                 assert code in result["msg"], "the message does not name the AADSTS code"
-                text = result["msg"] + " " + result.get("hint", "")
+                text = result["msg"] + " " + result["error"].get("hint", "")
                 for word in words:
                     assert word in text, f"the failure does not say {word!r}: {short(result)}"
                 assert any(entry["family"] == "entra" for entry in mine), "no request reached the token service"
