@@ -174,24 +174,44 @@ class RecordingProxy:
         self.server.close()
 
 
+def msal_reads_imds_override():
+    """msal honours AZURE_POD_IDENTITY_AUTHORITY_HOST (newer than the 1.29.0 floor, which always asks 169.254.169.254)."""
+    import inspect
+
+    import msal.managed_identity
+    return "AZURE_POD_IDENTITY_AUTHORITY_HOST" in inspect.getsource(msal.managed_identity)
+
+
 @pytest.mark.smoke
-def test_imds_token_request_ignores_http_proxy(ansible, emulator):
-    """With HTTP(S)_PROXY set, the IMDS request still goes straight to the endpoint and the proxy sees nothing."""
+@pytest.mark.parametrize("style", ["imds", "app_service"])
+def test_managed_identity_token_request_ignores_http_proxy(ansible, emulator, style):
+    """With HTTP(S)_PROXY set, the identity request still goes straight to the endpoint and the proxy sees nothing."""
+    if style == "imds" and not msal_reads_imds_override():
+        pytest.skip("this msal cannot point IMDS at the emulator (AZURE_POD_IDENTITY_AUTHORITY_HOST)")
     identity = some_identity(emulator)
+    mi = emulator.info["managed_identity"]
+    # The identity endpoint by the name "localhost", Graph by 127.0.0.1 (NO_PROXY): only the identity request would
+    # go through the proxy if the environment's proxy were used for it.
+    if style == "imds":
+        env = {"AZURE_POD_IDENTITY_AUTHORITY_HOST": mi["imds_authority_host"].replace("127.0.0.1", "localhost")}
+        route = "msi_token"
+    else:
+        env = {"IDENTITY_ENDPOINT": mi["identity_endpoint"].replace("127.0.0.1", "localhost"),
+               "IDENTITY_HEADER": mi["identity_header"]}
+        route = None
     proxy = RecordingProxy()
     try:
-        # The IMDS endpoint by the name "localhost", Graph by 127.0.0.1 (NO_PROXY): only the identity request would
-        # go through the proxy if the environment's proxy were used for it.
-        imds = emulator.info["managed_identity"]["imds_authority_host"].replace("127.0.0.1", "localhost")
-        env = {"AZURE_POD_IDENTITY_AUTHORITY_HOST": imds, "HTTP_PROXY": proxy.url, "HTTPS_PROXY": proxy.url,
-               "http_proxy": proxy.url, "https_proxy": proxy.url, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+        env.update({"HTTP_PROXY": proxy.url, "HTTPS_PROXY": proxy.url, "http_proxy": proxy.url, "https_proxy": proxy.url,
+                    "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"})
         result = ansible.play(read_playbook(auth_method="managed_identity"),
                               extra_vars={"upn": identity["userPrincipalName"]}, auth=None, env=env)
     finally:
         proxy.close()
     assert_read_worked(result, identity)
-    [token] = emulator.admin.requests(route="msi_token")
-    assert token["headers"].get("Metadata", token["headers"].get("metadata")) == "true"
+    tokens = [entry for entry in emulator.admin.requests() if entry["family"] == "msi"]
+    if route:
+        tokens = [entry for entry in tokens if entry["route"] == route]
+    assert len(tokens) == 1 and {k.lower(): v for k, v in tokens[0]["headers"].items()}.get("metadata") == "true"
     assert proxy.connections == 0
 
 
