@@ -394,3 +394,26 @@ def test_fail_on_error_other_exceptions(build):
     assert result["msg"].startswith("KeyError:")
     assert "abc.def" not in result["msg"]
     assert "Traceback" in result["exception"]
+
+
+# --- endpoints bound to the cloud, auth_method() ---------------------------------------------------
+
+def test_a_custom_endpoint_without_the_opt_in_fails_before_any_request(failing):
+    result = failing({"access_token": TOKEN, "graph_endpoint": "https://graph.example.test"})
+    assert result["option"] == "graph_endpoint" and "allow_custom_endpoints" in result["msg"]
+
+
+def test_each_allowed_custom_endpoint_warns_naming_its_host(build, warnings):
+    build({"client_id": "cid", "tenant_id": "contoso.onmicrosoft.com", "client_secret": "s3cret-value-1",
+           "authority_host": "https://127.0.0.1:8443", "graph_endpoint": "https://127.0.0.1:9443",
+           "allow_custom_endpoints": True})
+    mine = [w for w in warnings if w.startswith("allow_custom_endpoints is true")]
+    assert len(mine) == 2 and "127.0.0.1:8443" in mine[0] and "127.0.0.1:9443" in mine[1]
+
+
+def test_auth_method_for_the_modules(build, failing):
+    assert build({"access_token": TOKEN}).auth_method() == "access_token"
+    module = build({"access_token": TOKEN, "client_secret": "s3cret-value-2"})
+    with pytest.raises(FailJson) as caught:
+        module.auth_method()
+    assert caught.value.result["option"] == "access_token, client_secret"
