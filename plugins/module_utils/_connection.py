@@ -50,6 +50,7 @@ _REQUIRED_BY_METHOD = {
     "access_token": ("access_token",),
 }
 
+
 def _blank(value):
     return value is None or (isinstance(value, str) and not value.strip())
 

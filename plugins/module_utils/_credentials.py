@@ -169,6 +169,7 @@ def _token_from_result(result, auth_method, authority):
         return token
     raise auth_error_from_result(result, auth_method, authority)
 
+
 class ManagedIdentityTokenProvider(TokenProvider):
     """``msal.ManagedIdentityClient``: system-assigned, or user-assigned with ``managed_identity_client_id``."""
 

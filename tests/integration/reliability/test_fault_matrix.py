@@ -645,9 +645,9 @@ def test_bulk_command_meeting_a_tls_failure_after_sending_is_outcome_unknown(ans
     emulator = many_identities
     targets = pick_identities(emulator, 3, offering="forcePasswordReset")
     add_targeted(emulator, Fault("tlsa", "", [{"kind": "tls_corrupt"}], "unknown", [200], ""), INVOKE, targets[1]["id"])
-    bulk = task("bulk", "identity_account_action", {"targets": [{"identity_account_id": i["id"]} for i in targets],
-                                                     "identity_provider": "activeDirectory",
-                                                     "action": "forcePasswordReset"})
+    args = {"targets": [{"identity_account_id": identity["id"]} for identity in targets],
+            "identity_provider": "activeDirectory", "action": "forcePasswordReset"}
+    bulk = task("bulk", "identity_account_action", args)
     played = play(ansible, playbook(bulk))
     log = settled_log(emulator)
     with reliability.case("fault", "TLS session broken after a command was applied, in bulk mode (targets)",
@@ -673,8 +673,8 @@ def test_token_and_graph_throttling_together_stay_within_retry_budget(ansible, e
     task stops at once when the second wait no longer fits, so it never waits longer than retry_budget in total."""
     _add(emulator, dict(status(429, retry_after=2), route="token"))
     _add(emulator, dict(status(429, retry_after=2, times=None), route=IDENTITY_LIST))
-    played = play(ansible, playbook(task("read", "identity_account_info", {"user_principal_name": "meganb@contoso.com",
-                                                                          "retry_budget": 3, "max_retries": 10})))
+    args = {"user_principal_name": "meganb@contoso.com", "retry_budget": 3, "max_retries": 10}
+    played = play(ansible, playbook(task("read", "identity_account_info", args)))
     log = emulator.admin.requests()
     with reliability.case("fault", "token endpoint HTTP 429 (Retry-After 2) then Graph HTTP 429 (Retry-After 2) on "
                           "every attempt; retry_budget 3", "identity_account_info", "one budget for both services: "
