@@ -6,7 +6,7 @@
 # FOR INTERNAL COLLECTION USE ONLY
 # The interfaces in this file are meant for use within the msgraph.security collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
-# Layer 4: requests, the standard library, _errors and _http only. No Ansible imports.
+# Layer 4: the standard library, _errors and _http (which knows requests) only. No Ansible imports.
 
 """Microsoft Entra ID sign-in failures as :class:`GraphAuthError`: AADSTS codes, OAuth errors, transport errors.
 
@@ -21,12 +21,13 @@ __metaclass__ = type
 import re
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphAuthError
-from ansible_collections.msgraph.security.plugins.module_utils._http import is_tls_error, tls_error
+from ansible_collections.msgraph.security.plugins.module_utils._http import (
+    is_connection_error,
+    is_timeout,
+    is_tls_error,
+    tls_error,
+)
 
-try:
-    import requests.exceptions as _requests_exceptions
-except ImportError:
-    _requests_exceptions = None
 
 # One sentence per common AADSTS code: what to fix.
 AADSTS_HINTS = {
@@ -121,11 +122,11 @@ def transport_error(exc, auth_method, url, verify, target=None):
     target = target or "the token endpoint %s" % url
     if is_tls_error(exc):
         return tls_error(exc, url=url, verify=verify, auth=True)
-    if _requests_exceptions is not None and isinstance(exc, _requests_exceptions.Timeout):
+    if is_timeout(exc):
         return GraphAuthError("Timed out waiting for %s (auth_method %s)" % (target, auth_method),
                               code="Timeout", url=url,
                               hint="check network access to the token endpoint (proxy, firewall), or raise timeout")
-    if _requests_exceptions is not None and isinstance(exc, _requests_exceptions.ConnectionError):
+    if is_connection_error(exc):
         return GraphAuthError("Could not connect to %s (auth_method %s): %s" % (target, auth_method, short_text(exc)),
                               code="ConnectionError", url=url,
                               hint="check authority_host and cloud_environment, DNS, and proxy settings (HTTPS_PROXY)")

@@ -6,7 +6,7 @@
 # FOR INTERNAL COLLECTION USE ONLY
 # The interfaces in this file are meant for use within the msgraph.security collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
-# Layer 3: requests, the standard library, _errors and _http only. No Ansible imports.
+# Layer 3: the standard library, _errors and _http (the transport: all that knows requests) only. No Ansible imports.
 
 """Microsoft Graph client: request ids, retries within a time budget, token refresh, paging, errors.
 
@@ -37,20 +37,14 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
 from ansible_collections.msgraph.security.plugins.module_utils._http import (
     RetryPolicy,
     header_value as _header,
+    is_request_exception,
+    is_timeout,
     is_tls_error,
     is_transient_exception,
     not_sent,
     tls_error,
     tls_failed_before_sending,
 )
-
-try:
-    import requests.exceptions as _rexc
-
-    HAS_REQUESTS = True
-except ImportError:
-    _rexc = None
-    HAS_REQUESTS = False
 
 try:
     from http.client import responses as _HTTP_REASONS
@@ -321,14 +315,14 @@ class GraphClient:
                     hint=_OUTCOME_HINT,
                 )
             raise tls_error(exc, method=method, url=url, verify=getattr(self.http, "forced_verify", True))
-        if _rexc is None or not isinstance(exc, _rexc.RequestException):
+        if not is_request_exception(exc):
             raise exc
-        kind = "timed out" if isinstance(exc, _rexc.Timeout) else "connection failed"
+        kind = "timed out" if is_timeout(exc) else "connection failed"
         if method != "GET" and not not_sent(exc):
             raise GraphOutcomeUnknownError(
                 "The %s %s after the request was sent (%s); the action may or may not have been carried out"
                 % (method, kind, _short(exc)),
-                code="Timeout" if isinstance(exc, _rexc.Timeout) else "ConnectionError",
+                code="Timeout" if is_timeout(exc) else "ConnectionError",
                 client_request_id=client_request_id, method=method, url=url, hint=_OUTCOME_HINT,
             )
         # A truncated body (ChunkedEncodingError) is as transient as a reset.

@@ -259,6 +259,20 @@ def is_transient_exception(exc):
                             requests.exceptions.ChunkedEncodingError))
 
 
+def is_request_exception(exc):
+    """Any failure requests raised while sending or receiving (as opposed to a bug or a library's own error)."""
+    return requests is not None and isinstance(exc, requests.exceptions.RequestException)
+
+
+def is_timeout(exc):
+    return requests is not None and isinstance(exc, requests.exceptions.Timeout)
+
+
+def is_connection_error(exc):
+    """Could not connect, or the connection broke (TLS failures included: check :func:`is_tls_error` first)."""
+    return requests is not None and isinstance(exc, requests.exceptions.ConnectionError)
+
+
 def not_sent(exc):
     """True when the request provably never left this host (the connection could not be opened).
 
