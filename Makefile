@@ -8,6 +8,7 @@ VENV := $(ROOT)/.venv
 LATEST := $(VENV)/latest
 FLOOR := $(VENV)/floor
 CONTRACT := $(VENV)/contract
+MINIMUMS := $(VENV)/minimums
 RESULTS := $(BUILD)/results
 COLLECTIONS := $(BUILD)/collections
 LATEST_PYTHON = $(shell tests/utils/find_python.sh latest)
@@ -18,11 +19,12 @@ PYTEST_ENV := PYTHONPATH=$(COLLECTIONS):$(ROOT)/tests/emulator
 PYTEST_ARGS := -p no:cacheprovider -q -rfE
 
 .PHONY: help venv collection demo emulator test sanity sanity-latest sanity-floor units units-latest units-floor \
-        emulator-tests integration integration-floor contract lint changelog bench bench-smoke clean
+        emulator-tests integration integration-floor contract minimums minimums-units minimums-smoke lint changelog bench \
+        bench-smoke clean
 
 help:
 	@echo "make demo    set everything up, start the Graph emulator and play a runbook against it"
-	@echo "make test    sanity (newest and floor ansible-core), lint, unit, emulator and integration tests"
+	@echo "make test    sanity (newest and floor ansible-core), lint, unit, emulator and integration tests, minimums"
 	@echo "make bench   benchmarks against the emulator (docs/performance.md)"
 	@echo "make emulator  start the Graph/Entra emulator in the foreground (info file: build/emulator/info.json)"
 
@@ -50,6 +52,10 @@ $(CONTRACT)/.stamp: tests/contract/requirements.txt requirements.txt tests/emula
 	$(CONTRACT)/bin/python -m pip install $(PIP_QUIET) --upgrade pip
 	$(CONTRACT)/bin/python -m pip install $(PIP_QUIET) -r tests/contract/requirements.txt
 	touch $@
+# The lowest declared versions, exactly (requirements.txt floors, ansible-core of meta/runtime.yml), on the oldest
+# Python the README claims: tests/utils/minimums.sh builds it and checks every pin.
+$(MINIMUMS)/.stamp: requirements.txt tests/requirements.txt meta/runtime.yml tests/utils/minimums.sh
+	tests/utils/minimums.sh $(MINIMUMS)
 
 # The collection as Ansible and pytest import it: build/collections/ansible_collections/msgraph/security -> repo.
 collection:
@@ -71,6 +77,8 @@ test: venv collection
 	@$(STAGE) integration-latest $(MAKE) --no-print-directory integration
 	@$(STAGE) integration-floor $(MAKE) --no-print-directory integration-floor
 	@$(STAGE) contract $(MAKE) --no-print-directory contract
+	@$(STAGE) minimums-units $(MAKE) --no-print-directory minimums-units
+	@$(STAGE) minimums-smoke $(MAKE) --no-print-directory minimums-smoke
 	@$(STAGE) bench-smoke $(MAKE) --no-print-directory bench-smoke
 	@$(LATEST)/bin/python tests/utils/summary.py $(RESULTS)
 
@@ -100,6 +108,13 @@ integration-floor: $(FLOOR)/.stamp collection
 # models (docs/service-contract.md).
 contract: $(CONTRACT)/.stamp collection
 	$(PYTEST_ENV):$(ROOT)/tests/contract $(CONTRACT)/bin/python -m pytest $(PYTEST_ARGS) --junitxml=$(RESULTS)/contract.xml tests/contract
+# Units and the smoke subset with every dependency at its declared floor.
+minimums: minimums-units minimums-smoke
+minimums-units: $(MINIMUMS)/.stamp collection
+	$(PYTEST_ENV) $(MINIMUMS)/bin/python -m pytest $(PYTEST_ARGS) -n 2 --junitxml=$(RESULTS)/minimums-units.xml tests/unit
+minimums-smoke: $(MINIMUMS)/.stamp collection
+	$(PYTEST_ENV) $(MINIMUMS)/bin/python -m pytest $(PYTEST_ARGS) -n 2 -m smoke --junitxml=$(RESULTS)/minimums-smoke.xml \
+		tests/integration
 
 lint: $(LATEST)/.stamp collection
 	cd $(COLLECTIONS)/ansible_collections/msgraph/security && PATH=$(LATEST)/bin:$$PATH $(LATEST)/bin/ansible-lint --profile production

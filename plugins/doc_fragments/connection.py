@@ -100,18 +100,35 @@ options:
     default: global
   authority_host:
     description:
-      - Overrides the token authority host of O(cloud_environment), for example V(https://login.microsoftonline.us).
-        Must be C(https). The token scope still follows O(cloud_environment).
+      - Overrides the token authority host of O(cloud_environment). Must be C(https) and an official token host of
+        that cloud (V(https://login.microsoftonline.com) for V(global); V(https://login.microsoftonline.us) for
+        V(usgov) and V(usgov_dod); V(https://login.chinacloudapi.cn) or V(https://login.partner.microsoftonline.cn)
+        for V(china)) unless O(allow_custom_endpoints=true). The token scope still follows O(cloud_environment).
+      - The client secret, certificate assertion or federated token is sent to this host.
       - If not set, the environment variable E(AZURE_AUTHORITY_HOST) is used when it is not empty.
         The parameter always wins over the environment.
     type: str
   graph_endpoint:
     description:
-      - Overrides the Microsoft Graph root of O(cloud_environment), for example V(https://graph.microsoft.us),
-        without the API version. Must be C(https). The token scope still follows O(cloud_environment).
+      - Overrides the Microsoft Graph root of O(cloud_environment), without the API version. Must be C(https) and
+        the official Graph root of that cloud (V(https://graph.microsoft.com), V(https://graph.microsoft.us),
+        V(https://dod-graph.microsoft.us), V(https://microsoftgraph.chinacloudapi.cn)) unless
+        O(allow_custom_endpoints=true). The token scope still follows O(cloud_environment).
+      - Every access token is sent to this host.
       - If not set, the environment variable E(MSGRAPH_ENDPOINT) is used when it is not empty.
         The parameter always wins over the environment.
     type: str
+  allow_custom_endpoints:
+    description:
+      - Allow O(authority_host) and O(graph_endpoint) to name hosts that are not Microsoft's official hosts of
+        O(cloud_environment), loopback addresses included, for example a test emulator or a proxy you control.
+      - Those hosts receive the credential and the access tokens, so every task then warns which non-Microsoft
+        host receives them. Leave it V(false) in production; in AWX, whoever may edit the credential could
+        otherwise send its secret anywhere.
+      - If not set, the environment variable E(MSGRAPH_ALLOW_CUSTOM_ENDPOINTS) is used when it is not empty.
+        The parameter always wins over the environment.
+    type: bool
+    default: false
   api_version:
     description:
       - The Microsoft Graph API version.

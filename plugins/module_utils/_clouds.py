@@ -21,13 +21,19 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
 
 
 class Cloud:
-    """One Microsoft cloud. The scope always follows the cloud, whatever endpoint overrides say."""
+    """One Microsoft cloud. The scope always follows the cloud, whatever endpoint overrides say.
 
-    def __init__(self, name, display_name, authority_host, graph_root):
+    ``authority_hosts`` / ``graph_hosts``: every official host name of the cloud's token service and Graph root
+    (lower case, port 443); the first authority host is the default.
+    """
+
+    def __init__(self, name, display_name, authority_host, graph_root, other_authority_hosts=()):
         self.name = name
         self.display_name = display_name
         self.authority_host = authority_host  # https://login.microsoftonline.com
         self.graph_root = graph_root  # https://graph.microsoft.com
+        self.authority_hosts = tuple([_host_of(authority_host)] + list(other_authority_hosts))
+        self.graph_hosts = (_host_of(graph_root),)
 
     @property
     def scope(self):
@@ -52,6 +58,17 @@ class Cloud:
         return hash(self.name)
 
 
+def _host_of(url):
+    return url.split("://", 1)[-1].split("/", 1)[0].lower()
+
+
+# Official endpoints, from Microsoft's national cloud pages (graph-api.md section 12.1):
+# - https://learn.microsoft.com/graph/deployments (microsoft-graph-docs-contrib: concepts/deployments.md):
+#   Graph roots graph.microsoft.com, graph.microsoft.us, dod-graph.microsoft.us, microsoftgraph.chinacloudapi.cn and
+#   token services login.microsoftonline.com, login.microsoftonline.us, login.chinacloudapi.cn;
+# - MicrosoftDocs/entra-docs: docs/identity-platform/authentication-national-cloud.md names
+#   login.partner.microsoftonline.cn for Azure operated by 21Vianet. The two pages disagree, so China accepts both
+#   (MSAL's authority.WELL_KNOWN_AUTHORITY_HOSTS lists both as well).
 CLOUDS = {
     "global": Cloud("global", "Microsoft Azure global (also GCC moderate)",
                     "https://login.microsoftonline.com", "https://graph.microsoft.com"),
@@ -60,7 +77,8 @@ CLOUDS = {
     "usgov_dod": Cloud("usgov_dod", "Azure US Government L5 (DoD)",
                        "https://login.microsoftonline.us", "https://dod-graph.microsoft.us"),
     "china": Cloud("china", "Microsoft Azure operated by 21Vianet (China)",
-                   "https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn"),
+                   "https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn",
+                   other_authority_hosts=("login.partner.microsoftonline.cn",)),
 }
 
 # Lower-cased accepted names -> cloud name. AWX's Azure RM credential uses AzureCloud, AzureUSGovernment,

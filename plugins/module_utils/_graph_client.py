@@ -6,7 +6,7 @@
 # FOR INTERNAL COLLECTION USE ONLY
 # The interfaces in this file are meant for use within the msgraph.security collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
-# Layer 3: requests, the standard library, _errors and _http only. No Ansible imports.
+# Layer 3: the standard library, _errors and _http (the transport: all that knows requests) only. No Ansible imports.
 
 """Microsoft Graph client: request ids, retries within a time budget, token refresh, paging, errors.
 
@@ -24,11 +24,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import email.utils
 import json
-import random
 import threading
-import time
 import uuid
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -37,113 +34,26 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphOutcomeUnknownError,
     redact,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._http import is_tls_error, tls_error
-
-try:
-    import requests.exceptions as _rexc
-
-    HAS_REQUESTS = True
-except ImportError:
-    _rexc = None
-    HAS_REQUESTS = False
+from ansible_collections.msgraph.security.plugins.module_utils._http import (
+    RetryPolicy,
+    header_value as _header,
+    is_request_exception,
+    is_timeout,
+    is_tls_error,
+    is_transient_exception,
+    not_sent,
+    tls_error,
+    tls_failed_before_sending,
+)
 
 try:
     from http.client import responses as _HTTP_REASONS
 except ImportError:  # pragma: no cover
     _HTTP_REASONS = {}
 
-RETRYABLE_STATUSES = frozenset([429, 503, 504])
+RETRYABLE_STATUSES = frozenset([429, 503, 504])  # Graph's transient answers (graph-api.md section 10)
 NOT_ONBOARDED_MARKER = "not onboarded"
 _QUERY_SAFE = "$',():@/"
-
-
-class RetryPolicy:
-    """How long a request may keep trying.
-
-    ``max_retries``: retries per request (attempts = max_retries + 1); ``budget_seconds``: total time all
-    requests of the client may spend waiting before retries; ``base_delay``/``max_delay``: the capped
-    exponential backoff used when the service gives no ``Retry-After``. ``sleep``, ``clock`` (monotonic),
-    ``now`` (wall clock, for HTTP dates) and ``jitter`` (returns [0, 1)) are injectable for tests.
-
-    The policy is also the client's shared gate: a wait (e.g. a 429's ``Retry-After``) pauses every thread
-    using the client until the same instant, because Graph throttles the application, not one request.
-    The budget counts the gate's closed time once, however many threads wait behind it.
-    """
-
-    def __init__(self, max_retries=5, budget_seconds=120, base_delay=1.0, max_delay=30.0,
-                 sleep=None, clock=None, now=None, jitter=None):
-        self.max_retries = max(0, int(max_retries))
-        self.budget_seconds = max(0.0, float(budget_seconds))
-        self.base_delay = float(base_delay)
-        self.max_delay = float(max_delay)
-        self.sleep = sleep or time.sleep
-        self.clock = clock or time.monotonic
-        self.now = now or time.time
-        self.jitter = jitter or random.random
-        self.waited = 0.0  # total seconds the gate was closed, across requests and threads
-        self.pauses = 0  # how many waits closed (or extended) the gate
-        self._resume_at = None  # clock() value when the gate opens again
-        self._lock = threading.Lock()
-
-    def hold(self, delay):
-        """Close the gate until ``delay`` seconds from now (or leave it closed longer); False if the extra
-        closed time would exceed the budget, in which case nothing changes."""
-        with self._lock:
-            now = self.clock()
-            until = now + delay
-            opens = now if self._resume_at is None else max(self._resume_at, now)
-            extra = max(0.0, until - opens)
-            if extra > self.remaining:
-                return False
-            self._resume_at = max(opens, until)
-            self.waited += extra
-            self.pauses += 1
-            return True
-
-    def wait_until_open(self):
-        """Sleep while the gate is closed (returns at once when it is open)."""
-        while True:
-            with self._lock:
-                remaining = 0.0 if self._resume_at is None else self._resume_at - self.clock()
-            if remaining <= 0:
-                return
-            self.sleep(remaining)
-
-    def backoff(self, retry_number):
-        """Capped exponential backoff with jitter for the n-th retry (1-based), in [delay/2, delay]."""
-        delay = min(self.max_delay, self.base_delay * (2 ** max(0, retry_number - 1)))
-        return delay / 2.0 + (delay / 2.0) * self.jitter()
-
-    def retry_after(self, headers):
-        """Seconds from a ``Retry-After`` header (seconds or HTTP date), or None."""
-        value = _header(headers, "Retry-After")
-        if value is None:
-            return None
-        value = str(value).strip()
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when is None:
-            return None
-        reference = None
-        date_header = _header(headers, "Date")
-        if date_header:
-            try:
-                reference = email.utils.parsedate_to_datetime(date_header).timestamp()
-            except (TypeError, ValueError, IndexError, AttributeError):
-                reference = None
-        if reference is None:
-            reference = self.now()
-        return max(0.0, when.timestamp() - reference)
-
-    @property
-    def remaining(self):
-        return max(0.0, self.budget_seconds - self.waited)
 
 
 class GraphResponse:
@@ -179,19 +89,6 @@ def unwrap_entity(body):
 def path_segment(value):
     """Percent-encode one path segment (an id) for use in a Graph path."""
     return quote(str(value), safe="")
-
-
-def _header(headers, name):
-    if not headers:
-        return None
-    getter = getattr(headers, "get", None)
-    value = getter(name) if getter else None
-    if value is None:
-        lowered = name.lower()
-        for key in headers:
-            if key.lower() == lowered:
-                return headers[key]
-    return value
 
 
 def _reason(status, fallback=None):
@@ -410,24 +307,31 @@ class GraphClient:
             raise error
 
     def _handle_transport_error(self, exc, method, url, client_request_id, state, permission):
+        """Retry, or raise: a write that may have reached the service is an unknown outcome, never a plain failure."""
         if isinstance(exc, GraphError):
             raise exc
         if is_tls_error(exc):
+            if method != "GET" and not tls_failed_before_sending(exc):
+                # Not a handshake failure: the TLS session broke while the request or its answer was on the wire.
+                raise GraphOutcomeUnknownError(
+                    "The %s met a TLS failure after the request may have been sent (%s); the action may or may not "
+                    "have been carried out" % (method, _short(exc)),
+                    code="TlsErrorAfterSending", client_request_id=client_request_id, method=method, url=url,
+                    hint=_OUTCOME_HINT,
+                )
             raise tls_error(exc, method=method, url=url, verify=getattr(self.http, "forced_verify", True))
-        if _rexc is None or not isinstance(exc, _rexc.RequestException):
+        if not is_request_exception(exc):
             raise exc
-        not_sent = _not_sent(exc)
-        kind = "timed out" if isinstance(exc, _rexc.Timeout) else "connection failed"
-        # ChunkedEncodingError: the body ended before its Content-Length (a truncated response), as transient as a reset.
-        retryable = isinstance(exc, (_rexc.ConnectionError, _rexc.Timeout, _rexc.ChunkedEncodingError))
-        if method != "GET" and not not_sent:
+        kind = "timed out" if is_timeout(exc) else "connection failed"
+        if method != "GET" and not not_sent(exc):
             raise GraphOutcomeUnknownError(
                 "The %s %s after the request was sent (%s); the action may or may not have been carried out"
                 % (method, kind, _short(exc)),
-                code="Timeout" if isinstance(exc, _rexc.Timeout) else "ConnectionError",
+                code="Timeout" if is_timeout(exc) else "ConnectionError",
                 client_request_id=client_request_id, method=method, url=url, hint=_OUTCOME_HINT,
             )
-        if not retryable:
+        # A truncated body (ChunkedEncodingError) is as transient as a reset.
+        if not is_transient_exception(exc):
             raise GraphError("The request failed: %s" % _short(exc), method=method, url=url,
                              client_request_id=client_request_id,
                              hint="check graph_endpoint and the network path to it")
@@ -493,20 +397,6 @@ def _param_items(params):
 def _short(exc, limit=300):
     text = " ".join(str(exc).split())
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _not_sent(exc):
-    """True when the request provably never left this host (the connection could not be opened)."""
-    if _rexc is None:
-        return False
-    if isinstance(exc, _rexc.ConnectTimeout):
-        return True
-    if isinstance(exc, _rexc.ConnectionError):
-        reason = exc.args[0] if exc.args else None
-        reason = getattr(reason, "reason", reason)
-        name = type(reason).__name__
-        return name in ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError")
-    return False
 
 
 def _parse_body(raw):

@@ -22,7 +22,9 @@ __metaclass__ = type
 
 import email.utils
 import os
+import random
 import re
+import threading
 import time
 import traceback
 import warnings
@@ -99,10 +101,16 @@ class VerifyingSession(_SessionBase):
     host (default 10), for callers sending from more threads than that.
     """
 
-    def __init__(self, validate_certs=True, ca_path=None, timeout=None, agent=None, pool_size=None):
+    def __init__(self, validate_certs=True, ca_path=None, timeout=None, agent=None, pool_size=None,
+                 environment_proxy=True):
         if not HAS_REQUESTS:
             raise RuntimeError("the Python library requests is required: %s" % REQUESTS_IMPORT_ERROR)
         super(VerifyingSession, self).__init__()
+        self._settings = dict(validate_certs=validate_certs, ca_path=ca_path, timeout=timeout, agent=agent,
+                              pool_size=pool_size)
+        if not environment_proxy:
+            # trust_env=False: requests reads no HTTP(S)_PROXY/ALL_PROXY and no .netrc (verify is forced anyway).
+            self.trust_env = False
         if pool_size and pool_size > _DEFAULT_POOL_SIZE:
             # requests keeps 10 connections per host; more threads would open and discard extra connections.
             adapter = requests.adapters.HTTPAdapter(pool_connections=_DEFAULT_POOL_SIZE, pool_maxsize=int(pool_size))
@@ -118,6 +126,14 @@ class VerifyingSession(_SessionBase):
         self.default_timeout = timeout
         self.headers["User-Agent"] = agent or user_agent()
 
+    def without_environment_proxy(self):
+        """A session with the same TLS policy, timeout and agent that never goes through an environment proxy.
+
+        Managed identity endpoints are local (IMDS, App Service): a proxy would see the identity request in clear
+        text and could answer it with a forged token.
+        """
+        return VerifyingSession(environment_proxy=False, **self._settings)
+
     def request(self, method, url, *args, **kwargs):
         kwargs["verify"] = self.forced_verify
         if kwargs.get("timeout") is None and self.default_timeout:
@@ -125,8 +141,163 @@ class VerifyingSession(_SessionBase):
         return super(VerifyingSession, self).request(method, url, *args, **kwargs)
 
 
+def header_value(headers, name):
+    """A header of a requests-like or plain mapping, case-insensitive; None when absent."""
+    if not headers:
+        return None
+    getter = getattr(headers, "get", None)
+    value = getter(name) if getter else None
+    if value is None:
+        lowered = name.lower()
+        for key in headers:
+            if key.lower() == lowered:
+                return headers[key]
+    return value
+
+
+class RetryPolicy:
+    """How long requests may keep trying: the one backoff, ``Retry-After`` parser and time budget of a task.
+
+    One instance is shared by the token service client (:class:`RetryingHttpClient`) and the Graph client, so a
+    task never waits longer than ``budget_seconds`` in total, whichever service throttles.
+
+    ``max_retries``: retries per request (attempts = max_retries + 1); ``budget_seconds``: total time all
+    requests of the client may spend waiting before retries; ``base_delay``/``max_delay``: the capped
+    exponential backoff used when the service gives no ``Retry-After``. ``sleep``, ``clock`` (monotonic),
+    ``now`` (wall clock, for HTTP dates) and ``jitter`` (returns [0, 1)) are injectable for tests.
+
+    The policy is also the client's shared gate: a wait (e.g. a 429's ``Retry-After``) pauses every thread
+    using the client until the same instant, because Graph throttles the application, not one request.
+    The budget counts the gate's closed time once, however many threads wait behind it.
+    """
+
+    def __init__(self, max_retries=5, budget_seconds=120, base_delay=1.0, max_delay=30.0,
+                 sleep=None, clock=None, now=None, jitter=None):
+        self.max_retries = max(0, int(max_retries))
+        self.budget_seconds = max(0.0, float(budget_seconds))
+        self.base_delay = float(base_delay)
+        self.max_delay = float(max_delay)
+        self.sleep = sleep or time.sleep
+        self.clock = clock or time.monotonic
+        self.now = now or time.time
+        self.jitter = jitter or random.random
+        self.waited = 0.0  # total seconds the gate was closed, across requests and threads
+        self.pauses = 0  # how many waits closed (or extended) the gate
+        self._resume_at = None  # clock() value when the gate opens again
+        self._lock = threading.Lock()
+
+    def hold(self, delay):
+        """Close the gate until ``delay`` seconds from now (or leave it closed longer); False if the extra
+        closed time would exceed the budget, in which case nothing changes."""
+        with self._lock:
+            now = self.clock()
+            until = now + delay
+            opens = now if self._resume_at is None else max(self._resume_at, now)
+            extra = max(0.0, until - opens)
+            if extra > self.remaining:
+                return False
+            self._resume_at = max(opens, until)
+            self.waited += extra
+            self.pauses += 1
+            return True
+
+    def wait_until_open(self):
+        """Sleep while the gate is closed (returns at once when it is open)."""
+        while True:
+            with self._lock:
+                remaining = 0.0 if self._resume_at is None else self._resume_at - self.clock()
+            if remaining <= 0:
+                return
+            self.sleep(remaining)
+
+    def backoff(self, retry_number):
+        """Capped exponential backoff with jitter for the n-th retry (1-based), in [delay/2, delay]."""
+        delay = min(self.max_delay, self.base_delay * (2 ** max(0, retry_number - 1)))
+        return delay / 2.0 + (delay / 2.0) * self.jitter()
+
+    def retry_after(self, headers):
+        """Seconds from a ``Retry-After`` header (seconds or HTTP date), or None."""
+        value = header_value(headers, "Retry-After")
+        if value is None:
+            return None
+        value = str(value).strip()
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        reference = None
+        date_header = header_value(headers, "Date")
+        if date_header:
+            try:
+                reference = email.utils.parsedate_to_datetime(date_header).timestamp()
+            except (TypeError, ValueError, IndexError, AttributeError):
+                reference = None
+        if reference is None:
+            reference = self.now()
+        return max(0.0, when.timestamp() - reference)
+
+    @property
+    def remaining(self):
+        return max(0.0, self.budget_seconds - self.waited)
+
+
 # Token-service answers worth another try: throttled, or a transient server/gateway failure.
 TRANSIENT_TOKEN_STATUSES = frozenset([429, 500, 502, 503, 504])
+
+
+def is_transient_exception(exc):
+    """A connection failure, timeout or truncated body (never a TLS failure): worth another try if nothing changed."""
+    if requests is None or is_tls_error(exc):
+        return False
+    return isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                            requests.exceptions.ChunkedEncodingError))
+
+
+def is_request_exception(exc):
+    """Any failure requests raised while sending or receiving (as opposed to a bug or a library's own error)."""
+    return requests is not None and isinstance(exc, requests.exceptions.RequestException)
+
+
+def is_timeout(exc):
+    return requests is not None and isinstance(exc, requests.exceptions.Timeout)
+
+
+def is_connection_error(exc):
+    """Could not connect, or the connection broke (TLS failures included: check :func:`is_tls_error` first)."""
+    return requests is not None and isinstance(exc, requests.exceptions.ConnectionError)
+
+
+def not_sent(exc):
+    """True when the request provably never left this host (the connection could not be opened).
+
+    A TLS handshake failure (certificate verification included) is not in this list on purpose: urllib3 raises the
+    same ``SSLError`` for a TLS failure while the answer is read on a pooled connection, after the request was sent.
+    """
+    if requests is None:
+        return False
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError) and not isinstance(exc, SSLError):
+        reason = exc.args[0] if exc.args else None
+        reason = getattr(reason, "reason", reason)
+        name = type(reason).__name__
+        return name in ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError")
+    return False
+
+
+def tls_failed_before_sending(exc):
+    """True for a TLS failure that provably happened during the handshake (certificate, protocol): nothing was sent."""
+    text = str(exc)
+    markers = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "WRONG_VERSION_NUMBER", "handshake failure",
+               "HANDSHAKE_FAILURE", "TLSV1_ALERT", "SSLV3_ALERT", "UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS_AVAILABLE",
+               "hostname mismatch", "doesn't match")
+    return any(marker in text for marker in markers)
 
 
 class RetryingHttpClient(object):
@@ -134,77 +305,60 @@ class RetryingHttpClient(object):
 
     MSAL leaves retries to the HTTP client it is given ("it will be your http_client's duty to decide whether to
     perform retry"). Token and discovery requests change nothing on the server, so a 429/5xx answer, a connection
-    error or a timeout is tried again: ``Retry-After`` (seconds or HTTP date) is honoured, otherwise 0.5 s, 1 s,
-    2 s, ... (at most 8 s); at most ``max_retries`` retries per request and ``budget_seconds`` of waiting in total.
-    TLS failures are never retried. Anything else is delegated to the session.
+    error or a timeout is tried again, by the task's one :class:`RetryPolicy`: the same ``Retry-After`` handling,
+    backoff, ``max_retries`` per request and time budget as Graph requests, and ``on_retry(message)`` before each
+    retry (modules turn it into a warning). TLS failures are never retried. Anything else is delegated to the session.
     """
 
-    def __init__(self, session, max_retries=5, budget_seconds=120, sleep=None, now=None):
+    def __init__(self, session, policy=None, on_retry=None):
         self.session = session
-        self.max_retries = max(0, int(max_retries))
-        self.budget_seconds = max(0.0, float(budget_seconds))
-        self.waited = 0.0
-        self._sleep = sleep or time.sleep
-        self._now = now or time.time
+        self.policy = policy or RetryPolicy()
+        self.on_retry = on_retry
 
     def __getattr__(self, name):
         return getattr(self.session, name)
 
     def post(self, url, **kwargs):
-        return self._send(self.session.post, url, kwargs)
+        return self._send("POST", self.session.post, url, kwargs)
 
     def get(self, url, **kwargs):
-        return self._send(self.session.get, url, kwargs)
+        return self._send("GET", self.session.get, url, kwargs)
 
     def close(self):
         return self.session.close()
 
-    def _send(self, send, url, kwargs):
+    def _send(self, method, send, url, kwargs):
         retries = 0
         while True:
+            self.policy.wait_until_open()
             try:
                 response = send(url, **kwargs)
             except Exception as exc:  # only transport errors are retried, and never a TLS failure
-                if not self._transient(exc) or not self._wait(retries, None):
+                if not is_transient_exception(exc) or not self._wait(method, url, retries, None, type(exc).__name__):
                     raise
             else:
-                if response.status_code not in TRANSIENT_TOKEN_STATUSES or not self._wait(retries, response):
+                if response.status_code not in TRANSIENT_TOKEN_STATUSES or not self._wait(
+                        method, url, retries, response, "HTTP %s" % response.status_code):
                     return response
             retries += 1
 
-    @staticmethod
-    def _transient(exc):
-        if requests is None or is_tls_error(exc):
+    def _wait(self, method, url, retries, response, what):
+        """Hold the shared gate before retry number ``retries + 1``; False when retries or the budget are used up."""
+        policy = self.policy
+        if retries >= policy.max_retries:
             return False
-        return isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-                                requests.exceptions.ChunkedEncodingError))
-
-    def _wait(self, retries, response):
-        """Sleep before retry number ``retries + 1``; False when retries or the budget are used up."""
-        if retries >= self.max_retries:
-            return False
-        delay = _retry_after_seconds(response, self._now) if response is not None else None
+        delay = policy.retry_after(response.headers) if response is not None else None
+        source = "Retry-After"
         if delay is None:
-            delay = min(8.0, 0.5 * (2 ** retries))
-        if self.waited + delay > self.budget_seconds:
+            delay = policy.backoff(retries + 1)
+            source = "backoff"
+        if not policy.hold(delay):
             return False
-        self.waited += delay
-        self._sleep(delay)
+        if self.on_retry is not None:
+            self.on_retry("token service %s %s: %s; retrying in %.1fs (%s, retry %d of %d)"
+                          % (method, url.split("?", 1)[0], what, delay, source, retries + 1, policy.max_retries))
+        policy.wait_until_open()
         return True
-
-
-def _retry_after_seconds(response, now):
-    value = (getattr(response, "headers", None) or {}).get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except (TypeError, ValueError):
-        pass
-    try:
-        return max(0.0, email.utils.parsedate_to_datetime(str(value)).timestamp() - now())
-    except (TypeError, ValueError, IndexError, AttributeError):
-        return None
 
 
 def is_tls_error(exc):

@@ -23,19 +23,19 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 from ansible_collections.msgraph.security.plugins.module_utils._clouds import require_api
+from ansible_collections.msgraph.security.plugins.module_utils._connection import ConnectionSettings, select_auth_method
 from ansible_collections.msgraph.security.plugins.module_utils._credentials import (
     HAS_MSAL,
     MSAL_IMPORT_ERROR,
-    ConnectionSettings,
     build_token_provider,
     open_persistent_cache,
-    select_auth_method,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError, redact, register_secret
-from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, RetryPolicy
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient
 from ansible_collections.msgraph.security.plugins.module_utils._http import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
+    RetryPolicy,
     VerifyingSession,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._options import (
@@ -106,6 +106,21 @@ class GraphModule(AnsibleModule):
                 require_api(self.connection_settings.cloud, api)
         except (GraphError, InputError) as err:
             self.fail_on_error(err)
+        for message in self.connection_settings.custom_endpoint_warnings(self._auth_method_or_none()):
+            self.warn(message)
+
+    def _auth_method_or_none(self):
+        try:
+            return select_auth_method(self.connection_settings)
+        except InputError:
+            return None  # reported when the client is built
+
+    def auth_method(self):
+        """The auth method the task uses (never ``auto``); fails the task when the credentials do not add up."""
+        try:
+            return select_auth_method(self.connection_settings)
+        except InputError as err:
+            self.fail_on_error(err)
 
     def _resolve_unset_connection_params(self):
         """An explicit ``''``/``null`` connection parameter counts as unset: environment, then default."""
@@ -145,29 +160,31 @@ class GraphModule(AnsibleModule):
                 self.warn(message)
             if self.token_cache is None:
                 self.token_cache = open_persistent_cache(settings, method, warn=self.warn)
-            provider = build_token_provider(settings, session, token_cache=self.token_cache)
+            # One policy for the token service and Graph: one backoff, one gate, one retry_budget for the task.
+            retry = RetryPolicy(max_retries=settings.max_retries, budget_seconds=settings.retry_budget)
+            provider = build_token_provider(settings, session, token_cache=self.token_cache, retry=retry,
+                                            on_retry=self._warn_redacted)
             for value in provider.sensitive_values:
                 if value:
                     self.no_log_values.add(value)
-            retry = RetryPolicy(max_retries=settings.max_retries, budget_seconds=settings.retry_budget)
             self._graph_client = GraphClient(settings.graph_endpoint_url, settings.api_version, provider, session,
                                              timeout=settings.timeout, retry=retry, on_retry=self.warn)
         except (GraphError, InputError) as err:
             self.fail_on_error(err)
         return self._graph_client
 
+    def _warn_redacted(self, message):
+        self.warn(redact(message))
+
     def fail_on_error(self, error, **result):
         """Fail the task for ``error``, keeping ``result`` (e.g. ``changed``, what was read so far).
 
-        GraphError -> ``msg=str(error)``, ``error=error.to_result()`` and the same keys at the top level;
-        InputError -> ``msg=str(error)``, ``option``; anything else -> its type and message with a traceback.
+        GraphError -> ``msg=str(error)`` and ``error=error.to_result()`` (the details once, never again at the top
+        level); InputError -> ``msg=str(error)``, ``option``; anything else -> its type and message with a traceback.
         """
         payload = dict(result)
         if isinstance(error, GraphError):
-            details = error.to_result()
-            for key, value in details.items():
-                payload.setdefault(key, value)
-            payload["error"] = details
+            payload["error"] = error.to_result()
             payload["msg"] = str(error)
             self.fail_json(**payload)
         if isinstance(error, InputError):

@@ -53,6 +53,9 @@ CONNECTION_OPTIONS = {
     "cloud_environment": {"type": "str", "no_log": False, "default": "global", "env": ["AZURE_CLOUD_ENVIRONMENT"]},
     "authority_host": {"type": "str", "no_log": False, "env": ["AZURE_AUTHORITY_HOST"]},
     "graph_endpoint": {"type": "str", "no_log": False, "env": ["MSGRAPH_ENDPOINT"]},
+    # Off: authority_host and graph_endpoint must be official hosts of the cloud (they receive credentials).
+    "allow_custom_endpoints": {"type": "bool", "no_log": False, "default": False,
+                               "env": ["MSGRAPH_ALLOW_CUSTOM_ENDPOINTS"]},
     "api_version": {"type": "str", "no_log": False, "default": "beta", "choices": list(API_VERSIONS), "env": []},
     "validate_certs": {"type": "bool", "no_log": False, "default": True, "env": []},
     "ca_path": {"type": "path", "no_log": False, "env": ["MSGRAPH_CA_PATH"]},

@@ -10,15 +10,21 @@
 
 """The opt-in persistent MSAL token cache (``token_cache_dir``).
 
-One JSON file per (authority, client id, auth method), named by the SHA-256 of the three, mode ``0600`` in a
-directory of mode ``0700``. It holds MSAL's ``SerializableTokenCache`` and the successful discovery responses
-of MSAL's ``http_cache``, so a new process with a valid token makes no request to the token service at all.
+One JSON file per (authority, client id, auth method, credential fingerprint), named by the SHA-256 of the four,
+mode ``0600`` in a directory of mode ``0700`` (parents created ``0700`` too, whatever the umask). The fingerprint is
+a SHA-256 of the credential (never the credential itself): a rotated secret or certificate opens another file, so a
+token obtained with the old one is never handed out again.
+
+It holds what MSAL's public ``SerializableTokenCache.serialize()`` gives, nothing of MSAL's private in-memory
+layout. MSAL's ``http_cache`` (discovery responses) stays in memory: a new process makes one discovery GET.
 
 Parallel processes (forks, several playbooks) share a file safely: every read and every read-modify-write
 happens under ``fcntl.flock`` on a lock file next to it, and writes go to a temporary file that replaces the
-cache file atomically. The file is written back only when MSAL changed something.
+cache file atomically. The file is written back only when MSAL changed something. A symlink planted at the file
+or the lock, or a file or directory of another user or with group/other bits, is refused with a clear error.
 
 The format is JSON on purpose: loading a pickle from a shared directory would execute code, JSON cannot.
+Why not ``msal-extensions``: see docs/architecture.md ("Token cache").
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,13 +32,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
 import os
 import stat
 import tempfile
-import time
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
 
@@ -45,16 +51,22 @@ except ImportError:  # the module reports the missing library before it gets her
     _CacheBase = object
 
 OPTION = "token_cache_dir"
-FORMAT_VERSION = 1
-# msal's _ExpiringMapping keeps (heap of [expires_at, created_at, key], {key: [expires_at, created_at]})
-# under this key of the http_cache mapping; the file stores plain entries and rebuilds it.
-_HTTP_INDEX = "_index_"
+FORMAT_VERSION = 2  # 1 also stored MSAL's http_cache layout; such files are replaced
 _LOOSE_BITS = stat.S_IRWXG | stat.S_IRWXO
+_FINGERPRINT_CONTEXT = b"msgraph.security token cache credential v1\0"
 
 
-def cache_file_name(authority, client_id, auth_method):
-    """``<sha256>.json``: one file per authority, client and auth method, named without revealing them."""
-    identity = "\n".join(str(part or "").lower() for part in (authority, client_id, auth_method))
+def credential_fingerprint(credential):
+    """A SHA-256 of the credential (text or bytes) for the cache key; '' for none. Never the credential itself."""
+    if credential is None or credential == "":
+        return ""
+    data = credential if isinstance(credential, bytes) else str(credential).encode("utf-8")
+    return hashlib.sha256(_FINGERPRINT_CONTEXT + data).hexdigest()
+
+
+def cache_file_name(authority, client_id, auth_method, fingerprint=""):
+    """``<sha256>.json``: one file per authority, client, auth method and credential, named without revealing them."""
+    identity = "\n".join(str(part or "").lower() for part in (authority, client_id, auth_method, fingerprint))
     return hashlib.sha256(identity.encode("utf-8")).hexdigest() + ".json"
 
 
@@ -75,19 +87,39 @@ def _check_private(path, info, kind):
                       "run chmod %s %s" % (mode, path))
 
 
+def _make_private_directories(path):
+    """Create ``path`` and its missing parents, each exactly 0700: ``os.makedirs`` applies its mode to the leaf only,
+    and the umask to every directory."""
+    missing = []
+    current = path
+    while not os.path.exists(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, 0o700)
+        except OSError as exc:
+            if exc.errno != errno.EEXIST:  # another process may have created it meanwhile
+                raise
+            continue
+        os.chmod(directory, 0o700)
+
+
 def ensure_private_directory(path):
     """Create ``path`` with mode 0700 if missing; refuse one that is not a private directory of this user."""
     if not path or not str(path).strip():
         raise InputError(OPTION, "must be a directory path")
     path = os.path.abspath(os.path.expanduser(str(path)))
-    if not os.path.exists(path):
-        try:
-            os.makedirs(path, 0o700)
-            os.chmod(path, 0o700)  # makedirs' mode is filtered by the umask: set it exactly
-        except OSError as exc:
-            if not os.path.isdir(path):  # another process may have created it meanwhile
-                raise InputError(OPTION, "cannot create the token cache directory %s: %s" % (path, exc.strerror or exc))
-    info = os.stat(path)
+    try:
+        _make_private_directories(path)
+    except OSError as exc:
+        raise InputError(OPTION, "cannot create the token cache directory %s: %s" % (path, exc.strerror or exc))
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode):
+        raise _refuse(path, "it is a symbolic link", "point token_cache_dir at the real directory")
     if not stat.S_ISDIR(info.st_mode):
         raise _refuse(path, "it is not a directory", "point token_cache_dir at a directory")
     _check_private(path, info, "directory")
@@ -95,8 +127,17 @@ def ensure_private_directory(path):
 
 
 def _open_private(path, flags):
-    """Open without following symlinks, create with 0600, and check what was opened."""
-    fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o600)
+    """Open without following symlinks, create with 0600, and check what was opened.
+
+    :class:`InputError` for a symlink, a non-regular file, or a file of another user or with loose permissions;
+    ``OSError`` (e.g. ENOENT) otherwise.
+    """
+    try:
+        fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK) or os.path.islink(path):
+            raise _refuse(path, "it is a symbolic link (possibly planted to redirect the cache)", "remove it")
+        raise
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -108,109 +149,21 @@ def _open_private(path, flags):
     return fd
 
 
-# --- msal's http_cache ---------------------------------------------------------------------------
-
-class _StoredResponse(object):
-    """The fields MSAL reads from a cached discovery response."""
-
-    def __init__(self, status_code, text, headers):
-        self.status_code = status_code
-        self.text = text
-        self.headers = headers
-
-    def raise_for_status(self):
-        if self.status_code >= 400:
-            raise ValueError("HTTP Error: %s" % self.status_code)
-
-
-class HttpCache(dict):
-    """The ``http_cache`` mapping given to MSAL; remembers whether MSAL wrote to it.
-
-    Only successful GETs (tenant and instance discovery) are persisted: cached token errors and throttling
-    answers stay in memory, so fixing a credential takes effect on the next run.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super(HttpCache, self).__init__(*args, **kwargs)
-        self.changed = False
-
-    def __setitem__(self, key, value):
-        super(HttpCache, self).__setitem__(key, value)
-        self.changed = True
-
-    def __delitem__(self, key):
-        super(HttpCache, self).__delitem__(key)
-        self.changed = True
-
-    def pop(self, key, *default):
-        self.changed = self.changed or key in self
-        return super(HttpCache, self).pop(key, *default)
-
-    def to_entries(self, now=None):
-        """JSON-safe entries: successful, unexpired GET responses with their expiry."""
-        now = int(time.time()) if now is None else now
-        index = self.get(_HTTP_INDEX)
-        timestamps = index[1] if isinstance(index, (list, tuple)) and len(index) == 2 else {}
-        entries = []
-        for key, times in timestamps.items():
-            response = self.get(key)
-            expires_at, created_at = times
-            if not str(key).startswith("GET ") or response is None or expires_at <= now:
-                continue
-            status = getattr(response, "status_code", 0)
-            if not 200 <= status < 300:
-                continue
-            entries.append({"key": key, "expires_at": int(expires_at), "created_at": int(created_at), "status_code": status,
-                            "text": response.text, "headers": dict(getattr(response, "headers", None) or {})})
-        return entries
-
-    @classmethod
-    def from_entries(cls, entries, now=None):
-        """The mapping MSAL expects, rebuilt from :meth:`to_entries` (expired entries dropped)."""
-        now = int(time.time()) if now is None else now
-        cache = cls()
-        sequence, timestamps = [], {}
-        for entry in entries or []:
-            try:
-                key, expires_at, created_at = entry["key"], int(entry["expires_at"]), int(entry["created_at"])
-                response = _StoredResponse(int(entry["status_code"]), entry["text"], dict(entry.get("headers") or {}))
-            except (KeyError, TypeError, ValueError):
-                continue
-            if not str(key).startswith("GET ") or not created_at <= now < expires_at:
-                continue
-            dict.__setitem__(cache, key, response)
-            sequence.append([expires_at, created_at, key])
-            timestamps[key] = [expires_at, created_at]
-        if timestamps:
-            sequence.sort()  # a sorted list is a valid heap
-            dict.__setitem__(cache, _HTTP_INDEX, (sequence, timestamps))
-        return cache
-
-    def merge_entries(self, stored, now=None):
-        """Entries for the file: those on disk, overlaid with ours (ours are at least as fresh)."""
-        merged = dict((entry["key"], entry) for entry in stored or [] if isinstance(entry, dict) and "key" in entry)
-        for entry in self.to_entries(now):
-            merged[entry["key"]] = entry
-        now = int(time.time()) if now is None else now
-        return [entry for entry in merged.values() if int(entry.get("expires_at", 0)) > now]
-
-
 # --- the token cache -----------------------------------------------------------------------------
 
 class PersistentTokenCache(_CacheBase):
     """An ``msal.SerializableTokenCache`` backed by one file; :meth:`load` it, MSAL uses it, then
-    :meth:`save_if_changed`. ``http_cache`` is the mapping to give MSAL as ``http_cache=``.
+    :meth:`save_if_changed`. ``fingerprint``: :func:`credential_fingerprint` of the credential in use.
     ``warn(message)``: where problems that do not stop the task go (an unreadable file, a failed write).
     """
 
-    def __init__(self, directory, authority, client_id, auth_method, warn=None):
+    def __init__(self, directory, authority, client_id, auth_method, warn=None, fingerprint=""):
         if msal is None:
             raise RuntimeError("the Python library msal is required for token_cache_dir")
         super(PersistentTokenCache, self).__init__()
         self.directory = ensure_private_directory(directory)
-        self.path = os.path.join(self.directory, cache_file_name(authority, client_id, auth_method))
+        self.path = os.path.join(self.directory, cache_file_name(authority, client_id, auth_method, fingerprint))
         self.lock_path = self.path + ".lock"
-        self.http_cache = HttpCache()
         self.warn = warn
         self.writes = 0  # how many times this process wrote the file (tests, diagnostics)
         self._base = {}  # the sections as last read or written: what "we changed" is measured against
@@ -239,7 +192,7 @@ class PersistentTokenCache(_CacheBase):
             content = json.loads(text) if text.strip() else {}
         except ValueError:
             content = None
-        if not isinstance(content, dict) or content.get("version", FORMAT_VERSION) != FORMAT_VERSION:
+        if not isinstance(content, dict) or content.get("version") != FORMAT_VERSION:
             self._warn("the token cache file %s is not in a format this collection reads; it will be replaced" % self.path)
             return {}
         return content
@@ -264,18 +217,17 @@ class PersistentTokenCache(_CacheBase):
 
     # public -----------------------------------------------------------------------------------
     def load(self):
-        """Read the file (under a shared lock) into this cache and its http_cache."""
+        """Read the file (under a shared lock) into this cache."""
         with self._locked(exclusive=False):
             content = self._read()
         sections = content.get("token_cache") if isinstance(content.get("token_cache"), dict) else {}
         self.deserialize(json.dumps(sections))
         self._base = sections
-        self.http_cache = HttpCache.from_entries(content.get("http_cache"))
         return self
 
     @property
     def changed(self):
-        return bool(self.has_state_changed or self.http_cache.changed)
+        return bool(self.has_state_changed)
 
     def save_if_changed(self):
         """Write back (read-modify-write under an exclusive lock) only when MSAL changed the cache."""
@@ -288,14 +240,12 @@ class PersistentTokenCache(_CacheBase):
                 content = {
                     "version": FORMAT_VERSION,
                     "token_cache": _merge_sections(stored.get("token_cache"), ours, self._base),
-                    "http_cache": self.http_cache.merge_entries(stored.get("http_cache")),
                 }
                 self._write(content)
         except (IOError, OSError) as exc:
             # The action matters more than the cache: carry on, the next run asks for a token again.
             self._warn("could not write the token cache file %s: %s" % (self.path, getattr(exc, "strerror", None) or exc))
             return False
-        self.http_cache.changed = False
         # Our own state is the new base. Not the merged file: entries only another process has are not ours to
         # remove on a later save.
         self._base = ours
@@ -322,6 +272,6 @@ def _merge_sections(stored, ours, base):
     return merged
 
 
-def open_token_cache(directory, authority, client_id, auth_method, warn=None):
+def open_token_cache(directory, authority, client_id, auth_method, warn=None, fingerprint=""):
     """A loaded :class:`PersistentTokenCache`. :class:`InputError` (``token_cache_dir``) for unsafe permissions."""
-    return PersistentTokenCache(directory, authority, client_id, auth_method, warn=warn).load()
+    return PersistentTokenCache(directory, authority, client_id, auth_method, warn=warn, fingerprint=fingerprint).load()

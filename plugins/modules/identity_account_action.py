@@ -214,7 +214,7 @@ notes:
   - B(Permissions.) The application (or delegated) Microsoft Graph permissions C(SecurityIdentitiesActions.ReadWrite.All)
     (to act) and C(SecurityIdentitiesAccount.Read.All) (to read the identity first), with admin consent. Delegated
     callers also need at least the Security Administrator Entra role. A missing permission fails with HTTP status
-    C(403), RV(required_permission) and the C(request-id).
+    C(403), RV(error.required_permission) and the C(request-id).
   - B(Entra ID.) Microsoft's invokeAction page says Entra ID actions are not covered yet, so the default
     O(action_matrix=documented) refuses them. O(action_matrix=extended) sends them anyway.
   - B(Active Directory.) Defender for Identity runs AD actions through its sensors' action account, which must
@@ -750,53 +750,56 @@ matches:
   sample:
     - {id: c1c1c1c1-0000-4000-8000-000000000003, display_name: Chris Smith, user_principal_name: chris.smith@contoso.com}
     - {id: c2c2c2c2-0000-4000-8000-000000000004, display_name: Chris Smith, user_principal_name: chris.smith@fabrikam.com}
-status:
-  description: The HTTP status of the failed request, when there was one.
-  returned: failure, for a Graph error
-  type: int
-  sample: 403
-error_code:
-  description: Graph's C(error.code) (or the C(AADSTS) code when the token request failed).
-  returned: failure, for a Graph error
-  type: str
-  sample: Forbidden
-error_message:
-  description: Graph's C(error.message).
-  returned: failure, for a Graph error
-  type: str
-request_id:
-  description: The C(request-id) of the failed request.
-  returned: failure, for a Graph error, when known
-  type: str
-client_request_id:
-  description: The C(client-request-id) of the failed request. For an unknown outcome, the one to look up in the Action center.
-  returned: failure, for a Graph error
-  type: str
-date:
-  description: The date of the failed response, when known.
-  returned: failure, for a Graph error, when known
-  type: str
-method:
-  description: The HTTP method of the failed request.
-  returned: failure, for a Graph error
-  type: str
-url:
-  description: The URL of the failed request.
-  returned: failure, for a Graph error
-  type: str
-required_permission:
-  description: The Microsoft Graph permission the failed call needs.
-  returned: failure, on HTTP 403
-  type: str
-  sample: SecurityIdentitiesActions.ReadWrite.All
-hint:
-  description: What to do about the failure.
-  returned: failure, when there is advice
-  type: str
 error:
-  description: The Graph error details above (RV(status), RV(error_code), RV(request_id), ...) as one dictionary.
-  returned: failure, for a Graph error
+  description:
+    - The failed request, reported once. What Microsoft Graph (or the token service) said, the request ids to
+      quote to Microsoft support, and what to do. C(msg) says the same in one line.
+  returned: failure, for a Microsoft Graph or token service error
   type: dict
+  contains:
+    status:
+      description: The HTTP status of the failed request, when there was one.
+      returned: when known
+      type: int
+      sample: 403
+    error_code:
+      description: Graph's C(error.code) (or the C(AADSTS) code when the token request failed).
+      returned: always
+      type: str
+      sample: Forbidden
+    error_message:
+      description: Graph's C(error.message).
+      returned: always
+      type: str
+    request_id:
+      description: The C(request-id) of the failed request.
+      returned: when known
+      type: str
+    client_request_id:
+      description: The C(client-request-id) of the failed request. For an unknown outcome, the one to look up in the Action center.
+      returned: always
+      type: str
+    date:
+      description: The date of the failed response, when known.
+      returned: when known
+      type: str
+    method:
+      description: The HTTP method of the failed request.
+      returned: when known
+      type: str
+    url:
+      description: The URL of the failed request.
+      returned: when known
+      type: str
+    required_permission:
+      description: The Microsoft Graph permission the failed call needs.
+      returned: on HTTP 403
+      type: str
+      sample: SecurityIdentitiesActions.ReadWrite.All
+    hint:
+      description: What to do about the failure.
+      returned: when there is advice
+      type: str
 option:
   description: The option at fault, when the input was refused before any request.
   returned: failure, for bad input

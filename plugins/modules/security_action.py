@@ -400,62 +400,64 @@ request:
       sample: {name: BlockIp, parameters: [{name: IP, value: 203.0.113.45}],
                vendorInformation: {vendor: Microsoft, provider: Windows Defender ATP},
                clientContext: "msgraph.security:v1:5d41402abc4b2a76b9719d911017c592a4b6c2f1e8d9f0a7b6c5d4e3f2a1b0c9"}
-status:
-  description: HTTP status of the failed request.
-  returned: on a Microsoft Graph failure
-  type: int
-  sample: 403
-error_code:
-  description: The Graph C(error.code) (or C(securityActionFailed) / C(waitTimeout) for an action that Failed or
-    did not finish in time).
-  returned: on failure
-  type: str
-  sample: Forbidden
-error_message:
-  description: The error message.
-  returned: on failure
-  type: str
-  sample: Missing role SecurityActions.ReadWrite.All
-request_id:
-  description: The C(request-id) of the failed request, for Microsoft support.
-  returned: on a Microsoft Graph failure, when known
-  type: str
-  sample: 1a0ffbc0-086f-4e8f-93f9-bf99881c65f6
-client_request_id:
-  description: The C(client-request-id) the module sent with the failed request.
-  returned: on a Microsoft Graph failure, when known
-  type: str
-  sample: 225aed2b-cf4a-d456-b313-16ab196c2364
-date:
-  description: The date of the failed response.
-  returned: on a Microsoft Graph failure, when known
-  type: str
-  sample: "2026-05-01T10:00:00"
-method:
-  description: The HTTP method of the failed request.
-  returned: on a Microsoft Graph failure
-  type: str
-  sample: POST
-url:
-  description: The URL of the failed request.
-  returned: on a Microsoft Graph failure
-  type: str
-  sample: https://graph.microsoft.com/beta/security/securityActions
-required_permission:
-  description: The application permission the failed call needs.
-  returned: on HTTP 403
-  type: str
-  sample: SecurityActions.ReadWrite.All
-hint:
-  description: What to do about the failure.
-  returned: on failure, when known
-  type: str
-  sample: Re-run the task later; it looks the client context up first and creates the action only if it does not exist.
 error:
-  description: The same failure details as the top-level keys, in one dictionary.
-  returned: on a Microsoft Graph failure
+  description:
+    - The failed request, reported once. What Microsoft Graph (or the token service) said, the request ids to
+      quote to Microsoft support, and what to do. C(msg) says the same in one line.
+  returned: failure, for a Microsoft Graph or token service error
   type: dict
-  sample: {status: 403, error_code: Forbidden, required_permission: SecurityActions.ReadWrite.All}
+  contains:
+    status:
+      description: HTTP status of the failed request.
+      returned: when known
+      type: int
+      sample: 403
+    error_code:
+      description: The Graph C(error.code) (or C(securityActionFailed) / C(waitTimeout) for an action that Failed or
+        did not finish in time).
+      returned: always
+      type: str
+      sample: Forbidden
+    error_message:
+      description: The error message.
+      returned: always
+      type: str
+      sample: Missing role SecurityActions.ReadWrite.All
+    request_id:
+      description: The C(request-id) of the failed request, for Microsoft support.
+      returned: when known
+      type: str
+      sample: 1a0ffbc0-086f-4e8f-93f9-bf99881c65f6
+    client_request_id:
+      description: The C(client-request-id) the module sent with the failed request.
+      returned: when known
+      type: str
+      sample: 225aed2b-cf4a-d456-b313-16ab196c2364
+    date:
+      description: The date of the failed response.
+      returned: when known
+      type: str
+      sample: "2026-05-01T10:00:00"
+    method:
+      description: The HTTP method of the failed request.
+      returned: when known
+      type: str
+      sample: POST
+    url:
+      description: The URL of the failed request.
+      returned: when known
+      type: str
+      sample: https://graph.microsoft.com/beta/security/securityActions
+    required_permission:
+      description: The application permission the failed call needs.
+      returned: on HTTP 403
+      type: str
+      sample: SecurityActions.ReadWrite.All
+    hint:
+      description: What to do about the failure.
+      returned: when known
+      type: str
+      sample: Re-run the task later; it looks the client context up first and creates the action only if it does not exist.
 option:
   description: The option at fault, for invalid input.
   returned: on invalid input
@@ -466,7 +468,6 @@ option:
 from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.msgraph.security.plugins.module_utils import _security_actions as actions
-from ansible_collections.msgraph.security.plugins.module_utils._credentials import select_auth_method
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
 
@@ -559,7 +560,7 @@ def main():
     try:
         planned = plan(module.params)
         actions.require_beta(module.connection_settings.api_version)
-        actions.refuse_delegated_token(module.params["access_token"], select_auth_method(module.connection_settings))
+        actions.refuse_delegated_token(module.params["access_token"], module.auth_method())
         result = run(module, module.graph_client(), planned)
     except (GraphError, InputError) as error:
         # An action that Failed or outlived wait_timeout is returned with the failure.

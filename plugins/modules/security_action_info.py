@@ -212,61 +212,63 @@ security_actions:
       description: When it was last updated, UTC ISO 8601.
       type: str
       sample: "2026-05-01T10:00:01Z"
-status:
-  description: HTTP status of the failed request.
-  returned: on a Microsoft Graph failure
-  type: int
-  sample: 403
-error_code:
-  description: The Graph C(error.code).
-  returned: on failure
-  type: str
-  sample: Forbidden
-error_message:
-  description: The error message.
-  returned: on failure
-  type: str
-  sample: Missing role SecurityActions.Read.All
-request_id:
-  description: The C(request-id) of the failed request.
-  returned: on a Microsoft Graph failure, when known
-  type: str
-  sample: 1a0ffbc0-086f-4e8f-93f9-bf99881c65f6
-client_request_id:
-  description: The C(client-request-id) of the failed request.
-  returned: on a Microsoft Graph failure, when known
-  type: str
-  sample: 225aed2b-cf4a-d456-b313-16ab196c2364
-date:
-  description: The date of the failed response.
-  returned: on a Microsoft Graph failure, when known
-  type: str
-  sample: "2026-05-01T10:00:00"
-method:
-  description: The HTTP method of the failed request.
-  returned: on a Microsoft Graph failure
-  type: str
-  sample: GET
-url:
-  description: The URL of the failed request.
-  returned: on a Microsoft Graph failure
-  type: str
-  sample: https://graph.microsoft.com/beta/security/securityActions
-required_permission:
-  description: The application permission the failed call needs.
-  returned: on HTTP 403
-  type: str
-  sample: SecurityActions.Read.All
-hint:
-  description: What to do about the failure.
-  returned: on failure, when known
-  type: str
-  sample: grant the application permission SecurityActions.Read.All to the app registration and grant admin consent
 error:
-  description: The same failure details as the top-level keys, in one dictionary.
-  returned: on a Microsoft Graph failure
+  description:
+    - The failed request, reported once. What Microsoft Graph (or the token service) said, the request ids to
+      quote to Microsoft support, and what to do. C(msg) says the same in one line.
+  returned: failure, for a Microsoft Graph or token service error
   type: dict
-  sample: {status: 403, error_code: Forbidden, required_permission: SecurityActions.Read.All}
+  contains:
+    status:
+      description: HTTP status of the failed request.
+      returned: when known
+      type: int
+      sample: 403
+    error_code:
+      description: The Graph C(error.code).
+      returned: always
+      type: str
+      sample: Forbidden
+    error_message:
+      description: The error message.
+      returned: always
+      type: str
+      sample: Missing role SecurityActions.Read.All
+    request_id:
+      description: The C(request-id) of the failed request.
+      returned: when known
+      type: str
+      sample: 1a0ffbc0-086f-4e8f-93f9-bf99881c65f6
+    client_request_id:
+      description: The C(client-request-id) of the failed request.
+      returned: when known
+      type: str
+      sample: 225aed2b-cf4a-d456-b313-16ab196c2364
+    date:
+      description: The date of the failed response.
+      returned: when known
+      type: str
+      sample: "2026-05-01T10:00:00"
+    method:
+      description: The HTTP method of the failed request.
+      returned: when known
+      type: str
+      sample: GET
+    url:
+      description: The URL of the failed request.
+      returned: when known
+      type: str
+      sample: https://graph.microsoft.com/beta/security/securityActions
+    required_permission:
+      description: The application permission the failed call needs.
+      returned: on HTTP 403
+      type: str
+      sample: SecurityActions.Read.All
+    hint:
+      description: What to do about the failure.
+      returned: when known
+      type: str
+      sample: grant the application permission SecurityActions.Read.All to the app registration and grant admin consent
 option:
   description: The option at fault, for invalid input.
   returned: on invalid input
@@ -277,7 +279,6 @@ option:
 from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.msgraph.security.plugins.module_utils import _security_actions as actions
-from ansible_collections.msgraph.security.plugins.module_utils._credentials import select_auth_method
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
 
@@ -314,7 +315,7 @@ def main():
     try:
         validate_input(params)
         actions.require_beta(module.connection_settings.api_version)
-        actions.refuse_delegated_token(params["access_token"], select_auth_method(module.connection_settings))
+        actions.refuse_delegated_token(params["access_token"], module.auth_method())
         found = actions.read_actions(module.graph_client(), action_id=params["id"],
                                      client_context=params["client_context"], odata_filter=params["filter"],
                                      top=params["top"])

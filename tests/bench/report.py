@@ -18,9 +18,9 @@ EXPLANATIONS = [
     "request), so a storm where a random share of calls is throttled costs about one Retry-After per round of "
     "max_concurrency requests. Slower, but every throttled request is retried within max_retries and retry_budget "
     "and nothing is lost or executed twice.",
-    "* **One token per run with token_cache_dir**: the first task asks for a token and stores it with the token "
-    "service's discovery document (file 0600 in a 0700 directory); later tasks make neither a token nor a discovery "
-    "request until the token expires. Without it, each task makes both.",
+    "* **One token per run with token_cache_dir**: the first task asks for a token and stores it (file 0600 in a "
+    "0700 directory, MSAL's public cache serialization); later tasks make no token request until the token expires, "
+    "only the token service's discovery request (a few milliseconds). Without it, each task makes both.",
 ]
 
 

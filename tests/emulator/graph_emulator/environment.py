@@ -17,6 +17,8 @@ def module_environment(info: dict, client: str = "responder", auth: str = "secre
         "AZURE_AUTHORITY_HOST": info["authority_host"],
         "MSGRAPH_ENDPOINT": info["graph_endpoint"],
         "MSGRAPH_CA_PATH": info["ca_path"],
+        # The emulator is not a Microsoft host: the modules refuse to send it credentials without this opt-in.
+        "MSGRAPH_ALLOW_CUSTOM_ENDPOINTS": "true",
     }
     if auth in (None, "none"):
         return env

@@ -1,6 +1,7 @@
 """HTTP/TLS plumbing: a threading HTTPS server whose handler hands parsed requests to the emulator."""
 
 import http.server
+import os
 import socket
 import ssl
 import struct
@@ -52,6 +53,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 # SO_LINGER 0 turns close() into an abortive close: the client gets a TCP RST.
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 self.connection.close()
+            return
+        if response.transport == "tls_corrupt":
+            # A TLS record whose MAC cannot verify, written past the TLS layer: the client's TLS session breaks
+            # after the request was sent and processed (an SSLError while reading the answer).
+            socket.socket.sendall(self.connection, b"\x17\x03\x03\x00\x20" + os.urandom(32))
+            self.close_connection = True
             return
         self.send_response(response.status)
         for name, value in response.headers.items():

@@ -248,6 +248,10 @@ def test_job_template_with_the_custom_credential_contains_an_identity(emulator, 
         "ca_bundle": Path(info["ca_path"]).read_text(encoding="utf-8"),
     }, private)
     assert env["AZURE_CLIENT_SECRET"] == "" and Path(env["AZURE_CLIENT_CERTIFICATE_PATH"]).parent == private / "env"
+    # The emulator's hosts are not Microsoft's: the opt-in is deliberately not a credential field (whoever may edit a
+    # credential could then send its secret anywhere). An AWX administrator sets it, e.g. in AWX_TASK_ENV.
+    assert "MSGRAPH_ALLOW_CUSTOM_ENDPOINTS" not in env
+    env["MSGRAPH_ALLOW_CUSTOM_ENDPOINTS"] = "true"
     extra_vars = survey_extra_vars(survey("contain_compromised_identity"), {
         "identities": target["userPrincipalName"], "execute_containment": "true", "incident_id": "INC-AWX-1"})
     assert extra_vars["containment_actions"][0] == "disable" and extra_vars["execute_containment"] == "true"

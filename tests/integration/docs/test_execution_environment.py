@@ -48,7 +48,7 @@ def test_collection_metadata_gives_ansible_builder_exactly_the_python_dependenci
 
     lines = python_file.read_text(encoding="utf-8").splitlines()
     requirements = requirement_lines(python_file)
-    assert {re.split(r"[<>=!~ ]", item)[0].lower() for item in requirements} == {"requests", "msal"}
+    assert {re.split(r"[<>=!~ ]", item)[0].lower() for item in requirements} == {"requests", "msal", "cryptography"}
     for item in requirements:
         # Certification: lower bounds only (ansible-conventions.md section 9.6), and a comment saying why.
         assert ">=" in item and not re.search(r"==|<=|~=|<(?!=)", item), item

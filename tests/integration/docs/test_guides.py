@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.msgraph.security.plugins.module_utils import _credentials
+from ansible_collections.msgraph.security.plugins.module_utils import _entra_errors
 from ansible_collections.msgraph.security.plugins.module_utils._options import CONNECTION_OPTIONS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -63,8 +63,8 @@ def test_troubleshooting_documents_every_error_code_and_invents_none():
     documented = set(re.findall(r"`([A-Za-z0-9_]+)`", text))
     own = codes_raised_by_the_collection()
     assert {"UnsupportedCloud", "RetryBudgetExhausted", "IdentityAmbiguous", "TokenRequestFailed"} <= own  # the scan works
-    aadsts = {"AADSTS" + number for number in _credentials.AADSTS_HINTS}
-    oauth = set(_credentials.ERROR_HINTS)
+    aadsts = {"AADSTS" + number for number in _entra_errors.AADSTS_HINTS}
+    oauth = set(_entra_errors.ERROR_HINTS)
     missing = sorted((own | aadsts | oauth) - documented)
     assert not missing, f"document these error codes in docs/troubleshooting.md: {missing}"
     invented = sorted(set(re.findall(r"AADSTS\d+", text)) - aadsts)

@@ -30,6 +30,7 @@ from reliability_helpers import (
     app_token,
     create_security_action,
     describe,
+    failed,
     gap,
     invocations,
     pick_identities,
@@ -117,6 +118,8 @@ POST_FAULTS = [
           options=TIMEOUT_OPTIONS),
     Fault("truncated", "2xx body truncated after the write was applied", [{"kind": "truncate"}], "reconciled", [200],
           "not replayed: state re-read, reconciled"),
+    Fault("tlsa", "TLS session broken (a corrupt record) after the write was applied", [{"kind": "tls_corrupt"}],
+          "reconciled", [200], "not replayed: state re-read, reconciled"),
     Fault("non-json", "2xx with a non-JSON body, write not applied", [{"kind": "malformed"}], "unknown", [200],
           "not replayed: fails as unknown outcome with the client-request-id", effects=0),
     Fault("json-string", "2xx whose JSON body is not an object (write applied)",
@@ -229,8 +232,9 @@ def check_outcome(fault, played, name):
 
 def check_unknown_outcome(result, write):
     """Unknown outcome: the failure carries the write's client-request-id, and says it was not resent."""
-    assert result.get("client_request_id") == write["client_request_id"], \
-        f"client_request_id {result.get('client_request_id')} is not the write's {write['client_request_id']}"
+    error = result["error"]
+    assert error.get("client_request_id") == write["client_request_id"], \
+        f"client_request_id {error.get('client_request_id')} is not the write's {write['client_request_id']}"
     assert write["client_request_id"] in result["msg"], "the message does not quote the client-request-id"
 
 
@@ -335,9 +339,10 @@ def test_identity_account_action_post(ansible, many_identities, reliability):
 
 
 def test_command_action_with_unknown_outcome_is_not_resent(ansible, many_identities, reliability):
-    """A command (no readable state) after a read timeout and a reset: reported with the id, never resent."""
+    """A command (no readable state) after a read timeout, a reset or a TLS failure: reported with the id, never resent."""
     emulator = many_identities
-    faults = [fault for fault in POST_FAULTS if fault.key in ("timeout", "reseta")]  # lands late / applied, then reset
+    # lands late / applied, then reset / applied, then the TLS session breaks
+    faults = [fault for fault in POST_FAULTS if fault.key in ("timeout", "reseta", "tlsa")]
     targets = pick_identities(emulator, len(faults), offering="forcePasswordReset")
     for fault, identity in zip(faults, targets):
         add_targeted(emulator, fault, INVOKE, identity["id"])
@@ -360,7 +365,7 @@ def test_command_action_with_unknown_outcome_is_not_resent(ansible, many_identit
             result = played.task(fault.key)
             assert len(written) == 1, f"{len(written)} writes"
             check_unknown_outcome(result, written[0])
-            assert "Action center" in result.get("hint", ""), short(result)
+            assert "Action center" in result["error"].get("hint", ""), short(result)
             assert applied == 1, f"the command took effect {applied} times"
     reliability.verify()
 
@@ -601,10 +606,11 @@ def test_token_endpoint_failures(ansible, emulator, reliability):
                 case["writes"] = len(count_writes(mine))
                 assert played.status(name) == "failed", short(played.task(name))
                 result = played.task(name)
-                case["observed"] = f"{result.get('error_code')}: {short(result.get('hint', ''), 100)}"
-                assert result.get("error_code") == code, f"error_code {result.get('error_code')}, expected {code}"
+                error = result["error"]
+                case["observed"] = f"{error.get('error_code')}: {short(error.get('hint', ''), 100)}"
+                assert error.get("error_code") == code, f"error_code {error.get('error_code')}, expected {code}"
                 assert code in result["msg"], "the message does not name the AADSTS code"
-                text = result["msg"] + " " + result.get("hint", "")
+                text = result["msg"] + " " + result["error"].get("hint", "")
                 for word in words:
                     assert word in text, f"the failure does not say {word!r}: {short(result)}"
                 assert any(entry["family"] == "entra" for entry in mine), "no request reached the token service"
@@ -632,4 +638,62 @@ def test_token_endpoint_transient_errors(ansible, emulator, reliability):
             assert statuses(tokens) == [spec["status"], 200], f"token attempts {statuses(tokens)}"
             if spec.get("retry_after"):
                 assert gap(tokens[0], tokens[1]) >= 0.9, "the token request was retried before Retry-After"
+    reliability.verify()
+
+
+def test_bulk_command_meeting_a_tls_failure_after_sending_is_outcome_unknown(ansible, many_identities, reliability):
+    """Bulk mode: the target whose write met a TLS failure is outcome_unknown (not failed, which invites a re-run that
+    would repeat forcePasswordReset); the other targets carry on; every write is sent once."""
+    emulator = many_identities
+    targets = pick_identities(emulator, 3, offering="forcePasswordReset")
+    add_targeted(emulator, Fault("tlsa", "", [{"kind": "tls_corrupt"}], "unknown", [200], ""), INVOKE, targets[1]["id"])
+    args = {"targets": [{"identity_account_id": identity["id"]} for identity in targets],
+            "identity_provider": "activeDirectory", "action": "forcePasswordReset"}
+    bulk = task("bulk", "identity_account_action", args)
+    played = play(ansible, playbook(bulk))
+    log = settled_log(emulator)
+    with reliability.case("fault", "TLS session broken after a command was applied, in bulk mode (targets)",
+                          "identity_account_action", "that target outcome_unknown with its client-request-id, the others "
+                          "succeed; nothing resent", path="POST invokeAction (bulk)", expected_writes=3) as case:
+        written = count_writes(played.during("bulk", log))
+        case["writes"] = len(written)
+        applied = [len(invocations(emulator, identity["id"])) for identity in targets]
+        case["duplicates"] = sum(max(0, count - 1) for count in applied)
+        result = played.task("bulk")
+        outcomes = [item["status"] for item in result["results"]]
+        case["observed"] = ", ".join(outcomes)
+        assert outcomes == ["succeeded", "outcome_unknown", "succeeded"], short(result)
+        assert result["summary"]["outcome_unknown"] == 1 and result["summary"]["failed"] == 0
+        faulted = [entry for entry in written if targets[1]["id"] in entry["path"]]
+        assert len(faulted) == 1 and result["results"][1]["client_request_id"] == faulted[0]["client_request_id"]
+        assert len(written) == 3 and applied == [1, 1, 1], f"writes {len(written)}, applied {applied}"
+    reliability.verify()
+
+
+def test_token_and_graph_throttling_together_stay_within_retry_budget(ansible, emulator, reliability):
+    """The token service throttles (Retry-After 2), then Graph does (Retry-After 2, forever): with retry_budget 3 the
+    task stops at once when the second wait no longer fits, so it never waits longer than retry_budget in total."""
+    _add(emulator, dict(status(429, retry_after=2), route="token"))
+    _add(emulator, dict(status(429, retry_after=2, times=None), route=IDENTITY_LIST))
+    args = {"user_principal_name": "meganb@contoso.com", "retry_budget": 3, "max_retries": 10}
+    played = play(ansible, playbook(task("read", "identity_account_info", args)))
+    log = emulator.admin.requests()
+    with reliability.case("fault", "token endpoint HTTP 429 (Retry-After 2) then Graph HTTP 429 (Retry-After 2) on "
+                          "every attempt; retry_budget 3", "identity_account_info", "one budget for both services: "
+                          "fails naming the retry budget after waiting at most retry_budget", path="token + GET (list)",
+                          expected_writes=0) as case:
+        mine = played.during("read", log)
+        tokens = [entry for entry in mine if entry["route"] == "token"]
+        reads = [entry for entry in mine if entry["route"] == IDENTITY_LIST]
+        span = reads[-1]["time"] - tokens[0]["time"]
+        case["writes"] = len(count_writes(mine))
+        case["observed"] = "token %s; Graph %s; %.1f s from the first token request to the last Graph request" % (
+            describe(tokens), describe(reads), span)
+        result = failed(played, "read")
+        assert statuses(tokens) == [429, 200], f"token attempts {statuses(tokens)}"
+        assert statuses(reads) == [429], f"Graph attempts {statuses(reads)}: the token wait was not charged to the budget"
+        assert span < 3, f"waited {span:.1f} s, more than retry_budget 3"
+        assert "retry budget of 3s exhausted" in result["msg"], short(result)
+        assert any("token service POST" in warning and "retrying in 2.0s" in warning
+                   for warning in warnings_of(result)), "the token retry was not reported as a warning"
     reliability.verify()

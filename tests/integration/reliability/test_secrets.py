@@ -266,3 +266,55 @@ def test_no_secret_in_any_output(ansible, emulator, reliability, tmp_path, fake_
         case["observed"] = f"{len(checks) - len(wrong)} of {len(checks)} failures explained"
         assert not wrong, f"unclear failures: {wrong}"
     reliability.verify()
+
+
+# Refused before the Graph client is built, so only the argument spec's no_log can hide the credential: the client
+# would otherwise add it to no_log_values itself. ansible-core 2.16 returns the invocation (the module's arguments)
+# with every result; newer cores do with ANSIBLE_INJECT_INVOCATION=true.
+REFUSED_EARLY = [
+    ("client_secret", "identity_account_info", {"user_principal_name": "not-a-upn"}),
+    ("client_secret", "identity_account_action", {"identity_account_id": "a/b", "identity_provider": "activeDirectory",
+                                                  "action": "disable"}),
+    ("client_secret", "security_action", {"name": "BlockIp", "parameters": {"IP": "203.0.113.9"},
+                                          "vendor_information": MDE, "cloud_environment": "usgov"}),
+    ("client_certificate_password", "security_action_info", {"cloud_environment": "china"}),
+    ("access_token", "identity_account_info", {"on_premises_security_identifier": "not-a-sid"}),
+]
+
+
+@pytest.mark.smoke
+def test_credentials_of_a_task_refused_before_the_client_is_built_stay_hidden(ansible, emulator, reliability, tmp_path):
+    info = emulator.info
+    app = info["clients"]["legacy_actions"]
+    values = {"client_secret": app["client_secret"], "client_certificate_password": app["certificate_password"],
+              "access_token": app_token(emulator, "responder")}
+    tasks = []
+    for index, (option, module, args) in enumerate(REFUSED_EARLY):
+        # Templated from a vars file: ansible-core prints the playbook lines around a failed task, and a literal there
+        # would be Ansible showing the playbook, not the module leaking the value.
+        credentials = {"tenant_id": info["tenant_id"], "client_id": app["client_id"], option: "{{ %s_value }}" % option}
+        if option == "client_certificate_password":
+            credentials.update(auth_method="certificate", client_certificate_path=app["encrypted_certificate_path"])
+        if option == "access_token":
+            credentials = {"access_token": "{{ access_token_value }}"}
+        tasks.append(task(f"refused {index} ({option})", module, dict(args, **credentials)))
+    # A vars file: ansible-playbook -vvvv prints its command line, so -e with the values would show them itself.
+    variables = tmp_path / "credentials.json"
+    variables.write_text(json.dumps({"%s_value" % option: value for option, value in values.items()}), encoding="utf-8")
+    emulator.admin.clear_requests()
+    played = play(ansible, playbook(*tasks), env={"ANSIBLE_INJECT_INVOCATION": "true"}, auth=None, verbosity=4,
+                  args=("-e", "@%s" % variables))
+    for index, (option, module, args) in enumerate(REFUSED_EARLY):
+        name = f"refused {index} ({option})"
+        with reliability.case("secrets", f"{option} given to a task refused before any request (-vvvv, invocation "
+                              "shown)", module, "refused; the credential is not in the output or the result",
+                              path="refused") as case:
+            result = played.task(name)
+            case["observed"] = f"{played.status(name)}: {short(result, 100)}"
+            assert played.status(name) == "failed" and (result.get("option") or result.get("error")), short(result)
+            leaks = find_leaks({"stdout": played.stdout, "stderr": played.stderr,
+                                "result": json.dumps(result, default=str)}, {option: values[option]})
+            case["leaks"] = len(leaks)
+            assert not leaks, f"{option} leaked: {leaks}"
+    assert emulator.admin.requests(route="token") == []  # refused before any token request
+    reliability.verify()

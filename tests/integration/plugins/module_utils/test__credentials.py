@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+
 import pytest
 import requests
 
@@ -106,3 +109,117 @@ def test_unknown_tenant_names_tenant_id(ansible, emulator):
     assert result.rc != 0
     assert "tenant_id" in result.task("read")["msg"]
     assert graph_requests(emulator) == []
+
+
+# --- endpoints bound to their cloud -------------------------------------------------------------
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("auth, refused_option", [("secret", "authority_host"), (None, "graph_endpoint")])
+def test_without_the_opt_in_nothing_reaches_a_host_outside_the_cloud(ansible, emulator, auth, refused_option):
+    """The emulator is not Microsoft: without allow_custom_endpoints the secret (or token) is never sent to it."""
+    secret = emulator.info["clients"]["responder"]["client_secret"]
+    env = {"MSGRAPH_ALLOW_CUSTOM_ENDPOINTS": "false"}
+    if auth is None:
+        env.update(MSGRAPH_ACCESS_TOKEN="eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.sig-outside-the-cloud", AZURE_AUTHORITY_HOST="")
+    emulator.admin.clear_requests()
+    result = ansible.play(read_playbook(), extra_vars={"upn": "x@contoso.com"}, auth=auth, env=env, verbosity=4)
+    assert result.rc != 0
+    failed = result.task("read")
+    assert failed["option"] == refused_option
+    assert "is not a Microsoft host of the global cloud" in failed["msg"] and "allow_custom_endpoints" in failed["msg"]
+    assert emulator.admin.requests() == []  # not a discovery GET, not a token POST, not a Graph call
+    assert secret not in result.output
+
+
+@pytest.mark.smoke
+def test_allowed_custom_endpoints_warn_which_host_receives_the_credential(ansible, emulator):
+    identity = some_identity(emulator)
+    result = ansible.play(read_playbook(), extra_vars={"upn": identity["userPrincipalName"]})
+    assert_read_worked(result, identity)
+    warnings = " | ".join(result.task("read").get("warnings", []))
+    authority = emulator.info["authority_host"].split("://", 1)[1]
+    graph = emulator.info["graph_endpoint"].split("://", 1)[1]
+    assert f"authority_host {authority} is not a Microsoft host" in warnings and "client credential" in warnings
+    assert f"graph_endpoint {graph} is not a Microsoft host" in warnings and "every access token" in warnings
+
+
+# --- managed identity never through a proxy -----------------------------------------------------
+
+class RecordingProxy:
+    """A TCP listener standing in for an HTTP proxy: it records every connection and closes it."""
+
+    def __init__(self):
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(16)
+        self.server.settimeout(0.2)
+        self.url = "http://127.0.0.1:%d" % self.server.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                connection, dummy = self.server.accept()
+            except socket.timeout:
+                continue
+            self.connections += 1
+            connection.close()
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(5)
+        self.server.close()
+
+
+def msal_reads_imds_override():
+    """msal honours AZURE_POD_IDENTITY_AUTHORITY_HOST (newer than the 1.29.0 floor, which always asks 169.254.169.254)."""
+    import inspect
+
+    import msal.managed_identity
+    return "AZURE_POD_IDENTITY_AUTHORITY_HOST" in inspect.getsource(msal.managed_identity)
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("style", ["imds", "app_service"])
+def test_managed_identity_token_request_ignores_http_proxy(ansible, emulator, style):
+    """With HTTP(S)_PROXY set, the identity request still goes straight to the endpoint and the proxy sees nothing."""
+    if style == "imds" and not msal_reads_imds_override():
+        pytest.skip("this msal cannot point IMDS at the emulator (AZURE_POD_IDENTITY_AUTHORITY_HOST)")
+    identity = some_identity(emulator)
+    mi = emulator.info["managed_identity"]
+    # The identity endpoint by the name "localhost", Graph by 127.0.0.1 (NO_PROXY): only the identity request would
+    # go through the proxy if the environment's proxy were used for it.
+    if style == "imds":
+        env = {"AZURE_POD_IDENTITY_AUTHORITY_HOST": mi["imds_authority_host"].replace("127.0.0.1", "localhost")}
+        route = "msi_token"
+    else:
+        env = {"IDENTITY_ENDPOINT": mi["identity_endpoint"].replace("127.0.0.1", "localhost"),
+               "IDENTITY_HEADER": mi["identity_header"]}
+        route = None
+    proxy = RecordingProxy()
+    try:
+        env.update({"HTTP_PROXY": proxy.url, "HTTPS_PROXY": proxy.url, "http_proxy": proxy.url, "https_proxy": proxy.url,
+                    "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"})
+        result = ansible.play(read_playbook(auth_method="managed_identity"),
+                              extra_vars={"upn": identity["userPrincipalName"]}, auth=None, env=env)
+    finally:
+        proxy.close()
+    assert_read_worked(result, identity)
+    tokens = [entry for entry in emulator.admin.requests() if entry["family"] == "msi"]
+    if route:
+        tokens = [entry for entry in tokens if entry["route"] == route]
+    assert len(tokens) == 1 and {k.lower(): v for k, v in tokens[0]["headers"].items()}.get("metadata") == "true"
+    assert proxy.connections == 0
+
+
+def test_managed_identity_endpoint_off_the_host_is_refused(ansible, emulator):
+    env = {"IDENTITY_ENDPOINT": "https://mi.example.test/msi/token", "IDENTITY_HEADER": "header-value"}
+    result = ansible.play(read_playbook(auth_method="managed_identity"), extra_vars={"upn": "x@contoso.com"}, auth=None,
+                          env=env)
+    assert result.rc != 0
+    failed = result.task("read")
+    assert "IDENTITY_ENDPOINT=https://mi.example.test/msi/token is not a loopback or link-local" in failed["msg"]
+    assert emulator.admin.requests(route="msi_token") == [] and graph_requests(emulator) == []

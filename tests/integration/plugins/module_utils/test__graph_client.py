@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-import email.utils
-import time
+import json
 
 import pytest
 
@@ -22,15 +21,20 @@ LIST_ALL = """
 """
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("style", ["seconds", "http-date"])
 def test_429_is_retried_after_retry_after(ansible, emulator, style):
     identity = some_identity(emulator)
-    retry_after = "1" if style == "seconds" else email.utils.formatdate(time.time() + 2, usegmt=True)
-    emulator.admin.add_fault(route="list_identity_accounts", kind="status", status=429, retry_after=retry_after, times=1)
+    # The emulator writes the date when it answers. An HTTP date has whole seconds, and Retry-After is measured from the
+    # answer's Date header: +3 s means at least 2 s.
+    retry_after = {"retry_after": "2"} if style == "seconds" else {"retry_after": 3, "retry_after_format": "date"}
+    emulator.admin.add_fault(route="list_identity_accounts", kind="status", status=429, times=1, **retry_after)
     result = ansible.play(read_playbook(), extra_vars={"upn": identity["userPrincipalName"]})
     assert result.rc == 0, result.output
     attempts = emulator.admin.requests(route="list_identity_accounts")
     assert [entry["status"] for entry in attempts] == [429, 200]
+    waited = attempts[1]["time"] - attempts[0]["time"]
+    assert waited >= 1.9, f"retried {waited:.2f} s after the 429, before its Retry-After"
     assert any("429" in warning for warning in result.task("read").get("warnings", []))
 
 
@@ -73,3 +77,19 @@ def test_paging_follows_every_next_link(ansible, emulator):
     assert {item["id"] for item in result.task("read")["identity_accounts"]} == expected
     pages = emulator.admin.requests(route="list_identity_accounts")
     assert len(pages) == -(-len(expected) // 3)
+
+
+@pytest.mark.smoke
+def test_a_foreign_next_link_is_not_followed_and_gets_no_token(ansible, emulator):
+    """A page pointing @odata.nextLink at another origin (here the emulator under the name localhost, which would log
+    the request and its bearer token) fails the task instead of sending the token there."""
+    foreign = emulator.info["graph_endpoint"].replace("127.0.0.1", "localhost") + "/beta/security/identities/identityAccounts"
+    body = json.dumps({"value": [], "@odata.nextLink": foreign + "?$skiptoken=stolen"})
+    emulator.admin.add_fault(route="list_identity_accounts", kind="malformed", status=200, body=body,
+                             content_type="application/json", times=1)
+    result = ansible.play(LIST_ALL)
+    assert result.rc != 0
+    failed = result.task("read")
+    assert failed["error"]["error_code"] == "ForeignNextLink" and "localhost" in failed["msg"]
+    pages = emulator.admin.requests(route="list_identity_accounts")
+    assert len(pages) == 1 and all("skiptoken=stolen" not in str(page.get("query")) for page in pages)

@@ -274,9 +274,9 @@ def test_an_unknown_identity_id_is_a_404_with_code_and_request_id(emulator, ansi
         identity_provider="okta", action="disable")))
     result = failed_task(played, "missing")
     logged = [e for e in graph_requests(emulator) if e["status"] == 404]
-    assert result["status"] == 404 and result["error_code"] == "NotFound"
-    assert len(logged) == 1 and result["request_id"] == logged[0]["request_id"]
-    assert "identity_account_info" in result["hint"]
+    assert result["error"]["status"] == 404 and result["error"]["error_code"] == "NotFound"
+    assert len(logged) == 1 and result["error"]["request_id"] == logged[0]["request_id"]
+    assert "identity_account_info" in result["error"]["hint"]
     assert graph_writes(emulator) == []
 
 
@@ -308,11 +308,11 @@ def test_a_reader_app_gets_403_naming_the_write_permission(emulator, ansible, sh
         client="reader")
     result = failed_task(played, "act")
     writes = graph_writes(emulator)
-    assert result["status"] == 403
-    assert result["required_permission"] == "SecurityIdentitiesActions.ReadWrite.All"
-    assert result["error_code"]
-    assert len(writes) == 1 and writes[0]["status"] == 403 and result["request_id"] == writes[0]["request_id"]
-    assert "SecurityIdentitiesActions.ReadWrite.All" in result["msg"] and result["request_id"] in result["msg"]
+    assert result["error"]["status"] == 403
+    assert result["error"]["required_permission"] == "SecurityIdentitiesActions.ReadWrite.All"
+    assert result["error"]["error_code"]
+    assert len(writes) == 1 and writes[0]["status"] == 403 and result["error"]["request_id"] == writes[0]["request_id"]
+    assert "SecurityIdentitiesActions.ReadWrite.All" in result["msg"] and result["error"]["request_id"] in result["msg"]
 
 
 def test_an_app_without_roles_gets_403_naming_the_read_permission(emulator, ansible):
@@ -321,8 +321,8 @@ def test_an_app_without_roles_gets_403_naming_the_read_permission(emulator, ansi
         "act", ignore_errors=True, user_principal_name=identity["userPrincipalName"], identity_provider="activeDirectory",
         action="disable")), client="no_roles")
     result = failed_task(played, "act")
-    assert result["status"] == 403
-    assert result["required_permission"] == "SecurityIdentitiesAccount.Read.All" and result["request_id"]
+    assert result["error"]["status"] == 403
+    assert result["error"]["required_permission"] == "SecurityIdentitiesAccount.Read.All" and result["error"]["request_id"]
     assert graph_writes(emulator) == []
 
 
@@ -332,7 +332,7 @@ def test_china_is_refused_before_any_request(emulator, ansible):
         "act", ignore_errors=True, user_principal_name="someone@contoso.com", identity_provider="activeDirectory",
         action="disable", cloud_environment="china")))
     result = failed_task(played, "act")
-    assert result["error_code"] == "UnsupportedCloud" and "china" in result["msg"]
+    assert result["error"]["error_code"] == "UnsupportedCloud" and "china" in result["msg"]
     assert emulator.admin.requests() == []  # not even a token request
 
 
@@ -376,8 +376,8 @@ def test_a_disable_whose_5xx_left_no_trace_fails_with_the_client_request_id(emul
     result = failed_task(played, "disable")
     writes = graph_writes(emulator)
     assert "may still be applied" in result["msg"]
-    assert len(writes) == 1 and result["client_request_id"] == writes[0]["client_request_id"]
-    assert "Action center" in result["hint"]
+    assert len(writes) == 1 and result["error"]["client_request_id"] == writes[0]["client_request_id"]
+    assert "Action center" in result["error"]["hint"]
 
 
 def test_a_command_with_an_unknown_outcome_is_not_resent(emulator, ansible):
@@ -389,4 +389,4 @@ def test_a_command_with_an_unknown_outcome_is_not_resent(emulator, ansible):
     result = failed_task(played, "revoke")
     writes = graph_writes(emulator)
     assert len(writes) == 1
-    assert result["client_request_id"] == writes[0]["client_request_id"] and "Action center" in result["msg"]
+    assert result["error"]["client_request_id"] == writes[0]["client_request_id"] and "Action center" in result["msg"]

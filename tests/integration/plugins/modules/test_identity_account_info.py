@@ -152,18 +152,18 @@ def test_an_app_without_roles_gets_403_naming_the_read_permission(emulator, ansi
     assert played.status("all") == "failed"
     result = played.task("all")
     (logged,) = emulator.admin.requests(route="list_identity_accounts")
-    assert result["status"] == 403 and result["required_permission"] == "SecurityIdentitiesAccount.Read.All"
-    assert result["request_id"] == logged["request_id"] and result["error_code"]
+    assert result["error"]["status"] == 403 and result["error"]["required_permission"] == "SecurityIdentitiesAccount.Read.All"
+    assert result["error"]["request_id"] == logged["request_id"] and result["error"]["error_code"]
 
 
 def test_a_tenant_not_onboarded_is_told_apart_from_a_missing_permission(emulator, ansible):
     played = ansible.play(playbook(info_task("all", ignore_errors=True)), client="not_onboarded")
     assert played.status("all") == "failed"
     result = played.task("all")
-    assert result["status"] == 403 and "not onboarded" in result["hint"]
+    assert result["error"]["status"] == 403 and "not onboarded" in result["error"]["hint"]
 
 
 def test_china_is_refused_before_any_request(emulator, ansible):
     played = ansible.play(playbook(info_task("all", ignore_errors=True, cloud_environment="AzureChinaCloud")))
-    assert played.status("all") == "failed" and played.task("all")["error_code"] == "UnsupportedCloud"
+    assert played.status("all") == "failed" and played.task("all")["error"]["error_code"] == "UnsupportedCloud"
     assert emulator.admin.requests() == []

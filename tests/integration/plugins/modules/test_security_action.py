@@ -98,7 +98,7 @@ def test_failed_action_fails_the_task_with_error_info(ansible, emulator, shape):
     assert result.rc != 0
     assert result.status("block private") == "failed"
     failed = result.task("block private")
-    assert failed["error_code"] == "securityActionFailed"
+    assert failed["error"]["error_code"] == "securityActionFailed"
     info = failed["security_action"]["error_info"]
     assert info["code"] == 400 and info["subcode"] == 1 and "10.20.30.40" in info["message"]
     assert "10.20.30.40" in failed["msg"] and "different client_context" in failed["msg"]
@@ -158,10 +158,10 @@ def test_ambiguous_create_not_yet_visible_fails_and_a_rerun_creates_nothing_more
     first = play(ansible, block_ip("create", "203.0.113.50", timeout=1))
     assert first.rc != 0
     failed = first.task("create")
-    assert failed["client_request_id"] and "Re-run the task" in failed["msg"]
+    assert failed["error"]["client_request_id"] and "Re-run the task" in failed["msg"]
     wait_until(lambda: posts(emulator, CREATE_ROUTE))  # the held request lands
     assert len(stored_actions(emulator)) == 1
-    assert posts(emulator, CREATE_ROUTE)[0]["client_request_id"] == failed["client_request_id"]
+    assert posts(emulator, CREATE_ROUTE)[0]["client_request_id"] == failed["error"]["client_request_id"]
     second = play(ansible, block_ip("create", "203.0.113.50"))
     assert second.rc == 0, second.output
     assert second.task("create")["changed"] is False
@@ -221,8 +221,8 @@ def test_client_without_the_role_gets_403_naming_the_permission(ansible, emulato
     result = play(ansible, block_ip("create", "203.0.113.90"), client="responder")
     assert result.rc != 0
     failed = result.task("create")
-    assert failed["status"] == 403
-    assert failed["required_permission"] == "SecurityActions.ReadWrite.All"
+    assert failed["error"]["status"] == 403
+    assert failed["error"]["required_permission"] == "SecurityActions.ReadWrite.All"
     assert "SecurityActions.ReadWrite.All" in failed["msg"]
     assert emulator.admin.writes() == []
 
@@ -231,8 +231,8 @@ def test_read_only_client_can_look_but_not_create(ansible, emulator):
     result = play(ansible, block_ip("create", "203.0.113.91"), client="legacy_reader")
     assert result.rc != 0
     failed = result.task("create")
-    assert (failed["status"], failed["method"]) == (403, "POST")
-    assert failed["required_permission"] == "SecurityActions.ReadWrite.All"
+    assert (failed["error"]["status"], failed["error"]["method"]) == (403, "POST")
+    assert failed["error"]["required_permission"] == "SecurityActions.ReadWrite.All"
     assert stored_actions(emulator) == []
 
 
@@ -241,7 +241,7 @@ def test_unsupported_action_reports_the_service_message(ansible, emulator):
                                        vendor_information=MDE))
     assert result.rc != 0
     failed = result.task("block url")
-    assert failed["status"] == 400 and "Cannot find a provider for this request" in failed["msg"]
+    assert failed["error"]["status"] == 400 and "Cannot find a provider for this request" in failed["msg"]
 
 
 def _unsigned_jwt(payload):
@@ -266,7 +266,7 @@ def test_wait_timeout_fails_with_the_action_and_a_rerun_does_not_create_another(
     result = play(ansible, block_ip("create", "203.0.113.96", wait=True, wait_timeout=2, poll_interval=1))
     assert result.rc != 0
     failed = result.task("create")
-    assert failed["error_code"] == "waitTimeout"
+    assert failed["error"]["error_code"] == "waitTimeout"
     assert failed["security_action"]["status"] == "Running"
     second = play(ansible, block_ip("again", "203.0.113.96"))
     assert second.rc == 0 and second.task("again")["changed"] is False

@@ -67,8 +67,8 @@ def test_client_without_the_role_gets_403_naming_the_read_permission(ansible, em
     result = play(ansible, info_task("all"), client="responder")
     assert result.rc != 0
     failed = result.task("all")
-    assert failed["status"] == 403
-    assert failed["required_permission"] == "SecurityActions.Read.All"
+    assert failed["error"]["status"] == 403
+    assert failed["error"]["required_permission"] == "SecurityActions.Read.All"
 
 
 def test_non_global_cloud_is_refused_before_any_request(ansible, emulator):
@@ -82,8 +82,8 @@ def test_unsupported_filter_is_reported(ansible, emulator):
     result = play(ansible, info_task("bad", filter="startswith(name, 'Block')"))
     assert result.rc != 0
     failed = result.task("bad")
-    assert failed["status"] == 400 and "Invalid filter clause" in failed["msg"]
-    assert "$filter=startswith" in failed["url"]
+    assert failed["error"]["status"] == 400 and "Invalid filter clause" in failed["msg"]
+    assert "$filter=startswith" in failed["error"]["url"]
 
 
 def _examples(module_file):

@@ -22,17 +22,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.msgraph.security.plugins.module_utils import _credentials
+from ansible_collections.msgraph.security.plugins.module_utils._certificates import load_certificate
+from ansible_collections.msgraph.security.plugins.module_utils._connection import ConnectionSettings, select_auth_method
 from ansible_collections.msgraph.security.plugins.module_utils._credentials import (
-    AADSTS_HINTS,
-    ConnectionSettings,
     ManagedIdentityTokenProvider,
     MsalConfidentialTokenProvider,
     StaticTokenProvider,
-    auth_error_from_result,
     build_token_provider,
-    load_certificate,
-    select_auth_method,
 )
+from ansible_collections.msgraph.security.plugins.module_utils._entra_errors import AADSTS_HINTS, auth_error_from_result
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphAuthError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._http import RetryingHttpClient, VerifyingSession
 
@@ -123,7 +121,7 @@ def test_authority_and_scope_per_cloud(cloud, authority, scope):
 
 def test_overrides_never_change_the_scope():
     s = settings(tenant_id=TENANT, cloud_environment="usgov", graph_endpoint="https://127.0.0.1:8443/",
-                 authority_host="login.emulator.test:9443")
+                 authority_host="login.emulator.test:9443", allow_custom_endpoints=True)
     assert s.graph_endpoint_url == "https://127.0.0.1:8443"
     assert s.authority == "https://login.emulator.test:9443/" + TENANT
     assert s.authority_overridden is True
@@ -163,7 +161,8 @@ def test_validate_rejects_bad_input_before_any_request(option, value, fragment):
 
 
 def test_graph_endpoint_may_have_a_path_prefix():
-    assert settings(graph_endpoint="https://proxy.example.test/graph/").graph_endpoint_url == "https://proxy.example.test/graph"
+    assert settings(graph_endpoint="https://proxy.example.test/graph/", allow_custom_endpoints="true").graph_endpoint_url \
+        == "https://proxy.example.test/graph"
 
 
 def test_ca_path_must_exist_unless_verification_is_off(tmp_path):
@@ -441,8 +440,8 @@ def test_overridden_authority_turns_instance_discovery_off():
     host = "https://login.emulator.test:8443"
     add_discovery(responses, host=host)
     add_token(responses, host=host)
-    provider = build_token_provider(secret_settings(authority_host=host, cloud_environment="usgov_dod"),
-                                    VerifyingSession())
+    provider = build_token_provider(secret_settings(authority_host=host, cloud_environment="usgov_dod",
+                                                    allow_custom_endpoints=True), VerifyingSession())
     assert provider.get_token() == "graph-token-1"
     # Only the emulator host was contacted (no login.microsoftonline.com instance discovery) ...
     assert all(call.request.url.startswith(host) for call in responses.calls)
@@ -463,7 +462,8 @@ def test_instance_discovery_kwarg(monkeypatch):
     monkeypatch.setattr(msal, "ConfidentialClientApplication", FakeApp)
     cache = msal.TokenCache()
     build_token_provider(secret_settings(), VerifyingSession(), token_cache=cache).get_token()
-    build_token_provider(secret_settings(authority_host="https://login.example.test"), VerifyingSession()).get_token()
+    build_token_provider(secret_settings(authority_host="https://login.example.test", allow_custom_endpoints=True),
+                         VerifyingSession()).get_token()
     assert "instance_discovery" not in seen[0]
     assert seen[0]["token_cache"] is cache
     # The shared session (one TLS policy), wrapped so that transient token-service failures are retried.
@@ -653,7 +653,9 @@ def test_managed_identity_resource_follows_the_cloud(monkeypatch, cloud, resourc
     assert provider.get_token() == "mi-token-1"
     client = FakeMIClient.instances[0]
     assert client.resources == [resource]
-    assert client.http_client is session
+    # Its own session: the same TLS policy, but never an environment proxy (the IMDS request is clear text).
+    assert client.http_client is not session and client.http_client.trust_env is False
+    assert client.http_client.forced_verify == session.forced_verify
     assert isinstance(client.identity, msal.SystemAssignedManagedIdentity)
 
 

@@ -352,6 +352,31 @@ def test_post_is_never_replayed_after_a_timeout_or_reset(client, exc):
     assert caught.value.client_request_id == "cri-2"
 
 
+@pytest.mark.parametrize("exc", [
+    requests.exceptions.SSLError(urllib3.exceptions.SSLError("EOF occurred in violation of protocol (_ssl.c:2427)")),
+    requests.exceptions.SSLError("[SSL: DECRYPTION_FAILED_OR_BAD_RECORD_MAC] decryption failed or bad record mac"),
+])
+@responses.activate
+def test_post_meeting_a_tls_failure_after_sending_is_an_unknown_outcome(client, exc):
+    responses.add(responses.POST, BASE + ACTION, body=exc)
+    responses.add(responses.POST, BASE + ACTION, json={})
+    with pytest.raises(GraphOutcomeUnknownError) as caught:
+        client.post(ACTION, body={"action": "forcePasswordReset"}, client_request_id="cri-tls")
+    assert len(responses.calls) == 1  # never replayed
+    assert caught.value.code == "TlsErrorAfterSending" and caught.value.client_request_id == "cri-tls"
+    assert "read the target's current state" in caught.value.hint
+
+
+@responses.activate
+def test_post_refused_by_certificate_verification_is_a_plain_tls_failure(client):
+    """The handshake failed, so nothing was sent: a clear TLS error (with the ca_path fix), not an unknown outcome."""
+    responses.add(responses.POST, BASE + ACTION, body=requests.exceptions.SSLError(
+        "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate"))
+    with pytest.raises(GraphError) as caught:
+        client.post(ACTION, body={})
+    assert not isinstance(caught.value, GraphOutcomeUnknownError) and "ca_path" in caught.value.hint
+
+
 @responses.activate
 def test_post_truncated_2xx_body_is_outcome_unknown(client):
     responses.add(responses.POST, BASE + ACTION, body="{\"accountId\": ", content_type="application/json")

@@ -241,18 +241,51 @@ class _Script(object):
     post = get = _next
 
 
-def _retrying(session, **kwargs):
-    sleeps = []
-    client = _http.RetryingHttpClient(session, sleep=sleeps.append, now=lambda: 1000.0, **kwargs)
-    return client, sleeps
+class _Clock(object):
+    """A fake monotonic clock that sleeping advances."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def _policy(clock, max_retries=5, budget_seconds=120):
+    return _http.RetryPolicy(max_retries=max_retries, budget_seconds=budget_seconds, base_delay=0.5, max_delay=8.0,
+                             sleep=clock.sleep, clock=clock.clock, now=lambda: 1000.0, jitter=lambda: 0.999999)
+
+
+def _retrying(session, max_retries=5, budget_seconds=120, messages=None):
+    clock = _Clock()
+    client = _http.RetryingHttpClient(session, policy=_policy(clock, max_retries, budget_seconds),
+                                      on_retry=None if messages is None else messages.append)
+    return client, clock.sleeps
 
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
-def test_token_requests_are_retried_on_transient_statuses(status):
+def test_token_requests_are_retried_on_transient_statuses_and_each_retry_warns(status):
     session = _Script(_Answer(status), _Answer(200))
-    client, sleeps = _retrying(session)
+    messages = []
+    client, sleeps = _retrying(session, messages=messages)
     assert client.post("https://login/token", data={"a": 1}).status_code == 200
-    assert len(session.calls) == 2 and sleeps == [0.5]
+    assert len(session.calls) == 2 and [round(s, 3) for s in sleeps] == [0.5]
+    assert messages == ["token service POST https://login/token: HTTP %d; retrying in 0.5s (backoff, retry 1 of 5)" % status]
+
+
+def test_token_and_graph_retries_share_one_budget():
+    """The token service used 8 of 10 s: a Graph wait of 5 s no longer fits (one budget per task, not one each)."""
+    clock = _Clock()
+    policy = _policy(clock, budget_seconds=10)
+    client = _http.RetryingHttpClient(_Script(_Answer(429, {"Retry-After": "8"}), _Answer(200)), policy=policy)
+    assert client.post("https://login/token").status_code == 200
+    assert policy.waited == 8.0 and policy.remaining == 2.0
+    assert policy.hold(5.0) is False and clock.sleeps == [8.0]
 
 
 def test_token_retry_honours_retry_after_in_seconds_and_as_a_date():
@@ -260,14 +293,14 @@ def test_token_retry_honours_retry_after_in_seconds_and_as_a_date():
                       _Answer(200))
     client, sleeps = _retrying(session)
     assert client.get("https://login/discovery").status_code == 200
-    assert sleeps == [3.0, 2.0]
+    assert [round(s, 3) for s in sleeps] == [3.0, 2.0]
 
 
 def test_token_retry_stops_at_max_retries_and_at_the_budget():
     session = _Script(*([_Answer(503)] * 5))
     client, sleeps = _retrying(session, max_retries=2)
     assert client.post("https://login/token").status_code == 503
-    assert len(session.calls) == 3 and sleeps == [0.5, 1.0]
+    assert len(session.calls) == 3 and [round(s, 3) for s in sleeps] == [0.5, 1.0]
     session = _Script(_Answer(429, {"Retry-After": "30"}), _Answer(200))
     client, sleeps = _retrying(session, budget_seconds=10)
     assert client.post("https://login/token").status_code == 429 and sleeps == []
@@ -288,5 +321,5 @@ def test_token_retry_retries_connection_errors_and_delegates_the_rest():
     session = _Script(requests.exceptions.ConnectionError("reset"), requests.exceptions.ReadTimeout("slow"), _Answer(200))
     session.forced_verify = "/ca.pem"
     client, sleeps = _retrying(session)
-    assert client.post("https://login/token").status_code == 200 and sleeps == [0.5, 1.0]
+    assert client.post("https://login/token").status_code == 200 and [round(s, 3) for s in sleeps] == [0.5, 1.0]
     assert client.forced_verify == "/ca.pem"

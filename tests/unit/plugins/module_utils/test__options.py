@@ -85,6 +85,7 @@ def test_required_env_names_from_the_brief():
         "cloud_environment": ["AZURE_CLOUD_ENVIRONMENT"],
         "authority_host": ["AZURE_AUTHORITY_HOST"],
         "graph_endpoint": ["MSGRAPH_ENDPOINT"],
+        "allow_custom_endpoints": ["MSGRAPH_ALLOW_CUSTOM_ENDPOINTS"],
         "api_version": [],
         "validate_certs": [],
         "ca_path": ["MSGRAPH_CA_PATH"],

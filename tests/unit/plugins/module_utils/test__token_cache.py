@@ -18,16 +18,16 @@ import requests
 import responses
 
 from ansible_collections.msgraph.security.plugins.module_utils import _token_cache
+from ansible_collections.msgraph.security.plugins.module_utils._connection import ConnectionSettings
 from ansible_collections.msgraph.security.plugins.module_utils._credentials import (
-    ConnectionSettings,
     MsalConfidentialTokenProvider,
     open_persistent_cache,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
 from ansible_collections.msgraph.security.plugins.module_utils._token_cache import (
-    HttpCache,
     PersistentTokenCache,
     cache_file_name,
+    credential_fingerprint,
     ensure_private_directory,
     open_token_cache,
 )
@@ -77,6 +77,36 @@ def test_directory_is_created_0700_and_file_and_lock_0600(cache_dir):
     assert mode(cache.path) == 0o600
     assert mode(cache.lock_path) == 0o600
     assert [name for name in os.listdir(cache_dir) if name.startswith(".tmp-")] == []  # no temp file left behind
+
+
+def test_missing_parents_are_created_0700_even_with_umask_000(tmp_path):
+    previous = os.umask(0)
+    try:
+        leaf = tmp_path / "a" / "b" / "tokens"
+        ensure_private_directory(str(leaf))
+    finally:
+        os.umask(previous)
+    assert [mode(str(path)) for path in (tmp_path / "a", tmp_path / "a" / "b", leaf)] == [0o700] * 3
+
+
+def test_a_symlink_planted_at_the_lock_is_refused_cleanly(cache_dir, tmp_path):
+    ensure_private_directory(cache_dir)
+    target = tmp_path / "victim"
+    target.write_text("")
+    lock = os.path.join(cache_dir, cache_file_name(AUTHORITY, CLIENT_ID, "client_secret")) + ".lock"
+    os.symlink(str(target), lock)
+    with pytest.raises(InputError) as caught:
+        new_cache(cache_dir)
+    assert caught.value.option == "token_cache_dir" and "symbolic link" in str(caught.value)
+    assert target.read_text() == ""
+
+
+def test_a_symlinked_cache_directory_is_refused(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir(mode=0o700)
+    os.symlink(str(real), str(tmp_path / "link"))
+    with pytest.raises(InputError, match="symbolic link"):
+        ensure_private_directory(str(tmp_path / "link"))
 
 
 @pytest.mark.parametrize("loose", [0o750, 0o705, 0o770, 0o777])
@@ -140,6 +170,31 @@ def test_one_file_per_authority_client_and_method_named_by_sha256():
     assert len(name) == len("0" * 64 + ".json") and CLIENT_ID not in name and TENANT not in name
 
 
+def test_a_rotated_credential_gets_another_file_and_the_key_never_holds_the_credential():
+    old, new = credential_fingerprint("old-secret-value"), credential_fingerprint("new-secret-value")
+    assert old != new and "old-secret-value" not in old and len(old) == 64
+    assert credential_fingerprint(b"old-secret-value") == old and credential_fingerprint(None) == ""
+    assert cache_file_name(AUTHORITY, CLIENT_ID, "client_secret", old) != cache_file_name(AUTHORITY, CLIENT_ID,
+                                                                                          "client_secret", new)
+
+
+def test_a_token_of_the_old_secret_is_not_returned_after_rotation(cache_dir):
+    def settings(secret):
+        return ConnectionSettings(tenant_id=TENANT, client_id=CLIENT_ID, client_secret=secret,
+                                  token_cache_dir=cache_dir).validate()
+
+    before = open_persistent_cache(settings("leaked-secret-value"), "client_secret")
+    before.add(token_event("tok-of-the-leaked-secret"))
+    before.save_if_changed()
+    after = open_persistent_cache(settings("rotated-secret-value"), "client_secret")
+    assert list(after.search(after.CredentialType.ACCESS_TOKEN)) == []
+    again = open_persistent_cache(settings("leaked-secret-value"), "client_secret")
+    assert [entry["secret"] for entry in again.search(again.CredentialType.ACCESS_TOKEN)] == ["tok-of-the-leaked-secret"]
+    for name in os.listdir(cache_dir):
+        with open(os.path.join(cache_dir, name)) as handle:
+            assert "leaked-secret-value" not in handle.read() and "rotated-secret-value" not in handle.read()
+
+
 def test_tokens_of_one_client_are_not_seen_by_another(cache_dir):
     first = new_cache(cache_dir)
     first.add(token_event("tok-first"))
@@ -155,7 +210,8 @@ def test_open_persistent_cache_from_settings(cache_dir):
                                   token_cache_dir=cache_dir).validate()
     assert open_persistent_cache(settings, "access_token") is None
     cache = open_persistent_cache(settings, "client_secret")
-    assert os.path.basename(cache.path) == cache_file_name(settings.authority, CLIENT_ID, "client_secret")
+    assert os.path.basename(cache.path) == cache_file_name(settings.authority, CLIENT_ID, "client_secret",
+                                                           credential_fingerprint("s3cret-value"))
     unset = ConnectionSettings(tenant_id=TENANT, client_id=CLIENT_ID, client_secret="s3cret-value").validate()
     assert open_persistent_cache(unset, "client_secret") is None
     assert not os.path.exists(os.path.join(cache_dir, "x"))
@@ -244,32 +300,6 @@ def test_a_stale_process_does_not_put_back_or_delete_a_newer_token(cache_dir):
     assert access_tokens(seed.path) == ["tok-new", "tok-x"]
 
 
-# --- http_cache ------------------------------------------------------------------------------------
-
-class _Response(object):
-    def __init__(self, status_code, text="{}", headers=None):
-        self.status_code, self.text, self.headers = status_code, text, headers or {}
-
-
-def test_http_cache_keeps_only_successful_unexpired_gets():
-    cache = HttpCache()
-    now = 1000
-    cache["GET https://a hash=1 2xx"] = _Response(200, '{"token_endpoint": "x"}')
-    cache["GET https://b hash=2 2xx"] = _Response(200)
-    cache["POST https://t hash=3 400"] = _Response(400)
-    cache["GET https://c hash=4 2xx"] = _Response(404)
-    dict.__setitem__(cache, "_index_", ([], {
-        "GET https://a hash=1 2xx": [now + 100, now], "GET https://b hash=2 2xx": [now - 1, now - 50],
-        "POST https://t hash=3 400": [now + 60, now], "GET https://c hash=4 2xx": [now + 60, now]}))
-    entries = cache.to_entries(now=now)
-    assert [entry["key"] for entry in entries] == ["GET https://a hash=1 2xx"]
-    rebuilt = HttpCache.from_entries(json.loads(json.dumps(entries)), now=now)
-    assert rebuilt["GET https://a hash=1 2xx"].text == '{"token_endpoint": "x"}'
-    assert rebuilt["_index_"] == ([[now + 100, now, "GET https://a hash=1 2xx"]], {"GET https://a hash=1 2xx": [now + 100, now]})
-    assert rebuilt.changed is False
-    assert HttpCache.from_entries(entries, now=now + 100) == {}  # expired on load
-
-
 # --- MSAL round trip: a new "process" makes no request ---------------------------------------------
 
 def _provider(cache):
@@ -278,7 +308,7 @@ def _provider(cache):
 
 
 @responses.activate
-def test_second_process_makes_no_discovery_and_no_token_request(cache_dir):
+def test_second_process_makes_no_token_request(cache_dir):
     responses.add(responses.GET, DISCOVERY, json={"authorization_endpoint": AUTHORITY + "/oauth2/v2.0/authorize",
                                                   "token_endpoint": TOKEN_URL, "issuer": AUTHORITY + "/v2.0"})
     responses.add(responses.POST, TOKEN_URL, json={"access_token": "tok-from-service", "expires_in": 3599,
@@ -287,19 +317,18 @@ def test_second_process_makes_no_discovery_and_no_token_request(cache_dir):
     assert [call.request.method for call in responses.calls] == ["GET", "POST"]
     second = _provider(new_cache(cache_dir))
     assert second.get_token() == "tok-from-service"
-    assert len(responses.calls) == 2  # nothing new: discovery and token both came from the file
-
-
-@responses.activate
-def test_without_the_http_cache_a_new_process_still_discovers(cache_dir):
-    responses.add(responses.GET, DISCOVERY, json={"authorization_endpoint": AUTHORITY + "/oauth2/v2.0/authorize",
-                                                  "token_endpoint": TOKEN_URL, "issuer": AUTHORITY + "/v2.0"})
-    responses.add(responses.POST, TOKEN_URL, json={"access_token": "tok-1", "expires_in": 3599, "token_type": "Bearer"})
-    _provider(new_cache(cache_dir)).get_token()
-    cache = new_cache(cache_dir)
-    cache.http_cache = HttpCache()  # what persisting only the SerializableTokenCache would give
-    _provider(cache).get_token()
+    # The token came from the file; MSAL's discovery document is not persisted (its layout is private to MSAL).
     assert [call.request.method for call in responses.calls] == ["GET", "POST", "GET"]
+
+
+def test_the_file_holds_only_msals_public_serialization(cache_dir):
+    cache = new_cache(cache_dir)
+    cache.add(token_event("tok-1"))
+    cache.save_if_changed()
+    with open(cache.path) as handle:
+        content = json.load(handle)
+    assert sorted(content) == ["token_cache", "version"]
+    assert content["token_cache"] == json.loads(cache.serialize())
 
 
 # --- concurrent writers ----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The layering of docs/architecture.md, enforced: each module_utils file imports only layers below it."""
+"""The layering of docs/architecture.md, enforced: each module_utils file imports only layers below it, and the
+modules import only the module base, the domain helpers and the shared files."""
 
 from __future__ import annotations
 
@@ -9,31 +10,38 @@ from pathlib import Path
 import pytest
 
 MODULE_UTILS = Path(__file__).resolve().parents[4] / "plugins" / "module_utils"
+MODULES = MODULE_UTILS.parent / "modules"
 
 # File -> layer (docs/architecture.md). Shared files (layer 5) are importable from everywhere.
 LAYERS = {
     "_module": 1,
     "_identity_accounts": 2, "_bulk": 2, "_containment": 2, "_security_actions": 2, "_entra_users": 2,
     "_graph_client": 3,
-    "_credentials": 4, "_token_cache": 4, "_clouds": 4, "_http": 4,
+    "_credentials": 4, "_connection": 4, "_certificates": 4, "_entra_errors": 4, "_token_cache": 4, "_clouds": 4,
+    "_http": 4,
     "_errors": 5, "_options": 5,
 }
 
-# Imports within one layer, each building on the other: bulk is many identity actions, containment plans
-# identity actions by the identity rules, and the credentials use the clouds, the HTTP transport and the token
-# cache of their own layer.
+# Imports within one layer, each building on the other: bulk is many identity actions; containment plans and the
+# Entra ID user actions apply the identity rules; the token providers (_credentials) use the connection settings,
+# certificates, sign-in errors, HTTP transport and token cache of their own layer; the settings use the clouds and
+# the transport's CA check; sign-in errors use the transport's TLS errors.
 SIDEWAYS = {
     ("_bulk", "_identity_accounts"), ("_containment", "_identity_accounts"), ("_entra_users", "_identity_accounts"),
     ("_credentials", "_clouds"), ("_credentials", "_http"), ("_credentials", "_token_cache"),
+    ("_credentials", "_connection"), ("_credentials", "_certificates"), ("_credentials", "_entra_errors"),
+    ("_connection", "_clouds"), ("_connection", "_http"), ("_entra_errors", "_http"),
 }
 
 
 def collection_imports(path):
-    """Names of the collection's module_utils files that `path` imports."""
+    """Names of the collection's module_utils files that `path` imports (``from ..module_utils import _x`` too)."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and ".plugins.module_utils." in node.module:
             names.add(node.module.rsplit(".", 1)[1])
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.endswith(".plugins.module_utils"):
+            names.update(alias.name for alias in node.names)
     return names
 
 
@@ -62,3 +70,14 @@ def test_imports_only_go_down(name):
 @pytest.mark.parametrize("name", sorted(n for n, layer in LAYERS.items() if layer > 1))
 def test_only_the_module_layer_imports_ansible(name):
     assert ansible_imports(MODULE_UTILS / f"{name}.py") == set()
+
+
+# A module is argument spec, documentation and glue: it reaches the Graph client, credentials and transport only
+# through the module base (layer 1), e.g. GraphModule.graph_client() and GraphModule.auth_method().
+MODULE_MAY_IMPORT_LAYERS = (1, 2, 5)
+
+
+@pytest.mark.parametrize("path", sorted(MODULES.glob("*.py")), ids=lambda path: path.stem)
+def test_modules_import_only_the_module_base_domain_helpers_and_shared_files(path):
+    below = {other for other in collection_imports(path) if LAYERS.get(other) not in MODULE_MAY_IMPORT_LAYERS}
+    assert below == set(), f"{path.name} imports {sorted(below)}; use what GraphModule offers instead"

@@ -101,7 +101,7 @@ def test_graph_403_is_surfaced_with_code_permission_and_request_id(fake_graph):
     fake_graph(FakeGraphClient(collections={ia.IDENTITY_ACCOUNTS_PATH: refuse}))
     result = run({"display_name": "Alice Adams"})
     assert result["failed"] is True
-    assert (result["status"], result["error_code"], result["request_id"], result["required_permission"]) == \
+    assert tuple(result["error"][key] for key in ("status", "error_code", "request_id", "required_permission")) == \
         (403, "Forbidden", "req-403", "SecurityIdentitiesAccount.Read.All")
     assert "SecurityIdentitiesAccount.Read.All" in result["msg"] and "req-403" in result["msg"]
     assert undocumented_keys(module, result) == []
@@ -110,7 +110,7 @@ def test_graph_403_is_surfaced_with_code_permission_and_request_id(fake_graph):
 def test_china_is_refused_before_any_request():
     result = run({"cloud_environment": "china", "tenant_id": "contoso.onmicrosoft.com", "client_id": "app",
                   "client_secret": "not-used"})
-    assert result["failed"] is True and result["error_code"] == "UnsupportedCloud"
+    assert result["failed"] is True and result["error"]["error_code"] == "UnsupportedCloud"
     assert "china" in result["msg"] and "identity_accounts" in result["msg"]
 
 

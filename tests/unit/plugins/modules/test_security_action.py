@@ -168,7 +168,7 @@ def test_failed_action_fails_the_task_with_error_info(fake_graph):
     graph.progress["new-1"] = ["Failed"]
     result = run(dict(BLOCK, wait=True, poll_interval=1))
     assert result["failed"] is True
-    assert result["error_code"] == "securityActionFailed"
+    assert result["error"]["error_code"] == "securityActionFailed"
     assert result["security_action"]["error_info"] == {"code": 400, "message": "Cannot block IP address", "subcode": 1}
     assert undocumented_keys(security_action, result) == []
 

@@ -1,0 +1,335 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) msgraph.security contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the msgraph.security collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# Layer 4: the standard library, _errors, _options, _clouds and _http only. No Ansible imports.
+
+"""Connection settings: the option values, their validation, and which endpoints may receive a credential.
+
+``authority_host`` and ``graph_endpoint`` must be official hosts of ``cloud_environment`` unless
+``allow_custom_endpoints`` is true; managed identity endpoints from the environment must be on this host.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import os
+import re
+from urllib.parse import urlparse, urlsplit
+
+from ansible_collections.msgraph.security.plugins.module_utils._clouds import CLOUDS, resolve_cloud
+from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
+from ansible_collections.msgraph.security.plugins.module_utils._http import validate_ca_path
+from ansible_collections.msgraph.security.plugins.module_utils._options import (
+    API_VERSIONS,
+    AUTH_METHODS,
+    AUTO_AUTH_ORDER,
+    CONNECTION_OPTIONS,
+    describe_option,
+)
+
+# Seconds; one request waiting longer than a day is never meant, and far larger values crash the socket layer.
+MAX_TIMEOUT = 86400
+
+# Tenant ids are GUIDs or domain names; anything else would end up in a URL path.
+_TENANT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
+_MULTI_TENANT_NAMES = frozenset(["common", "organizations", "consumers"])
+
+# What each explicit auth_method needs.
+_REQUIRED_BY_METHOD = {
+    "client_secret": ("tenant_id", "client_id", "client_secret"),
+    "certificate": ("tenant_id", "client_id", "client_certificate_path"),
+    "federated": ("tenant_id", "client_id", "federated_token_file"),
+    "managed_identity": (),
+    "access_token": ("access_token",),
+}
+
+
+def _blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def normalize_https_url(option, value, allow_path=True):
+    """``https://host[:port][/path]`` without a trailing slash; a bare host gets ``https://``."""
+    if _blank(value):
+        return None
+    text = str(value).strip()
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        parsed = urlparse(text)
+        port = parsed.port  # raises ValueError for a bad port
+    except ValueError as exc:
+        raise InputError(option, "%r is not a valid URL: %s" % (value, exc))
+    if parsed.scheme.lower() != "https":
+        raise InputError(option, "%r must be an https:// URL (%s:// is not allowed: tokens would travel in clear text)"
+                         % (value, parsed.scheme))
+    if not parsed.hostname:
+        raise InputError(option, "%r has no host name" % (value,))
+    if parsed.username or parsed.password or parsed.query or parsed.fragment:
+        raise InputError(option, "%r must not contain credentials, a query or a fragment" % (value,))
+    path = parsed.path.rstrip("/")
+    if path and not allow_path:
+        raise InputError(option, "%r must be a host (https://login.example), without a path: the tenant comes from tenant_id"
+                         % (value,))
+    host = parsed.hostname
+    if ":" in host:  # IPv6 literal
+        host = "[%s]" % host
+    netloc = host if port is None else "%s:%s" % (host, port)
+    return "https://%s%s" % (netloc.lower(), path)
+
+
+_TRUE_STRINGS = frozenset(["1", "true", "yes", "on", "y", "t"])
+_FALSE_STRINGS = frozenset(["0", "false", "no", "off", "n", "f"])
+
+
+def _as_bool(option, value):
+    """A bool option's value; strings as Ansible reads them (environment variables arrive as text)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE_STRINGS:
+        return True
+    if text in _FALSE_STRINGS:
+        return False
+    raise InputError(option, "must be true or false, got %r" % (value,))
+
+
+def _is_official(url, hosts):
+    """``url`` is ``https://<one of hosts>`` on port 443, without a path."""
+    parsed = urlsplit(url)
+    return parsed.hostname in hosts and parsed.port in (None, 443) and not parsed.path.strip("/")
+
+
+def _cloud_owning(url, attribute):
+    for cloud in CLOUDS.values():
+        if _is_official(url, getattr(cloud, attribute)):
+            return cloud
+    return None
+
+
+# What each endpoint receives, for the refusal and the warning.
+_ENDPOINT_RECEIVES = {
+    "authority_host": "the client credential (client secret, certificate assertion or federated token)",
+    "graph_endpoint": "every access token",
+}
+_CLOUD_HOSTS = {"authority_host": "authority_hosts", "graph_endpoint": "graph_hosts"}
+
+
+class ConnectionSettings:
+    """The connection options as plain attributes (see ``_options.CONNECTION_OPTIONS``).
+
+    Empty strings count as unset: defaults from the option table apply to ``None`` and ``''``.
+    Call :meth:`validate` before use: it raises :class:`InputError` for bad input, before any request.
+    """
+
+    def __init__(self, **params):
+        unknown = set(params) - set(CONNECTION_OPTIONS)
+        if unknown:
+            raise TypeError("unknown connection settings: %s" % ", ".join(sorted(unknown)))
+        for name, definition in CONNECTION_OPTIONS.items():
+            value = params.get(name)
+            if _blank(value):
+                value = None
+            elif isinstance(value, str) and not definition.get("no_log"):
+                value = value.strip()
+            if value is None and "default" in definition:
+                value = definition["default"]
+            if definition["type"] == "bool":
+                value = _as_bool(name, value)
+            setattr(self, name, value)
+        self._validated = False
+
+    @classmethod
+    def from_params(cls, params):
+        """Build from a module's ``params`` (other keys are ignored)."""
+        return cls(**dict((name, params.get(name)) for name in CONNECTION_OPTIONS))
+
+    def __repr__(self):
+        shown = []
+        for name, definition in CONNECTION_OPTIONS.items():
+            value = getattr(self, name)
+            if definition.get("no_log") and value is not None:
+                value = "********"
+            shown.append("%s=%r" % (name, value))
+        return "ConnectionSettings(%s)" % ", ".join(shown)
+
+    # --- derived values -------------------------------------------------------------------
+    @property
+    def cloud(self):
+        return resolve_cloud(self.cloud_environment)
+
+    @property
+    def authority_host_url(self):
+        """The authority host actually used: the override, else the cloud's."""
+        return normalize_https_url("authority_host", self.authority_host, allow_path=False) or self.cloud.authority_host
+
+    @property
+    def authority_overridden(self):
+        return bool(self.authority_host) and self.authority_host_url != self.cloud.authority_host
+
+    @property
+    def authority(self):
+        """``https://login.microsoftonline.com/<tenant_id>``."""
+        return "%s/%s" % (self.authority_host_url, self.tenant_id)
+
+    @property
+    def graph_endpoint_url(self):
+        """The Graph root actually used: the override, else the cloud's (never changes the scope)."""
+        return normalize_https_url("graph_endpoint", self.graph_endpoint) or self.cloud.graph_root
+
+    @property
+    def scope(self):
+        """Always the cloud's Graph scope, whatever graph_endpoint/authority_host say."""
+        return self.cloud.scope
+
+    def custom_endpoints(self):
+        """``[(option, url)]`` for ``authority_host``/``graph_endpoint`` set to a host that is not one of the cloud's
+        official hosts (``_clouds.Cloud.authority_hosts``/``graph_hosts``)."""
+        cloud = self.cloud
+        found = []
+        for option, url in (("authority_host", normalize_https_url("authority_host", self.authority_host, allow_path=False)),
+                            ("graph_endpoint", normalize_https_url("graph_endpoint", self.graph_endpoint))):
+            if url and not _is_official(url, getattr(cloud, _CLOUD_HOSTS[option])):
+                found.append((option, url))
+        return found
+
+    def custom_endpoint_warnings(self, auth_method=None):
+        """One warning per non-Microsoft host that receives a credential (``allow_custom_endpoints: true``)."""
+        messages = []
+        for option, url in self.custom_endpoints():
+            if option == "authority_host" and auth_method in ("access_token", "managed_identity"):
+                continue  # this method never talks to the authority
+            messages.append(
+                "allow_custom_endpoints is true: %s %s is not a Microsoft host of the %s cloud, and it receives %s"
+                % (option, urlsplit(url).netloc, self.cloud.name, _ENDPOINT_RECEIVES[option]))
+        return messages
+
+    def _check_official_endpoints(self):
+        if self.allow_custom_endpoints:
+            return
+        for option, url in self.custom_endpoints():
+            owner = _cloud_owning(url, _CLOUD_HOSTS[option])
+            if owner is not None:
+                fix = "set cloud_environment: %s (that host belongs to the %s cloud), or remove %s" % (
+                    owner.name, owner.name, option)
+            else:
+                official = ", ".join("https://" + host for host in getattr(self.cloud, _CLOUD_HOSTS[option]))
+                fix = ("use an official host of the %s cloud (%s) or leave %s unset; only for an emulator or a proxy you "
+                       "control set allow_custom_endpoints: true (MSGRAPH_ALLOW_CUSTOM_ENDPOINTS)"
+                       % (self.cloud.name, official, option))
+            raise InputError(option, "%s is not a Microsoft host of the %s cloud and would receive %s; nothing was sent. "
+                             "Fix: %s" % (url, self.cloud.name, _ENDPOINT_RECEIVES[option], fix))
+
+    # --- validation -----------------------------------------------------------------------
+    def validate(self):
+        """Raise :class:`InputError` for anything wrong that can be seen without a request. Returns self."""
+        cloud = self.cloud  # InputError for an unknown cloud name
+        normalize_https_url("authority_host", self.authority_host, allow_path=False)
+        endpoint = self.graph_endpoint_url
+        last_segment = endpoint.rstrip("/").rsplit("/", 1)[-1].lower()
+        if endpoint != cloud.graph_root and last_segment in [version.lower() for version in API_VERSIONS]:
+            raise InputError("graph_endpoint", "%s ends with the API version; give the root (e.g. %s) and set api_version"
+                             % (endpoint, cloud.graph_root))
+        if self.api_version not in API_VERSIONS:
+            raise InputError("api_version", "must be one of %s, got %r" % (", ".join(API_VERSIONS), self.api_version))
+        if self.auth_method not in AUTH_METHODS:
+            raise InputError("auth_method", "must be one of %s, got %r" % (", ".join(AUTH_METHODS), self.auth_method))
+        if self.tenant_id is not None:
+            if not _TENANT_RE.match(self.tenant_id):
+                raise InputError("tenant_id", "%r is not a tenant GUID or domain name (e.g. contoso.onmicrosoft.com)" % self.tenant_id)
+            if self.tenant_id.lower() in _MULTI_TENANT_NAMES:
+                raise InputError("tenant_id", "%r cannot be used for application (client credentials) sign-in; give the "
+                                 "tenant's GUID or domain name" % self.tenant_id)
+        for name, minimum in (("timeout", 1), ("max_retries", 0), ("retry_budget", 0)):
+            value = getattr(self, name)
+            if value is None or int(value) < minimum:
+                raise InputError(name, "must be an integer >= %d, got %r" % (minimum, value))
+        if int(self.timeout) > MAX_TIMEOUT:  # a larger value overflows the socket timeout (OverflowError, a crash)
+            raise InputError("timeout", "must be an integer between 1 and %d seconds, got %r" % (MAX_TIMEOUT, self.timeout))
+        if self.validate_certs and self.ca_path:
+            validate_ca_path(self.ca_path)
+        self._check_official_endpoints()
+        self._validated = True
+        return self
+
+
+def _missing_message(option):
+    return "is required for this auth_method; set %s" % describe_option(option)
+
+
+def select_auth_method(settings):
+    """The auth method to use (never ``auto``); :class:`InputError` when the credentials do not add up."""
+    method = settings.auth_method or "auto"
+    if method == "auto":
+        given = [(option, chosen) for option, chosen in AUTO_AUTH_ORDER if not _blank(getattr(settings, option))]
+        if len(given) > 1:
+            options = [option for option, dummy in given]
+            raise InputError(
+                options,
+                "auth_method is auto but several credentials are set: %s. Set auth_method to one of %s, or remove "
+                "all but one (check the environment variables too)"
+                % (", ".join(describe_option(option) for option in options),
+                   ", ".join(chosen for dummy, chosen in given)),
+            )
+        if not given:
+            message = (
+                "no credential is set. Set one of: %s; together with tenant_id (or AZURE_TENANT_ID, AZURE_TENANT) and "
+                "client_id (or AZURE_CLIENT_ID) for the secret, certificate and federated methods. For a managed "
+                "identity set auth_method: managed_identity"
+                % "; ".join(describe_option(option) for option, dummy in AUTO_AUTH_ORDER)
+            )
+            raise InputError("auth_method", message)
+        method = given[0][1]
+    elif method not in _REQUIRED_BY_METHOD:
+        raise InputError("auth_method", "must be one of %s, got %r" % (", ".join(AUTH_METHODS), method))
+    for option in _REQUIRED_BY_METHOD[method]:
+        if _blank(getattr(settings, option)):
+            raise InputError(option, "%s (auth_method %s)" % (_missing_message(option), method))
+    return method
+
+
+# The environment variables MSAL reads a managed identity endpoint from (msal.managed_identity._obtain_token):
+# App Service / Functions / Container Apps / Arc (IDENTITY_ENDPOINT), Machine Learning and Cloud Shell
+# (MSI_ENDPOINT), IMDS overrides (AZURE_POD_IDENTITY_AUTHORITY_HOST), Arc (IMDS_ENDPOINT).
+MANAGED_IDENTITY_ENDPOINT_VARIABLES = ("IDENTITY_ENDPOINT", "MSI_ENDPOINT", "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+                                       "IMDS_ENDPOINT")
+
+
+def _is_local_host(host):
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_link_local
+
+
+def check_managed_identity_environment(environ=None):
+    """:class:`InputError` unless every managed identity endpoint in the environment is loopback or link-local.
+
+    The endpoint is given the identity request and answers with a token that Graph then receives: a variable
+    pointing elsewhere would let whoever set it mint the token the task uses, or collect the identity's requests.
+    """
+    environ = os.environ if environ is None else environ
+    for name in MANAGED_IDENTITY_ENDPOINT_VARIABLES:
+        value = (environ.get(name) or "").strip()
+        if not value:
+            continue
+        try:
+            host = urlsplit(value if "://" in value else "http://" + value).hostname
+        except ValueError:
+            host = None
+        if not _is_local_host(host):
+            raise InputError("auth_method", "managed_identity: the environment variable %s=%s is not a loopback or "
+                             "link-local address; refusing to ask it for a token. Managed identity endpoints are local "
+                             "to the host (169.254.169.254, 127.0.0.1, localhost): unset %s or fix it" % (name, value, name))
