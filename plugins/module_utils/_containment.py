@@ -295,12 +295,19 @@ def _entra_result_for(step, entra_results):
     return None
 
 
+def _graph_error(result):
+    """The Graph error details of a failed task (the modules return them once, under ``error``)."""
+    error = result.get("error")
+    return error if isinstance(error, dict) else {}
+
+
 def _entra_status(result):
     """A looped entra_user / entra_user_action result as one of the bulk statuses."""
     if result is None or result.get("skipped"):
         return "not_started"
     if result.get("failed"):
-        if result.get("error_code") in ("Timeout", "ConnectionError", "UnreadableResponse") or "outcome is unknown" in str(result.get("msg")):
+        if _graph_error(result).get("error_code") in ("Timeout", "ConnectionError", "UnreadableResponse") \
+                or "outcome is unknown" in str(result.get("msg")):
             return "outcome_unknown"
         return "refused" if result.get("option") else "failed"
     return {"check_mode": "would_run", "unchanged": "unchanged"}.get(result.get("outcome"), "succeeded")
@@ -323,9 +330,9 @@ def _entra_action_report(step, result):
         "outcome": _OUTCOME_WORDS.get(status, status),
         "reason": reason,
         "correlation_id": None,
-        "request_id": ids.get("request_id") or result.get("request_id"),
-        "client_request_id": ids.get("client_request_id") or result.get("client_request_id"),
-        "error_code": result.get("error_code"),
+        "request_id": ids.get("request_id") or _graph_error(result).get("request_id"),
+        "client_request_id": ids.get("client_request_id") or _graph_error(result).get("client_request_id"),
+        "error_code": _graph_error(result).get("error_code"),
         "error": (result.get("msg") or "the task did not run for this action") if failed else None,
         "warnings": list(result.get("warnings") or []),
     }

@@ -216,41 +216,56 @@ request_ids:
     client_request_id:
       description: The C(client-request-id) the module generated.
       type: str
-status:
-  description: The HTTP status of the failed request.
-  returned: failure, for a Graph error
-  type: int
-  sample: 403
-error_code:
-  description: Graph's C(error.code).
-  returned: failure, for a Graph error
-  type: str
-  sample: Forbidden
-error_message:
-  description: Graph's C(error.message).
-  returned: failure, for a Graph error
-  type: str
-request_id:
-  description: The C(request-id) of the failed request.
-  returned: failure, for a Graph error, when known
-  type: str
-client_request_id:
-  description: The C(client-request-id) of the failed request.
-  returned: failure, for a Graph error
-  type: str
-required_permission:
-  description: The Microsoft Graph permission the failed call needs.
-  returned: failure, on HTTP 403
-  type: str
-  sample: IdentityRiskyUser.ReadWrite.All
-hint:
-  description: What to do about the failure (a missing P2 license, a privileged target, a missing permission).
-  returned: failure, when there is advice
-  type: str
 error:
-  description: The Graph error details above as one dictionary.
-  returned: failure, for a Graph error
+  description:
+    - The failed request, reported once. What Microsoft Graph (or the token service) said, the request ids to
+      quote to Microsoft support, and what to do. C(msg) says the same in one line.
+  returned: failure, for a Microsoft Graph or token service error
   type: dict
+  contains:
+    status:
+      description: The HTTP status of the failed request, when there was one.
+      returned: when known
+      type: int
+      sample: 403
+    error_code:
+      description: Graph's C(error.code) (or the C(AADSTS) code when the token request failed).
+      returned: always
+      type: str
+      sample: Authorization_RequestDenied
+    error_message:
+      description: Graph's C(error.message).
+      returned: always
+      type: str
+    request_id:
+      description: The C(request-id) of the failed request.
+      returned: when known
+      type: str
+    client_request_id:
+      description: The C(client-request-id) of the failed request.
+      returned: always
+      type: str
+    date:
+      description: The date of the failed response, when known.
+      returned: when known
+      type: str
+    method:
+      description: The HTTP method of the failed request.
+      returned: when known
+      type: str
+    url:
+      description: The URL of the failed request.
+      returned: when known
+      type: str
+    required_permission:
+      description: The Microsoft Graph permissions the failed call needs.
+      returned: on HTTP 403
+      type: str
+      sample: User.RevokeSessions.All
+    hint:
+      description: What to do about the failure (for example why Graph refused to change an administrator).
+      returned: when there is advice
+      type: str
 option:
   description: The option at fault, when the input was refused before any request.
   returned: failure, for bad input

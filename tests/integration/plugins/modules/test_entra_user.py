@@ -126,9 +126,9 @@ def test_privileged_target_403_is_explained(emulator, ansible):
         task("revoke", ACTION_MODULE, ignore_errors=True, user_id=target["id"], action="revoke_sign_in_sessions")))
     for name, permission in (("disable", "User.EnableDisableAccount.All and User.Read.All"), ("revoke", "User.RevokeSessions.All")):
         result = failed(played, name)
-        assert (result["status"], result["error_code"]) == (403, "Authorization_RequestDenied")
-        assert result["required_permission"] == permission
-        assert "privileged administrator role" in result["hint"] and "directory role" in result["hint"]
+        assert (result["error"]["status"], result["error"]["error_code"]) == (403, "Authorization_RequestDenied")
+        assert result["error"]["required_permission"] == permission
+        assert "privileged administrator role" in result["error"]["hint"] and "directory role" in result["error"]["hint"]
     after = user(emulator, target["id"])
     assert after["accountEnabled"] is True and after["signInSessionsValidFromDateTime"] == SEED_SESSIONS_VALID_FROM
 
@@ -150,7 +150,7 @@ def test_missing_permission_names_it(emulator, ansible):
     played = ansible.play(playbook(task("disable", USER_MODULE, ignore_errors=True, user_id=target["id"], account_enabled=False)),
                           client="reader")
     result = failed(played, "disable")
-    assert (result["status"], result["required_permission"]) == (403, "User.Read.All")
+    assert (result["error"]["status"], result["error"]["required_permission"]) == (403, "User.Read.All")
     assert writes(emulator) == []
 
 
@@ -203,8 +203,8 @@ def test_missing_p2_license_is_explained(emulator, ansible):
     target = pick(emulator, hybrid=True)
     played = ansible.play(playbook(task("risk", ACTION_MODULE, ignore_errors=True, user_id=target["id"], action="confirm_compromised")))
     result = failed(played, "risk")
-    assert (result["status"], result["required_permission"]) == (403, "IdentityRiskyUser.ReadWrite.All")
-    assert "P2" in result["hint"] and "not a missing permission" in result["hint"]
+    assert (result["error"]["status"], result["error"]["required_permission"]) == (403, "IdentityRiskyUser.ReadWrite.All")
+    assert "P2" in result["error"]["hint"] and "not a missing permission" in result["error"]["hint"]
     assert user(emulator, target["id"])["riskState"] == "none"
 
 
@@ -213,7 +213,7 @@ def test_risk_actions_are_refused_in_china_before_any_request(emulator, ansible)
     played = ansible.play(playbook(task("risk", ACTION_MODULE, ignore_errors=True, user_id=target["id"], action="dismiss_risk",
                                         cloud_environment="china")))
     result = failed(played, "risk")
-    assert result["error_code"] == "UnsupportedCloud" and "risky_users" in result["msg"]
+    assert result["error"]["error_code"] == "UnsupportedCloud" and "risky_users" in result["msg"]
     assert [entry for entry in emulator.admin.requests() if entry["family"] == "graph"] == []
 
 
@@ -230,5 +230,5 @@ def test_unknown_revoke_outcome_is_never_resent(emulator, ansible, applied):
         assert result["outcome"] == "reconciled" and result["sign_in_sessions_valid_from_date_time"] > SEED_SESSIONS_VALID_FROM
     else:
         failed(played, "revoke")
-        assert "outcome is unknown" in result["msg"] and result["client_request_id"] in result["hint"]
+        assert "outcome is unknown" in result["msg"] and result["error"]["client_request_id"] in result["error"]["hint"]
     assert writes(emulator) == [("POST", f"/v1.0/users/{target['id']}/revokeSignInSessions")]

@@ -184,7 +184,7 @@ def test_report_shows_the_native_path_and_why():
     assert "2026-11-30T05:00:00Z" in action["reason"]
     lines = c.summary_lines([identity], "header")
     assert any("revoke_sign_in_sessions (native Entra ID): sent" in line for line in lines)
-    failed = dict(sent, failed=True, outcome=None, msg="403 Authorization_RequestDenied", error_code="Authorization_RequestDenied")
+    failed = dict(sent, failed=True, outcome=None, msg="403 Authorization_RequestDenied", error={"error_code": "Authorization_RequestDenied"})
     [identity] = c.containment_report(result, {}, dry_run=False, entra_results=[failed])
     assert identity["status"].startswith("FAILED") and identity["actions"][0]["error_code"] == "Authorization_RequestDenied"
     [identity] = c.containment_report(result, {}, dry_run=True, entra_results=[])
