@@ -17,12 +17,19 @@ CLOUDS = {
 API_CLOUDS = {
     "identity_accounts": {"global", "usgov", "usgov_dod"},
     "security_actions": {"global"},
+    # Defender XDR incidents and alerts_v2: global and US Government, not China (the pages' national-cloud include).
+    "incidents": {"global", "usgov", "usgov_dod"},
+    "alerts": {"global", "usgov", "usgov_dod"},
 }
 
 ROLE_ACCOUNT_READ = "SecurityIdentitiesAccount.Read.All"
 ROLE_ACTIONS_WRITE = "SecurityIdentitiesActions.ReadWrite.All"
 ROLE_SA_READ = "SecurityActions.Read.All"
 ROLE_SA_WRITE = "SecurityActions.ReadWrite.All"
+ROLE_INCIDENT_READ = "SecurityIncident.Read.All"
+ROLE_INCIDENT_WRITE = "SecurityIncident.ReadWrite.All"
+ROLE_ALERT_READ = "SecurityAlert.Read.All"
+ROLE_ALERT_WRITE = "SecurityAlert.ReadWrite.All"
 
 # Schema enum members (camelCase, case-sensitive in requests). unknownFutureValue is a sentinel that
 # is never accepted in a request.

@@ -21,7 +21,7 @@ IDENTITY_RESOURCE = Resource(
     {"id", "accounts", "cloudSecurityIdentifier", "displayName", "domain", "isEnabled", "onPremisesSecurityIdentifier", "emailAddress",
      "userPrincipalName"},
 )
-API_SEGMENT = {"identity_accounts": "identities", "security_actions": "securityActions"}
+API_SEGMENT = {"identity_accounts": "identities", "security_actions": "securityActions", "incidents": "incidents", "alerts": "alerts_v2"}
 NOT_ONBOARDED = ("Tenant is not onboarded to Microsoft Defender for Identity. After license is purchased, first login to portal and "
                  "sensor are required.")
 WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", '
