@@ -79,11 +79,16 @@ CLOUD_ALIASES = {
 API_AVAILABILITY = {
     "identity_accounts": frozenset(["global", "usgov", "usgov_dod"]),
     "security_actions": frozenset(["global"]),
+    # Defender XDR incidents and alerts_v2: the v1.0 pages include global-us.md (Global, US Gov L4, L5; not China).
+    "incidents": frozenset(["global", "usgov", "usgov_dod"]),
+    "alerts": frozenset(["global", "usgov", "usgov_dod"]),
 }
 
 API_DESCRIPTIONS = {
     "identity_accounts": "Microsoft Defender for Identity identity accounts API (/security/identities/identityAccounts)",
     "security_actions": "legacy security actions API (/security/securityActions)",
+    "incidents": "Microsoft Defender XDR incidents API (/security/incidents)",
+    "alerts": "Microsoft Defender XDR alerts API (/security/alerts_v2)",
 }
 
 

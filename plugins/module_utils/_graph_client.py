@@ -268,6 +268,11 @@ class GraphClient:
         return self._request("POST", self.url_for(path), body=body, permission=permission,
                              client_request_id=client_request_id)
 
+    def patch(self, path, body=None, client_request_id=None, permission=None):
+        """PATCH: a write, retried and never replayed exactly like :meth:`post` (every non-GET is)."""
+        return self._request("PATCH", self.url_for(path), body=body, permission=permission,
+                             client_request_id=client_request_id)
+
     def get_all(self, path, params=None, max_items=None, permission=None):
         """Every item of a collection, following ``@odata.nextLink`` to the end or ``max_items``."""
         items = []
