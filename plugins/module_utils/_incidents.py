@@ -618,12 +618,15 @@ def evidence_targets(source):
             continue
         keys = set(_key(name, value) for name, value in identifiers.items())
         joined = [group for group in groups if group["keys"] & keys]
-        merged = {"keys": set(keys), "evidence": [(alert_id, evidence, identifiers)]}
+        merged = {"keys": set(keys), "evidence": []}
         for group in joined:
             merged["keys"] |= group["keys"]
-            merged["evidence"] = group["evidence"] + merged["evidence"]
+            merged["evidence"].extend(group["evidence"])
+        merged["evidence"].append((alert_id, evidence, identifiers))
+        position = groups.index(joined[0]) if joined else len(groups)  # first-seen order
+        groups[position:position] = [merged]
+        for group in joined:
             groups.remove(group)
-        groups.append(merged)
     persons, conflicts, targets = [], [], []
     for group in groups:
         values = dict((name, []) for name in IDENTIFIERS)
