@@ -694,3 +694,60 @@ def evidence_identities(persons, lookups):
                                   reason="%d identities found, %d consistent with every identifier of the evidence"
                                          % (len(found), len(matching))))
     return {"identities": identities, "not_found": not_found, "ambiguous": ambiguous}
+
+
+# ---------------------------------------------------------------------------------------------
+# Watermark of the incidents event source
+# ---------------------------------------------------------------------------------------------
+
+class Watermark(object):
+    """What the event source has emitted: the newest ``lastUpdateDateTime`` and the (id, update time) pairs at it.
+
+    The next poll asks for ``lastUpdateDateTime ge <watermark>`` (``ge``, not ``gt``: two incidents may share the
+    newest time and one of them may arrive after the poll); an incident is new or changed unless its exact
+    (id, lastUpdateDateTime) pair was emitted. ``to_dict``/``from_dict`` persist it between restarts.
+    """
+
+    def __init__(self, since, emitted=None):
+        self.since = normalise_timestamp(since, "updated_since")
+        self.emitted = dict(emitted or {})  # incident id -> the lastUpdateDateTime emitted for it
+
+    @classmethod
+    def from_dict(cls, data, default_since):
+        if not isinstance(data, dict) or not data.get("since"):
+            return cls(default_since)
+        return cls(data["since"], data.get("emitted"))
+
+    def to_dict(self):
+        return {"version": 1, "since": self.since, "emitted": dict(self.emitted)}
+
+    def is_new(self, incident):
+        updated = incident.get("last_update_date_time")
+        seen = self.emitted.get(str(incident.get("id")))
+        return seen is None or parse_service_time(seen) != parse_service_time(updated)
+
+    def mark(self, incident):
+        """Record ``incident`` as emitted and move the watermark up; pairs below it are forgotten."""
+        updated = incident.get("last_update_date_time")
+        moment = parse_service_time(updated)
+        if moment is None:
+            return
+        self.emitted[str(incident.get("id"))] = updated
+        if moment > parse_service_time(self.since):
+            self.since = normalise_timestamp(moment, "since")
+            floor = parse_service_time(self.since)
+            self.emitted = dict((key, value) for key, value in self.emitted.items()
+                                if (parse_service_time(value) or floor) >= floor)
+
+
+def incidents_to_emit(incidents, watermark, service_sources=None):
+    """The new or changed incidents, oldest update first, optionally only those with an alert from ``service_sources``."""
+    chosen = []
+    for incident in incidents:
+        if not watermark.is_new(incident):
+            continue
+        if service_sources and not any(alert.get("service_source") in service_sources for alert in incident.get("alerts") or []):
+            continue
+        chosen.append(incident)
+    return sorted(chosen, key=lambda item: (parse_service_time(item.get("last_update_date_time")) or parse_service_time("1970-01-01"),
+                                            str(item.get("id"))))
