@@ -479,8 +479,8 @@ def update_incident(client, incident_id, desired, comment=None, check_mode=False
     after = _apply(before, body)
     if check_mode:
         if comment_body:
-            after["comments"] = list(before["comments"]) + [{"comment": comment, "created_by_display_name": None,
-                                                               "created_date_time": None}]
+            pending = {"comment": comment, "created_by_display_name": None, "created_date_time": None}
+            after["comments"] = list(before["comments"]) + [pending]
     else:
         if body:
             after = _patch(client, incident_id, path, body, desired, warn)
@@ -689,10 +689,10 @@ def evidence_identities(persons, lookups):
         elif not found:
             not_found.append(person)
         else:
-            ambiguous.append(dict(person, matches=[{"id": item.get("id"), "display_name": item.get("display_name"),
-                                                     "user_principal_name": item.get("user_principal_name")} for item in found],
-                                  reason="%d identities found, %d consistent with every identifier of the evidence"
-                                         % (len(found), len(matching))))
+            matches = [{"id": item.get("id"), "display_name": item.get("display_name"),
+                        "user_principal_name": item.get("user_principal_name")} for item in found]
+            reason = "%d identities found, %d consistent with every identifier of the evidence" % (len(found), len(matching))
+            ambiguous.append(dict(person, matches=matches, reason=reason))
     return {"identities": identities, "not_found": not_found, "ambiguous": ambiguous}
 
 

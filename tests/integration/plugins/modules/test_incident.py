@@ -98,9 +98,8 @@ def test_incident_patches_only_what_differs_comments_once_and_is_idempotent(ansi
     assert stored(emulator, DOC_INCIDENT)["comments"][-1]["comment"] == "Contained  alexw@contoso.com\n"
 
     emulator.admin.clear_requests()
-    again = play(ansible, dict(update, **{"msgraph.security.incident": dict(update["msgraph.security.incident"],
-                                                                             comment="Contained alexw@contoso.com",
-                                                                             custom_tags=["ansible", "Demo"])}))
+    same = dict(update["msgraph.security.incident"], comment="Contained alexw@contoso.com", custom_tags=["ansible", "Demo"])
+    again = play(ansible, dict(update, **{"msgraph.security.incident": same}))
     assert again.rc == 0, again.output
     assert again.task("update")["changed"] is False and again.task("update")["requests"] == []
     assert writes(emulator) == []
