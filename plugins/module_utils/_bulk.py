@@ -16,7 +16,8 @@ Layer 2 (see docs/architecture.md): no Ansible imports; identity_account_action 
    refused and the others go on.
 3. Lookups are read in batches: targets looked up by UPN, SID or display name share one ``$filter`` of
    up to LOOKUP_BATCH_SIZE ``eq`` clauses joined with ``or`` (matched again locally); ids are read one by
-   one (GET by id, the documented way).
+   one (GET by id, the documented way). One IdentityFinder serves the whole task: the first batch of a kind
+   finds the query the service answers, and if it answers none, every target is matched on one shared scan.
 4. Each identity then goes through the same checks as a single target (protected_accounts, account,
    idempotency); the same identity, account and action twice is sent once.
 5. The actions are sent by ``max_concurrency`` threads sharing one GraphClient: one token, one connection
@@ -40,20 +41,19 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
 )
 from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
     ACTION_TARGET_OPTIONS,
-    FILTER_PROPERTY,
     LOOKUP_ID,
     ActionRequest,
+    IdentityFinder,
     IdentityResolutionError,
+    ProtectedAccounts,
+    ReconcileWait,
     action_diff,
     exactly_one,
     execute_plan,
-    find_identities,
     get_identity,
-    list_identities,
+    match_key,
     matches_selector,
     normalise_action_matrix,
-    normalise_protected_accounts,
-    odata_string,
     plan_for_identity,
     selector_from_params,
 )
@@ -80,11 +80,14 @@ class BulkOptions(object):
     """Task-level settings. ``identity_provider`` and ``action`` are defaults each target may override."""
 
     def __init__(self, identity_provider=None, action=None, protected_accounts=None, action_matrix=None,
-                 max_concurrency=DEFAULT_MAX_CONCURRENCY, max_targets=DEFAULT_MAX_TARGETS, fail_fast=False):
+                 max_concurrency=DEFAULT_MAX_CONCURRENCY, max_targets=DEFAULT_MAX_TARGETS, fail_fast=False,
+                 require_offered_action=False, reconcile=None):
         self.identity_provider = identity_provider
         self.action = action
         # Task-level input: a bad entry fails the whole task before any request, not every target one by one.
-        self.protected_accounts = normalise_protected_accounts(protected_accounts)
+        self.protected = ProtectedAccounts(protected_accounts)
+        self.require_offered_action = bool(require_offered_action)
+        self.reconcile = reconcile or ReconcileWait()
         self.action_matrix = normalise_action_matrix(action_matrix)
         self.max_concurrency = _bounded_int(max_concurrency, "max_concurrency", 1, MAX_CONCURRENCY_LIMIT)
         self.max_targets = _bounded_int(max_targets, "max_targets", 1, None)
@@ -202,8 +205,10 @@ def build_requests(targets, options):
                 _target_value(target, "identity_provider", options.identity_provider),
                 _target_value(target, "action", options.action),
                 account_id=target.get("account_id"),
-                protected_accounts=options.protected_accounts,
+                protected_accounts=options.protected,
                 action_matrix=options.action_matrix,
+                require_offered_action=options.require_offered_action,
+                reconcile=options.reconcile,
             )
             work.result.identity_provider = work.request.identity_provider
             work.result.action = work.request.action
@@ -219,31 +224,13 @@ def _chunks(items, size):
     return [items[start:start + size] for start in range(0, len(items), size)]
 
 
-def _batch_lookup(client, kind, selectors, warn):
-    """Identities matching any of ``selectors`` (one lookup kind) with one $filter; one by one if refused."""
-    if len(selectors) == 1:
-        return find_identities(client, selectors[0], warn)
-    clause = " or ".join("{0} eq {1}".format(FILTER_PROPERTY[kind], odata_string(selector.value)) for selector in selectors)
-    try:
-        return list_identities(client, {"$filter": clause})
-    except GraphError as error:
-        if error.status != 400:
-            raise
-        warn("the service refused a $filter joining {0} values with 'or' ({1}); looking them up one by one".format(
-            FILTER_PROPERTY[kind], error.code or error.status))
-        found = []
-        for selector in selectors:
-            found.extend(find_identities(client, selector, warn))
-        return found
-
-
-def _resolve_chunk(client, kind, works, warn):
-    """One batched lookup for ``works`` (the same kind); each target must match exactly one identity."""
+def _resolve_chunk(finder, kind, works):
+    """One lookup for ``works`` (the same kind); each target must match exactly one identity."""
     distinct = {}
     for work in works:
-        distinct.setdefault(work.request.selector.value.casefold(), work.request.selector)
+        distinct.setdefault(match_key(work.request.selector.value), work.request.selector.value)
     try:
-        found = _batch_lookup(client, kind, list(distinct.values()), warn)
+        found = finder.find(kind, list(distinct.values()))
     except Exception as error:  # pylint: disable=broad-except
         # A GraphError or anything else: reported on each of these targets, the others' outcomes are kept.
         for work in works:
@@ -268,7 +255,7 @@ def _resolve_by_id(client, work):
         work.result.error(FAILED, error)
 
 
-def _lookup_jobs(client, works, warn):
+def _lookup_jobs(client, finder, works):
     """Callables that fill ``work.identity`` (or the target's result): batched where a $filter can do it."""
     jobs = []
     batched = {}
@@ -281,10 +268,10 @@ def _lookup_jobs(client, works, warn):
     for kind, group in batched.items():
         by_value = {}
         for work in group:
-            by_value.setdefault(work.request.selector.value.casefold(), []).append(work)
+            by_value.setdefault(match_key(work.request.selector.value), []).append(work)
         for values in _chunks(sorted(by_value), LOOKUP_BATCH_SIZE):
             chunk = [work for value in values for work in by_value[value]]
-            jobs.append(functools.partial(_resolve_chunk, client, kind, chunk, warn))
+            jobs.append(functools.partial(_resolve_chunk, finder, kind, chunk))
     return jobs
 
 
@@ -302,7 +289,7 @@ def _plan(works):
             result.error(REFUSED, error)
             continue
         result.account_id = work.plan.body["accountId"]
-        key = (result.identity_account_id, result.account_id.casefold(), work.plan.action)
+        key = (result.identity_account_id, match_key(result.account_id), work.plan.action)
         if key in first_seen:
             result.done(UNCHANGED, reason="same identity, account and action as target {0}; sent once".format(first_seen[key]))
             work.plan = None
@@ -364,7 +351,7 @@ def run_bulk(client, targets, options, check_mode=False):
     """
     check_limits(targets, options)
     works = build_requests(targets, options)
-    warnings = []
+    warnings = options.protected.warnings()
     warn_lock = threading.Lock()
 
     def warn(message):
@@ -376,11 +363,12 @@ def run_bulk(client, targets, options, check_mode=False):
     if ensure_token is not None and any(work.open for work in works):  # refused targets alone need no token
         ensure_token()  # a credential problem fails the task once, before any Graph request
     counter = _RetryCounter()
+    finder = IdentityFinder(client, warn)
     previous_on_retry = getattr(client, "on_retry", None)
     client.on_retry = counter
     try:
         with ThreadPoolExecutor(max_workers=options.max_concurrency) as pool:
-            _run_all(pool, _lookup_jobs(client, [work for work in works if work.open], warn))
+            _run_all(pool, _lookup_jobs(client, finder, [work for work in works if work.open]))
             _plan([work for work in works if work.open])
             sending = [work for work in works if work.open]
             if check_mode:
@@ -395,7 +383,10 @@ def run_bulk(client, targets, options, check_mode=False):
         client.on_retry = previous_on_retry
     if counter.count:
         warnings.append(_throttle_warning(client, counter))
-    return _report(works, warnings, check_mode)
+    report = _report(works, warnings, check_mode)
+    report["lookups"] = {"scans": finder.scans, "queries": dict((kind, finder.query_used(kind)) for kind in finder.QUERIES
+                                                                if finder.query_used(kind))}
+    return report
 
 
 def _throttle_warning(client, counter):

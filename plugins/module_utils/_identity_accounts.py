@@ -28,7 +28,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import threading
+import time
+import unicodedata
 import uuid
+from urllib.parse import unquote
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphError,
@@ -80,11 +84,11 @@ OPPOSITE_ACTION = {"disable": "enable", "enable": "disable"}
 # because the two modules name the id option differently (id / identity_account_id).
 LOOKUP_ID = "id"
 LOOKUP_UPN = "user_principal_name"
+LOOKUP_EMAIL = "email_address"
 LOOKUP_SID = "on_premises_security_identifier"
 LOOKUP_DISPLAY_NAME = "display_name"
 LOOKUP_ACCOUNT_IDENTIFIER = "account_identifier"
 LOOKUP_FILTER = "filter"
-LOOKUP_KINDS = (LOOKUP_ID, LOOKUP_UPN, LOOKUP_SID, LOOKUP_DISPLAY_NAME, LOOKUP_ACCOUNT_IDENTIFIER, LOOKUP_FILTER)
 
 # identity_account_action's target options (task level and in each of its targets) -> lookup kind.
 ACTION_TARGET_OPTIONS = {
@@ -97,17 +101,25 @@ ACTION_TARGET_OPTIONS = {
 # Graph property compared server side ($filter ... eq ...) and again client side for each kind.
 FILTER_PROPERTY = {
     LOOKUP_UPN: "userPrincipalName",
+    LOOKUP_EMAIL: "emailAddress",
     LOOKUP_SID: "onPremisesSecurityIdentifier",
     LOOKUP_DISPLAY_NAME: "displayName",
 }
-# Snake_case field of a parsed identity that must equal the looked-up value (case-insensitively).
+# Snake_case field of a parsed identity that must equal the looked-up value (see match_key).
 _MATCH_FIELD = {
     LOOKUP_UPN: "user_principal_name",
+    LOOKUP_EMAIL: "email_address",
     LOOKUP_SID: "on_premises_security_identifier",
     LOOKUP_DISPLAY_NAME: "display_name",
 }
 
-_SID_PATTERN = re.compile(r"^S-1-\d+(-\d+)+$", re.IGNORECASE)
+# In the metadata identityAccounts is abstract; userPrincipalName and emailAddress belong to the derived type
+# microsoft.graph.security.user (metadata-facts.md), so a lookup on them first addresses that type by an OData cast.
+USER_TYPE_CAST = "microsoft.graph.security.user"
+DERIVED_TYPE_KINDS = (LOOKUP_UPN, LOOKUP_EMAIL)
+
+# [0-9], not \d: \d also matches non-ASCII digits, and a SID is ASCII.
+_SID_PATTERN = re.compile(r"^S-1-[0-9]+(-[0-9]+)+$", re.IGNORECASE)
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 _PATH_UNSAFE = re.compile(r"[/?#\\\s]")
 
@@ -227,10 +239,18 @@ def _require_text(value, option, what):
 
 
 def validate_identity_id(value, option="id"):
-    """Identity ids go into the URL path: refuse anything that could change the path or query."""
+    """Identity ids go into the URL path: refuse anything that could change the path or query.
+
+    ``.`` and ``..`` (or their percent-encoded forms) are dot segments: a URL library or proxy collapses them,
+    so ``identityAccounts/..`` would address ``/security/identities/`` instead of an identity.
+    """
     value = _require_text(value, option, "an identity account id")
-    if _PATH_UNSAFE.search(value):
+    decoded = unquote(value)
+    if _PATH_UNSAFE.search(value) or _PATH_UNSAFE.search(decoded):
         raise InputError(option, "identity account id '{0}' must not contain '/', '?', '#', '\\' or spaces".format(value))
+    if not decoded.strip("."):
+        raise InputError(option, "identity account id '{0}' is a dot segment ('.' or '..'); it would change the request path, "
+                                 "so nothing was sent. Use the id identity_account_info returns".format(value))
     return value
 
 
@@ -249,6 +269,13 @@ def validate_upn(value, option=LOOKUP_UPN):
     return value
 
 
+def validate_email(value, option=LOOKUP_EMAIL):
+    value = _require_text(value, option, "an e-mail address")
+    if value.count("@") != 1 or value.startswith("@") or value.endswith("@") or re.search(r"\s", value):
+        raise InputError(option, "'{0}' is not an e-mail address; expected exactly one '@', e.g. alice@contoso.com".format(value))
+    return value
+
+
 def validate_display_name(value, option=LOOKUP_DISPLAY_NAME):
     return _require_text(value, option, "a display name")
 
@@ -264,6 +291,7 @@ def validate_filter(value, option=LOOKUP_FILTER):
 _VALIDATORS = {
     LOOKUP_ID: validate_identity_id,
     LOOKUP_UPN: validate_upn,
+    LOOKUP_EMAIL: validate_email,
     LOOKUP_SID: validate_sid,
     LOOKUP_DISPLAY_NAME: validate_display_name,
     LOOKUP_ACCOUNT_IDENTIFIER: validate_account_identifier,
@@ -377,8 +405,20 @@ def identity_path(identity_id):
     return "{0}/{1}".format(IDENTITY_ACCOUNTS_PATH, path_segment(identity_id))
 
 
+_ASCII_UPPER_TO_LOWER = dict((code, code + 32) for code in range(ord("A"), ord("Z") + 1))
+
+
+def match_key(text):
+    """The key identifiers are compared by: NFC-normalised, then only A-Z folded to a-z.
+
+    ``casefold()`` would make look-alikes equal (U+FB01 'fi' ligature -> 'fi', 'ß' -> 'ss'), so an input could
+    resolve to, or slip past, another real account. NFC only joins canonically equivalent spellings.
+    """
+    return unicodedata.normalize("NFC", text).translate(_ASCII_UPPER_TO_LOWER)
+
+
 def _same_text(left, right):
-    return isinstance(left, str) and isinstance(right, str) and left.casefold() == right.casefold()
+    return isinstance(left, str) and isinstance(right, str) and match_key(left) == match_key(right)
 
 
 def matches_selector(identity, selector):
@@ -402,29 +442,135 @@ def get_identity(client, identity_id, option="id"):
     return parse_identity(response.body)
 
 
-def list_identities(client, params=None):
+def list_identities(client, params=None, path=IDENTITY_ACCOUNTS_PATH):
     """Every identity (all pages), optionally with raw query ``params`` such as {"$filter": ...}."""
-    return [parse_identity(item) for item in client.get_all(IDENTITY_ACCOUNTS_PATH, params=params, permission=READ_PERMISSION)]
+    return [parse_identity(item) for item in client.get_all(path, params=params, permission=READ_PERMISSION)]
 
 
-def _list_with_server_filter(client, selector, warn):
-    odata_filter = "{0} eq {1}".format(FILTER_PROPERTY[selector.kind], odata_string(selector.value))
-    try:
-        return list_identities(client, {"$filter": odata_filter})
-    except GraphError as error:
-        # Only the SID filter is documented; if the service refuses another one, scan instead.
-        if error.status != 400 or selector.kind == LOOKUP_SID:
-            raise
-        if warn:
-            warn(
-                "the service refused $filter on {0} ({1}); listing every identity and matching locally".format(
-                    FILTER_PROPERTY[selector.kind], error.code or error.status
-                )
-            )
-        return list_identities(client)
+# How a lookup by a property can be asked of the service, best first; SCAN (list everything once) always works.
+QUERY_CAST = "the derived-type query (identityAccounts/{0})".format(USER_TYPE_CAST)
+QUERY_PLAIN = "a $filter on identityAccounts"
+QUERY_SCAN = "one scan of every identity"
+# 400: the service does not understand the query; 501: it does not implement it. Any other error stays an error,
+# except a 404 on the cast segment: a service that routes it as an identity id ("not found") does not know the cast.
+_FALLBACK_STATUSES = {QUERY_CAST: (400, 404, 501), QUERY_PLAIN: (400, 501)}
 
 
-def find_identities(client, selector=None, warn=None):
+class _ScanIndex(object):
+    """Every identity of the tenant, read once, indexed by each lookup kind's match key."""
+
+    def __init__(self, identities):
+        self.identities = identities
+        self._by_kind = {}
+
+    def find(self, kind, value):
+        index = self._by_kind.get(kind)
+        if index is None:
+            index = {}
+            for identity in self.identities:
+                if kind == LOOKUP_ACCOUNT_IDENTIFIER:
+                    keys = [account["identifier"] for account in identity["accounts"]]
+                else:
+                    keys = [identity.get(_MATCH_FIELD[kind])]
+                for key in set(match_key(key) for key in keys if isinstance(key, str)):
+                    index.setdefault(key, []).append(identity)
+            self._by_kind[kind] = index
+        return list(index.get(match_key(value), []))
+
+
+class IdentityFinder(object):
+    """Finds identities by UPN, e-mail address, SID, display name or account identifier, with the fewest scans.
+
+    Per lookup kind it tries the queries the service may answer, best first (QUERIES), and keeps the first that
+    works for the rest of the task, so a bulk task asks once. A query falls back to the next on 400 and 501, and
+    when its answer holds an identity that does not match (the service ignored the filter: that answer is then the
+    whole collection, and serves as the scan). The last resort is one paged scan of the tenant, indexed, shared by
+    every target of the task. Results are always matched again locally (match_key): exact, no look-alike.
+    Thread-safe: bulk lookups call it from several threads.
+    """
+
+    QUERIES = {
+        LOOKUP_UPN: (QUERY_CAST, QUERY_PLAIN, QUERY_SCAN),
+        LOOKUP_EMAIL: (QUERY_CAST, QUERY_PLAIN, QUERY_SCAN),
+        LOOKUP_SID: (QUERY_PLAIN, QUERY_SCAN),  # the filter Microsoft's List page documents
+        LOOKUP_DISPLAY_NAME: (QUERY_PLAIN, QUERY_SCAN),
+        LOOKUP_ACCOUNT_IDENTIFIER: (QUERY_SCAN,),  # no filter on accounts[].identifier is documented
+    }
+
+    def __init__(self, client, warn=None):
+        self.client = client
+        self.warn = warn or (lambda message: None)
+        self.scans = 0
+        self._lock = threading.Lock()
+        self._kind_locks = dict((kind, threading.Lock()) for kind in self.QUERIES)
+        self._query_of_kind = {}
+        self._scan = None
+
+    def find(self, kind, values):
+        """The identities matching any of ``values`` (all of lookup ``kind``), each matched exactly."""
+        with self._kind_locks[kind]:
+            query = self._query_of_kind.get(kind)
+            if query is None:  # the first lookup of this kind finds the query that works; the others wait for it
+                found, self._query_of_kind[kind] = self._probe(kind, values)
+                return found
+        found = None if query == QUERY_SCAN else self._ask(query, kind, values)
+        return found if found is not None else self._from_scan(kind, values)
+
+    def query_used(self, kind):
+        return self._query_of_kind.get(kind)
+
+    def _probe(self, kind, values):
+        queries = self.QUERIES[kind]
+        for query in queries[:-1]:
+            try:
+                found = self._ask(query, kind, values)
+            except GraphError as error:
+                if error.status not in _FALLBACK_STATUSES[query]:
+                    raise
+                self.warn("the service refused {0} on {1} ({2}); trying {3}".format(
+                    query, FILTER_PROPERTY[kind], error.code or error.status, queries[queries.index(query) + 1]))
+                continue
+            if found is not None:
+                return found, query
+            self.warn("the service ignored the $filter of {0} on {1} (it answered with identities that do not match); "
+                      "matching locally on one scan of every identity".format(query, FILTER_PROPERTY[kind]))
+            return self._from_scan(kind, values), QUERY_SCAN
+        return self._from_scan(kind, values), QUERY_SCAN
+
+    def _ask(self, query, kind, values):
+        """The matches of a server-side query; None when the answer shows the filter was ignored."""
+        clause = " or ".join("{0} eq {1}".format(FILTER_PROPERTY[kind], odata_string(value)) for value in values)
+        path = IDENTITY_ACCOUNTS_PATH + "/" + USER_TYPE_CAST if query == QUERY_CAST else IDENTITY_ACCOUNTS_PATH
+        answer = list_identities(self.client, {"$filter": clause}, path=path)
+        selectors = [Selector(kind, value) for value in values]
+        if any(not any(matches_selector(identity, selector) for selector in selectors) for identity in answer):
+            if query == QUERY_PLAIN:
+                self._keep_scan(answer)  # an ignored filter on the whole collection listed every identity
+            return None
+        return answer
+
+    def _keep_scan(self, identities):
+        with self._lock:
+            if self._scan is None:
+                self._scan = _ScanIndex(identities)
+                self.scans += 1
+
+    def _from_scan(self, kind, values):
+        with self._lock:
+            if self._scan is None:
+                self._scan = _ScanIndex(list_identities(self.client))
+                self.scans += 1
+            scan = self._scan
+        found, seen = [], set()
+        for value in values:
+            for identity in scan.find(kind, value):
+                if id(identity) not in seen:
+                    seen.add(id(identity))
+                    found.append(identity)
+        return found
+
+
+def find_identities(client, selector=None, warn=None, finder=None):
     """Every identity matching ``selector`` (every identity when it is None), following all pages.
 
     Server-filtered results are matched again locally: if the service ignored the filter we must
@@ -441,12 +587,8 @@ def find_identities(client, selector=None, warn=None):
             raise
     if selector.kind == LOOKUP_FILTER:
         return list_identities(client, {"$filter": selector.value})
-    if selector.kind == LOOKUP_ACCOUNT_IDENTIFIER:
-        # No server-side filter on accounts[].identifier is documented (graph-api.md s.6.4).
-        candidates = list_identities(client)
-    else:
-        candidates = _list_with_server_filter(client, selector, warn)
-    return [identity for identity in candidates if matches_selector(identity, selector)]
+    finder = finder or IdentityFinder(client, warn)
+    return [identity for identity in finder.find(selector.kind, [selector.value]) if matches_selector(identity, selector)]
 
 
 def resolve_identity(client, selector, warn=None):
@@ -479,34 +621,57 @@ def exactly_one(selector, matches):
 # ---------------------------------------------------------------------------------------------
 
 
-def normalise_protected_accounts(values, option="protected_accounts"):
-    entries = []
-    for value in values or []:
-        entries.append(_require_text(value, option, "each protected_accounts entry"))
-    return entries
-
-
-def _identity_keys(identity, account_id=None):
+def _identity_keys(identity):
+    """What a protected_accounts entry is compared with: ids, UPN, e-mail address, SIDs and account identifiers."""
     keys = [
         identity.get("id"),
         identity.get("user_principal_name"),
         identity.get("email_address"),
         identity.get("on_premises_security_identifier"),
         identity.get("cloud_security_identifier"),
-        account_id,
     ]
-    keys.extend(account["identifier"] for account in identity.get("accounts") or [])
+    keys.extend(account.get("identifier") for account in identity.get("accounts") or [])
     return [key for key in keys if isinstance(key, str) and key]
 
 
-def check_not_protected(identity, protected_accounts, account_id=None):
-    """Refuse identities whose id, UPN, email, SIDs or account identifiers are listed as protected."""
-    protected = dict((entry.casefold(), entry) for entry in protected_accounts or [])
-    for key in _identity_keys(identity, account_id):
-        entry = protected.get(key.casefold())
+# No compared key contains a space or a backslash: such an entry (a display name, DOMAIN\sam) can never match.
+_NEVER_A_KEY = re.compile(r"[\s\\]")
+
+
+class ProtectedAccounts(object):
+    """The protected_accounts entries and the one rule comparing them with an identity (see match_key)."""
+
+    def __init__(self, entries=None, option="protected_accounts"):
+        self.option = option
+        self.entries = [_require_text(entry, option, "each protected_accounts entry") for entry in entries or []]
+        self._by_key = dict((match_key(entry), entry) for entry in self.entries)
+
+    def unmatchable(self):
+        """Entries that no compared key can ever equal, so they protect nothing."""
+        return [entry for entry in self.entries if _NEVER_A_KEY.search(entry)]
+
+    def warnings(self):
+        unmatchable = self.unmatchable()
+        if not unmatchable:
+            return []
+        return ["protected_accounts entries {0} can never match: entries are compared whole with identity and account ids, "
+                "user principal names, e-mail addresses and SIDs, never with display names or DOMAIN\\sam names; list the "
+                "UPN or SID instead".format(", ".join("'{0}'".format(entry) for entry in unmatchable))]
+
+    def entry_matching(self, identity):
+        """The entry that protects ``identity``, or None."""
+        for key in _identity_keys(identity):
+            entry = self._by_key.get(match_key(key))
+            if entry is not None:
+                return entry
+        return None
+
+    def check(self, identity):
+        """Refuse (InputError) an identity that an entry protects."""
+        entry = self.entry_matching(identity)
         if entry is not None:
             raise InputError(
-                "protected_accounts",
+                self.option,
                 "refusing to act on identity {0} ({1}): it matches the protected_accounts entry '{2}'".format(
                     identity.get("id"), identity.get("user_principal_name") or identity.get("display_name"), entry
                 ),
@@ -518,19 +683,41 @@ def check_not_protected(identity, protected_accounts, account_id=None):
 # ---------------------------------------------------------------------------------------------
 
 
+class ReconcileWait(object):
+    """How long an unknown outcome is reconciled: Defender for Identity applies an action asynchronously.
+
+    The identity is read again until it shows the action, or ``timeout`` seconds have passed (0: one read).
+    """
+
+    def __init__(self, timeout=30, interval=2.0, max_interval=10.0, sleep=time.sleep, clock=time.monotonic):
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0 or timeout > 3600:
+            raise InputError("reconcile_timeout", "must be a number of seconds between 0 and 3600; got {0!r}".format(timeout))
+        self.timeout = timeout
+        self.interval = interval
+        self.max_interval = max_interval
+        self.sleep = sleep
+        self.clock = clock
+
+
 class ActionRequest(object):
     """Validated, normalised input for one invokeAction target. Built before any request is sent.
 
     Kept independent of the module's argument names so a bulk caller can build one per target.
     """
 
-    def __init__(self, selector, identity_provider, action, account_id=None, protected_accounts=None, action_matrix=None):
+    def __init__(self, selector, identity_provider, action, account_id=None, protected_accounts=None, action_matrix=None,
+                 require_offered_action=False, reconcile=None):
         self.selector = selector
         self.identity_provider = normalise_identity_provider(identity_provider)
         self.action = normalise_action(action)
         self.action_matrix = normalise_action_matrix(action_matrix)
         self.account_id = None if account_id in (None, "") else validate_account_identifier(account_id, "account_id")
-        self.protected_accounts = normalise_protected_accounts(protected_accounts)
+        if isinstance(protected_accounts, ProtectedAccounts):
+            self.protected = protected_accounts
+        else:
+            self.protected = ProtectedAccounts(protected_accounts)
+        self.require_offered_action = bool(require_offered_action)
+        self.reconcile = reconcile or ReconcileWait()
         check_action_allowed_by_matrix(self.identity_provider, self.action, self.action_matrix)
 
 
@@ -538,8 +725,12 @@ def _accounts_of(identity, identity_provider):
     return [account for account in identity["accounts"] if account["identity_provider"] == identity_provider]
 
 
-def select_account(identity, identity_provider, account_id=None, warn=None):
-    """The account the action applies to: the identity's account for that provider, or ``account_id``."""
+def select_account(identity, identity_provider, account_id=None):
+    """The account the action applies to: the identity's account for that provider, or its account ``account_id``.
+
+    An ``account_id`` the identity does not list is refused, also when it lists no accounts at all: otherwise a
+    protected identity's account could be reached by naming it under another, unprotected identity.
+    """
     accounts = identity["accounts"]
     if account_id is not None:
         for account in accounts:
@@ -552,15 +743,14 @@ def select_account(identity, identity_provider, account_id=None, warn=None):
                         ),
                     )
                 return account
-        if accounts:
-            raise InputError(
-                "account_id",
-                "identity {0} has no account '{1}'; its accounts: {2}".format(identity["id"], account_id, _describe_accounts(accounts)),
-            )
-        # The identity lists no accounts at all: nothing to check the explicit id against.
-        if warn:
-            warn("identity {0} lists no accounts; sending account_id '{1}' unchecked".format(identity["id"], account_id))
-        return {"identifier": account_id, "identity_provider": identity_provider, "actions": None}
+        raise InputError(
+            "account_id",
+            "identity {0} {1}, not '{2}'; nothing was sent. An account_id must be one of the identity's own accounts (so the "
+            "protected_accounts check applies to its owner): find the identity that lists it with "
+            "msgraph.security.identity_account_info account_identifier={2}".format(
+                identity["id"], "has the accounts " + _describe_accounts(accounts) if accounts else "lists no accounts", account_id
+            ),
+        )
 
     candidates = _accounts_of(identity, identity_provider)
     if len(candidates) == 1:
@@ -586,46 +776,64 @@ def _state_word(is_enabled):
     return "enabled" if is_enabled else "disabled"
 
 
-def evaluate_target_state(identity, account, action):
-    """For disable/enable: (already_in_state, reason, contradiction_warning).
+def state_evidence(identity, account, action):
+    """What each readable signal says about disable/enable's target state: (by_is_enabled, by_actions).
 
-    Signals (graph-api.md s.6.5): the account's own ``actions`` (what the provider offers now) and the
-    identity's ``isEnabled``. The account signal is more specific, so when it clearly says the action
-    is still available we send it even if isEnabled already matches: a wrongly skipped containment
-    is worse than a redundant one.
+    True: the signal says the state is reached; False: not reached; None: the signal says nothing. ``isEnabled``
+    is the identity's flag (Nullable=false in the metadata, but read defensively). The account's ``actions`` speak
+    only when they offer exactly one of the action and its opposite: Microsoft's List example lists none, and its
+    Get example 1 lists only Enable on an identity whose isEnabled is true (docs/service-contract.md).
     """
     target = TARGET_IS_ENABLED[action]
-    opposite = OPPOSITE_ACTION[action]
-    actions = account.get("actions")
-    if actions is not None:
-        offers, offers_opposite = action in actions, opposite in actions
-        if offers_opposite and not offers:
-            return True, "the {0} account {1} offers '{2}' but not '{3}': it is already {4}".format(
-                account["identity_provider"], account["identifier"], opposite, action, _state_word(target)
-            ), None
-        if offers and not offers_opposite:
-            warning = None
-            if identity.get("is_enabled") is target:
-                warning = "isEnabled is already {0} but the {1} account still offers '{2}'; sending the action".format(
-                    str(target).lower(), account["identity_provider"], action
-                )
-            return False, None, warning
-    if identity.get("is_enabled") is target:
-        return True, "the identity is already {0} (isEnabled is {1})".format(_state_word(target), str(target).lower()), None
+    is_enabled = identity.get("is_enabled")
+    by_is_enabled = (is_enabled is target) if isinstance(is_enabled, bool) else None
+    actions = account.get("actions") or []
+    offers, offers_opposite = action in actions, OPPOSITE_ACTION[action] in actions
+    by_actions = None if offers == offers_opposite else offers_opposite
+    return by_is_enabled, by_actions
+
+
+def _describe_evidence(identity, account):
+    return "isEnabled is {0} and the {1} account {2} offers {3}".format(
+        str(identity.get("is_enabled")).lower(), account["identity_provider"], account["identifier"],
+        ", ".join(str(a) for a in account.get("actions") or []) or "no action")
+
+
+def evaluate_target_state(identity, account, action):
+    """For disable/enable: (already_in_state, reason, note).
+
+    ``changed=false`` only when both signals say the target state is reached. On missing or contradicting evidence
+    the action is sent: a repeated disable is harmless, a skipped containment is not. ``note`` then says which
+    evidence was missing or disagreed.
+    """
+    by_is_enabled, by_actions = state_evidence(identity, account, action)
+    evidence = _describe_evidence(identity, account)
+    if by_is_enabled and by_actions:
+        return True, "already {0}: {1}".format(_state_word(TARGET_IS_ENABLED[action]), evidence), None
+    if by_is_enabled is not None and by_actions is not None and by_is_enabled != by_actions:
+        return False, None, "the evidence disagrees ({0}): isEnabled says it is {1}{2}, the account's actions say it is {3}{2}; " \
+            "sending '{4}'".format(evidence, "" if by_is_enabled else "not ", " " + _state_word(TARGET_IS_ENABLED[action]),
+                                   "" if by_actions else "not ", action)
+    if by_is_enabled and by_actions is None:
+        return False, None, "isEnabled says it is already {0}, but the account's actions do not confirm it ({1}); sending " \
+            "'{2}'".format(_state_word(TARGET_IS_ENABLED[action]), evidence, action)
     return False, None, None
 
 
-def check_account_offers_action(account, action):
-    """Where the service lists the account's actions, refuse an action it does not offer."""
+def check_account_offers_action(account, action, strict=False):
+    """A non-empty ``actions`` list that lacks the action: a warning (returned), or a refusal when ``strict``.
+
+    An empty or missing list says nothing (Microsoft's List example lists none), and the service's own refusal
+    of an action is reported as it is.
+    """
     actions = account.get("actions")
-    if actions is None or action in actions:
-        return
-    raise InputError(
-        "action",
-        "the {0} account {1} does not offer '{2}'; it offers: {3}".format(
-            account["identity_provider"], account["identifier"], action, ", ".join(str(a) for a in actions) or "no action"
-        ),
-    )
+    if not actions or action in actions:
+        return None
+    message = "the {0} account {1} lists the actions {2}, not '{3}'".format(
+        account["identity_provider"], account["identifier"], ", ".join(str(a) for a in actions), action)
+    if strict:
+        raise InputError("require_offered_action", message + "; nothing was sent because require_offered_action is true")
+    return message + "; sending it anyway, the service decides (set require_offered_action=true to refuse instead)"
 
 
 def _predicted_actions(actions, action):
@@ -651,7 +859,7 @@ def action_diff(identity, account, action, will_send):
 class ActionPlan(object):
     """Everything decided before sending: the identity, the account, whether to send, and the request."""
 
-    def __init__(self, request, identity, account, send, reason, path, body, warnings):
+    def __init__(self, request, identity, account, send, reason, path, body, warnings, evidence_note=None):
         self.request = request
         self.identity = identity
         self.account = account
@@ -660,6 +868,7 @@ class ActionPlan(object):
         self.path = path
         self.body = body
         self.warnings = warnings
+        self.evidence_note = evidence_note
 
     @property
     def action(self):
@@ -676,21 +885,23 @@ def plan_action(client, request):
 def plan_for_identity(request, identity, warnings=None):
     """Guard, validate and decide for an identity already read (a bulk run reads many at once); no request."""
     warnings = [] if warnings is None else warnings
-    check_not_protected(identity, request.protected_accounts, request.account_id)
+    request.protected.check(identity)
     identity_id = validate_identity_id(identity.get("id"), "identity_account_id")  # it goes into the URL
-    account = select_account(identity, request.identity_provider, request.account_id, warnings.append)
-    send, reason = True, None
+    account = select_account(identity, request.identity_provider, request.account_id)
+    send, reason, note = True, None, None
     if request.action in TARGET_IS_ENABLED:
-        already, reason, warning = evaluate_target_state(identity, account, request.action)
+        already, reason, note = evaluate_target_state(identity, account, request.action)
         send = not already
-        if warning:
-            warnings.append(warning)
     if send:
-        check_account_offers_action(account, request.action)
+        offered_warning = check_account_offers_action(account, request.action, request.require_offered_action)
+        # The evidence note already names the account's actions; one message per cause.
+        for message in (note, None if note else offered_warning):
+            if message:
+                warnings.append(message)
     # Built only from normalised values: schema camelCase enums, the account's own identifier.
     body = {"accountId": account["identifier"], "action": request.action, "identityProvider": request.identity_provider}
     path = "{0}/invokeAction".format(identity_path(identity_id))
-    return ActionPlan(request, identity, account, send, reason, path, body, warnings)
+    return ActionPlan(request, identity, account, send, reason, path, body, warnings, evidence_note=note)
 
 
 def new_client_request_id():
@@ -731,8 +942,21 @@ def _outcome_unknown(error, client_request_id, message):
     )
 
 
+def shows_action_applied(plan, identity):
+    """After an unknown outcome: does the identity read now prove disable/enable took effect?
+
+    The account's actions decide when they speak (and isEnabled does not contradict them). Without them only a
+    change of isEnabled to the target proves anything: a flag that was already there before the POST proves nothing.
+    """
+    account = next((a for a in identity["accounts"] if _same_text(a["identifier"], plan.body["accountId"])), None)
+    by_is_enabled, by_actions = state_evidence(identity, account or {"actions": None}, plan.action)
+    if by_actions is not None:
+        return by_actions and by_is_enabled is not False
+    return by_is_enabled is True and plan.identity.get("is_enabled") is not TARGET_IS_ENABLED[plan.action]
+
+
 def _reconcile(client, plan, error, client_request_id, warnings):
-    """A POST whose outcome is unknown is never resent: disable/enable re-read the state instead."""
+    """A POST whose outcome is unknown is never resent: disable/enable re-read the state, with a bounded wait."""
     account_id = plan.body["accountId"]
     if plan.action not in TARGET_IS_ENABLED:
         raise _outcome_unknown(
@@ -741,27 +965,37 @@ def _reconcile(client, plan, error, client_request_id, warnings):
             "the '{0}' request for account {1} was sent but its outcome is unknown ({2}); it was not resent and"
             " Graph offers no way to read it back".format(plan.action, account_id, error),
         )
-    try:
-        identity = get_identity(client, plan.identity["id"], "identity_account_id")
-    except GraphError as read_error:
-        raise _outcome_unknown(
-            error,
-            client_request_id,
-            "the '{0}' request for account {1} was sent but its outcome is unknown ({2}); re-reading the identity"
-            " failed too ({3})".format(plan.action, account_id, error, read_error),
-        )
-    account = next((a for a in identity["accounts"] if _same_text(a["identifier"], account_id)), plan.account)
-    reached, _reason, _warning = evaluate_target_state(identity, account, plan.action)
-    if not reached:
-        raise _outcome_unknown(
-            error,
-            client_request_id,
-            "the '{0}' request for account {1} was sent but its outcome is unknown ({2}); the identity does not"
-            " show it yet, but the action may still be applied".format(plan.action, account_id, error),
-        )
+    wait = plan.request.reconcile
+    deadline = wait.clock() + wait.timeout
+    interval, reads = wait.interval, 0
+    while True:
+        reads += 1
+        try:
+            identity = get_identity(client, plan.identity["id"], "identity_account_id")
+        except GraphError as read_error:
+            raise _outcome_unknown(
+                error,
+                client_request_id,
+                "the '{0}' request for account {1} was sent but its outcome is unknown ({2}); re-reading the identity"
+                " failed too ({3})".format(plan.action, account_id, error, read_error),
+            )
+        if shows_action_applied(plan, identity):
+            break
+        remaining = deadline - wait.clock()
+        if remaining <= 0:
+            raise _outcome_unknown(
+                error,
+                client_request_id,
+                "the '{0}' request for account {1} was sent but its outcome is unknown ({2}); {3} read(s) of the identity over"
+                " {4}s (reconcile_timeout) do not show it, but the action may still be applied".format(
+                    plan.action, account_id, error, reads, wait.timeout),
+            )
+        wait.sleep(min(interval, remaining))
+        interval = min(interval * 2, wait.max_interval)
     warnings.append(
-        "the '{0}' request's outcome was unknown ({1}); re-reading the identity shows it is now {2}, so the"
-        " action was applied (client-request-id {3})".format(plan.action, error, _state_word(TARGET_IS_ENABLED[plan.action]), client_request_id)
+        "the '{0}' request's outcome was unknown ({1}); read {2} time(s), the identity now shows it {3}, so the"
+        " action was applied (client-request-id {4})".format(
+            plan.action, error, reads, _state_word(TARGET_IS_ENABLED[plan.action]), client_request_id)
     )
     return {
         "account_id": account_id,
@@ -794,15 +1028,25 @@ def run_identity_action(client, request, check_mode=False):
     """Plan and (unless in check mode or already in state) send one invokeAction.
 
     Returns a dict with snake_case keys: changed, outcome, reason, identity_account, request,
-    invoke_action_result, diff, warnings (None values are dropped by the module).
+    invoke_action_result, diff, evidence, warnings (None values are dropped by the module).
     """
     plan = plan_action(client, request)
+    plan.warnings[:0] = request.protected.warnings()
     result = {
         "changed": plan.send,
         "identity_account": plan.identity,
         "diff": action_diff(plan.identity, plan.account, plan.action, plan.send),
-        "warnings": plan.warnings,
+        "warnings": plan.warnings,  # the same list: execution may still add to it
     }
+    if plan.action in TARGET_IS_ENABLED:
+        by_is_enabled, by_actions = state_evidence(plan.identity, plan.account, plan.action)
+        result["state_evidence"] = {
+            "is_enabled": plan.identity.get("is_enabled"),
+            "account_actions": plan.account.get("actions"),
+            "is_enabled_says_done": by_is_enabled,
+            "account_actions_say_done": by_actions,
+            "note": plan.evidence_note,
+        }
     if not plan.send:
         result.update(outcome="unchanged", reason=plan.reason)
         return result

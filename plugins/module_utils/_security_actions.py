@@ -35,12 +35,14 @@ Decisions documented once, here:
   the client context up before creating.
 * **Status.** Compared case-insensitively (``notStarted`` and ``NotStarted`` both occur) and
   returned in the documented spelling. Completed and Failed are terminal.
-* **Canceled (an assumption).** The documented ``operationStatus`` enum has no canceled member and
-  the docs do not say what a canceled action looks like. The collection's Graph emulator ends it
-  ``Failed`` with ``errorInfo`` code 499 ("canceled by the caller"); the collection treats that, and
-  a ``Canceled``/``Cancelled`` status should the service ever report one, as canceled. Canceling a
-  terminal action is a no-op. A cancel refused with 400/409 is re-read: if the action finished in
-  the meantime, nothing changed; otherwise the error stands.
+* **Cancel, as Graph reports it.** ``cancelSecurityAction`` answers ``200 OK`` with no body, and the
+  documented ``operationStatus`` enum (NotStarted, Running, Completed, Failed) has no canceled member;
+  Microsoft does not document the status a canceled action then shows. So the collection claims nothing
+  about it: it reports that the service accepted the cancel request, and the action as read afterwards,
+  status as it is. Only NotStarted and Running are cancellable; any other status (documented or not) is
+  final, and canceling it is a no-op. A cancel refused with 400/409 is re-read: if the action finished
+  in the meantime, nothing changed; otherwise the error stands. An unknown outcome is reported as unknown,
+  with the state read afterwards (repeating a cancel is harmless).
 * **Permissions in 403s.** Reads made on the way to a write name ``SecurityActions.ReadWrite.All``
   (what the task needs), reads of security_action_info name ``SecurityActions.Read.All``.
 * **Application tokens only.** A user-supplied ``access_token`` whose payload (decoded without
@@ -99,17 +101,15 @@ _STATUS_SPELLING = {
     "running": "Running",
     "completed": "Completed",
     "failed": "Failed",
-    "canceled": "Canceled",
-    "cancelled": "Canceled",
 }
-_TERMINAL_STATUSES = ("completed", "failed", "canceled", "cancelled")
+# The documented statuses of an action still in progress; every other status is final (an undocumented one too,
+# so that ``wait`` ends and reports it rather than polling until wait_timeout).
+_IN_PROGRESS_STATUSES = ("notstarted", "running")
 
 # Statuses with which the service refuses a query option it does not support.
 _FILTER_UNSUPPORTED_STATUSES = (400, 501)
 # Statuses with which the service refuses to cancel an action that has already finished.
 _CANCEL_REFUSED_STATUSES = (400, 409)
-# errorInfo.code of an action canceled before it finished (the collection's emulator; see module doc).
-CANCELED_ERROR_CODE = 499
 
 
 class SecurityActionFailedError(GraphError):
@@ -118,8 +118,8 @@ class SecurityActionFailedError(GraphError):
     def __init__(self, action):
         self.action = action
         info = action.get("error_info") or {}
-        message = "Security action %s failed: code %s, subcode %s, message %r" % (
-            action.get("id"), info.get("code"), info.get("subcode"), info.get("message"))
+        message = "Security action %s ended with status %s: code %s, subcode %s, message %r" % (
+            action.get("id"), action.get("status"), info.get("code"), info.get("subcode"), info.get("message"))
         super(SecurityActionFailedError, self).__init__(
             message, code="securityActionFailed",
             hint="Read error_info; only BlockIp on Microsoft Defender for Endpoint is known to work. "
@@ -153,7 +153,7 @@ def normalize_status(status):
 
 
 def is_terminal(status):
-    return isinstance(status, str) and status.lower() in _TERMINAL_STATUSES
+    return isinstance(status, str) and bool(status) and status.lower() not in _IN_PROGRESS_STATUSES
 
 
 def _refuse_read_only(key, option):
@@ -511,7 +511,7 @@ def _create_exactly_once(client, body, warn):
 
 
 def wait_for_terminal(client, action, wait_timeout, poll_interval, sleep=time.sleep, clock=time.monotonic):
-    """Poll until the action is terminal; Failed (canceled included) and timeouts raise with the action."""
+    """Poll until the action is terminal; any end but Completed, and timeouts, raise with the action."""
     deadline = clock() + wait_timeout
     while not is_terminal(action.get("status")):
         remaining = deadline - clock()
@@ -570,18 +570,7 @@ def _is_completed(action):
     return str(action.get("status") or "").lower() == "completed"
 
 
-def is_canceled(action):
-    """Canceled: status Canceled/Cancelled, or Failed with errorInfo code 499 (see module doc: assumption)."""
-    status = str(action.get("status") or "").lower()
-    if status in ("canceled", "cancelled"):
-        return True
-    info = action.get("errorInfo") or {}
-    return status == "failed" and isinstance(info, dict) and info.get("code") == CANCELED_ERROR_CODE
-
-
 def describe_status(action):
-    if is_canceled(action):
-        return "canceled (status %s)" % normalize_status(action.get("status"))
     return normalize_status(action.get("status"))
 
 
@@ -590,39 +579,30 @@ def _unchanged(action, reason):
     return {"changed": False, "reason": reason, "security_action": snake, "diff": {"before": snake, "after": snake}}
 
 
-def _canceled_projection(action):
-    """Check-mode diff: a canceled action ends Failed (the documented enum has no canceled value)."""
-    projected = action_to_snake(action)
-    projected["status"] = "Failed"
-    return projected
-
-
 def _find_for_cancel(client, action_id, client_context, warn):
     if action_id:
         return _reread(client, action_id)  # a wrong id is an error (404), not a no-op
     return _lookup(client, client_context, warn)
 
 
-def _post_cancel(client, action, path, warn):
-    """POST cancelSecurityAction; returns the action read afterwards and whether the cancel took effect."""
+def _post_cancel(client, action, path):
+    """POST cancelSecurityAction; returns (the response, or None if the action finished first, the action read after)."""
     try:
-        client.post(path, permission=WRITE_PERMISSION)
+        response = client.post(path, permission=WRITE_PERMISSION)
     except GraphOutcomeUnknownError as error:
-        current = _reread(client, action["id"])
-        if not is_terminal(current.get("status")):
-            raise  # still running: the cancel may still land; re-running the task is safe
-        if is_canceled(current):
-            warn("The cancel request's outcome was unknown (%s); reconciled: security action %s is canceled"
-                 % (error, action["id"]))
-        return current, is_canceled(current)
+        current = action_to_snake(_reread(client, action["id"]))
+        error.message = "%s; the cancel request was sent but its outcome is unknown, and the action now reads %s" % (
+            error.message, describe_status(current))
+        error.hint = "Read the action again with security_action_info; repeating the cancel is harmless."
+        raise
     except GraphError as error:
         if error.status not in _CANCEL_REFUSED_STATUSES:
             raise
         current = _reread(client, action["id"])
         if not is_terminal(current.get("status")):
             raise
-        return current, False  # it finished between our read and the cancel
-    return _reread(client, action["id"]), True
+        return None, current  # it finished between our read and the cancel
+    return response, _reread(client, action["id"])
 
 
 def ensure_canceled(client, action_id=None, client_context=None, check_mode=False, warn=None):
@@ -639,18 +619,21 @@ def ensure_canceled(client, action_id=None, client_context=None, check_mode=Fals
                           % (action.get("id"), describe_status(action)))
     path = "%s/cancelSecurityAction" % _item_path(action["id"])
     if check_mode:
+        # Microsoft documents no status for a canceled action, so the diff predicts none.
         return {
             "changed": True,
             "security_action": action_to_snake(action),
             "request": _request_preview(client, "POST", path),
-            "diff": {"before": action_to_snake(action), "after": _canceled_projection(action)},
+            "diff": {"before": action_to_snake(action), "after": action_to_snake(action)},
         }
-    current, canceled = _post_cancel(client, action, path, warn)
-    if not canceled:
+    response, current = _post_cancel(client, action, path)
+    if response is None:
         return _unchanged(current, "security action %s became %s before it could be canceled"
                           % (action["id"], describe_status(current)))
     return {
         "changed": True,
         "security_action": action_to_snake(current),
+        "cancel_response": {"status": response.status, "request_id": response.request_id,
+                            "client_request_id": response.client_request_id},
         "diff": {"before": action_to_snake(action), "after": action_to_snake(current)},
     }

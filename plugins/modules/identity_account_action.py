@@ -31,17 +31,24 @@ description:
   - B(Account.) The action applies to the identity's account for O(identity_provider). If the identity has
     several accounts for that provider, choose one with O(account_id).
   - B(Checks before sending.) The action must be one that O(identity_provider) supports in the chosen
-    O(action_matrix), and, where the service lists the account's available actions (C(accounts[].actions)), one
-    of those. Identities matching O(protected_accounts) are refused. Nothing is sent when a check fails.
+    O(action_matrix). Identities matching O(protected_accounts) are refused. Nothing is sent when a check fails.
+  - B(The account's listed actions are evidence, not a gate.) Microsoft's own examples list no actions
+    (C(accounts[].actions) empty) or actions that contradict C(isEnabled), so an empty or missing list never
+    stops an action, and a list that lacks the action only warns and the request is sent; the service's own
+    refusal is then reported as it is. O(require_offered_action=true) refuses instead.
   - B(Idempotency.) V(disable) and V(enable) read the identity first and report C(changed=false) with a
-    RV(reason) when it is already in that state. The other actions (V(forcePasswordReset),
+    RV(reason) only when both readable signals agree that it is already in that state - C(isEnabled) and the
+    account's listed actions (offering V(enable) but not V(disable) means disabled). When a signal is missing or
+    they disagree, the action is sent (a repeated containment is harmless, a skipped one is not), and
+    RV(state_evidence) and a warning say which evidence disagreed. The other actions (V(forcePasswordReset),
     V(revokeAllSessions), V(requireUserToSignInAgain), V(markUserAsCompromised)) are commands with no readable
     state, so they are sent on every run and always report C(changed=true).
   - B(Unknown outcome.) If the request times out or Graph answers with a server error (5xx), it is never sent a
-    second time. For V(disable) and V(enable) the module reads the identity again; if it shows the new state the
-    task succeeds with a warning (RV(outcome=reconciled)); otherwise it fails, saying the action may still be
-    applied. For command actions it fails with the C(client-request-id) to look up in the Microsoft Defender
-    Action center.
+    second time. For V(disable) and V(enable) the module reads the identity again, and again with a growing pause
+    for up to O(reconcile_timeout) seconds, because Defender for Identity applies actions asynchronously; once it
+    shows the new state the task succeeds with a warning (RV(outcome=reconciled)); otherwise it fails, saying the
+    action may still be applied. For command actions it fails with the C(client-request-id) to look up in the
+    Microsoft Defender Action center.
   - Requests always use the schema's spelling (C(identityProvider) with V(activeDirectory), V(entraID),
     V(okta); camelCase actions), whatever spelling was given. Responses are understood in both shapes Microsoft
     documents.
@@ -56,8 +63,11 @@ options:
     type: str
   user_principal_name:
     description:
-      - Target the identity with this user principal name, for example V(alice@contoso.com) (case-insensitive).
-      - Must match exactly one identity.
+      - Target the identity with this user principal name, for example V(alice@contoso.com).
+      - Compared exactly after Unicode NFC normalisation, ignoring the case of the letters A-Z only, so a look-alike
+        (a ligature, another script's letter) never matches. Must match exactly one identity.
+      - Looked up with Microsoft Graph's query for the derived type C(microsoft.graph.security.user) (the property
+        belongs to it), then a plain C($filter); if the service answers neither, by one scan of every identity.
     type: str
   on_premises_security_identifier:
     description:
@@ -67,7 +77,7 @@ options:
     type: str
   display_name:
     description:
-      - Target the identity with this display name (case-insensitive).
+      - Target the identity with this display name (compared like O(user_principal_name)).
       - Display names are not unique; when several identities share it the task fails and lists them in
         RV(matches), so you can use O(identity_account_id) instead.
     type: str
@@ -96,16 +106,19 @@ options:
       - The provider account to act on (C(accounts[].identifier) of the identity, sent as C(accountId)).
       - By default, the identity's only account for O(identity_provider). Required when the identity has several
         accounts for that provider.
-      - Must be one of the identity's accounts, for O(identity_provider).
+      - Must be one of the identity's own accounts, for O(identity_provider); an identity that lists no accounts
+        takes none. This keeps O(protected_accounts) checked against the account's owner.
       - Not with O(targets); set C(account_id) on a target instead.
     type: str
   protected_accounts:
     description:
       - Identities the module must never act on, for example break-glass administrators, even when a lookup or
         a variable targets them.
-      - Each entry is compared case-insensitively with the identity's ID, user principal name, email address,
-        on-premises and cloud security identifiers, and each of its provider account identifiers (and
-        O(account_id)).
+      - Each entry is compared whole with the identity's ID, user principal name, email address, on-premises and
+        cloud security identifiers, and each of its provider account identifiers, after Unicode NFC normalisation
+        and ignoring the case of A-Z only.
+      - An entry that can never equal one of those (it holds a space or a backslash, like a display name or
+        C(DOMAIN\sam)) protects nothing; the task warns and names it.
       - A match fails the task before anything is sent, also in check mode. With O(targets), it applies to every
         target, and a matching target is refused (RV(results[].status=refused)) without stopping the others.
     type: list
@@ -130,7 +143,9 @@ options:
       - Not together with O(identity_account_id), O(user_principal_name), O(on_premises_security_identifier),
         O(display_name) or O(account_id).
       - Targets looked up by user principal name, SID or display name are read in batches of up to 15 with one
-        C($filter) joining them with C(or); if the service refuses that, they are looked up one by one.
+        C($filter) joining them with C(or). The first batch finds the query the service answers (for user
+        principal names, the derived-type query first); if it answers none, every identity is read once and all
+        targets are matched on that one scan (RV(lookups)).
       - The same identity, account and action given twice is sent once.
       - An empty list does nothing.
     type: list
@@ -172,6 +187,20 @@ options:
       - Raise it deliberately for large incidents.
     type: int
     default: 100
+  require_offered_action:
+    description:
+      - Refuse to send an action that the account's non-empty C(actions) list does not include.
+      - By default (V(false)) such an action is sent with a warning, because Microsoft's own examples show lists
+        that contradict the identity's state; the service then decides. An empty or missing list never refuses.
+    type: bool
+    default: false
+  reconcile_timeout:
+    description:
+      - After an unknown outcome of V(disable) or V(enable) (a timeout or a server error once the request was sent),
+        how many seconds to keep reading the identity until it shows the action took effect.
+      - V(0) reads it once. Between 0 and 3600.
+    type: int
+    default: 30
   fail_fast:
     description:
       - With O(targets), stop at the first target that is refused or fails. Targets whose action was not sent
@@ -198,9 +227,12 @@ notes:
     outcome.
   - B(Propagation.) C(isEnabled) and the account's available actions can take a while to reflect a completed
     V(disable) or V(enable). A run soon after another may therefore send the action again; that is harmless.
+    Reconciliation of an unknown outcome waits for it (O(reconcile_timeout)).
   - B(Clouds.) Available in the global cloud and in US Government L4 and L5 (DoD). The China (21Vianet) cloud does
     not offer this API; the module fails before sending any request there.
-  - The API is in the Microsoft Graph beta version (O(api_version=beta), the default).
+  - B(API version.) invokeAction and identityAccounts are in Microsoft Graph beta (O(api_version=beta), the default)
+    and generally available in v1.0 (O(api_version=v1.0), where Microsoft's v1.0 pages list the global cloud only).
+    Both are tested; the request and both response shapes are the same.
 seealso:
   - module: msgraph.security.identity_account_info
   - name: "identityAccounts: invokeAction (Microsoft Graph beta)"
@@ -229,7 +261,8 @@ attributes:
   idempotent:
     support: partial
     details:
-      - V(disable) and V(enable) are idempotent - a second run reports no change.
+      - V(disable) and V(enable) are idempotent when the identity's readable state agrees - a second run reports no
+        change. When its evidence is missing or contradictory the action is sent again (harmless).
       - V(forcePasswordReset), V(revokeAllSessions), V(requireUserToSignInAgain) and V(markUserAsCompromised) are
         commands - every run sends them again and reports a change.
 """
@@ -437,7 +470,37 @@ reason:
   description: Why nothing was sent (C(changed=false)).
   returned: when nothing needed to be sent
   type: str
-  sample: "the activeDirectory account 256db173-930a-4991-9061-0d51a9a93ba5 offers 'enable' but not 'disable': it is already disabled"
+  sample: "already disabled: isEnabled is false and the activeDirectory account 256db173-930a-4991-9061-0d51a9a93ba5 offers enable"
+state_evidence:
+  description:
+    - For V(disable) and V(enable), what the identity's readable state said before the action, and whether the
+      signals agreed. The action is skipped only when both say it is already done.
+  returned: with O(action=disable) or O(action=enable), without O(targets)
+  type: dict
+  contains:
+    is_enabled:
+      description: The identity's C(isEnabled), or V(null).
+      type: bool
+      sample: true
+    account_actions:
+      description: The actions the account listed, or V(null).
+      type: list
+      elements: str
+      sample: [enable]
+    is_enabled_says_done:
+      description: V(true) when C(isEnabled) already has the target value, V(false) when not, V(null) when absent.
+      type: bool
+      sample: false
+    account_actions_say_done:
+      description:
+        - V(true) when the account offers only the opposite action, V(false) when it offers only this one, V(null)
+          when its list says neither (empty, missing, or both).
+      type: bool
+      sample: true
+    note:
+      description: Which evidence was missing or disagreed, when the action was sent because of it; else V(null).
+      type: str
+      sample: "the evidence disagrees (isEnabled is true and the activeDirectory account 256db173 offers enable): ..."
 identity_account:
   description:
     - The target identity as it was read before the action, in the same form as
@@ -623,6 +686,21 @@ results:
       description: Warnings about this target (for example a contradiction between C(isEnabled) and the account's actions).
       type: list
       elements: str
+lookups:
+  description:
+    - With O(targets), how the identities were found - the query the service answered for each lookup kind, and
+      how many times every identity was read (V(0) or V(1)).
+  returned: with O(targets)
+  type: dict
+  contains:
+    scans:
+      description: Full reads of every identity (at most one per task).
+      type: int
+      sample: 0
+    queries:
+      description: Per lookup kind, the query used.
+      type: dict
+      sample: {"user_principal_name": "the derived-type query (identityAccounts/microsoft.graph.security.user)"}
 summary:
   description: With O(targets), how many targets ended in each RV(results[].status), and V(total).
   returned: when O(targets) is given
@@ -740,6 +818,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._identity_account
     DEFAULT_ACTION_MATRIX,
     ActionRequest,
     IdentityResolutionError,
+    ReconcileWait,
     run_identity_action,
     selector_from_params,
 )
@@ -769,6 +848,8 @@ ARGUMENT_SPEC = dict(
     action_matrix=dict(type="str", default=DEFAULT_ACTION_MATRIX, choices=sorted(ACTION_MATRICES)),
     targets=dict(type="list", elements="dict", options=TARGET_SPEC,
                  mutually_exclusive=[list(TARGET_OPTIONS)], required_one_of=[list(TARGET_OPTIONS)]),
+    require_offered_action=dict(type="bool", default=False),
+    reconcile_timeout=dict(type="int", default=30),
     max_concurrency=dict(type="int", default=DEFAULT_MAX_CONCURRENCY),
     max_targets=dict(type="int", default=DEFAULT_MAX_TARGETS),
     fail_fast=dict(type="bool", default=False),
@@ -784,15 +865,20 @@ def build_request(params):
         account_id=params["account_id"],
         protected_accounts=params["protected_accounts"],
         action_matrix=params["action_matrix"],
+        require_offered_action=params["require_offered_action"],
+        reconcile=ReconcileWait(params["reconcile_timeout"]),
     )
 
 
 def exit_with(module, result):
+    """Warnings to module.warn, the diff only in diff mode; fail_json when a bulk target did not succeed."""
     for warning in result.pop("warnings"):
         module.warn(warning)
     diff = result.pop("diff")
     if module._diff:
         result["diff"] = diff
+    if result.pop("failed", False):
+        module.fail_json(**result)
     module.exit_json(**result)
 
 
@@ -805,6 +891,8 @@ def bulk_options(params):
         max_concurrency=params["max_concurrency"],
         max_targets=params["max_targets"],
         fail_fast=params["fail_fast"],
+        require_offered_action=params["require_offered_action"],
+        reconcile=ReconcileWait(params["reconcile_timeout"]),
     )
 
 
@@ -817,14 +905,7 @@ def run_targets(module):
         outcome = run_bulk(client, module.params["targets"], options, check_mode=module.check_mode)
     except (GraphError, InputError) as error:
         module.fail_on_error(error)
-    for warning in outcome.pop("warnings"):
-        module.warn(warning)
-    diff = outcome.pop("diff")
-    if module._diff:
-        outcome["diff"] = diff
-    if outcome.pop("failed"):
-        module.fail_json(**outcome)
-    module.exit_json(**outcome)
+    exit_with(module, outcome)
 
 
 def run_single(module):

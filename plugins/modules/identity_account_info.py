@@ -18,7 +18,7 @@ description:
     C(identityAccounts) resource, C(GET /security/identities/identityAccounts)), with the accounts
     each identity has in Active Directory, Microsoft Entra ID and Okta and the response actions each
     account offers.
-  - Give at most one of O(id), O(user_principal_name), O(on_premises_security_identifier),
+  - Give at most one of O(id), O(user_principal_name), O(email_address), O(on_premises_security_identifier),
     O(display_name), O(account_identifier) or O(filter). Without any of them every identity is listed.
   - Every page of results is read (C(@odata.nextLink) is followed to the end).
   - Both response shapes Microsoft documents are understood (the schema's bare object with
@@ -38,10 +38,21 @@ options:
     type: str
   user_principal_name:
     description:
-      - The user principal name, for example V(alice@contoso.com). Compared case-insensitively.
-      - Sent as the server filter C(userPrincipalName eq '...'); the results are matched again locally, and if
-        the service refuses that filter every identity is read and matched locally (with a warning).
+      - The user principal name, for example V(alice@contoso.com).
+      - Compared exactly after Unicode NFC normalisation, ignoring the case of the letters A-Z only, so a
+        look-alike (the ligature U+FB01 for V(fi), V(ß) for V(ss), another script's letter) never matches.
+      - In Microsoft's metadata C(identityAccounts) is abstract and C(userPrincipalName) belongs to its derived type
+        C(microsoft.graph.security.user), so the lookup is first sent as
+        C(GET /security/identities/identityAccounts/microsoft.graph.security.user?$filter=userPrincipalName eq '...'),
+        then as a plain C($filter) on C(identityAccounts); if the service refuses both (HTTP 400 or 501) or ignores
+        the filter, every identity is read once and matched locally (with a warning). Results are always matched
+        again locally. Any other error is reported.
       - Must contain exactly one V(@).
+    type: str
+  email_address:
+    description:
+      - The e-mail address (C(emailAddress) of C(microsoft.graph.security.user)), looked up and compared like
+        O(user_principal_name).
     type: str
   on_premises_security_identifier:
     description:
@@ -50,13 +61,13 @@ options:
     type: str
   display_name:
     description:
-      - The display name, compared case-insensitively. Several identities may share one display name; all are returned.
+      - The display name, compared like O(user_principal_name). Several identities may share one display name; all are returned.
       - Sent as the server filter C(displayName eq '...'), with the same local re-check and fallback as O(user_principal_name).
     type: str
   account_identifier:
     description:
       - The identifier of one of the identity's provider accounts (C(accounts[].identifier)), for example the
-        Active Directory object GUID or the Okta user ID. Compared case-insensitively.
+        Active Directory object GUID or the Okta user ID. Compared like O(user_principal_name).
       - Microsoft documents no server filter on it, so every identity is read and matched locally; this is the
         slowest lookup on a large tenant.
     type: str
@@ -74,7 +85,8 @@ notes:
     module says so instead of blaming permissions.
   - Available in the global cloud and in US Government L4 and L5 (DoD). The China (21Vianet) cloud does not
     offer this API; the module fails before sending any request there.
-  - The API is in the Microsoft Graph beta version (O(api_version=beta), the default).
+  - The API is in Microsoft Graph beta (O(api_version=beta), the default) and generally available in v1.0
+    (O(api_version=v1.0)); both are tested with the same results.
 seealso:
   - module: msgraph.security.identity_account_action
   - name: List identityAccounts (Microsoft Graph beta)
@@ -277,6 +289,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import Gr
 from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
     LOOKUP_ACCOUNT_IDENTIFIER,
     LOOKUP_DISPLAY_NAME,
+    LOOKUP_EMAIL,
     LOOKUP_FILTER,
     LOOKUP_ID,
     LOOKUP_SID,
@@ -290,6 +303,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._module import Gr
 LOOKUP_OPTIONS = {
     "id": LOOKUP_ID,
     "user_principal_name": LOOKUP_UPN,
+    "email_address": LOOKUP_EMAIL,
     "on_premises_security_identifier": LOOKUP_SID,
     "display_name": LOOKUP_DISPLAY_NAME,
     "account_identifier": LOOKUP_ACCOUNT_IDENTIFIER,

@@ -31,8 +31,8 @@ options:
     description:
       - V(present) creates the action unless one with the same client context exists.
       - V(canceled) cancels the action named by O(id) or by its client context (O(client_context), or derived
-        from O(name), O(parameters) and O(vendor_information)). An action that is already Completed, Failed or
-        canceled is left alone (no change, with the reason). When no action has the client context, nothing
+        from O(name), O(parameters) and O(vendor_information)). Only an action that is C(NotStarted) or C(Running) is
+        canceled; any other is left alone (no change, with the reason). When no action has the client context, nothing
         changes either; an O(id) that does not exist fails the task.
     type: str
     choices: [present, canceled]
@@ -128,13 +128,15 @@ attributes:
   diff_mode:
     support: full
     details:
-      - The diff shows the existing action (or nothing) before, and the created or canceled action after. In
-        check mode the after side is a projection (a new action C(NotStarted), a canceled one C(Failed)).
+      - The diff shows the existing action (or nothing) before, and the created action, or the action as read
+        after the cancel, after. In check mode the after side is a projection (a new action C(NotStarted)); for a
+        cancel it equals the before side, because Microsoft documents no status for a canceled action.
   idempotent:
     support: full
     details:
       - O(state=present) is idempotent through the client context (given or derived).
-      - O(state=canceled) is idempotent, an already canceled or finished action is reported unchanged.
+      - O(state=canceled) sends the cancel only while the action is C(NotStarted) or C(Running); an action in any
+        other status is reported unchanged. Repeating a cancel is harmless.
 notes:
   - B(Deprecated by Microsoft.) The legacy Microsoft Graph security API, C(securityActions) included, is
     deprecated (the beta SDKs announce removal on 2026-04-10). This module exists for completeness and for
@@ -153,10 +155,12 @@ notes:
     module retries throttled requests after C(Retry-After).
   - The documented status values are C(NotStarted), C(Running), C(Completed) and C(Failed) (the service has
     also answered C(notStarted)); the module compares them case-insensitively and returns the documented
-    spelling. The documented enum has no canceled value and Microsoft does not document what a canceled
-    action looks like. The module assumes, as the collection's Graph emulator does, that it ends C(Failed) with
-    C(error_info.code) 499; a C(Canceled) or C(Cancelled) status (any case) is also recognised. In check mode
-    the diff therefore shows a canceled action as C(Failed).
+    spelling. A status outside that list is returned as the service wrote it, and counts as final.
+  - B(Cancel.) C(cancelSecurityAction) answers C(200 OK) with no body, and Microsoft documents no status for a
+    canceled action (the enum has no canceled value). The module therefore reports what Graph returned
+    (RV(cancel_response)) and the action as read right after (RV(security_action)), status as it is; it never
+    invents a canceled state. Read the action later with M(msgraph.security.security_action_info) to see where it
+    ended.
 seealso:
   - module: msgraph.security.security_action_info
   - name: Microsoft Defender for Endpoint indicators API (the replacement)
@@ -258,7 +262,7 @@ security_action:
     status:
       description:
         - C(NotStarted), C(Running), C(Completed) or C(Failed), in this spelling whatever case the service used.
-        - A canceled action is C(Failed) with C(error_info.code) 499 (see O(ignore:notes)).
+        - A status outside these is returned as the service wrote it (see O(ignore:notes) on cancel).
       type: str
       sample: Completed
     states:
@@ -355,8 +359,25 @@ security_action:
       description: When it was last updated, UTC ISO 8601.
       type: str
       sample: "2026-05-01T10:00:01Z"
+cancel_response:
+  description: What Graph answered to C(cancelSecurityAction) (it has no body).
+  returned: with O(state=canceled), when the cancel was sent
+  type: dict
+  contains:
+    status:
+      description: The HTTP status (documented as C(200)).
+      type: int
+      sample: 200
+    request_id:
+      description: The C(request-id) of the answer.
+      type: str
+      sample: 2f0b3c4e-8a9d-4b7e-9c1d-0e6f5a4b3c2d
+    client_request_id:
+      description: The C(client-request-id) sent with the request.
+      type: str
+      sample: 6c7d8e9f-0a1b-4c2d-8e3f-4a5b6c7d8e9f
 reason:
-  description: Why nothing changed (the action exists, is already finished or canceled, or was not found).
+  description: Why nothing changed (the action exists, is already finished, or was not found).
   returned: when the task changed nothing
   type: str
   sample: "security action 7c1b8e0a-6a8f-4f4c-9d1e-2a9b8c7d6e5f is already Completed; nothing to cancel"

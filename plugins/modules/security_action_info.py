@@ -58,8 +58,8 @@ notes:
   - Microsoft Graph throttles C(securityActions) at 150 requests per minute per application per tenant; reading
     many pages counts one request per page.
   - Status values are returned in the documented spelling (C(NotStarted), C(Running), C(Completed), C(Failed)),
-    whatever case the service used. A canceled action is C(Failed) with C(error_info.code) 499 (an assumption
-    shared with the collection's Graph emulator; the documented status values have no canceled member).
+    whatever case the service used; any other value as the service wrote it. Microsoft documents no status for a
+    canceled action (the documented values have no canceled member), so none is assumed.
 seealso:
   - module: msgraph.security.security_action
   - name: List securityActions (Microsoft Graph beta)
@@ -115,7 +115,7 @@ security_actions:
       type: str
       sample: BlockIp
     status:
-      description: C(NotStarted), C(Running), C(Completed) or C(Failed) (also for a canceled action).
+      description: C(NotStarted), C(Running), C(Completed) or C(Failed); another value as the service wrote it.
       type: str
       sample: Completed
     states:

@@ -338,7 +338,7 @@ def test_a_timed_out_disable_that_took_effect_is_reconciled(emulator, ansible, s
     writes = wait_for_writes(emulator, 1)
     assert result["changed"] is True and result["outcome"] == "reconciled"
     assert len(writes) == 1 and result["invoke_action_result"]["client_request_id"] == writes[0]["client_request_id"]
-    assert "now disabled" in played.output
+    assert "now shows it disabled" in played.output
 
 
 def test_a_disable_whose_5xx_left_no_trace_fails_with_the_client_request_id(emulator, ansible):

@@ -2,8 +2,9 @@
 """security_action against the emulator: real ansible-playbook runs, MSAL tokens over HTTPS.
 
 The emulator ends BlockIp Failed for private and reserved addresses (10.0.0.0/8 and friends, see
-graph_emulator/config.py DEFAULT_FAILING_RANGES) and represents a canceled action as Failed with errorInfo
-code 499. Addresses below are from the documentation ranges (RFC 5737), which it blocks successfully.
+graph_emulator/config.py DEFAULT_FAILING_RANGES). Microsoft documents no status for a canceled action, so the
+cancel tests compare what the module reports with the emulator's own state, whatever status that is.
+Addresses below are from the documentation ranges (RFC 5737), which it blocks successfully.
 """
 
 from __future__ import annotations
@@ -104,21 +105,23 @@ def test_failed_action_fails_the_task_with_error_info(ansible, emulator, shape):
     assert failed["security_action"]["status"] == "Failed"
 
 
-def test_cancel_before_completion_then_again_unchanged(ansible, emulator):
+def test_cancel_before_completion_reports_graphs_answer_and_the_state_as_it_is(ansible, emulator):
     emulator.admin.configure(security_action_timing={"running_after_s": 0.1, "terminal_after_s": 60})
     result = play(ansible,
                   block_ip("create", "203.0.113.20", client_context="INC-2-block"),
                   action_task("cancel", state="canceled", client_context="INC-2-block"),
-                  action_task("cancel again", state="canceled", client_context="INC-2-block"),
                   info_task("read", client_context="INC-2-block"))
     assert result.rc == 0, result.output
-    assert result.task("cancel")["changed"] is True
-    canceled = result.task("cancel")["security_action"]
-    assert canceled["status"] == "Failed" and canceled["error_info"]["code"] == 499
-    again = result.task("cancel again")
-    assert again["changed"] is False and "already canceled" in again["reason"]
-    assert [a["status"] for a in result.task("read")["security_actions"]] == ["Failed"]
-    assert len(posts(emulator, CANCEL_ROUTE)) == 1
+    cancel = result.task("cancel")
+    assert cancel["changed"] is True
+    [sent] = posts(emulator, CANCEL_ROUTE)
+    assert cancel["cancel_response"] == {"status": sent["status"], "request_id": sent["request_id"],
+                                         "client_request_id": sent["client_request_id"]}
+    [stored] = stored_actions(emulator)
+    # The status read after the cancel, as the emulator holds it: no canceled state is invented or assumed.
+    assert cancel["security_action"]["status"].lower() == stored["status"].lower()
+    assert cancel["security_action"]["status"] in ("NotStarted", "Running", "Completed", "Failed")
+    assert [a["status"] for a in result.task("read")["security_actions"]] == [cancel["security_action"]["status"]]
 
 
 def test_cancel_after_completion_is_unchanged(ansible, emulator):
@@ -199,7 +202,7 @@ def test_check_mode_sends_no_post(ansible, emulator):
     assert create["request"]["url"] == emulator.info["graph_endpoint"] + "/beta/security/securityActions"
     assert create["request"]["body"]["parameters"] == [{"name": "IP", "value": "203.0.113.71"}]
     assert cancel["request"]["url"].endswith("/cancelSecurityAction")
-    assert create["diff"]["before"] == {} and cancel["diff"]["after"]["status"] == "Failed"
+    assert create["diff"]["before"] == {} and cancel["diff"]["after"] == cancel["diff"]["before"]
     assert emulator.admin.writes() == []
     assert len(stored_actions(emulator)) == 1
 

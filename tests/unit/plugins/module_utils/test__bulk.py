@@ -17,6 +17,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._bulk import Bulk
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError, InputError
 from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import (
     IDENTITY_ACCOUNTS_PATH,
+    USERS_PATH,
     FakeIdentityTenant,
     account_body,
     identity_body,
@@ -190,16 +191,35 @@ def test_an_unknown_outcome_that_took_effect_is_a_success():
     assert "took effect" in outcome["results"][0]["reason"]
 
 
-def test_a_refused_or_filter_falls_back_to_one_lookup_per_value(tenant):
+def test_a_refused_or_filter_falls_back_to_one_scan_for_every_target(tenant):
     refusing = FakeIdentityTenant([user(number) for number in range(1, 4)], refuse_or=True)
     outcome = run_bulk(refusing.client, [upn(1), upn(2), upn(3)], options())
     assert statuses(outcome) == ["succeeded"] * 3
-    assert len(refusing.client.calls_of("GET_ALL")) == 4  # the refused batch, then one each
-    assert any("'or'" in warning for warning in outcome["warnings"])
+    # the derived-type query and the plain $filter refused once each, then one scan serves all three targets
+    assert [call["path"] for call in refusing.client.calls_of("GET_ALL")] == [USERS_PATH, IDENTITY_ACCOUNTS_PATH, IDENTITY_ACCOUNTS_PATH]
+    assert refusing.scans == 1 and outcome["lookups"]["scans"] == 1
+    assert any("refused" in warning for warning in outcome["warnings"])
+
+
+@pytest.mark.parametrize("cast", ["refuse", "not_implemented", "ignore"])
+def test_many_upns_with_every_filter_refused_make_exactly_one_scan(cast):
+    tenant = FakeIdentityTenant([user(number) for number in range(1, 41)], refuse_filters=("userPrincipalName",), cast=cast)
+    outcome = run_bulk(tenant.client, [upn(number) for number in range(1, 41)], options())
+    assert statuses(outcome) == ["succeeded"] * 40
+    assert outcome["lookups"]["scans"] == 1
+    # an ignored derived-type filter answers every user; that answer is not a scan of every identity
+    assert tenant.scans == 1
+
+
+def test_a_server_error_on_the_derived_type_query_is_an_error_not_a_fallback():
+    tenant = FakeIdentityTenant([user(number) for number in range(1, 3)], cast="server_error")
+    outcome = run_bulk(tenant.client, [upn(1), upn(2)], options())
+    assert statuses(outcome) == ["failed", "failed"]
+    assert tenant.scans == 0 and tenant.client.posts == []
 
 
 def test_a_failed_lookup_fails_its_targets_and_spares_the_others(tenant):
-    tenant.client.collections[IDENTITY_ACCOUNTS_PATH] = GraphError("Forbidden", status=403, code="Forbidden")
+    tenant.client.collections[USERS_PATH] = GraphError("Forbidden", status=403, code="Forbidden")
     outcome = run_bulk(tenant.client, [upn(1), {"identity_account_id": "id-0002"}], options())
     assert statuses(outcome) == ["failed", "succeeded"]
     assert outcome["results"][0]["error_code"] == "Forbidden"

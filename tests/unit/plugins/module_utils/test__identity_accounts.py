@@ -344,21 +344,73 @@ def test_a_server_that_ignores_the_filter_cannot_widen_the_match():
     assert [i["id"] for i in found] == [BOB_DISABLED["id"]]
 
 
-def test_a_refused_upn_filter_falls_back_to_a_local_match_with_a_warning():
-    tenant = make_tenant(refuse_filters=("userPrincipalName",))
+def test_upn_is_looked_up_on_the_derived_type_first():
+    tenant = make_tenant()
+    identity = ia.resolve_identity(tenant.client, ia.Selector("user_principal_name", "bob@contoso.com"))
+    assert identity["id"] == BOB_DISABLED["id"]
+    assert [(c["path"], c["params"]) for c in tenant.client.calls] == [
+        (COLLECTION + "/microsoft.graph.security.user", {"$filter": "userPrincipalName eq 'bob@contoso.com'"})]
+
+
+@pytest.mark.parametrize("cast", ["refuse", "not_implemented", "ignore"])
+def test_a_refused_or_ignored_derived_type_query_falls_back_to_the_plain_filter(cast):
+    tenant = make_tenant(cast=cast)
+    warnings = []
+    identity = ia.resolve_identity(tenant.client, ia.Selector("email_address", "bob@contoso.com"), warnings.append)
+    assert identity["id"] == BOB_DISABLED["id"]
+    if cast == "ignore":  # the ignored answer listed every user: matched locally, no further query
+        assert tenant.client.calls_of("GET_ALL")[-1]["params"] is None and "ignored" in warnings[0]
+    else:
+        assert tenant.client.calls_of("GET_ALL")[-1] == {"method": "GET_ALL", "path": COLLECTION,
+                                                          "params": {"$filter": "emailAddress eq 'bob@contoso.com'"},
+                                                          "permission": ia.READ_PERMISSION}
+        assert len(warnings) == 1 and "refused" in warnings[0]
+
+
+def test_a_refused_upn_filter_on_both_routes_falls_back_to_one_scan_with_warnings():
+    tenant = make_tenant(refuse_filters=("userPrincipalName",), cast="refuse")
     warnings = []
     identity = ia.resolve_identity(tenant.client, ia.Selector("user_principal_name", "bob@contoso.com"), warnings.append)
     assert identity["id"] == BOB_DISABLED["id"]
-    assert tenant.filters_seen == ["userPrincipalName eq 'bob@contoso.com'", None]
-    assert len(warnings) == 1 and "userPrincipalName" in warnings[0]
+    assert tenant.filters_seen == ["userPrincipalName eq 'bob@contoso.com'", None] and tenant.scans == 1
+    assert len(warnings) == 2 and all("userPrincipalName" in warning for warning in warnings)
 
 
-def test_a_refused_sid_filter_is_an_error_not_a_scan():
-    tenant = make_tenant(refuse_filters=("onPremisesSecurityIdentifier",))
+def test_a_server_error_is_not_a_reason_to_fall_back():
+    tenant = make_tenant(cast="server_error")
     with pytest.raises(GraphError) as caught:
-        ia.find_identities(tenant.client, ia.Selector("on_premises_security_identifier", "S-1-5-21-1-2-3"))
-    assert caught.value.status == 400
-    assert tenant.filters_seen == ["onPremisesSecurityIdentifier eq 'S-1-5-21-1-2-3'"]
+        ia.find_identities(tenant.client, ia.Selector("user_principal_name", "bob@contoso.com"))
+    assert caught.value.status == 503 and tenant.scans == 0
+
+
+def test_a_refused_sid_filter_falls_back_to_a_scan_matched_exactly():
+    tenant = make_tenant(refuse_filters=("onPremisesSecurityIdentifier",))
+    found = ia.find_identities(tenant.client, ia.Selector("on_premises_security_identifier", BOB_DISABLED["onPremisesSecurityIdentifier"]))
+    assert [identity["id"] for identity in found] == [BOB_DISABLED["id"]]
+    assert tenant.filters_seen == ["onPremisesSecurityIdentifier eq '{0}'".format(BOB_DISABLED["onPremisesSecurityIdentifier"]), None]
+
+
+@pytest.mark.parametrize("look_alike, real", [
+    ("\ufb01nance@contoso.com", "finance@contoso.com"),     # the 'fi' ligature casefolds to 'fi'
+    ("strasse@contoso.com", "STRA\u00dfE@contoso.com"),     # casefold() turns the sharp s into 'ss'
+    ("\u0430lice@contoso.com", "alice@contoso.com"),        # Cyrillic a
+])
+@pytest.mark.parametrize("refused", [False, True])
+def test_a_look_alike_never_matches_another_account(look_alike, real, refused):
+    victim = identity_body("9a9a9a9a-0000-4000-8000-000000000009", "Victim", upn=real,
+                           accounts=[account_body("ad-victim", "activeDirectory", ["disable"])])
+    # refused: the scan path; otherwise a server whose eq folds case the Unicode way answers the victim
+    tenant = make_tenant(identities=[victim], refuse_filters=("userPrincipalName",) if refused else (),
+                         cast="refuse" if refused else "ignore")
+    with pytest.raises(ia.IdentityResolutionError):
+        ia.run_identity_action(tenant.client, action_request(value=look_alike))
+    assert tenant.client.posts == []
+
+
+def test_nfc_and_ascii_case_are_the_only_equivalences():
+    assert ia.match_key("ALICE@Contoso.COM") == ia.match_key("alice@contoso.com")
+    assert ia.match_key("Jose\u0301@contoso.com") == ia.match_key("Jos\u00e9@contoso.com")  # NFC joins them
+    assert ia.match_key("\u00c9lise@contoso.com") != ia.match_key("\u00e9lise@contoso.com")  # no non-ASCII folding
 
 
 def test_raw_filter_is_passed_through_unchanged():
@@ -432,11 +484,31 @@ def test_protected_accounts_are_refused_whatever_identifier_names_them(entry):
     assert tenant.client.posts == []
 
 
-def test_protected_accounts_also_cover_an_explicit_account_id():
-    identity = ia.parse_identity(NO_ACCOUNTS)
-    with pytest.raises(InputError):
-        ia.check_not_protected(identity, ["acct-x"], account_id="ACCT-X")
-    ia.check_not_protected(identity, ["acct-y"], account_id="acct-x")
+def test_an_account_id_the_identity_does_not_list_is_refused_even_when_it_lists_none():
+    tenant = make_tenant()
+    # BREAK_GLASS is protected; naming its account under an identity that lists no accounts must not reach it.
+    request = action_request(value="nobody@contoso.com", account_id="ad-breakglass", protected_accounts=["breakglass@contoso.com"])
+    with pytest.raises(InputError) as caught:
+        ia.run_identity_action(tenant.client, request)
+    assert caught.value.option == "account_id" and "lists no accounts" in caught.value.message
+    assert tenant.client.posts == []
+
+
+@pytest.mark.parametrize("entry", ["Break Glass", "CONTOSO\\breakglass"])
+def test_protected_entries_that_can_never_match_are_named_in_a_warning(entry):
+    tenant = make_tenant()
+    result = ia.run_identity_action(tenant.client, action_request(protected_accounts=[entry, "x@contoso.com"]), check_mode=True)
+    assert any("'{0}'".format(entry) in warning and "never match" in warning for warning in result["warnings"])
+    assert not any("x@contoso.com" in warning for warning in result["warnings"])
+
+
+def test_protected_entries_are_compared_after_nfc_normalisation():
+    decomposed = identity_body("9b9b9b9b-0000-4000-8000-00000000000a", "Jose", upn="Jose\u0301@contoso.com",
+                               accounts=[account_body("ad-jose", "activeDirectory", ["disable"])])
+    tenant = make_tenant(identities=[decomposed])
+    with pytest.raises(InputError) as caught:
+        ia.run_identity_action(tenant.client, action_request(value="Jose\u0301@contoso.com", protected_accounts=["jos\u00e9@CONTOSO.com"]))
+    assert caught.value.option == "protected_accounts"
 
 
 def test_unprotected_identity_passes_the_guard():
@@ -445,12 +517,26 @@ def test_unprotected_identity_passes_the_guard():
     assert result["changed"] is True
 
 
-def test_an_unsafe_id_returned_by_the_service_is_refused_before_posting():
-    evil = identity_body("x/../../other", "Evil", upn="evil@contoso.com", accounts=[account_body("ad-evil", "activeDirectory")])
-    client = FakeGraphClient(collections={COLLECTION: lambda params: [evil]})
+@pytest.mark.parametrize("evil_id", ["x/../../other", "..", ".", "%2e%2e", "%2E", "a%2fb"])
+def test_an_unsafe_id_returned_by_the_service_is_refused_before_posting(evil_id):
+    evil = identity_body(evil_id, "Evil", upn="evil@contoso.com", accounts=[account_body("ad-evil", "activeDirectory")])
+    client = FakeGraphClient(collections={COLLECTION + "/microsoft.graph.security.user": lambda params: [evil]})
     with pytest.raises(InputError):
         ia.run_identity_action(client, action_request(value="evil@contoso.com"))
     assert client.posts == []
+
+
+@pytest.mark.parametrize("dot_id", ["..", ".", "...", "%2e%2E"])
+def test_dot_segment_ids_are_refused_before_any_request(dot_id):
+    with pytest.raises(InputError) as caught:
+        ia.Selector("id", dot_id, "identity_account_id")
+    assert caught.value.option == "identity_account_id" and "dot segment" in caught.value.message
+
+
+@pytest.mark.parametrize("sid", ["S-1-5-21-\u0661\u0662-3", "S-1-5-21-\uff11-2"])
+def test_sids_take_ascii_digits_only(sid):
+    with pytest.raises(InputError):
+        ia.Selector("on_premises_security_identifier", sid)
 
 
 # --- account selection ------------------------------------------------------------------------------------
@@ -495,11 +581,12 @@ def test_account_id_not_on_the_identity_is_refused():
     assert tenant.client.posts == []
 
 
-def test_account_id_is_sent_unchecked_with_a_warning_when_the_identity_lists_no_accounts():
+def test_account_id_is_refused_when_the_identity_lists_no_accounts():
     tenant = make_tenant()
-    result = ia.run_identity_action(tenant.client, action_request(value="nobody@contoso.com", account_id="ad-nobody"))
-    assert tenant.client.posts[0]["body"]["accountId"] == "ad-nobody"
-    assert any("unchecked" in w for w in result["warnings"])
+    with pytest.raises(InputError) as caught:
+        ia.run_identity_action(tenant.client, action_request(value="nobody@contoso.com", account_id="ad-nobody"))
+    assert caught.value.option == "account_id" and "account_identifier=ad-nobody" in caught.value.message
+    assert tenant.client.posts == []
 
 
 # --- idempotency ----------------------------------------------------------------------------------------------
@@ -526,29 +613,44 @@ def test_enable_on_a_disabled_identity_sends_and_enable_again_is_unchanged(shape
     assert len(tenant.client.posts) == 1
 
 
-def test_is_enabled_alone_decides_when_the_account_lists_no_actions():
-    disabled = dict(DANA_NO_ACTIONS, isEnabled=False)
+@pytest.mark.parametrize("actions", [None, []])
+def test_is_enabled_alone_never_skips_a_disable(actions):
+    # Microsoft's List example lists no actions: the only evidence is isEnabled, which alone cannot skip it.
+    disabled = dict(DANA_NO_ACTIONS, isEnabled=False, accounts=[account_body("okta-dana", "okta", actions)])
     tenant = make_tenant(identities=[disabled])
     result = ia.run_identity_action(tenant.client, action_request(value=disabled["userPrincipalName"], provider="okta"))
-    assert result["changed"] is False and "isEnabled is false" in result["reason"]
-    assert tenant.client.posts == []
+    assert result["changed"] is True and len(tenant.client.posts) == 1
+    assert result["state_evidence"]["account_actions_say_done"] is None
+    assert any("do not confirm" in w for w in result["warnings"])
 
 
-def test_account_offering_only_the_opposite_action_is_already_in_state():
-    identity = dict(ALICE, accounts=[account_body("ad-alice", "activeDirectory", ["enable", "forcePasswordReset"])])
+def test_unchanged_only_when_is_enabled_and_the_offered_actions_agree():
+    identity = dict(ALICE, isEnabled=False, accounts=[account_body("ad-alice", "activeDirectory", ["enable", "forcePasswordReset"])])
     tenant = make_tenant(identities=[identity])
     result = ia.run_identity_action(tenant.client, action_request())
-    assert result["changed"] is False and "offers 'enable' but not 'disable'" in result["reason"]
+    assert result["changed"] is False and "already disabled" in result["reason"] and "offers enable" in result["reason"]
+    assert result["state_evidence"]["is_enabled_says_done"] is True and result["state_evidence"]["account_actions_say_done"] is True
     assert tenant.client.posts == []
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_get_example_one_contradiction_is_sent_not_skipped(shape):
+    # Microsoft's Get example 1: isEnabled true while the AD account lists only Enable.
+    identity = dict(ALICE, isEnabled=True, accounts=[account_body("ad-alice", "activeDirectory", ["enable"])])
+    tenant = make_tenant(shape, identities=[identity])
+    result = ia.run_identity_action(tenant.client, action_request())
+    assert result["changed"] is True and result["outcome"] == "sent" and len(tenant.client.posts) == 1
+    assert "disagrees" in result["state_evidence"]["note"]
+    assert sum("disagrees" in w for w in result["warnings"]) == 1 and not any("lists the actions" in w for w in result["warnings"])
 
 
 def test_account_still_offering_disable_is_sent_even_if_is_enabled_is_false():
-    # A wrongly skipped containment is worse than a redundant one: the account-level signal wins.
+    # A wrongly skipped containment is worse than a redundant one.
     identity = dict(ALICE, isEnabled=False)
     tenant = make_tenant(identities=[identity])
     result = ia.run_identity_action(tenant.client, action_request())
     assert result["changed"] is True and len(tenant.client.posts) == 1
-    assert any("still offers 'disable'" in w for w in result["warnings"])
+    assert any("disagrees" in w for w in result["warnings"])
 
 
 @pytest.mark.parametrize("action", ["forcePasswordReset"])
@@ -559,21 +661,29 @@ def test_command_actions_are_sent_every_time(action):
     assert len(tenant.client.posts) == 2
 
 
-def test_command_action_the_account_does_not_offer_is_refused_naming_what_it_offers():
+def test_command_action_the_account_does_not_list_is_sent_with_a_warning():
+    tenant = make_tenant()
+    result = ia.run_identity_action(tenant.client, action_request(value="chris.smith@contoso.com", action="forcePasswordReset"))
+    assert result["changed"] is True and len(tenant.client.posts) == 1
+    assert any("lists the actions disable, not 'forcePasswordReset'" in w for w in result["warnings"])
+
+
+def test_require_offered_action_refuses_an_action_the_account_does_not_list():
     tenant = make_tenant()
     with pytest.raises(InputError) as caught:
-        ia.run_identity_action(tenant.client, action_request(value="chris.smith@contoso.com", action="forcePasswordReset"))
-    assert caught.value.option == "action"
-    assert "does not offer 'forcePasswordReset'" in caught.value.message and "disable" in caught.value.message
+        ia.run_identity_action(tenant.client, action_request(value="chris.smith@contoso.com", action="forcePasswordReset",
+                                                             require_offered_action=True), check_mode=True)
+    assert caught.value.option == "require_offered_action" and "disable" in caught.value.message
     assert tenant.client.posts == []
 
 
-def test_empty_actions_list_is_enforced_as_offering_nothing():
+@pytest.mark.parametrize("strict", [False, True])
+def test_an_empty_actions_list_is_no_reason_to_refuse(strict):
     identity = dict(ALICE, accounts=[account_body("ad-alice", "activeDirectory", [])])
     tenant = make_tenant(identities=[identity])
-    with pytest.raises(InputError) as caught:
-        ia.run_identity_action(tenant.client, action_request(action="forcePasswordReset"))
-    assert "no action" in caught.value.message
+    result = ia.run_identity_action(tenant.client, action_request(action="forcePasswordReset", require_offered_action=strict))
+    assert result["changed"] is True and len(tenant.client.posts) == 1
+    assert result["warnings"] == []
 
 
 # --- check mode and diff ----------------------------------------------------------------------------------------
@@ -675,26 +785,71 @@ def _timeout():
                                     url="https://graph.fake.test/beta/x")
 
 
+class FakeWait(ia.ReconcileWait):
+    """A reconcile wait on a fake clock: ``sleeps`` records each pause, ``on_sleep`` runs during it."""
+
+    def __init__(self, timeout=30, on_sleep=None):
+        self.now = 0.0
+        self.sleeps = []
+        self.on_sleep = on_sleep
+        super(FakeWait, self).__init__(timeout, sleep=self._sleep, clock=lambda: self.now)
+
+    def _sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+        if self.on_sleep:
+            self.on_sleep(len(self.sleeps))
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 def test_disable_with_unknown_outcome_is_reconciled_when_the_state_shows_it(shape):
     tenant = make_tenant(shape, post_error=_timeout(), apply_on_error=True)
-    result = ia.run_identity_action(tenant.client, action_request())
+    result = ia.run_identity_action(tenant.client, action_request(reconcile=FakeWait()))
     assert result["changed"] is True and result["outcome"] == "reconciled"
     post = tenant.client.posts[0]
     assert len(tenant.client.posts) == 1
     assert result["invoke_action_result"]["client_request_id"] == post["client_request_id"]
     assert result["invoke_action_result"]["correlation_id"] is None
-    assert any("now disabled" in w for w in result["warnings"])
+    assert any("now shows it disabled" in w for w in result["warnings"])
     # The re-read is a GET of the identity after the POST.
     assert tenant.client.calls[-1] == {"method": "GET", "path": ia.identity_path(ALICE["id"]), "params": None,
                                        "permission": "SecurityIdentitiesAccount.Read.All"}
+
+
+def test_reconciliation_waits_for_the_state_to_propagate():
+    tenant = make_tenant(post_error=_timeout())
+    # The service applies the disable only after three pauses, as Defender for Identity does asynchronously.
+    wait = FakeWait(on_sleep=lambda count: tenant._apply(ALICE["id"], {"action": "disable", "accountId": "ad-alice"}) if count == 3 else None)
+    result = ia.run_identity_action(tenant.client, action_request(reconcile=wait))
+    assert result["outcome"] == "reconciled" and len(tenant.client.posts) == 1
+    assert wait.sleeps == [2.0, 4.0, 8.0]
+    assert len(tenant.client.calls_of("GET")) == 4 and any("read 4 time(s)" in w for w in result["warnings"])
+
+
+def test_reconciliation_gives_up_at_reconcile_timeout():
+    tenant = make_tenant(post_error=_timeout())
+    wait = FakeWait(timeout=15)
+    with pytest.raises(GraphOutcomeUnknownError) as caught:
+        ia.run_identity_action(tenant.client, action_request(reconcile=wait))
+    assert sum(wait.sleeps) == 15 and wait.sleeps == [2.0, 4.0, 8.0, 1.0]
+    assert "5 read(s)" in caught.value.message and "may still be applied" in caught.value.message
+
+
+def test_a_prior_is_enabled_false_is_no_proof_after_an_unknown_outcome():
+    # No actions listed, isEnabled already false before the POST: a re-read showing false proves nothing.
+    identity = dict(DANA_NO_ACTIONS, isEnabled=False)
+    tenant = make_tenant(identities=[identity], post_error=_timeout())
+    with pytest.raises(GraphOutcomeUnknownError):
+        ia.run_identity_action(tenant.client, action_request(value=identity["userPrincipalName"], provider="okta",
+                                                             reconcile=FakeWait(timeout=0)))
+    assert len(tenant.client.posts) == 1
 
 
 def test_disable_with_unknown_outcome_fails_when_the_state_does_not_show_it():
     server_error = GraphOutcomeUnknownError("Internal Server Error", status=500, code="InternalServerError", request_id="req-500")
     tenant = make_tenant(post_error=server_error)
     with pytest.raises(GraphOutcomeUnknownError) as caught:
-        ia.run_identity_action(tenant.client, action_request())
+        ia.run_identity_action(tenant.client, action_request(reconcile=FakeWait(timeout=4)))
     error = caught.value
     post = tenant.client.posts[0]
     assert len(tenant.client.posts) == 1

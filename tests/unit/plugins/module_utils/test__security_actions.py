@@ -60,6 +60,7 @@ class FakeSecurityActionsGraph(FakeGraphClient):
         self.progress = {}
         self.cancel_error = None
         self.cancel_then = None
+        self.cancel_to = None
         self.create_body = None  # None = answer the created entity; {} = an empty 201
         self._next_id = 0
 
@@ -103,8 +104,10 @@ class FakeSecurityActionsGraph(FakeGraphClient):
             self._find(action_id).update(self.cancel_then)
         if self.cancel_error is not None:
             raise self.cancel_error
-        self._find(action_id).update(status="Failed", errorInfo={"code": 499, "message": "canceled", "subcode": 0})
-        return FakeResponse(None)
+        # Microsoft documents no resulting status; this fake leaves it to ``cancel_to`` (None: unchanged).
+        if self.cancel_to:
+            self._find(action_id).update(status=self.cancel_to)
+        return FakeResponse(None, request_id="req-cancel")
 
     def _create(self, body):
         self._next_id += 1
@@ -537,15 +540,17 @@ class TestWait:
 
 
 class TestCancel:
-    def test_cancel_by_id_posts_cancel_and_returns_the_canceled_action(self):
+    @pytest.mark.parametrize("status_after", [None, "Completed", "Failed"])
+    def test_cancel_reports_the_accepted_request_and_the_state_read_afterwards_as_it_is(self, status_after):
         graph = FakeSecurityActionsGraph([stored_action("a1", "ctx", status="Running")])
+        graph.cancel_to = status_after
         result = sa.ensure_canceled(graph, action_id="a1")
         assert result["changed"] is True
         assert [call["path"] for call in graph.posts] == [COLLECTION + "/a1/cancelSecurityAction"]
         assert graph.posts[0]["body"] is None
-        assert result["security_action"]["status"] == "Failed"
+        assert result["cancel_response"] == {"status": 200, "request_id": "req-cancel", "client_request_id": None}
+        assert result["security_action"]["status"] == (status_after or "Running")  # no canceled state is invented
         assert result["diff"]["before"]["status"] == "Running"
-        assert sa.is_canceled(graph.actions[0])
 
     def test_cancel_by_client_context(self):
         graph = FakeSecurityActionsGraph([stored_action("a1", "other"), stored_action("a2", "ctx", status="notStarted")])
@@ -563,8 +568,7 @@ class TestCancel:
         ("Completed", None, "already Completed"),
         ("completed", None, "already Completed"),
         ("Failed", {"code": 400, "message": "m", "subcode": 1}, "already Failed"),
-        ("Failed", {"code": 499, "message": "canceled", "subcode": 0}, "already canceled"),
-        ("Canceled", None, "already canceled"),
+        ("Canceled", None, "already Canceled"),  # not a documented status: final, reported as it is
     ])
     def test_terminal_actions_are_left_alone_with_the_reason(self, status, error_info, expected):
         graph = FakeSecurityActionsGraph([stored_action("a1", "ctx", status=status, error_info=error_info)])
@@ -596,7 +600,8 @@ class TestCancel:
         assert result["changed"] is True
         assert result["request"] == {"method": "POST", "body": None,
                                      "url": "https://graph.fake.test/beta/security/securityActions/a1/cancelSecurityAction"}
-        assert (result["diff"]["before"]["status"], result["diff"]["after"]["status"]) == ("Running", "Failed")
+        # Microsoft documents no status for a canceled action: the diff predicts none.
+        assert (result["diff"]["before"]["status"], result["diff"]["after"]["status"]) == ("Running", "Running")
 
     def test_action_finishing_before_the_cancel_is_no_change(self):
         graph = FakeSecurityActionsGraph([stored_action("a1", "ctx", status="Running")])
@@ -613,14 +618,14 @@ class TestCancel:
             sa.ensure_canceled(graph, action_id="a1")
         assert caught.value.status == 403
 
-    def test_ambiguous_cancel_that_took_effect_is_reconciled(self):
+    def test_ambiguous_cancel_is_reported_unknown_with_the_state_read_afterwards(self):
         graph = FakeSecurityActionsGraph([stored_action("a1", "ctx", status="Running")])
-        graph.cancel_then = {"status": "Failed", "errorInfo": {"code": 499, "message": "canceled", "subcode": 0}}
+        graph.cancel_then = {"status": "Failed"}
         graph.cancel_error = unknown_outcome()
-        warnings = Warnings()
-        result = sa.ensure_canceled(graph, action_id="a1", warn=warnings)
-        assert result["changed"] is True and len(graph.posts) == 1
-        assert "reconciled" in warnings[0]
+        with pytest.raises(GraphOutcomeUnknownError) as caught:
+            sa.ensure_canceled(graph, action_id="a1")
+        assert len(graph.posts) == 1
+        assert "outcome is unknown, and the action now reads Failed" in caught.value.message
 
     def test_ambiguous_cancel_of_a_still_running_action_fails(self):
         graph = FakeSecurityActionsGraph([stored_action("a1", "ctx", status="Running")])

@@ -13,16 +13,17 @@ MODULE_UTILS = Path(__file__).resolve().parents[4] / "plugins" / "module_utils"
 # File -> layer (docs/architecture.md). Shared files (layer 5) are importable from everywhere.
 LAYERS = {
     "_module": 1,
-    "_identity_accounts": 2, "_bulk": 2, "_security_actions": 2, "_incidents": 2,
+    "_identity_accounts": 2, "_bulk": 2, "_containment": 2, "_security_actions": 2, "_incidents": 2,
     "_graph_client": 3,
     "_credentials": 4, "_token_cache": 4, "_clouds": 4, "_http": 4,
     "_errors": 5, "_options": 5,
 }
 
-# Imports within one layer, each building on the other: bulk is many identity actions, and the
-# credentials use the clouds, the HTTP transport and the token cache of their own layer.
+# Imports within one layer, each building on the other: bulk is many identity actions, containment plans
+# identity actions by the identity rules, and the credentials use the clouds, the HTTP transport and the token
+# cache of their own layer.
 SIDEWAYS = {
-    ("_bulk", "_identity_accounts"),
+    ("_bulk", "_identity_accounts"), ("_containment", "_identity_accounts"),
     # incidents and their evidence reuse the identity layer's enum and OData helpers and SID checks.
     ("_incidents", "_identity_accounts"),
     ("_credentials", "_clouds"), ("_credentials", "_http"), ("_credentials", "_token_cache"),

@@ -33,6 +33,8 @@ from ansible_collections.msgraph.security.tests.unit.conftest import module_args
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError
 
 IDENTITY_ACCOUNTS_PATH = "/security/identities/identityAccounts"
+# The OData cast to the derived type that holds userPrincipalName and emailAddress.
+USERS_PATH = IDENTITY_ACCOUNTS_PATH + "/microsoft.graph.security.user"
 
 # Keys every module result may carry without documenting them in RETURN.
 STANDARD_RESULT_KEYS = frozenset(["changed", "failed", "msg", "warnings", "deprecations", "diff", "invocation", "skipped"])
@@ -228,12 +230,15 @@ class FakeIdentityTenant(object):
     whatever the $filter; ``refuse_filters``: properties whose filter gets a 400; ``refuse_or``: a $filter
     joining clauses with ``or`` gets a 400; ``post_error``: an exception every invokeAction raises, after
     applying its effect when ``apply_on_error``. Filters are ``prop eq 'value'`` clauses joined with `` or ``.
-    An unknown id answers 404.
+    ``cast``: how the derived-type route (USERS_PATH) answers - "answer", "refuse" (400), "not_implemented" (501),
+    "server_error" (503) or "ignore" (its filter ignored). An unknown id answers 404. ``lists`` counts the
+    get_all calls per path, ``scans`` the unfiltered ones.
     """
 
     def __init__(self, identities, shape="schema", ignore_filter=False, refuse_filters=(), post_error=None,
-                 apply_on_error=False, refuse_or=False):
+                 apply_on_error=False, refuse_or=False, cast="answer"):
         self.refuse_or = refuse_or
+        self.cast = cast
         self.shape = shape
         self.identities = dict((i["id"], copy.deepcopy(i)) for i in identities)
         self.ignore_filter = ignore_filter
@@ -241,7 +246,7 @@ class FakeIdentityTenant(object):
         self.post_error = post_error
         self.apply_on_error = apply_on_error
         self.filters_seen = []
-        self.client = FakeGraphClient(collections={IDENTITY_ACCOUNTS_PATH: self._list})
+        self.client = FakeGraphClient(collections={IDENTITY_ACCOUNTS_PATH: self._list, USERS_PATH: self._list_users})
         for identity_id in self.identities:
             path = IDENTITY_ACCOUNTS_PATH + "/" + identity_id
             self.client.routes[("GET", path)] = self._getter(identity_id)
@@ -250,11 +255,23 @@ class FakeIdentityTenant(object):
     def render(self, identity):
         return documentation_shape(identity) if self.shape == "example" else copy.deepcopy(identity)
 
-    def _list(self, params):
+    @property
+    def scans(self):
+        return sum(1 for call in self.client.calls_of("GET_ALL") if not (call["params"] or {}).get("$filter"))
+
+    def _list_users(self, params):
+        statuses = {"refuse": (400, "BadRequest"), "not_implemented": (501, "NotImplemented"), "server_error": (503, "ServiceUnavailable")}
+        if self.cast in statuses:
+            status, code = statuses[self.cast]
+            raise GraphError("the derived-type query failed", status=status, code=code, request_id="req-cast")
+        users = [i for i in self._list(params, ignore=self.cast == "ignore") if i.get("userPrincipalName") is not None]
+        return users
+
+    def _list(self, params, ignore=False):
         odata_filter = (params or {}).get("$filter")
         self.filters_seen.append(odata_filter)
         items = list(self.identities.values())
-        if odata_filter and not self.ignore_filter:
+        if odata_filter and not (self.ignore_filter or ignore):
             if not _FILTER_RE.match(odata_filter):
                 raise AssertionError("the fake tenant does not understand $filter {0!r}".format(odata_filter))
             clauses = [(prop, value.replace("''", "'")) for prop, value in _CLAUSE_RE.findall(odata_filter)]

@@ -1,0 +1,125 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The runbooks' single planner: identities in, ordered targets and a per-identity report out."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.msgraph.security.plugins.module_utils import _containment as c
+from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
+from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import parse_identity
+from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import account_body, identity_body
+
+HYBRID = parse_identity(identity_body("h-1", "Hybrid", upn="hybrid@contoso.com", sid="S-1-5-21-1-2-3-1001", accounts=[
+    account_body("ad-h", "activeDirectory", []), account_body("entra-h", "entraID", []), account_body("okta-h", "okta", [])]))
+AD_ONLY = parse_identity(identity_body("a-2", "Ad Only", upn="ad@contoso.com", sid="S-1-5-21-1-2-3-1002",
+                                       accounts=[account_body("ad-a", "activeDirectory", ["enable"])]))
+GLASS = parse_identity(identity_body("g-3", "Break Glass", upn="breakglass@contoso.com",
+                                     accounts=[account_body("ad-g", "activeDirectory", ["disable"])]))
+CONTAIN = ["disable", "revokeAllSessions", "forcePasswordReset", "requireUserToSignInAgain", "markUserAsCompromised"]
+
+
+def plan(identities, actions=CONTAIN, **kwargs):
+    return c.plan_containment(identities, c.ContainmentOptions(actions, **kwargs))
+
+
+def steps(result):
+    return [(t["identity_account_id"], t["account_id"], t["action"]) for t in result["targets"]]
+
+
+def test_documented_matrix_plans_every_supported_action_disables_first():
+    result = plan([HYBRID, AD_ONLY])
+    assert steps(result) == [("h-1", "ad-h", "disable"), ("h-1", "okta-h", "disable"), ("a-2", "ad-a", "disable"),
+                             ("h-1", "okta-h", "revokeAllSessions"), ("h-1", "ad-h", "forcePasswordReset"),
+                             ("a-2", "ad-a", "forcePasswordReset")]
+    notes = result["identities"][0]["notes"]
+    assert len(notes) == 1 and "entraID entra-h" in notes[0] and "action_matrix=extended" in notes[0]
+
+
+def test_listed_actions_never_remove_a_step():
+    # AD_ONLY lists only 'enable' (Microsoft's Get example 1) and HYBRID lists none (the List example).
+    result = plan([AD_ONLY], actions=["disable"])
+    assert steps(result) == [("a-2", "ad-a", "disable")]
+
+
+def test_extended_matrix_adds_the_entra_id_actions():
+    result = plan([HYBRID], action_matrix="extended", identity_providers="entraID")
+    assert [t["action"] for t in result["targets"]] == ["disable", "revokeAllSessions", "requireUserToSignInAgain",
+                                                        "markUserAsCompromised"]
+
+
+def test_protected_identities_are_planned_with_a_reason_and_no_step():
+    result = plan([dict(GLASS, input="x"), dict(HYBRID, input="y")], protected_account_patterns="^break[-_. ]?glass",
+                  protected_accounts=["HYBRID@contoso.com"])
+    reasons = [entry["protected_reason"] for entry in result["identities"]]
+    assert "protected_account_patterns" in reasons[0] and "protected_accounts ('HYBRID@contoso.com')" in reasons[1]
+    assert result["targets"] == [] and [entry["input"] for entry in result["identities"]] == ["x", "y"]
+
+
+def test_the_same_identity_twice_is_planned_once():
+    assert len(plan([HYBRID, dict(HYBRID, input="again")])["identities"]) == 1
+
+
+@pytest.mark.parametrize("kwargs, option", [
+    (dict(actions=["disable", "explode"]), "actions"),
+    (dict(actions=[]), "actions"),
+    (dict(identity_providers="ldap"), "identity_providers"),
+    (dict(action_matrix="mine"), "action_matrix"),
+    (dict(protected_account_patterns=["(unclosed"]), "protected_account_patterns"),
+])
+def test_bad_options_are_refused_naming_the_option(kwargs, option):
+    arguments = dict(actions=CONTAIN)
+    arguments.update(kwargs)
+    with pytest.raises(InputError) as caught:
+        c.ContainmentOptions(**arguments)
+    assert caught.value.option == option
+
+
+def test_lookups_resolve_exactly_one_identity_or_explain():
+    lookups = [{"target": "hybrid@contoso.com", "identity_accounts": [HYBRID]},
+               {"target": "nobody@contoso.com", "identity_accounts": []},
+               {"target": "Chris", "identity_accounts": [AD_ONLY, GLASS]},
+               {"target": "boom", "failed": True, "msg": "HTTP 403"}]
+    resolved = c.resolve_lookups(lookups)
+    assert [i["input"] for i in resolved["identities"]] == ["hybrid@contoso.com"]
+    assert "'nobody@contoso.com' matches none" in resolved["errors"][0]
+    assert "'Chris' matches 2: a-2 (Ad Only" in resolved["errors"][1] and "g-3" in resolved["errors"][1]
+    assert "'boom' could not be looked up: HTTP 403" == resolved["errors"][2]
+
+
+def test_report_joins_results_by_identity_account_and_action():
+    planned = plan([HYBRID], actions=["disable", "revokeAllSessions"])
+    results = {"results": [
+        {"identity_account_id": "h-1", "account_id": "ad-h", "action": "disable", "status": "succeeded", "correlation_id": "c1",
+         "request_id": "r1", "client_request_id": "q1", "warnings": ["w"]},
+        {"identity_account_id": "h-1", "account_id": "okta-h", "action": "disable", "status": "unchanged", "reason": "already"},
+        {"target": {"identity_account_id": "h-1", "account_id": "okta-h", "action": "revokeAllSessions"}, "status": "refused",
+         "error_code": "InvalidInput", "error_message": "no"},
+    ]}
+    report = c.containment_report(planned, results, dry_run=False)
+    actions = report[0]["actions"]
+    assert [a["outcome"] for a in actions] == ["sent", "unchanged", "refused"]
+    assert actions[0]["correlation_id"] == "c1" and actions[2]["error"] == "no"
+    assert report[0]["status"] == "FAILED (1 of 3 actions)"
+    lines = c.summary_lines(report, "HEADER")
+    assert lines[0] == "HEADER" and "correlation_id=c1 request_id=r1 client_request_id=q1" in lines[2]
+    assert lines[3] == "    warning: w"
+
+
+def test_report_of_a_skipped_or_failed_task_fails_every_action():
+    planned = plan([AD_ONLY], actions=["disable"])
+    report = c.containment_report(planned, {"failed": True, "msg": "token refused"}, dry_run=False)
+    assert report[0]["actions"][0]["error"] == "token refused"
+    dry = c.containment_report(planned, {"results": [dict(planned["targets"][0], status="would_run")]}, dry_run=True,
+                               done_word="restored")
+    assert dry[0]["status"] == "would be restored (dry run)"
+
+
+def test_split_list_accepts_survey_text_and_lists():
+    assert c.as_list("a@x, b@x;\nc@x  a@x", "identities") == ["a@x", "b@x", "c@x"]
+    assert c.as_list(["a", " ", None, "b"], "identities") == ["a", "b"]
+    with pytest.raises(InputError):
+        c.as_list({"a": 1}, "identities")
