@@ -87,7 +87,7 @@ def test_an_incident_fires_the_dry_run_playbook_and_a_restart_emits_nothing_twic
         wait_for(lambda: "PLAY RECAP" in first.output(), 180, "the playbook run")
         output = first.output()
         assert f"Incident {created['id']} (high, active)" in output, output[-4000:]
-        assert "DRY RUN, nothing sent" in output, output[-4000:]
+        assert "DRY RUN, nothing was sent" in output, output[-4000:]
         assert "failed=0" in output, output[-4000:]
         assert emulator.admin.writes() == []  # a dry run: no PATCH, no comment, no invokeAction
         assert emulator.admin.requests(route="list_identity_accounts")  # the evidence's people were looked up
