@@ -291,6 +291,13 @@ def _jwt_payload(token):
     return payload if isinstance(payload, dict) else None
 
 
+def require_beta(api_version):
+    """securityActions exist in the beta metadata only (no v1.0 page, no v1.0-Prod entity): refuse v1.0 up front."""
+    if api_version != "beta":
+        raise InputError("api_version", "securityActions are offered in Microsoft Graph beta only, not in %s; nothing was "
+                                        "sent. Set api_version=beta (the default) for this task" % api_version)
+
+
 def refuse_delegated_token(access_token, auth_method):
     """Refuse a user-supplied delegated token before any request.
 

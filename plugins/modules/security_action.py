@@ -150,7 +150,7 @@ notes:
     (a delegated token) is refused before any request; its payload is decoded without checking the signature,
     and a token that is not a readable JWT is passed on for the service to judge.
   - The API is offered in the Global cloud only; O(cloud_environment) other than V(global) fails before any
-    request.
+    request. It exists in Microsoft Graph beta only; O(api_version=v1.0) fails before any request too.
   - Microsoft Graph throttles C(securityActions) at 150 requests per minute per application per tenant; the
     module retries throttled requests after C(Retry-After).
   - The documented status values are C(NotStarted), C(Running), C(Completed) and C(Failed) (the service has
@@ -558,6 +558,7 @@ def main():
     )
     try:
         planned = plan(module.params)
+        actions.require_beta(module.connection_settings.api_version)
         actions.refuse_delegated_token(module.params["access_token"], select_auth_method(module.connection_settings))
         result = run(module, module.graph_client(), planned)
     except (GraphError, InputError) as error:

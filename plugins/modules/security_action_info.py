@@ -54,7 +54,7 @@ notes:
     C(SecurityActions.Read.All) (or C(SecurityActions.ReadWrite.All)). An O(access_token) carrying an C(scp)
     claim (a delegated token) is refused before any request.
   - The API is offered in the Global cloud only; O(cloud_environment) other than V(global) fails before any
-    request.
+    request. It exists in Microsoft Graph beta only; O(api_version=v1.0) fails before any request too.
   - Microsoft Graph throttles C(securityActions) at 150 requests per minute per application per tenant; reading
     many pages counts one request per page.
   - Status values are returned in the documented spelling (C(NotStarted), C(Running), C(Completed), C(Failed)),
@@ -313,6 +313,7 @@ def main():
     params = module.params
     try:
         validate_input(params)
+        actions.require_beta(module.connection_settings.api_version)
         actions.refuse_delegated_token(params["access_token"], select_auth_method(module.connection_settings))
         found = actions.read_actions(module.graph_client(), action_id=params["id"],
                                      client_context=params["client_context"], odata_filter=params["filter"],

@@ -9,7 +9,8 @@ Everything runs side by side in one run, against one in-process emulator with in
 2. N accounts: the bulk task (targets) vs. the module in a loop vs. a uri loop (token + POST per account);
 3. token requests of a playbook of K tasks, with and without token_cache_dir (the emulator's counters);
 4. a 429 storm (a share of Graph calls throttled with Retry-After): completion time, nothing lost;
-5. the module's peak memory and import time.
+5. the module's peak memory and import time;
+6. the bulk task by UPN at the largest N when the service refuses every lookup filter: scans of the tenant.
 
 ``--smoke`` runs every scenario at tiny sizes without latency (tests/bench/test_run.py, ``make test``).
 """
@@ -130,6 +131,7 @@ class Results:
     sizes: list = None
     cache: list = None
     storm: dict = None
+    refused: dict = None
     footprint: list = None
     imports: dict = None
     failures: list = field(default_factory=list)
@@ -340,6 +342,24 @@ def scenario_storm(bench, calm_seconds):
             "retry_after": settings.storm_retry_after}
 
 
+def scenario_refused_filters(bench, filtered_seconds):
+    """Bulk by UPN at the largest N with the derived-type query and the plain $filter both refused (HTTP 400)."""
+    size = max(bench.settings.sizes)
+    bench.reset(identities_needed(size))
+    targets = bench.enabled_bulk_identities(size)
+    bench.emulator.admin.configure(filter_support={"cast": "refuse", "plain": "refuse"})
+    bench.emulator.admin.clear_requests()
+    run = run_bulk(bench, targets)
+    reads = [entry for entry in bench.emulator.admin.requests(method="GET")
+             if entry["family"] == "graph" and entry["path"].rstrip("/").endswith(("/identityAccounts", "/microsoft.graph.security.user"))]
+    unfiltered = [entry for entry in reads if "$filter" not in entry["query"]]
+    return {"n": size, "seconds": run.seconds, "rc": run.rc, "filtered_seconds": filtered_seconds,
+            "refused_queries": sum(1 for entry in reads if "$filter" in entry["query"]),
+            "scans": sum(1 for entry in unfiltered if "$skiptoken" not in entry["query"]),
+            "scan_pages": len(unfiltered), "identities": len(bench.emulator.admin.state()["identities"]),
+            "lost": bench.lost(targets)}
+
+
 def import_cost(reps, preload=None):
     """Medians of (wall s, CPU s, peak RSS MiB) of importing the action module in a fresh interpreter, start-up excluded.
 
@@ -435,6 +455,8 @@ def run_scenarios(bench, results):
     calm = next((row["seconds"] for row in results.sizes if row["variant"] == "bulk" and row["n"] == bench.settings.storm_size),
                 None)
     results.storm = scenario_storm(bench, calm)
+    largest = next(row["seconds"] for row in results.sizes if row["variant"] == "bulk" and row["n"] == max(bench.settings.sizes))
+    results.refused = scenario_refused_filters(bench, largest)
     results.footprint, results.imports = scenario_footprint(bench)
 
 

@@ -72,8 +72,15 @@ def test_footprint_and_start_up_rows(report):
     assert "with cryptography imported eagerly" in report["text"]
 
 
+def test_refused_filters_make_exactly_one_scan(report):
+    [row] = table_after(report["text"], "## 6. Lookups when the service refuses every filter")
+    assert row[0] == "3" and int(row[1]) >= 2  # the derived-type query and the plain $filter, each refused
+    assert row[2] == "1" and row[6] == "0"  # one scan for every target, nothing lost
+
+
 def test_targets_table_and_plot(report):
     rows = table_after(report["text"], "## Targets")
-    assert len(rows) == 5 and all(row[2] in ("**met**", "**missed**", "n/a") for row in rows)
+    assert len(rows) == 6 and all(row[2] in ("**met**", "**missed**", "n/a") for row in rows)
     assert rows[4][1:] == ["1", "**met**"]  # one token request per run with the cache
+    assert rows[5][1:] == ["1", "**met**"]  # one tenant scan with every filter refused
     assert report["png"].exists() and report["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

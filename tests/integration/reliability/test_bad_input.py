@@ -93,6 +93,11 @@ INFO_CASES = [
     ("id with a query", "id: abc?$select=id", {"id": "abc?$select=id"}, ["id", "'?'"]),
     ("id with a space", "id: 'abc def'", {"id": "abc def"}, ["id", "spaces"]),
     ("id with a newline", "id with a control character", {"id": "abc\ndef"}, ["id", "control characters"]),
+    ("dot-dot id", "id: '..' (a dot segment: GET .../identities/)", {"id": ".."}, ["id", "dot segment"]),
+    ("dot id", "id: '.'", {"id": "."}, ["id", "dot segment"]),
+    ("encoded dot-dot id", "id: '%2e%2E' (a percent-encoded dot segment)", {"id": "%2e%2E"}, ["id", "dot segment"]),
+    ("SID with non-ASCII digits", "on_premises_security_identifier with Arabic-Indic digits",
+     {"on_premises_security_identifier": "S-1-5-21-\u0661\u0662\u0663-1105"}, ["on_premises_security_identifier", "S-1-5-21"]),
     ("UPN without @", "user_principal_name: alice", {"user_principal_name": "alice"}, ["user_principal_name", "@"]),
     ("UPN with two @", "user_principal_name: a@b@c", {"user_principal_name": "a@b@c"}, ["user_principal_name", "@"]),
     ("empty UPN", "user_principal_name: ''", {"user_principal_name": ""}, ["user_principal_name", "non-empty"]),
@@ -128,6 +133,12 @@ ACTION_CASES = [
      ["identity_account_id", "user_principal_name", "mutually exclusive"]),
     ("empty identity_account_id", "identity_account_id: ''",
      {"identity_account_id": "", "identity_provider": "activeDirectory", "action": "disable"}, ["identity_account_id"]),
+    ("dot-dot identity_account_id", "identity_account_id: '..'",
+     {"identity_account_id": "..", "identity_provider": "activeDirectory", "action": "disable"},
+     ["identity_account_id", "dot segment"]),
+    ("encoded dot identity_account_id", "identity_account_id: '%2E'",
+     {"identity_account_id": "%2E", "identity_provider": "activeDirectory", "action": "disable"},
+     ["identity_account_id", "dot segment"]),
     ("path in identity_account_id", "identity_account_id: a/b#c",
      {"identity_account_id": "a/b#c", "identity_provider": "activeDirectory", "action": "disable"},
      ["identity_account_id", "'/'"]),
@@ -286,18 +297,46 @@ def test_bad_input_is_refused_before_any_request(ansible, emulator, reliability,
     reliability.verify()
 
 
+def look_alike(upn):
+    """``upn`` with one character replaced by a look-alike that casefold() or a careless compare would equate."""
+    for plain, similar in (("fi", "\ufb01"), ("ss", "\u00df"), ("a", "\u0430"), ("e", "\u0435"), ("o", "\u043e")):
+        if plain in upn.split("@")[0]:
+            return upn.replace(plain, similar, 1)
+    raise AssertionError(f"no look-alike for {upn}")
+
+
 def test_targets_refused_after_reading_send_no_write(ansible, emulator, reliability):
     """What only the identity can tell: the provider account it lacks, the action it does not offer, protection."""
     ad_only = next(i for i in emulator.admin.state()["identities"]
                    if i.get("userPrincipalName") and [a["identityProvider"] for a in i["accounts"]] == ["activeDirectory"])
     [hybrid] = pick_identities(emulator, 1, provider="okta", offering="disable")
+    glass = next(i for i in emulator.admin.state()["identities"] if (i.get("userPrincipalName") or "").startswith("breakglass"))
+    glass_account = glass["accounts"][0]  # its Entra ID account (the seed's break-glass admin is cloud-only)
+    empty = dict(ad_only, id="0e0e0e0e-0000-4000-8000-00000000e0e0", userPrincipalName="noaccounts@contoso.com",
+                 emailAddress="noaccounts@contoso.com", displayName="No Accounts", accounts=[],
+                 onPremisesSecurityIdentifier="S-1-5-21-1004336348-1177238915-682003330-9999")
+    emulator.admin.put_identity(empty)
     cases = [
         ("no okta account", "okta x disable on an identity without an okta account",
          {"identity_account_id": ad_only["id"], "identity_provider": "okta", "action": "disable"},
          ["identity_provider", "has no 'okta' account"]),
         ("foreign account_id", "account_id of another identity",
          {"identity_account_id": ad_only["id"], "identity_provider": "activeDirectory", "action": "disable",
-          "account_id": "00000000-0000-0000-0000-000000000000"}, ["account_id", "has no account"]),
+          "account_id": "00000000-0000-0000-0000-000000000000"}, ["account_id", "own accounts"]),
+        ("protected account through another identity", "account_id of the protected break-glass identity's account, "
+         "named under another identity", {"identity_account_id": ad_only["id"], "identity_provider": glass_account["identityProvider"],
+                                          "action": "disable", "action_matrix": "extended",
+                                          "account_id": glass_account["identifier"],
+                                          "protected_accounts": [glass["userPrincipalName"]]}, ["account_id", "own accounts"]),
+        ("protected account through an identity without accounts", "account_id of the protected break-glass identity's "
+         "account, named under an identity that lists no accounts",
+         {"identity_account_id": empty["id"], "identity_provider": glass_account["identityProvider"], "action": "disable",
+          "action_matrix": "extended", "account_id": glass_account["identifier"],
+          "protected_accounts": [glass["userPrincipalName"]]}, ["account_id", "lists no accounts"]),
+        ("look-alike UPN", "user_principal_name that is a real UPN with one letter swapped for a look-alike (Cyrillic, "
+         "ligature or sharp s)", {"user_principal_name": look_alike(hybrid["userPrincipalName"]),
+                                  "identity_provider": "okta", "action": "disable"},
+         ["user_principal_name", "no identity account matches"]),
         ("account of another provider", "account_id of the okta account with identity_provider activeDirectory",
          {"identity_account_id": hybrid["id"], "identity_provider": "activeDirectory", "action": "disable",
           "account_id": next(a["identifier"] for a in hybrid["accounts"] if a["identityProvider"] == "okta")},

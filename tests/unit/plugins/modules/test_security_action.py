@@ -111,6 +111,13 @@ def test_non_global_clouds_fail_before_any_request(graph, cloud):
     assert_deprecation_warned(result)
 
 
+def test_v1_0_is_refused_before_any_request(graph):
+    result = run(dict(BLOCK, api_version="v1.0"))
+    assert result["failed"] is True and result["option"] == "api_version"
+    assert "beta only" in result["msg"]
+    assert graph.calls == []
+
+
 def test_delegated_access_token_is_refused_before_any_request(graph):
     args = dict(BLOCK, access_token=jwt({"scp": "SecurityActions.ReadWrite.All"}))
     del args["client_secret"]

@@ -78,6 +78,7 @@ def test_check_mode_reads_as_usual(graph):
     ({"top": 0}, "top"),
     ({"client_context": "x" * 257}, "client_context"),
     ({"cloud_environment": "china"}, "not offered"),
+    ({"api_version": "v1.0"}, "beta only"),
 ])
 def test_refusals_happen_before_any_request(graph, args, fragment):
     result = run(args)
