@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -148,3 +150,17 @@ def test_china_is_refused_before_any_request(ansible, emulator):
     result = play(ansible, dict(task("incident_info", "china", cloud_environment="china"), ignore_errors=True))
     assert result.task("china")["error_code"] == "UnsupportedCloud"
     assert emulator.admin.requests() == []
+
+
+def test_no_secret_or_token_in_the_output_at_vvvv(ansible, emulator):
+    secret = emulator.info["clients"][CLIENT]["client_secret"]
+    result = play(ansible,
+                  task("incident_info", "read", incident_id=IDENTITY_INCIDENT, include_alerts=True),
+                  task("incident", "write", incident_id=IDENTITY_INCIDENT, status="inProgress", comment="vvvv"),
+                  dict(task("incident", "denied", incident_id=IDENTITY_INCIDENT, status="resolved",
+                            client_secret="Wr0ng-secret-value~incident.2026"), ignore_errors=True),
+                  verbosity=4)
+    assert result.rc == 0, result.output
+    assert secret not in result.output and "Wr0ng-secret-value~incident.2026" not in result.output
+    assert re.search(r"eyJ[\w-]+\.eyJ[\w-]+\.", result.output) is None
+    assert result.status("denied") == "failed" and "AADSTS" in result.task("denied")["msg"]

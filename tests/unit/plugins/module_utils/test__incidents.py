@@ -230,3 +230,31 @@ def test_evidence_identities_fails_closed():
     assert [item["input"] for item in result["ambiguous"]] == ["chris@contoso.com", "eve@contoso.com"]
     with pytest.raises(InputError):
         inc.evidence_identities(persons, {"results": []})
+
+
+# --- the event source's watermark ----------------------------------------------------------------
+
+def update(incident_id, when, **extra):
+    return dict({"id": incident_id, "last_update_date_time": when, "alerts": []}, **extra)
+
+
+def test_watermark_emits_each_update_once_including_ties_and_survives_a_round_trip():
+    mark = inc.Watermark("2026-05-01T08:00:00Z")
+    first = [update("2", "2026-05-01T08:05:00.1234567Z"), update("1", "2026-05-01T08:05:00.1234567Z"), update("3", "2026-05-01T07:00:00Z")]
+    chosen = inc.incidents_to_emit(first, mark)
+    assert [item["id"] for item in chosen] == ["3", "1", "2"]  # oldest update first, ties by id
+    for item in chosen:
+        mark.mark(item)
+    assert mark.since == "2026-05-01T08:05:00.123456Z" and sorted(mark.emitted) == ["1", "2"]
+    restored = inc.Watermark.from_dict(mark.to_dict(), "2020-01-01T00:00:00Z")
+    again = [update("1", "2026-05-01T08:05:00.1234567Z"), update("2", "2026-05-01T08:06:00Z"),
+             update("4", "2026-05-01T08:05:00.1234567Z")]  # 4 arrived late with the same time: still new
+    assert [item["id"] for item in inc.incidents_to_emit(again, restored)] == ["4", "2"]
+
+
+def test_watermark_service_source_filter_needs_a_matching_alert():
+    mark = inc.Watermark("2026-05-01T08:00:00Z")
+    items = [update("1", "2026-05-01T08:01:00Z", alerts=[{"service_source": "microsoftDefenderForEndpoint"}]),
+             update("2", "2026-05-01T08:01:00Z", alerts=[{"service_source": "microsoftDefenderForIdentity"}])]
+    assert [item["id"] for item in inc.incidents_to_emit(items, mark, ["microsoftDefenderForIdentity"])] == ["2"]
+    assert inc.Watermark.from_dict(None, "2026-05-01").since == "2026-05-01T00:00:00Z"
