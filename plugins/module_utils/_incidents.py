@@ -392,7 +392,7 @@ def list_alerts(client, severities=None, statuses=None, service_sources=None, up
 
 def alerts_of_incident(client, incident_id):
     """The incident's alerts (``$expand=alerts``: alerts_v2 documents no ``$filter`` on incidentId); None if no incident."""
-    incident = get_incident(client, incident_id, expand_alerts=True, permission=ALERT_READ_PERMISSION)
+    incident = get_incident(client, incident_id, expand_alerts=True)
     return None if incident is None else incident.get("alerts", [])
 
 
