@@ -8,6 +8,7 @@ VENV := $(ROOT)/.venv
 LATEST := $(VENV)/latest
 FLOOR := $(VENV)/floor
 EDA := $(VENV)/eda
+CONTRACT := $(VENV)/contract
 RESULTS := $(BUILD)/results
 COLLECTIONS := $(BUILD)/collections
 LATEST_PYTHON = $(shell tests/utils/find_python.sh latest)
@@ -18,7 +19,7 @@ PYTEST_ENV := PYTHONPATH=$(COLLECTIONS):$(ROOT)/tests/emulator
 PYTEST_ARGS := -p no:cacheprovider -q -rfE
 
 .PHONY: help venv collection demo emulator test sanity sanity-latest sanity-floor units units-latest units-floor \
-        emulator-tests integration integration-floor eda-tests lint changelog bench bench-smoke clean
+        emulator-tests integration integration-floor eda-tests contract lint changelog bench bench-smoke clean
 
 help:
 	@echo "make demo    set everything up, start the Graph emulator and play a runbook against it"
@@ -41,6 +42,14 @@ $(FLOOR)/.stamp: requirements.txt tests/requirements.txt
 	$(FLOOR_PYTHON) -m venv $(FLOOR)
 	$(FLOOR)/bin/python -m pip install $(PIP_QUIET) --upgrade pip
 	$(FLOOR)/bin/python -m pip install $(PIP_QUIET) 'ansible-core>=2.16,<2.17' -r requirements.txt -r tests/requirements.txt
+	touch $@
+
+# The contract stage's own venv: Microsoft's generated beta SDK is heavy and test-only (never in make demo).
+$(CONTRACT)/.stamp: tests/contract/requirements.txt requirements.txt tests/emulator/requirements.txt
+	rm -rf $(CONTRACT)
+	$(LATEST_PYTHON) -m venv $(CONTRACT)
+	$(CONTRACT)/bin/python -m pip install $(PIP_QUIET) --upgrade pip
+	$(CONTRACT)/bin/python -m pip install $(PIP_QUIET) -r tests/contract/requirements.txt
 	touch $@
 
 # The collection as Ansible and pytest import it: build/collections/ansible_collections/msgraph/security -> repo.
@@ -71,6 +80,7 @@ test: venv collection
 	@$(STAGE) integration-latest $(MAKE) --no-print-directory integration
 	@$(STAGE) integration-floor $(MAKE) --no-print-directory integration-floor
 	@$(STAGE) eda-tests $(MAKE) --no-print-directory eda-tests
+	@$(STAGE) contract $(MAKE) --no-print-directory contract
 	@$(STAGE) bench-smoke $(MAKE) --no-print-directory bench-smoke
 	@$(LATEST)/bin/python tests/utils/summary.py $(RESULTS)
 
@@ -99,6 +109,11 @@ integration-floor: $(FLOOR)/.stamp collection
 # The incidents event source against the emulator, and the example rulebook under the real ansible-rulebook.
 eda-tests: $(LATEST)/.stamp $(EDA)/.stamp collection
 	$(PYTEST_ENV) EDA_VENV=$(EDA) $(LATEST)/bin/python -m pytest $(PYTEST_ARGS) -s --junitxml=$(RESULTS)/eda-tests.xml tests/eda
+
+# Microsoft's example payloads, the emulator's responses and the collection's request bodies through the SDK's
+# models (docs/service-contract.md).
+contract: $(CONTRACT)/.stamp collection
+	$(PYTEST_ENV):$(ROOT)/tests/contract $(CONTRACT)/bin/python -m pytest $(PYTEST_ARGS) --junitxml=$(RESULTS)/contract.xml tests/contract
 
 lint: $(LATEST)/.stamp collection
 	cd $(COLLECTIONS)/ansible_collections/msgraph/security && PATH=$(LATEST)/bin:$$PATH $(LATEST)/bin/ansible-lint --profile production

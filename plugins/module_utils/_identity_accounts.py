@@ -983,12 +983,13 @@ def _reconcile(client, plan, error, client_request_id, warnings):
             break
         remaining = deadline - wait.clock()
         if remaining <= 0:
+            account = next((a for a in identity["accounts"] if _same_text(a["identifier"], account_id)), plan.account)
             raise _outcome_unknown(
                 error,
                 client_request_id,
                 "the '{0}' request for account {1} was sent but its outcome is unknown ({2}); {3} read(s) of the identity over"
-                " {4}s (reconcile_timeout) do not show it, but the action may still be applied".format(
-                    plan.action, account_id, error, reads, wait.timeout),
+                " {4}s (reconcile_timeout) do not show it ({5}), but the action may still be applied".format(
+                    plan.action, account_id, error, reads, wait.timeout, _describe_evidence(identity, account)),
             )
         wait.sleep(min(interval, remaining))
         interval = min(interval * 2, wait.max_interval)

@@ -34,8 +34,10 @@ options:
       - The identity account ID (the C(id) of the identity in Defender for Identity, not an Entra object ID).
       - Read with C(GET /security/identities/identityAccounts/{id}). An unknown ID returns an empty
         RV(identity_accounts) list.
-      - Must not contain V(/), V(?), V(#), V(\\) or spaces.
+      - Must not contain V(/), V(?), V(#), V(\\) or spaces, and must not be a dot segment (V(.), V(..)).
+      - The alias O(identity_account_id) is the name M(msgraph.security.identity_account_action) uses.
     type: str
+    aliases: [identity_account_id]
   user_principal_name:
     description:
       - The user principal name, for example V(alice@contoso.com).
@@ -313,7 +315,8 @@ LOOKUP_OPTIONS = {
 
 def main():
     module = GraphModule(
-        argument_spec=dict((option, dict(type="str")) for option in LOOKUP_OPTIONS),
+        argument_spec=dict((option, dict(type="str", aliases=["identity_account_id"] if option == "id" else []))
+                           for option in LOOKUP_OPTIONS),
         api="identity_accounts",
         supports_check_mode=True,
         mutually_exclusive=[list(LOOKUP_OPTIONS)],

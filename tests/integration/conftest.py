@@ -2,7 +2,11 @@
 """Integration harness: a Graph/Entra emulator over HTTPS and real ``ansible-playbook`` runs against it.
 
 Fixtures:
-    emulator  the in-process emulator (``.info``, ``.admin``), reset before each test.
+    emulator  the in-process emulator (``.info``, ``.admin``), reset before each test and set to the
+              profile of ``emulator_profile``.
+    emulator_profile  "schema" (what the metadata describes), unless a module parametrizes it indirectly:
+              ``pytestmark = pytest.mark.parametrize("emulator_profile", PROFILES, indirect=True)`` with
+              "docs" (what Microsoft's published examples show; tests/emulator/README.md, "Profiles").
     ansible   ``ansible.play(playbook_yaml, ...) -> PlayResult``; connection settings reach the
               modules through the same environment variables AWX injects.
 """
@@ -129,8 +133,15 @@ def _emulator_server(tmp_path_factory):
 
 
 @pytest.fixture
-def emulator(_emulator_server):
+def emulator_profile(request):
+    return getattr(request, "param", "schema")
+
+
+@pytest.fixture
+def emulator(_emulator_server, emulator_profile):
     _emulator_server.admin.reset()
+    if emulator_profile != "schema":
+        _emulator_server.admin.configure(profile=emulator_profile)
     return _emulator_server
 
 

@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 
-from .config import CLOUDS, MATRICES, SHAPES, ConfigError
+from .config import CLOUDS, MATRICES, PROFILES, SHAPES, ConfigError
 from .emulator import Emulator
 from .environment import AUTH_METHODS, module_environment, shell_exports
 from .seed import SeedError
@@ -24,6 +24,8 @@ def _parser():
     command.add_argument("--workdir", help="where ca.pem, client certificates and token files go (default: <info file dir>/graph-emulator-<pid>, kept)")
     command.add_argument("--data", help="seed data file (default: the bundled data/tenant.json)")
     command.add_argument("--shape", choices=SHAPES, default="schema")
+    command.add_argument("--profile", choices=PROFILES, default="schema",
+                         help="docs: answer as Microsoft's published examples show (README, 'Profiles')")
     command.add_argument("--cloud", choices=sorted(CLOUDS), default="global")
     command.add_argument("--matrix", choices=sorted(MATRICES), default="A", help="provider x action matrix (graph-api.md section 4)")
     command.add_argument("--extra-identities", type=int, default=0, help="add N deterministic bulk identities")
@@ -52,8 +54,8 @@ def serve(args):
         signal.signal(signum, lambda *_: stop.set())
     try:
         emulator = Emulator(workdir=workdir, host=args.host, port=args.port, data=args.data, shape=args.shape, cloud=args.cloud,
-                            info_file=args.info_file, matrix=args.matrix, extra_identities=args.extra_identities, page_size=args.page_size,
-                            token_lifetime_s=args.token_lifetime).start()
+                            info_file=args.info_file, profile=args.profile, matrix=args.matrix, extra_identities=args.extra_identities,
+                            page_size=args.page_size, token_lifetime_s=args.token_lifetime).start()
     except (ConfigError, SeedError, OSError) as exc:
         print(f"graph emulator: cannot start: {exc}", file=sys.stderr)
         return 2

@@ -34,6 +34,7 @@ class Admin:
             ("GET", r"/config", lambda req: self.emu.config.snapshot()),
             ("POST", r"/config", self.configure),
             ("GET", r"/state", lambda req: self.emu.store.snapshot()),
+            ("POST", r"/settle", lambda req: {"propagated": self.emu.store.settle()}),
             ("POST", r"/identities", lambda req: self.emu.store.put_identity(req.json())),
             ("GET", r"/incidents", lambda req: self.emu.incidents.snapshot()),
             ("POST", r"/incidents", lambda req: self.emu.incidents.put_incident(req.json())),
@@ -142,6 +143,15 @@ class AdminClient:
 
     def state(self):
         return self._call("GET", "/state")
+
+    def settle(self):
+        """Let pending disable/enable changes (propagation_delay_s) take effect now; returns how many did."""
+        return self._call("POST", "/settle")["propagated"]
+
+    def full_scans(self):
+        """Unfiltered identityAccounts listings since the last reset: {"scans": first pages, "pages": all pages}."""
+        counts = self.counters()
+        return {"scans": counts["full_scans"], "pages": counts["full_scan_pages"]}
 
     def put_identity(self, identity):
         """Insert or replace an identity (seed format) until the next reset."""

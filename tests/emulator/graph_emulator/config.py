@@ -52,6 +52,21 @@ MATRICES = {
 
 SHAPES = ("schema", "example")
 
+# Profiles: "schema" answers as the metadata describes; "docs" answers as Microsoft's published examples show
+# (empty List actions, Get example 1's contradiction, the plain UPN filter refused on the abstract type, a
+# propagation delay). A profile only sets start values; each knob below can still be changed on its own.
+PROFILES = ("schema", "docs")
+FILTER_MODES = ("answer", "refuse", "not_implemented", "ignore")
+MEGAN_ID = "0104216-0539-4838-88b1-55baafdc296b"  # the id of the Get/invokeAction examples, also in the seed
+PROFILE_DEFAULTS = {
+    "schema": {"filter_support": {"cast": "answer", "plain": "answer"}, "propagation_delay_s": 0,
+               "list_actions": "stored", "contradictory_identities": [], "enforce_offered_actions": True},
+    "docs": {"filter_support": {"cast": "answer", "plain": "refuse"}, "propagation_delay_s": 1.0,
+             "list_actions": "empty", "contradictory_identities": [MEGAN_ID], "enforce_offered_actions": False},
+}
+# What cancelSecurityAction does to the action's status; the docs say nothing (README "Choices").
+CANCEL_EFFECTS = ("none", "failed")
+
 # Private, loopback, link-local, CGNAT, multicast and reserved ranges: BlockIp on these ends Failed.
 DEFAULT_FAILING_RANGES = [
     "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
@@ -59,6 +74,9 @@ DEFAULT_FAILING_RANGES = [
 ]
 
 DEFAULTS = {
+    "profile": "schema",
+    **PROFILE_DEFAULTS["schema"],
+    "security_action_cancel": "none",
     "shape": "schema",
     "cloud": "global",
     "matrix": "A",
@@ -117,6 +135,20 @@ def _ranges(name, value):
         raise ConfigError(f"{name}: {exc}") from None
 
 
+def _filter_support(name, value):
+    if not isinstance(value, dict) or not value or set(value) - {"cast", "plain"}:
+        raise ConfigError(f"{name} must be an object with cast and/or plain")
+    for key, mode in value.items():
+        _choice(f"{name}.{key}", mode, FILTER_MODES)
+    return dict(value)
+
+
+def _id_list(name, value):
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ConfigError(f"{name} must be a list of identity ids")
+    return list(value)
+
+
 def _boolean(name, value):
     if not isinstance(value, bool):
         raise ConfigError(f"{name} must be true or false")
@@ -124,6 +156,13 @@ def _boolean(name, value):
 
 
 VALIDATORS = {
+    "profile": lambda n, v: _choice(n, v, PROFILES),
+    "filter_support": _filter_support,
+    "propagation_delay_s": _number,
+    "list_actions": lambda n, v: _choice(n, v, ("stored", "empty")),
+    "contradictory_identities": _id_list,
+    "enforce_offered_actions": _boolean,
+    "security_action_cancel": lambda n, v: _choice(n, v, CANCEL_EFFECTS),
     "shape": lambda n, v: _choice(n, v, SHAPES),
     "cloud": lambda n, v: _choice(n, v, tuple(CLOUDS)),
     "matrix": lambda n, v: _choice(n, v, tuple(MATRICES)),
@@ -150,13 +189,25 @@ def validate(changes):
     return {key: VALIDATORS[key](key, value) for key, value in changes.items()}
 
 
+def _apply(values, checked):
+    """Merge validated changes: a new profile first resets its knobs, then explicit values win;
+    filter_support may name only one of cast/plain."""
+    if "profile" in checked:
+        values.update(copy.deepcopy(PROFILE_DEFAULTS[checked["profile"]]))
+    for key, value in checked.items():
+        if key == "filter_support":
+            values[key] = dict(values[key], **value)
+        else:
+            values[key] = value
+
+
 class Config:
     """Thread-safe live configuration; ``reset()`` returns to the values given at start."""
 
     def __init__(self, **overrides):
         self._lock = threading.Lock()
         self._start = copy.deepcopy(DEFAULTS)
-        self._start.update(validate(overrides))
+        _apply(self._start, validate(overrides))
         self._values = copy.deepcopy(self._start)
 
     def __getitem__(self, key):
@@ -166,7 +217,7 @@ class Config:
     def update(self, changes):
         checked = validate(changes)
         with self._lock:
-            self._values.update(checked)
+            _apply(self._values, checked)
             return copy.deepcopy(self._values)
 
     def reset(self):

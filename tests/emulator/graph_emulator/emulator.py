@@ -56,7 +56,7 @@ class Emulator:
     """In-process Graph + Entra emulator. ``Emulator(workdir=..., port=0).start()`` or use it as a context manager.
 
     Keyword arguments besides the listed ones are start values of the runtime configuration (see config.DEFAULTS),
-    e.g. ``matrix="B"``, ``page_size=5``, ``extra_identities=500``.
+    e.g. ``profile="docs"``, ``matrix="B"``, ``page_size=5``, ``extra_identities=500``.
     """
 
     def __init__(self, workdir=None, host="127.0.0.1", port=0, data=None, shape="schema", cloud="global", info_file=None, **config):

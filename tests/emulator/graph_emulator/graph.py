@@ -8,7 +8,7 @@ import jwt
 from . import shapes
 from .config import ACTIONS, API_CLOUDS, PROVIDERS, ROLE_ACCOUNT_READ, ROLE_ACTIONS_WRITE
 from .messages import GRAPH, graph_error
-from .odata import ODataError, Resource, apply_select, check_options, parse_select, query_page
+from .odata import ODataError, Resource, apply_select, check_options, filter_names, parse_select, query_page
 from .routing import Route
 from .state import StateError
 
@@ -21,6 +21,13 @@ IDENTITY_RESOURCE = Resource(
     {"id", "accounts", "cloudSecurityIdentifier", "displayName", "domain", "isEnabled", "onPremisesSecurityIdentifier", "emailAddress",
      "userPrincipalName"},
 )
+USER_CAST = "microsoft.graph.security.user"
+# identityAccounts is abstract; userPrincipalName and emailAddress live on the derived type security.user
+# (msgraph-metadata beta and v1.0 CSDL). A plain $filter on them is what the docs profile refuses.
+USER_ONLY_PROPERTIES = {"userPrincipalName", "emailAddress"}
+PLAIN_FILTER_REFUSED = "Could not find a property named '{name}' on type 'microsoft.graph.security.identityAccounts'."
+NOT_IMPLEMENTED = "The requested feature isn't implemented."  # errors page, HTTP 501
+SCAN_ROUTES = ("list_identity_accounts", "list_identity_accounts_cast")
 API_SEGMENT = {"identity_accounts": "identities", "security_actions": "securityActions", "incidents": "incidents", "alerts": "alerts_v2"}
 NOT_ONBOARDED = ("Tenant is not onboarded to Microsoft Defender for Identity. After license is purchased, first login to portal and "
                  "sensor are required.")
@@ -108,8 +115,10 @@ class IdentityAccounts:
         self.config = config
 
     def routes(self):
+        # The cast route comes before the item route, whose {id} pattern would match the cast segment.
         return [
             Route("list_identity_accounts", GRAPH, "GET", ACCOUNTS, self.list),
+            Route("list_identity_accounts_cast", GRAPH, "GET", ACCOUNTS + r"/microsoft\.graph\.security\.user", self.list_cast),
             Route("get_identity_account", GRAPH, "GET", ACCOUNTS + r"/(?P<identity_id>[^/]+)", self.get),
             Route("invoke_action", GRAPH, "POST", ACCOUNTS + r"/(?P<identity_id>[^/]+)/(?:microsoft\.graph\.security\.)?invokeAction",
                   self.invoke),
@@ -122,14 +131,48 @@ class IdentityAccounts:
     @graph_handler
     def list(self, req, version):
         self.guard.authorize(req, "identity_accounts", (ROLE_ACCOUNT_READ, ROLE_ACTIONS_WRITE))
+        mode = "answer"
+        named = filter_names(req.query.get("$filter")) & USER_ONLY_PROPERTIES
+        if named:
+            mode = self.config["filter_support"]["plain"]
+            self._refuse(req, mode, PLAIN_FILTER_REFUSED.format(name=sorted(named)[-1]))
+        return self._listing(req, version, "security/identities/identityAccounts", mode == "ignore")
+
+    @graph_handler
+    def list_cast(self, req, version):
+        """The OData type-cast segment: only security.user items, with their own properties filterable."""
+        self.guard.authorize(req, "identity_accounts", (ROLE_ACCOUNT_READ, ROLE_ACTIONS_WRITE))
+        mode = self.config["filter_support"]["cast"]
+        self._refuse(req, mode, f"Resource not found for the segment '{USER_CAST}'.")
+        return self._listing(req, version, f"security/identities/identityAccounts/{USER_CAST}", mode == "ignore")
+
+    @staticmethod
+    def _refuse(req, mode, message):
+        if mode == "refuse":
+            raise graph_error(req, 400, "BadRequest", message)
+        if mode == "not_implemented":
+            raise graph_error(req, 501, "NotImplemented", NOT_IMPLEMENTED)
+
+    def _listing(self, req, version, context, ignore_filter):
         page, select, next_link = query_page(req, self.store.identities(), IDENTITY_RESOURCE, self.config["page_size"],
-                                             self.config["max_page_size"])
+                                             self.config["max_page_size"], ignore_filter=ignore_filter)
+        # A full scan: a page of the whole collection (no $filter, or one the service ignored); counted by observe.
+        req.full_scan = ignore_filter or not (req.query.get("$filter") or "").strip()
         shape = self.config["shape"]
-        body = {"@odata.context": self._context(req, version, "security/identities/identityAccounts"),
-                "value": [apply_select(shapes.identity(item, shape), select) for item in page]}
+        body = {"@odata.context": self._context(req, version, context),
+                "value": [apply_select(shapes.identity(self._presented(item, "list"), shape), select) for item in page]}
         if next_link:
             body["@odata.nextLink"] = next_link
         return body
+
+    def _presented(self, entity, view):
+        """What the profile shows: List results with empty actions (the List example), and on the
+        contradictory identities the Get example 1 picture (isEnabled against the offered toggle)."""
+        if view == "list" and self.config["list_actions"] == "empty":
+            return dict(entity, accounts=[dict(account, actions=[]) for account in entity["accounts"]])
+        if entity["id"] in self.config["contradictory_identities"]:
+            return shapes.contradictory(entity)
+        return entity
 
     @graph_handler
     def get(self, req, version, identity_id):
@@ -140,7 +183,7 @@ class IdentityAccounts:
         if entity is None:
             raise StateError(404, "NotFound", f"Identity account '{identity_id}' was not found.")
         shape = self.config["shape"]
-        return shapes.single(apply_select(shapes.identity(entity, shape), select), shape,
+        return shapes.single(apply_select(shapes.identity(self._presented(entity, "get"), shape), select), shape,
                              self._context(req, version, "security/identities/identityAccounts/$entity"))
 
     @graph_handler
@@ -148,7 +191,7 @@ class IdentityAccounts:
         claims = self.guard.authorize(req, "identity_accounts", (ROLE_ACTIONS_WRITE,))
         body = _invoke_parameters(req, json_body(req))
         result = self.store.invoke(identity_id, body["accountId"], body["action"], body["identityProvider"], self.config["matrix"],
-                                   claims.get("appid"))
+                                   claims.get("appid"), self.config["propagation_delay_s"], self.config["enforce_offered_actions"])
         out = shapes.invoke_result(result, self.config["shape"])
         out["@odata.context"] = self._context(req, version, "microsoft.graph.security.invokeActionResult")
         return out

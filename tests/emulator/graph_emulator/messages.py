@@ -55,6 +55,7 @@ class Request:
         self.params = {}
         self.client_id = None  # set by token routes, for counters
         self.force_expired = False  # set by the expire_token fault
+        self.full_scan = False  # set by identityAccounts listings that answered with the whole (unfiltered) collection
 
     def header(self, name, default=None):
         return self.headers.get(name, default)

@@ -67,6 +67,7 @@ class RequestLog:
                 "client_id": req.client_id,
                 "fault": fault.kind if fault else None,
                 "fault_id": fault.id if fault else None,
+                "full_scan": req.full_scan,
             })
 
     def entries(self, route=None, method=None, since=None):
@@ -81,6 +82,12 @@ class RequestLog:
             self._entries.clear()
 
 
+def full_scans(entries):
+    """From request log entries: (scans, pages) of unfiltered identityAccounts listings; a scan is its first page."""
+    pages = [entry for entry in entries if entry.get("full_scan")]
+    return sum("$skiptoken" not in entry["query"] for entry in pages), len(pages)
+
+
 class Counters:
     def __init__(self):
         self._lock = threading.Lock()
@@ -90,7 +97,8 @@ class Counters:
     def reset(self):
         with self._lock:
             self._counts = {"token_requests": 0, "token_requests_by_client": collections.Counter(), "discovery_requests": 0,
-                            "graph_requests": 0, "graph_writes": 0, "faults_fired": 0, "by_route": collections.Counter()}
+                            "graph_requests": 0, "graph_writes": 0, "faults_fired": 0, "by_route": collections.Counter(),
+                            "full_scans": 0, "full_scan_pages": 0}
 
     def record(self, req, fault):
         with self._lock:
@@ -105,6 +113,9 @@ class Counters:
                 counts["graph_requests"] += 1
                 counts["graph_writes"] += req.method != "GET"
             counts["faults_fired"] += fault is not None
+            if req.full_scan:  # every page of an unfiltered identityAccounts listing; a scan starts without $skiptoken
+                counts["full_scan_pages"] += 1
+                counts["full_scans"] += "$skiptoken" not in req.query
 
     def snapshot(self):
         with self._lock:

@@ -163,6 +163,11 @@ def parse_filter(text, resource):
     return _Parser(text, resource).parse()
 
 
+def filter_names(text):
+    """The bare words of a $filter (property names, operators, keywords): enough to tell which properties it names."""
+    return {value for kind, value in _tokens(text) if kind == "word"} if text else set()
+
+
 def parse_select(text, resource):
     if not text:
         return None
@@ -203,10 +208,11 @@ def check_options(req, allowed):
         raise ODataError(f"Query option '{unsupported[0]}' is not supported by this API.")
 
 
-def query_page(req, items, resource, default_size, max_size):
-    """Filter and page ``items`` per the request query; return (page, select_names, next_link or None)."""
+def query_page(req, items, resource, default_size, max_size, ignore_filter=False):
+    """Filter and page ``items`` per the request query; return (page, select_names, next_link or None).
+    ``ignore_filter`` answers as a service that silently drops $filter: the unfiltered collection."""
     check_options(req, SUPPORTED_OPTIONS)
-    predicate = parse_filter(req.query.get("$filter"), resource)
+    predicate = parse_filter(None if ignore_filter else req.query.get("$filter"), resource)
     select = parse_select(req.query.get("$select"), resource)
     size = default_size
     if "$top" in req.query:

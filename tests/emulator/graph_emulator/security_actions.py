@@ -68,5 +68,5 @@ class SecurityActions:
     @graph_handler
     def cancel(self, req, action_id):
         tenant = self.guard.authorize(req, API, WRITE_ROLES)["tid"]
-        self.store.cancel_security_action(action_id, tenant)
+        self.store.cancel_security_action(action_id, tenant, self.config["security_action_cancel"])
         return Response.empty(200)

@@ -23,6 +23,18 @@ def _account(account, shape):
             "actions": [pascal(action) for action in account["actions"]]}
 
 
+def contradictory(entity):
+    """Get example 1: isEnabled says one thing, the Active Directory account offers only the toggle that says the
+    other; Entra ID offers nothing; other providers keep their actions."""
+    toggle = "enable" if entity["isEnabled"] else "disable"
+    accounts = []
+    for account in entity["accounts"]:
+        provider = account["identityProvider"]
+        actions = [toggle] if provider == "activeDirectory" else [] if provider == "entraID" else account["actions"]
+        accounts.append(dict(account, actions=actions))
+    return dict(entity, accounts=accounts)
+
+
 def invoke_result(result, shape):
     if shape == "schema":
         return dict(result, **{"@odata.type": "#microsoft.graph.security.invokeActionResult"})

@@ -13,7 +13,6 @@ SA_READ_ONLY = ("id", "appId", "azureTenantId", "user", "status", "createdDateTi
                 "states", "errorInfo")
 SA_WRITABLE = ("name", "actionReason", "clientContext", "parameters", "vendorInformation", "@odata.type")
 VENDOR_FIELDS = ("vendor", "provider", "providerVersion", "subProvider", "@odata.type")
-CANCELLED_INFO = {"code": 499, "message": "The action was canceled by the caller before it completed.", "subcode": 0}
 
 
 class StateError(Exception):
@@ -36,7 +35,7 @@ class TenantStore:
     def __init__(self, seed, extra_identities=0):
         self._seed = seed
         self._lock = threading.RLock()
-        self._identities, self._bulk_ids, self._actions, self._invocations = {}, [], {}, []
+        self._identities, self._bulk_ids, self._actions, self._invocations, self._pending = {}, [], {}, [], []
         self.reset(extra_identities)
 
     def reset(self, extra_identities=0):
@@ -45,6 +44,7 @@ class TenantStore:
             self._bulk_ids = []
             self._actions = {}
             self._invocations = []
+            self._pending = []  # (due time, identity id, account id, action): accepted toggles not yet visible
             self.set_extra_identities(extra_identities)
 
     def set_extra_identities(self, count):
@@ -60,11 +60,32 @@ class TenantStore:
 
     def identities(self):
         with self._lock:
+            self._propagate()
             return copy.deepcopy(list(self._identities.values()))
 
     def identity(self, identity_id):
         with self._lock:
+            self._propagate()
             return copy.deepcopy(self._identities.get(identity_id))
+
+    def _propagate(self, now=None, everything=False):
+        """Make accepted disable/enable visible once their propagation delay has passed."""
+        now = time.time() if now is None else now
+        due = [item for item in self._pending if everything or item[0] <= now]
+        self._pending = [item for item in self._pending if item not in due]
+        for _when, identity_id, account_id, action in sorted(due, key=lambda item: item[0]):
+            identity = self._identities.get(identity_id)
+            account = identity and next((item for item in identity["accounts"] if item["identifier"] == account_id), None)
+            if account is None:
+                continue  # replaced by put_identity or a bulk reset meanwhile
+            _toggle(identity, account, action)
+
+    def settle(self):
+        """Let every pending change propagate now (admin API; for tests that inspect the end state)."""
+        with self._lock:
+            pending = len(self._pending)
+            self._propagate(everything=True)
+            return pending
 
     def put_identity(self, entry):
         """Insert or replace one identity (seed format); it survives until the next reset."""
@@ -73,9 +94,12 @@ class TenantStore:
             self._identities[entry["id"]] = copy.deepcopy(entry)
             return copy.deepcopy(entry)
 
-    def invoke(self, identity_id, account_id, action, provider, matrix, app_id):
-        """Run invokeAction against the stored identity; return the invokeActionResult (schema shape)."""
+    def invoke(self, identity_id, account_id, action, provider, matrix, app_id, propagation_delay_s=0, enforce_offered=True):
+        """Run invokeAction against the stored identity; return the invokeActionResult (schema shape).
+        A disable/enable becomes visible in isEnabled/actions only ``propagation_delay_s`` later. Without
+        ``enforce_offered`` an action the account does not offer is accepted too (a repeat changes nothing)."""
         with self._lock:
+            self._propagate()
             identity = self._identities.get(identity_id)
             if identity is None:
                 raise StateError(404, "NotFound", f"Identity account '{identity_id}' was not found.")
@@ -89,11 +113,13 @@ class TenantStore:
                 raise _bad("EntraID actions are not yet supported")
             if action not in allowed:
                 raise _bad(f"Action '{action}' is not supported for identity provider '{provider}'.")
-            self._check_available(account, action)
+            if enforce_offered:
+                self._check_available(account, action)
             if action in ("disable", "enable"):
-                opposite = "enable" if action == "disable" else "disable"
-                account["actions"] = [opposite if item == action else item for item in account["actions"]]
-                identity["isEnabled"] = not any("enable" in item["actions"] for item in identity["accounts"])
+                if propagation_delay_s:
+                    self._pending.append((time.time() + propagation_delay_s, identity_id, account_id, action))
+                else:
+                    _toggle(identity, account, action)
             result = {"accountId": account_id, "action": action, "identityProvider": provider, "correlationId": new_guid()}
             self._invocations.append(dict(result, identityAccountId=identity_id, appId=app_id, dateTime=iso_time()))
             return result
@@ -145,19 +171,39 @@ class TenantStore:
                 raise StateError(404, "ResourceNotFound", f"Security action '{action_id}' was not found.")
             return _render(stored, time.time())
 
-    def cancel_security_action(self, action_id, tenant_id):
+    def cancel_security_action(self, action_id, tenant_id, effect="none"):
+        """Record a cancel. ``effect`` "none": the status follows its timeline as if nothing happened (the docs
+        describe no resulting status); "failed": an unfinished action ends Failed, errorInfo null."""
         with self._lock:
             current = self.security_action(action_id, tenant_id)
             if current["status"] in ("Completed", "Failed"):
                 raise _bad(f"Security action '{action_id}' cannot be canceled because it is already {current['status']}.")
-            self._actions[action_id]["_cancelled"] = time.time()
+            if effect == "failed":
+                self._actions[action_id]["_cancelled"] = time.time()
 
     def snapshot(self):
+        """The admin view: identities as they stand once every pending change has propagated (tests ask "did the
+        write take effect"; Graph reads still see the delay), and how many changes are still pending."""
         now = time.time()
         with self._lock:
-            return {"identities": copy.deepcopy(list(self._identities.values())),
+            self._propagate(now)
+            identities = copy.deepcopy(self._identities)
+            for _when, identity_id, account_id, action in sorted(self._pending, key=lambda item: item[0]):
+                identity = identities.get(identity_id)
+                account = identity and next((item for item in identity["accounts"] if item["identifier"] == account_id), None)
+                if account is not None:
+                    _toggle(identity, account, action)
+            return {"identities": list(identities.values()),
+                    "pending_changes": len(self._pending),
                     "security_actions": [_render(item, now) for item in self._actions.values()],
                     "invocations": copy.deepcopy(self._invocations)}
+
+
+def _toggle(identity, account, action):
+    """disable/enable: the account now offers the opposite toggle; isEnabled follows the accounts."""
+    opposite = "enable" if action == "disable" else "disable"
+    account["actions"] = [opposite if item == action else item for item in account["actions"]]
+    identity["isEnabled"] = not any("enable" in item["actions"] for item in identity["accounts"])
 
 
 def _check_security_action(body):
@@ -213,7 +259,6 @@ def _render(stored, now):
     error = None
     if cancelled is not None and cancelled < end:
         events.append(("Failed", cancelled))
-        error = CANCELLED_INFO
     elif end <= now:
         events.append(("Failed" if stored["_failure"] else "Completed", end))
         error = stored["_failure"]

@@ -17,7 +17,7 @@ def test_cli_serves_until_sigterm(tmp_path):
     info_file.write_text("stale")
     env = dict(os.environ, PYTHONPATH=EMULATOR_DIR)
     process = subprocess.Popen([sys.executable, "-m", "graph_emulator", "serve", "--info-file", str(info_file), "--workdir",
-                                str(tmp_path / "work"), "--shape", "example", "--extra-identities", "3"],
+                                str(tmp_path / "work"), "--shape", "example", "--extra-identities", "3", "--profile", "docs"],
                                env=env, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 20
@@ -31,6 +31,7 @@ def test_cli_serves_until_sigterm(tmp_path):
         assert info["pid"] == process.pid and info["ca_path"] == str(tmp_path / "work" / "ca.pem")
         response = requests.get(f"{info['admin_url']}/config", headers={"X-Emulator-Key": info["admin_key"]}, verify=info["ca_path"], timeout=5)
         assert response.json()["shape"] == "example" and response.json()["extra_identities"] == 3
+        assert response.json()["profile"] == "docs" and response.json()["filter_support"]["plain"] == "refuse"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
         assert "listening on https://127.0.0.1:" in process.stderr.read()

@@ -65,14 +65,29 @@ def test_timing_is_configurable(api, admin):
     assert api.get(f"{BASE}/{_create(api).json()['id']}", client="legacy_actions").json()["status"] == "Completed"
 
 
-def test_cancel_before_terminal(api):
+OPERATION_STATUS = {"NotStarted", "Running", "Completed", "Failed"}  # microsoft.graph.operationStatus, nothing else
+
+
+def test_cancel_is_answered_and_changes_nothing_by_default(api):
+    """cancelSecurityAction documents only "200, no body"; by default the status follows its own timeline."""
     action_id = _create(api).json()["id"]
     response = api.post(f"{BASE}/{action_id}/cancelSecurityAction", client="legacy_actions")
     assert response.status_code == 200 and response.content == b""
     action = api.get(f"{BASE}/{action_id}", client="legacy_actions").json()
-    assert action["status"] == "Failed" and "canceled" in action["errorInfo"]["message"]
+    assert action["status"] == "NotStarted" and action["errorInfo"] is None
+    final = _wait_terminal(api, action_id)
+    assert final["status"] == "Completed" and final["errorInfo"] is None
+    assert {state["status"] for state in final["states"]} <= OPERATION_STATUS
+
+
+def test_cancel_effect_failed_ends_the_action_without_an_invented_code(api, admin):
+    admin.configure(security_action_cancel="failed")
+    action_id = _create(api).json()["id"]
+    assert api.post(f"{BASE}/{action_id}/cancelSecurityAction", client="legacy_actions").status_code == 200
+    action = api.get(f"{BASE}/{action_id}", client="legacy_actions").json()
+    assert action["status"] == "Failed" and action["errorInfo"] is None and action["completedDateTime"]
     time.sleep(FAST_TIMING["terminal_after_s"])
-    assert api.get(f"{BASE}/{action_id}", client="legacy_actions").json()["status"] == "Failed"  # stays canceled
+    assert api.get(f"{BASE}/{action_id}", client="legacy_actions").json()["status"] == "Failed"  # stays ended
 
 
 def test_cancel_after_terminal_is_400(api, admin):

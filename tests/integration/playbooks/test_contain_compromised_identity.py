@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+# Both emulator profiles: schema (the metadata) and docs (Microsoft's example shapes; tests/emulator/README.md).
+pytestmark = pytest.mark.parametrize("emulator_profile", [pytest.param("schema", id="schema-profile"), pytest.param("docs", id="docs-profile")],
+                                     indirect=True)
+
 PLAYBOOK = Path(__file__).resolve().parents[3] / "playbooks" / "contain_compromised_identity.yml"
 APPLY = "Apply the containment actions (check mode unless execute_containment is true)"
 SUMMARY = "Show the summary (find the correlation ids in the Microsoft Defender Action center)"

@@ -14,6 +14,10 @@ import time
 import pytest
 import yaml
 
+# Both emulator profiles: schema (the metadata) and docs (Microsoft's example shapes; tests/emulator/README.md).
+pytestmark = pytest.mark.parametrize("emulator_profile", [pytest.param("schema", id="schema-profile"), pytest.param("docs", id="docs-profile")],
+                                     indirect=True)
+
 MODULE = "msgraph.security.identity_account_action"
 PROVIDERS = ("activeDirectory", "entraID", "okta")
 ACTIONS = ("disable", "enable", "forcePasswordReset", "revokeAllSessions", "requireUserToSignInAgain", "markUserAsCompromised")
@@ -173,7 +177,7 @@ def test_every_unsupported_pair_is_refused_with_zero_posts(emulator, ansible, sh
 
 
 @pytest.mark.smoke
-def test_check_mode_then_real_run_then_idempotent_rerun(emulator, ansible, shape):
+def test_check_mode_then_real_run_then_idempotent_rerun(emulator, ansible, shape, emulator_profile):
     identity = pick(emulator, "activeDirectory", "disable")
     account = account_for(identity, "activeDirectory")
     args = dict(user_principal_name=identity["userPrincipalName"], identity_provider="ActiveDirectory", action="Disable")
@@ -194,12 +198,16 @@ def test_check_mode_then_real_run_then_idempotent_rerun(emulator, ansible, shape
     assert preview["diff"]["before"]["is_enabled"] is True and preview["diff"]["after"]["is_enabled"] is False
 
     assert first["changed"] is True and first["invoke_action_result"]["correlation_id"]
-    assert second["changed"] is False and second["outcome"] == "unchanged"
-    assert "already disabled" in second["reason"]
-    assert second["identity_account"]["is_enabled"] is False
-
     writes = graph_writes(emulator)
-    assert len(writes) == 1 and writes[0]["client_request_id"] == first["invoke_action_result"]["client_request_id"]
+    assert writes[0]["client_request_id"] == first["invoke_action_result"]["client_request_id"]
+    if emulator_profile == "schema":
+        assert second["changed"] is False and second["outcome"] == "unchanged"
+        assert "already disabled" in second["reason"]
+        assert second["identity_account"]["is_enabled"] is False
+        assert len(writes) == 1
+    else:  # docs profile: the lookup shows no offered actions, isEnabled alone does not confirm: the re-run sends again
+        assert second["changed"] is True and second["invoke_action_result"]["correlation_id"]
+        assert len(writes) == 2
 
 
 def test_check_mode_run_of_a_whole_play_sends_no_write(emulator, ansible, shape):
@@ -225,7 +233,7 @@ def test_command_actions_are_sent_on_every_run(emulator, ansible):
     assert len(writes) == 2 and writes[0]["client_request_id"] != writes[1]["client_request_id"]
 
 
-def test_enable_on_an_enabled_account_is_unchanged_without_a_post(emulator, ansible, shape):
+def test_enable_on_an_enabled_account_is_unchanged_without_a_post(emulator, ansible, shape, emulator_profile):
     identity = pick(emulator, "okta", "disable")
     played = ansible.play(playbook(action_task(
         "enable", on_premises_security_identifier=identity["onPremisesSecurityIdentifier"] or None,
@@ -233,8 +241,11 @@ def test_enable_on_an_enabled_account_is_unchanged_without_a_post(emulator, ansi
         identity_provider="okta", action="enable")))
     assert played.rc == 0, played.output
     result = played.task("enable")
-    assert result["changed"] is False and "already enabled" in result["reason"]
-    assert graph_writes(emulator) == []
+    if emulator_profile == "schema":
+        assert result["changed"] is False and "already enabled" in result["reason"]
+        assert graph_writes(emulator) == []
+    else:  # docs profile: no offered actions to confirm isEnabled, so the enable is sent (and accepted)
+        assert result["changed"] is True and len(graph_writes(emulator)) == 1
 
 
 # --- lookups that do not resolve to exactly one identity -------------------------------------------------
@@ -329,7 +340,8 @@ def test_china_is_refused_before_any_request(emulator, ansible):
 
 
 def test_a_timed_out_disable_that_took_effect_is_reconciled(emulator, ansible, shape):
-    identity = pick(emulator, "activeDirectory", "disable")
+    # An identity whose reads are consistent; the contradictory picture is the next test's.
+    identity = pick(emulator, "activeDirectory", "disable", skip=emulator.admin.config()["contradictory_identities"])
     emulator.admin.add_fault(route="invoke_action", kind="timeout", delay_s=4, after_processing=True, times=1)
     played = ansible.play(playbook(action_task(
         "disable", timeout=2, identity_account_id=identity["id"], identity_provider="activeDirectory", action="disable")))
@@ -339,6 +351,21 @@ def test_a_timed_out_disable_that_took_effect_is_reconciled(emulator, ansible, s
     assert result["changed"] is True and result["outcome"] == "reconciled"
     assert len(writes) == 1 and result["invoke_action_result"]["client_request_id"] == writes[0]["client_request_id"]
     assert "now shows it disabled" in played.output
+
+
+def test_contradictory_evidence_after_a_timeout_stays_an_unknown_outcome(emulator, ansible):
+    """Get example 1's picture (isEnabled and the offered toggle disagree) never proves the disable took effect:
+    the outcome is reported unknown, naming the evidence, after reading for reconcile_timeout; never resent."""
+    identity = pick(emulator, "activeDirectory", "disable")
+    emulator.admin.configure(contradictory_identities=[identity["id"]])
+    emulator.admin.add_fault(route="invoke_action", kind="timeout", delay_s=4, after_processing=True, times=1)
+    played = ansible.play(playbook(action_task(
+        "disable", ignore_errors=True, timeout=2, reconcile_timeout=3, identity_account_id=identity["id"],
+        identity_provider="activeDirectory", action="disable")))
+    result = failed_task(played, "disable")
+    writes = wait_for_writes(emulator, 1)
+    assert len(writes) == 1 and "outcome is unknown" in result["msg"] and "do not show it (isEnabled is" in result["msg"]
+    assert writes[0]["client_request_id"] in result["msg"]
 
 
 def test_a_disable_whose_5xx_left_no_trace_fails_with_the_client_request_id(emulator, ansible):

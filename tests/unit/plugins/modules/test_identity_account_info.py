@@ -48,7 +48,9 @@ def test_without_a_lookup_every_identity_is_listed_in_snake_case(tenant):
 
 @pytest.mark.parametrize("option, value", [
     ("id", ALICE["id"]),
+    ("identity_account_id", ALICE["id"]),  # the alias: the name identity_account_action uses
     ("user_principal_name", "Alice@Contoso.com"),
+    ("email_address", "ALICE@contoso.com"),
     ("on_premises_security_identifier", "S-1-5-21-1-2-3-1101"),
     ("display_name", "ALICE ADAMS"),
     ("account_identifier", "okta-alice"),
@@ -79,6 +81,7 @@ def test_two_lookups_at_once_are_refused(tenant):
 
 @pytest.mark.parametrize("option, value", [
     ("on_premises_security_identifier", "alice"), ("user_principal_name", "alice"), ("id", "a/b"), ("filter", "  "),
+    ("id", ".."), ("email_address", "alice"),
 ])
 def test_malformed_lookup_fails_naming_the_option_before_any_request(tenant, option, value):
     result = run({option: value})

@@ -1,0 +1,70 @@
+"""Deserialize a JSON payload through Microsoft's generated beta models (msgraph-beta-sdk, kiota's JSON parse
+node) and list every way it departs from them: properties the model does not have, values the model could not
+read (an enum member or a date it does not know), and enum values that only match with another case.
+
+``findings(model, payload)`` returns sorted strings such as ``"value: unknown property"``,
+``"accounts[0].provider: unknown property"`` or ``"accounts[0].actions[0]: enum 'Enable' is not the schema value 'enable'"``.
+An empty list means the payload is exactly what the metadata describes.
+"""
+
+import enum
+import json
+import re
+
+from kiota_abstractions.serialization import Parsable
+from kiota_serialization_json.json_parse_node_factory import JsonParseNodeFactory
+from msgraph_beta.generated.models.security.identity_accounts import IdentityAccounts
+from msgraph_beta.generated.models.security.identity_accounts_collection_response import IdentityAccountsCollectionResponse
+from msgraph_beta.generated.models.security.invoke_action_result import InvokeActionResult
+from msgraph_beta.generated.models.security_action import SecurityAction
+from msgraph_beta.generated.models.security_action_collection_response import SecurityActionCollectionResponse
+from msgraph_beta.generated.security.identities.identity_accounts.item.microsoft_graph_security_invoke_action.invoke_action_post_request_body \
+    import InvokeActionPostRequestBody
+
+MODELS = {model.__name__: model for model in (IdentityAccounts, IdentityAccountsCollectionResponse, InvokeActionResult, SecurityAction,
+                                              SecurityActionCollectionResponse, InvokeActionPostRequestBody)}
+# OData control information on the top-level object of a response: metadata about the payload, not a property of
+# any type (OData JSON Format 4.01, section 4.5 "Control Information"), so no generated model declares it.
+RESPONSE_ANNOTATIONS = {"@odata.context"}
+
+
+def parse(model, payload):
+    """The model instance kiota builds from ``payload`` (a dict), via the model's discriminator factory."""
+    model = MODELS[model] if isinstance(model, str) else model
+    node = JsonParseNodeFactory().get_root_parse_node("application/json", json.dumps(payload).encode("utf-8"))
+    return node.get_object_value(model)
+
+
+def _attribute(key):
+    name = key.lstrip("@").replace(".", "_")
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _walk(parsed, raw, path, out, allowed=frozenset()):
+    if isinstance(parsed, Parsable):
+        if not isinstance(raw, dict):
+            out.append(f"{path or '$'}: expected an object")
+            return
+        extra = set(getattr(parsed, "additional_data", None) or {}) - allowed
+        out.extend(f"{path + '.' if path else ''}{key}: unknown property" for key in extra)
+        known = parsed.get_field_deserializers()
+        for key, value in raw.items():
+            if key in known and value is not None:
+                _walk(getattr(parsed, _attribute(key)), value, f"{path + '.' if path else ''}{key}", out)
+    elif isinstance(raw, list):
+        if not isinstance(parsed, list) or len(parsed) != len(raw):
+            out.append(f"{path}: not read as a list")
+            return
+        for index, (item, value) in enumerate(zip(parsed, raw)):
+            _walk(item, value, f"{path}[{index}]", out)
+    elif parsed is None:
+        out.append(f"{path}: value {raw!r} not readable by the model")
+    elif isinstance(parsed, enum.Enum) and parsed.value != raw:
+        out.append(f"{path}: enum {raw!r} is not the schema value {parsed.value!r}")
+
+
+def findings(model, payload, allowed=RESPONSE_ANNOTATIONS):
+    """Sorted departures of ``payload`` from ``model`` (a class or a name from MODELS); ``allowed`` top-level extras."""
+    out = []
+    _walk(parse(model, payload), payload, "", out, frozenset(allowed))
+    return sorted(out)

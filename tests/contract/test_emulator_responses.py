@@ -1,0 +1,112 @@
+"""(b) Every emulator response on the contract routes, in both response shapes and both profiles, through the
+models of Microsoft's generated beta SDK. The schema shape must match the models exactly; the example shape
+must differ only in the ways Microsoft's own examples differ (test_microsoft_examples.py)."""
+
+import re
+
+import pytest
+
+from conftest import Graph
+from sdk_contract import findings
+
+MEGAN_ID = "0104216-0539-4838-88b1-55baafdc296b"
+MEGAN_AD = "256db173-930a-4991-9061-0d51a9a93ba5"
+ADELE_ID = "5f1b7404-7297-5d35-bc70-9970e79f4775"
+ACCOUNTS = "/{version}/security/identities/identityAccounts"
+SECURITY_ACTIONS = "/beta/security/securityActions"
+# The only departures the example shape may show, each one documented in graph-api.md section 5: single objects
+# wrapped in "value", "provider" for "identityProvider", and enum values that differ from the schema's only in the
+# case of the first letter (PascalCase actions in the Get example, camelCase "notStarted" in the create example).
+WRAPPED_OR_PROVIDER = re.compile(r"^(value|((value(\[\d+\])?\.)?accounts\[\d+\]\.)?provider): unknown property$")
+ENUM_CASE = re.compile(r"^[\w.\[\]]+: enum '(?P<sent>\w+)' is not the schema value '(?P<schema>\w+)'$")
+
+
+def documented_departure(item):
+    found = ENUM_CASE.match(item)
+    if found:
+        sent, schema = found["sent"], found["schema"]
+        return sent != schema and sent[1:] == schema[1:] and sent[0].lower() == schema[0].lower()
+    return bool(WRAPPED_OR_PROVIDER.match(item))
+
+
+def _identity_calls(graph, version):
+    base = ACCOUNTS.format(version=version)
+    calls = [
+        ("IdentityAccountsCollectionResponse", graph.call("GET", base, **{"$top": "999"})),
+        ("IdentityAccountsCollectionResponse", graph.call("GET", base, **{"$top": "5"})),  # with @odata.nextLink
+        ("IdentityAccountsCollectionResponse", graph.call(
+            "GET", base, **{"$filter": "onPremisesSecurityIdentifier eq 'S-1-5-21-1004336348-1177238915-682003330-1103'"})),
+        ("IdentityAccountsCollectionResponse", graph.call(
+            "GET", base + "/microsoft.graph.security.user", **{"$filter": "userPrincipalName eq 'meganb@contoso.com' or "
+                                                                           "emailAddress eq 'adelev@contoso.com'"})),
+        ("IdentityAccounts", graph.call("GET", f"{base}/{MEGAN_ID}")),
+        ("IdentityAccounts", graph.call("GET", f"{base}/{ADELE_ID}", **{"$select": "accounts,isEnabled"})),
+        ("InvokeActionResult", graph.call("POST", f"{base}/{MEGAN_ID}/invokeAction",
+                                          {"accountId": MEGAN_AD, "action": "disable", "identityProvider": "activeDirectory"})),
+    ]
+    for _model, response in calls:
+        assert response.status_code == 200, response.text
+    return [(model, response.json()) for model, response in calls]
+
+
+def _security_action_calls(graph):
+    created = graph.call("POST", SECURITY_ACTIONS, {"name": "BlockIp", "actionReason": "contract", "clientContext": "contract-1",
+                                                    "parameters": [{"name": "IP", "value": "203.0.113.9"}],
+                                                    "vendorInformation": {"provider": "Windows Defender ATP", "vendor": "Microsoft"}})
+    failed = graph.call("POST", SECURITY_ACTIONS, {"name": "BlockIp", "parameters": [{"name": "IP", "value": "10.0.0.9"}],
+                                                   "vendorInformation": {"provider": "Windows Defender ATP", "vendor": "Microsoft"}})
+    assert created.status_code == failed.status_code == 201, created.text
+    listed = graph.call("GET", SECURITY_ACTIONS)
+    got = graph.call("GET", f"{SECURITY_ACTIONS}/{failed.json()['id']}")
+    assert got.json()["errorInfo"]["code"] == 400  # a populated resultInfo is checked too
+    return [("SecurityAction", created.json()), ("SecurityAction", failed.json()),
+            ("SecurityActionCollectionResponse", listed.json()), ("SecurityAction", got.json())]
+
+
+@pytest.mark.parametrize("profile", ["schema", "docs"])
+@pytest.mark.parametrize("version", ["beta", "v1.0"])
+def test_schema_shape_identity_responses_match_the_models_exactly(fresh_emulator, profile, version):
+    fresh_emulator.configure({"profile": profile})
+    for model, body in _identity_calls(Graph(fresh_emulator.info, "responder"), version):
+        assert findings(model, body) == [], (model, body)
+
+
+@pytest.mark.parametrize("profile", ["schema", "docs"])
+@pytest.mark.parametrize("version", ["beta", "v1.0"])
+def test_example_shape_identity_responses_differ_only_as_microsofts_examples_do(fresh_emulator, profile, version):
+    fresh_emulator.configure({"profile": profile, "shape": "example"})
+    seen = []
+    for model, body in _identity_calls(Graph(fresh_emulator.info, "responder"), version):
+        departures = findings(model, body)
+        unexplained = [item for item in departures if not documented_departure(item)]
+        assert unexplained == [], (model, body)
+        seen += departures
+        inner = body.get("value")
+        if isinstance(inner, dict):  # the wrapped object: provider and PascalCase, as in the Get example
+            assert all(documented_departure(item) for item in findings(model, inner, allowed=()))
+    assert "value: unknown property" in seen and any(".provider: unknown property" in item for item in seen)
+
+
+@pytest.mark.parametrize("shape", ["schema", "example"])
+def test_security_action_responses(fresh_emulator, shape):
+    fresh_emulator.configure({"shape": shape})
+    for model, body in _security_action_calls(Graph(fresh_emulator.info, "legacy_actions")):
+        departures = findings(model, body)
+        if shape == "schema":
+            assert departures == [], (model, body)
+        else:
+            assert all(documented_departure(item) for item in departures), (model, departures)
+
+
+@pytest.mark.parametrize("cancel_effect", ["none", "failed"])
+def test_cancel_answers_200_without_a_body_and_statuses_stay_operation_status(fresh_emulator, cancel_effect):
+    fresh_emulator.configure({"security_action_cancel": cancel_effect,
+                              "security_action_timing": {"running_after_s": 5, "terminal_after_s": 10}})
+    graph = Graph(fresh_emulator.info, "legacy_actions")
+    created = graph.call("POST", SECURITY_ACTIONS, {"name": "BlockIp", "parameters": [{"name": "IP", "value": "203.0.113.10"}],
+                                                    "vendorInformation": {"provider": "Windows Defender ATP", "vendor": "Microsoft"}}).json()
+    cancel = graph.call("POST", f"{SECURITY_ACTIONS}/{created['id']}/cancelSecurityAction")
+    assert cancel.status_code == 200 and cancel.content == b""
+    after = graph.call("GET", f"{SECURITY_ACTIONS}/{created['id']}").json()
+    assert findings("SecurityAction", after) == []  # every status is an operationStatus member, no invented code
+    assert after["errorInfo"] is None
