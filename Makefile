@@ -7,6 +7,7 @@ BUILD := $(ROOT)/build
 VENV := $(ROOT)/.venv
 LATEST := $(VENV)/latest
 FLOOR := $(VENV)/floor
+EDA := $(VENV)/eda
 CONTRACT := $(VENV)/contract
 MINIMUMS := $(VENV)/minimums
 RESULTS := $(BUILD)/results
@@ -19,8 +20,8 @@ PYTEST_ENV := PYTHONPATH=$(COLLECTIONS):$(ROOT)/tests/emulator
 PYTEST_ARGS := -p no:cacheprovider -q -rfE
 
 .PHONY: help venv collection demo emulator test sanity sanity-latest sanity-floor units units-latest units-floor \
-        emulator-tests integration integration-floor contract minimums minimums-units minimums-smoke lint changelog bench \
-        bench-smoke clean
+        emulator-tests integration integration-floor eda-tests contract minimums minimums-units minimums-smoke lint \
+        changelog bench bench-smoke clean
 
 help:
 	@echo "make demo    set everything up, start the Graph emulator and play a runbook against it"
@@ -62,6 +63,14 @@ collection:
 	@mkdir -p $(COLLECTIONS)/ansible_collections/msgraph
 	@ln -sfn $(ROOT) $(COLLECTIONS)/ansible_collections/msgraph/security
 
+# ansible-rulebook and its dependencies (drools, jpy, aiohttp...) live apart from the other environments.
+$(EDA)/.stamp: requirements.txt tests/requirements-eda.txt
+	rm -rf $(EDA)
+	$(LATEST_PYTHON) -m venv $(EDA)
+	$(EDA)/bin/python -m pip install $(PIP_QUIET) --upgrade pip
+	cd tests && $(EDA)/bin/python -m pip install $(PIP_QUIET) -r requirements-eda.txt
+	touch $@
+
 # --- the two commands ------------------------------------------------------------------------
 demo: $(LATEST)/.stamp collection
 	$(PYTEST_ENV) $(LATEST)/bin/python tests/utils/demo.py
@@ -76,6 +85,7 @@ test: venv collection
 	@$(STAGE) emulator-tests $(MAKE) --no-print-directory emulator-tests
 	@$(STAGE) integration-latest $(MAKE) --no-print-directory integration
 	@$(STAGE) integration-floor $(MAKE) --no-print-directory integration-floor
+	@$(STAGE) eda-tests $(MAKE) --no-print-directory eda-tests
 	@$(STAGE) contract $(MAKE) --no-print-directory contract
 	@$(STAGE) minimums-units $(MAKE) --no-print-directory minimums-units
 	@$(STAGE) minimums-smoke $(MAKE) --no-print-directory minimums-smoke
@@ -103,6 +113,10 @@ integration: $(LATEST)/.stamp collection
 # The floor leg plays the smoke subset: every module once, real tokens, over HTTPS.
 integration-floor: $(FLOOR)/.stamp collection
 	$(PYTEST_ENV) $(FLOOR)/bin/python -m pytest $(PYTEST_ARGS) -n 2 -m smoke --junitxml=$(RESULTS)/integration-floor.xml tests/integration
+
+# The incidents event source against the emulator, and the example rulebook under the real ansible-rulebook.
+eda-tests: $(LATEST)/.stamp $(EDA)/.stamp collection
+	$(PYTEST_ENV) EDA_VENV=$(EDA) $(LATEST)/bin/python -m pytest $(PYTEST_ARGS) -s --junitxml=$(RESULTS)/eda-tests.xml tests/eda
 
 # Microsoft's example payloads, the emulator's responses and the collection's request bodies through the SDK's
 # models (docs/service-contract.md).

@@ -101,6 +101,9 @@ API_AVAILABILITY = {
     # Identity Protection's riskyUsers: not in the China (21Vianet) cloud (docs/service-contract.md).
     "entra_users": frozenset(["global", "usgov", "usgov_dod", "china"]),
     "risky_users": frozenset(["global", "usgov", "usgov_dod"]),
+    # Defender XDR incidents and alerts_v2: the v1.0 pages include global-us.md (Global, US Gov L4, L5; not China).
+    "incidents": frozenset(["global", "usgov", "usgov_dod"]),
+    "alerts": frozenset(["global", "usgov", "usgov_dod"]),
 }
 
 API_DESCRIPTIONS = {
@@ -108,6 +111,8 @@ API_DESCRIPTIONS = {
     "security_actions": "legacy security actions API (/security/securityActions)",
     "entra_users": "Microsoft Entra ID users API (/users)",
     "risky_users": "Microsoft Entra ID Protection risky users API (/identityProtection/riskyUsers)",
+    "incidents": "Microsoft Defender XDR incidents API (/security/incidents)",
+    "alerts": "Microsoft Defender XDR alerts API (/security/alerts_v2)",
 }
 
 

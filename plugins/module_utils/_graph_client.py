@@ -165,8 +165,8 @@ class GraphClient:
         return self._request("POST", self.url_for(path), body=body, permission=permission,
                              client_request_id=client_request_id)
 
-    def patch(self, path, body, client_request_id=None, permission=None):
-        """PATCH; the same never-replayed rules as :meth:`post` (a 2xx, usually 204, is success)."""
+    def patch(self, path, body=None, client_request_id=None, permission=None):
+        """PATCH: a write, retried and never replayed exactly like :meth:`post` (every non-GET is)."""
         return self._request("PATCH", self.url_for(path), body=body, permission=permission,
                              client_request_id=client_request_id)
 

@@ -77,8 +77,9 @@ def connection_argument_spec():
 class GraphModule(AnsibleModule):
     """An ``AnsibleModule`` taking the connection options, for the Graph ``api`` it calls.
 
-    ``api``: "identity_accounts" or "security_actions" (``_clouds.API_AVAILABILITY``); a cloud that does not
-    offer it fails the task before any request. Other keyword arguments (``supports_check_mode``,
+    ``api``: a name of ``_clouds.API_AVAILABILITY``; a cloud that does not offer it fails the task before any
+    request. ``default_api_version``: the module's own default for ``api_version`` (e.g. "v1.0" for APIs that are
+    GA there; the module documents it by overriding the option). Other keyword arguments (``supports_check_mode``,
     ``mutually_exclusive``, ``required_if``, ...) go to ``AnsibleModule``.
     """
 
@@ -86,8 +87,12 @@ class GraphModule(AnsibleModule):
     # when the client is built, unless something set it before.
     token_cache = None
 
-    def __init__(self, argument_spec=None, api=None, **kwargs):
+    def __init__(self, argument_spec=None, api=None, default_api_version=None, **kwargs):
         spec = connection_argument_spec()
+        self._default_overrides = {}
+        if default_api_version:
+            spec["api_version"]["default"] = default_api_version
+            self._default_overrides["api_version"] = default_api_version
         own = copy.deepcopy(argument_spec or {})
         clash = sorted(set(spec) & set(own))
         if clash:
@@ -135,6 +140,8 @@ class GraphModule(AnsibleModule):
                 if definition["type"] == "path":
                     env_value = os.path.expanduser(os.path.expandvars(env_value))
                 self.params[name] = env_value
+            elif name in self._default_overrides:
+                self.params[name] = self._default_overrides[name]
             elif "default" in definition:
                 self.params[name] = copy.deepcopy(definition["default"])
             else:

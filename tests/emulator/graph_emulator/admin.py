@@ -36,6 +36,9 @@ class Admin:
             ("GET", r"/state", lambda req: self.emu.store.snapshot()),
             ("POST", r"/settle", lambda req: {"propagated": self.emu.store.settle()}),
             ("POST", r"/identities", lambda req: self.emu.store.put_identity(req.json())),
+            ("GET", r"/incidents", lambda req: self.emu.incidents.snapshot()),
+            ("POST", r"/incidents", lambda req: self.emu.incidents.put_incident(req.json())),
+            ("POST", r"/alerts", lambda req: self.emu.incidents.put_alert(req.json())),
             ("GET", r"/info", lambda req: self.emu.info),
         ]
 
@@ -153,6 +156,18 @@ class AdminClient:
     def put_identity(self, identity):
         """Insert or replace an identity (seed format) until the next reset."""
         return self._call("POST", "/identities", identity)
+
+    def put_incident(self, incident):
+        """Create or update an incident (schema shape; embedded ``alerts`` too); lastUpdateDateTime becomes now unless given."""
+        return self._call("POST", "/incidents", incident)
+
+    def put_alert(self, alert):
+        """Create or update an alert of an existing incident (``incidentId`` required)."""
+        return self._call("POST", "/alerts", alert)
+
+    def incidents(self):
+        """Every stored incident and alert, schema shape: ``{"incidents": [...], "alerts": [...]}``."""
+        return self._call("GET", "/incidents")
 
     def info(self):
         return self._call("GET", "/info")

@@ -21,6 +21,9 @@ API_CLOUDS = {
     # Entra ID Protection is not offered by 21Vianet.
     "entra_users": {"global", "usgov", "usgov_dod", "china"},
     "risky_users": {"global", "usgov", "usgov_dod"},
+    # Defender XDR incidents and alerts_v2: global and US Government, not China (the pages' national-cloud include).
+    "incidents": {"global", "usgov", "usgov_dod"},
+    "alerts": {"global", "usgov", "usgov_dod"},
 }
 
 ROLE_ACCOUNT_READ = "SecurityIdentitiesAccount.Read.All"
@@ -34,6 +37,10 @@ ROLE_USER_REVOKE_SESSIONS = "User.RevokeSessions.All"
 ROLE_DIRECTORY_READ = "Directory.Read.All"
 ROLE_DIRECTORY_READWRITE = "Directory.ReadWrite.All"
 ROLE_RISKY_USER_WRITE = "IdentityRiskyUser.ReadWrite.All"
+ROLE_INCIDENT_READ = "SecurityIncident.Read.All"
+ROLE_INCIDENT_WRITE = "SecurityIncident.ReadWrite.All"
+ROLE_ALERT_READ = "SecurityAlert.Read.All"
+ROLE_ALERT_WRITE = "SecurityAlert.ReadWrite.All"
 
 # Schema enum members (camelCase, case-sensitive in requests). unknownFutureValue is a sentinel that
 # is never accepted in a request.

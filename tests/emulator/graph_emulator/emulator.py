@@ -19,6 +19,7 @@ from .config import Config
 from .directory import Directory
 from .entra import Entra
 from .graph import GraphGuard, IdentityAccounts
+from .incidents import IncidentStore, Incidents
 from .messages import ENTRA, GRAPH, MSI, HttpError, Response, graph_error
 from .observe import Counters, RequestLog
 from .routing import Router
@@ -31,7 +32,8 @@ from .tokens import TokenSigner
 
 AGS_DIAGNOSTIC = json.dumps({"ServerInfo": {"DataCenter": "West Europe", "Slice": "E", "Ring": "5", "ScaleUnit": "001",
                                             "RoleInstance": "EMU0GRAPH0001"}}, separators=(",", ":"))
-KNOWN_SEGMENTS = {"security", "identities", "identityAccounts", "users", "identityProtection", "riskyUsers"}
+KNOWN_SEGMENTS = {"security", "identities", "identityAccounts", "users", "identityProtection", "riskyUsers", "incidents",
+                  "alerts_v2"}
 
 
 def _family_of(path):
@@ -70,7 +72,7 @@ class Emulator:
         self._own_workdir = False
         self._generation = 0  # bumped by reset(): requests from before a reset leave no trace after it
         # Filled by start(): the parts the admin API and tests reach into.
-        self.workdir = self.directory = self.signer = self.store = self.router = None
+        self.workdir = self.directory = self.signer = self.store = self.incidents = self.router = None
         self.faults = self.log = self.counters = self.admin_api = None
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -115,11 +117,13 @@ class Emulator:
         self.directory = Directory(seed, workdir, base_url)
         self.signer = TokenSigner()
         self.store = TenantStore(seed, self.config["extra_identities"])
+        self.incidents = IncidentStore()
         guard = GraphGuard(self.signer, self.directory, self.config)
         self.router = Router(Entra(self.directory, self.signer, self.config).routes()
                              + IdentityAccounts(guard, self.store, self.config).routes()
                              + SecurityActions(guard, self.store, self.config).routes()
-                             + EntraUsers(guard, self.store.users, self.config).routes())
+                             + EntraUsers(guard, self.store.users, self.config).routes()
+                             + Incidents(guard, self.incidents, self.config).routes())
         self.faults = fault_mod.FaultSet(self.router.names())
         self.log = RequestLog()
         self.counters = Counters()
@@ -164,6 +168,7 @@ class Emulator:
         self._generation += 1
         self.config.reset()
         self.store.reset(self.config["extra_identities"])
+        self.incidents.reset()
         self.faults.clear()
         self.log.clear()
         self.counters.reset()

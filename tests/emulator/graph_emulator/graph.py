@@ -29,7 +29,7 @@ PLAIN_FILTER_REFUSED = "Could not find a property named '{name}' on type 'micros
 NOT_IMPLEMENTED = "The requested feature isn't implemented."  # errors page, HTTP 501
 SCAN_ROUTES = ("list_identity_accounts", "list_identity_accounts_cast")
 API_SEGMENT = {"identity_accounts": "identities", "security_actions": "securityActions", "entra_users": "users",
-               "risky_users": "identityProtection"}
+               "risky_users": "identityProtection", "incidents": "incidents", "alerts": "alerts_v2"}
 NOT_ONBOARDED = ("Tenant is not onboarded to Microsoft Defender for Identity. After license is purchased, first login to portal and "
                  "sensor are required.")
 WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", '

@@ -2,6 +2,7 @@
 $top and server-driven paging with $skiptoken."""
 
 import base64
+import datetime
 import json
 import re
 from urllib.parse import quote, urlencode
@@ -9,7 +10,8 @@ from urllib.parse import quote, urlencode
 SUPPORTED_OPTIONS = ("$filter", "$select", "$top", "$skiptoken")
 SKIPTOKEN_PREFIX = "RFNwdAIAAQAAA"  # makes the token look opaque, like the service's
 
-_TOKEN = re.compile(r"\s*(?:(?P<string>'(?:[^']|'')*')|(?P<open>\()|(?P<close>\))|(?P<number>-?\d+(?:\.\d+)?)(?![\w.])"
+_TOKEN = re.compile(r"\s*(?:(?P<string>'(?:[^']|'')*')|(?P<open>\()|(?P<close>\))"
+                    r"|(?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))|(?P<number>-?\d+(?:\.\d+)?)(?![\w.])"
                     r"|(?P<word>[A-Za-z_$@][\w/.@]*))")
 
 
@@ -95,9 +97,13 @@ class _Parser:
             raise ODataError(f"Invalid filter clause: Could not find a property named '{name}' on type '{self.resource.type_name}' "
                              "or the property is not supported in $filter.")
         operator = self._take("word")[1]
-        if operator not in ("eq", "ne"):
-            raise ODataError(f"Invalid filter clause: the operator '{operator}' is not supported; use eq or ne.")
+        ordered = self.resource.filterable[name] == "datetime"
+        if operator not in ("eq", "ne") + (tuple(_ORDER) if ordered else ()):
+            raise ODataError(f"Invalid filter clause: the operator '{operator}' is not supported; use eq or ne"
+                             + (", gt, ge, lt or le." if ordered else "."))
         literal = self._literal(name)
+        if ordered:
+            return _time_matcher(name, literal, operator)
         matches = _matcher(name, literal)
         return matches if operator == "eq" else (lambda item: not matches(item))
 
@@ -110,7 +116,37 @@ class _Parser:
             return value == "true"
         if expected == "string" and kind == "string":
             return value[1:-1].replace("''", "'")
+        if expected == "datetime" and kind == "datetime":
+            return parse_time(value)
         raise ODataError(f"Invalid filter clause: the value {value} is not a valid {expected} literal for '{name}'.")
+
+
+_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+_ORDER = {"eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b,
+          "lt": lambda a, b: a < b, "le": lambda a, b: a <= b}
+
+
+def parse_time(text):
+    """An OData DateTimeOffset (``2021-09-30T09:35:45.1133333Z``, up to 7 fraction digits) as an aware datetime."""
+    found = _DATETIME.fullmatch(text.strip())
+    if not found:
+        raise ODataError(f"The value '{text}' is not a valid DateTimeOffset.")
+    main, fraction, zone = found.group(1), (found.group(2) or "")[1:], found.group(3)
+    if len(main) == 16:
+        main += ":00"
+    zone = "+00:00" if zone == "Z" else zone
+    return datetime.datetime.fromisoformat(f"{main}.{(fraction + '000000')[:6]}{zone}")
+
+
+def _time_matcher(name, literal, operator):
+    compare = _ORDER[operator]
+
+    def matches(item):
+        value = item.get(name)
+        if value is None or literal is None:
+            return compare(value, literal) if operator in ("eq", "ne") else False
+        return compare(parse_time(value), literal)
+    return matches
 
 
 def _matcher(name, literal):

@@ -214,7 +214,7 @@ def test_credential_type_and_surveys_are_what_awx_accepts():
         validate_credential_type(broken)
 
     # Each survey's variables and defaults are the runbook's own documented variables and defaults.
-    for name in ("contain_compromised_identity", "restore_identity", "block_indicator"):
+    for name in ("contain_compromised_identity", "restore_identity", "block_indicator", "respond_to_incident"):
         spec = survey(name)
         play_vars = yaml.safe_load((ROOT / "playbooks" / f"{name}.yml").read_text(encoding="utf-8"))[0]["vars"]
         for question in spec["spec"]:

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
 GALAXY = yaml.safe_load((ROOT / "galaxy.yml").read_text(encoding="utf-8"))
 MODULES = sorted(path.stem for path in (ROOT / "plugins" / "modules").glob("*.py") if not path.name.startswith("_"))
-RUNBOOKS = ("contain_compromised_identity", "restore_identity", "block_indicator")
+RUNBOOKS = ("contain_compromised_identity", "restore_identity", "block_indicator", "respond_to_incident")
 # Never in a release: virtual environments, build output, caches, VCS data, tool state.
 FORBIDDEN_PARTS = {".venv", "build", ".git", ".ansible", ".pytest_cache", "__pycache__", ".cache", "output"}
 

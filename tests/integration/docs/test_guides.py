@@ -17,7 +17,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._options import C
 ROOT = Path(__file__).resolve().parents[3]
 DOCS = ROOT / "docs"
 GUIDES = sorted(DOCS.glob("*.md"))
-RUNBOOKS = ("contain_compromised_identity", "restore_identity", "block_indicator")
+RUNBOOKS = ("contain_compromised_identity", "restore_identity", "block_indicator", "respond_to_incident")
 
 
 def read(path):

@@ -1,0 +1,753 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) msgraph.security contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the msgraph.security collection
+# and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
+# Layer 2: _errors, _graph_client, _identity_accounts (enum helpers) and the standard library. No Ansible imports.
+
+"""Domain logic for Microsoft Defender XDR incidents and alerts (``/security/incidents``, ``/security/alerts_v2``).
+
+Every decision of ``incident_info``, ``alert_info``, ``incident`` and the ``incidents`` event source lives here.
+
+Decisions documented once, here (the service contract is docs/service-contract.md, "Incidents and alerts"):
+
+* **Both documented shapes.** The schema (metadata) says camelCase enum members, comments with
+  ``createdByDisplayName``/``createdDateTime`` and ``customTags``; the documentation examples show PascalCase
+  incident enums (``Active``, ``TruePositive``), comments with ``createdBy``/``createdTime`` and, with
+  ``$expand=alerts``, ``tags``. Both are read; results always carry the schema's camelCase members.
+* **Filters.** ``severity``, ``status`` and ``lastUpdateDateTime`` are documented ``$filter`` properties. The
+  bounds are sent to the service *and* re-checked on every result, so a service that ignores a clause cannot
+  widen what a playbook (or a rulebook) acts on.
+* **Idempotent update.** The incident is read first; only the properties whose value differs are PATCHed (enum
+  values compared case-insensitively, ``custom_tags`` as a set). A PATCH is a write: its outcome, if unknown, is
+  reconciled by reading the incident again, never by sending it again.
+* **Evidence to targets.** Only ``userEvidence`` items name people. ``userSid`` (a domain SID
+  ``S-1-5-21-...``) becomes ``on_premises_security_identifier``, ``userPrincipalName`` becomes
+  ``user_principal_name``, ``azureAdUserId`` (a GUID) becomes the cloud SID ``S-1-12-1-a-b-c-d`` (the object id's 16
+  bytes in GUID byte order read as four little-endian unsigned 32-bit integers), compared with the identity's
+  ``cloudSecurityIdentifier``. Evidence items sharing any identifier are one person; a person whose evidence
+  carries two different values of one identifier is a conflict and is never targeted. Evidence with none of the
+  three (or only a well-known SID such as ``S-1-5-18``) is reported as unidentified, never guessed from names.
+* **Comment once.** A comment is skipped when an existing comment has the same text after trimming the ends and
+  collapsing runs of white space; the comparison is case-sensitive (an audit trail quotes exactly). An unknown
+  comment outcome is reconciled by reading the comments again, never by posting again.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import re
+import uuid
+
+from ansible_collections.msgraph.security.plugins.module_utils._errors import (
+    GraphError,
+    GraphOutcomeUnknownError,
+    InputError,
+)
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import path_segment, unwrap_entity
+from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
+    _canonical_lookup,
+    _normalise_input_enum,
+    _normalise_response_enum,
+    odata_string,
+    validate_sid,
+    validate_upn,
+)
+
+INCIDENTS_PATH = "/security/incidents"
+ALERTS_PATH = "/security/alerts_v2"
+INCIDENT_READ_PERMISSION = "SecurityIncident.Read.All"
+INCIDENT_WRITE_PERMISSION = "SecurityIncident.ReadWrite.All"
+ALERT_READ_PERMISSION = "SecurityAlert.Read.All"
+COMMENT_ODATA_TYPE = "microsoft.graph.security.alertComment"
+USER_EVIDENCE = "userEvidence"
+
+# Schema members (metadata-facts.md); unknownFutureValue is never sent.
+UNKNOWN_FUTURE_VALUE = "unknownFutureValue"
+SEVERITIES = ("unknown", "informational", "low", "medium", "high")
+INCIDENT_STATUSES = ("active", "resolved", "inProgress", "redirected", "awaitingAction")
+ALERT_STATUSES = ("unknown", "new", "inProgress", "resolved")
+CLASSIFICATIONS = ("unknown", "falsePositive", "truePositive", "informationalExpectedActivity")
+DETERMINATIONS = ("unknown", "apt", "malware", "securityPersonnel", "securityTesting", "unwantedSoftware", "other",
+                  "multiStagedAttack", "compromisedAccount", "phishing", "maliciousUserActivity", "notMalicious",
+                  "notEnoughDataToValidate", "confirmedActivity", "lineOfBusinessApplication")
+SERVICE_SOURCES = ("unknown", "microsoftDefenderForEndpoint", "microsoftDefenderForIdentity",
+                   "microsoftDefenderForCloudApps", "microsoftDefenderForOffice365", "microsoft365Defender",
+                   "azureAdIdentityProtection", "microsoftAppGovernance", "dataLossPrevention", "microsoftDefenderForCloud",
+                   "microsoftSentinel", "microsoftInsiderRiskManagement", "microsoftThreatIntelligence",
+                   "microsoftSecurityForAI")
+
+_BY_KEY = {
+    "severity": _canonical_lookup(SEVERITIES),
+    "status": _canonical_lookup(INCIDENT_STATUSES),
+    "alert_status": _canonical_lookup(ALERT_STATUSES),
+    "classification": _canonical_lookup(CLASSIFICATIONS),
+    "determination": _canonical_lookup(DETERMINATIONS),
+    "service_source": _canonical_lookup(SERVICE_SOURCES),
+}
+# The update page's table names two determinations the metadata spells differently; both spellings are taken.
+_BY_KEY["determination"].update({"compromiseduser": "compromisedAccount", "confirmeduseractivity": "confirmedActivity"})
+_RESPONSE_BY_KEY = dict((name, dict(table, **_canonical_lookup((UNKNOWN_FUTURE_VALUE,)))) for name, table in _BY_KEY.items())
+
+# Incident option -> (Graph property, enum table or None). The five properties the update page documents.
+UPDATABLE = (
+    ("assigned_to", "assignedTo", None),
+    ("classification", "classification", "classification"),
+    ("determination", "determination", "determination"),
+    ("status", "status", "status"),
+    ("custom_tags", "customTags", None),
+)
+
+_ID_UNSAFE = re.compile(r"[/?#\\\s\x00-\x1f\x7f]")
+_TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s+")
+
+
+# ---------------------------------------------------------------------------------------------
+# Input
+# ---------------------------------------------------------------------------------------------
+
+def normalise_enum(kind, value, option):
+    """An input enum value in any case -> the schema member; InputError naming ``option`` otherwise."""
+    return _normalise_input_enum(value, _BY_KEY[kind], option, kind.replace("_", " "))
+
+
+def normalise_enum_list(kind, values, option):
+    return [normalise_enum(kind, value, option) for value in values or []]
+
+
+def validate_entity_id(value, option):
+    """An incident or alert id goes into the URL path."""
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(option, "must be a non-empty string")
+    if _ID_UNSAFE.search(value):
+        raise InputError(option, "%r must not contain '/', '?', '#', '\\', spaces or control characters" % value)
+    return value
+
+
+def _utc_datetime(value, option):
+    if isinstance(value, datetime.datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=_UTC)
+        return moment.astimezone(_UTC)
+    text = str(value or "").strip()
+    if re.match(r"^\d{4}-\d{2}-\d{2}$", text):
+        text += "T00:00:00Z"
+    found = _TIMESTAMP.match(text)
+    if not found:
+        raise InputError(option, "%r is not an ISO 8601 time; use e.g. 2026-05-01T08:00:00Z" % (value,))
+    day, clock, fraction, zone = found.groups()
+    if len(clock) == 5:
+        clock += ":00"
+    zone = (zone or "Z").upper().replace(":", "")
+    offset = datetime.timedelta(0)
+    if zone != "Z":
+        offset = datetime.timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5])) * (1 if zone[0] == "+" else -1)
+    micro = int(((fraction or ".")[1:] + "000000")[:6])
+    try:
+        moment = datetime.datetime.strptime(day + "T" + clock, "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        raise InputError(option, "%r is not a valid time" % (value,))
+    return moment.replace(microsecond=micro, tzinfo=_FixedOffset(offset)).astimezone(_UTC)
+
+
+def normalise_timestamp(value, option):
+    """An ISO 8601 time (``2026-05-01T08:00:00Z``, an offset, or a date) -> UTC ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``."""
+    utc = _utc_datetime(value, option)
+    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    if utc.microsecond:
+        text += (".%06d" % utc.microsecond).rstrip("0")
+    return text + "Z"
+
+
+class _FixedOffset(datetime.tzinfo):
+    def __init__(self, offset):
+        self._offset = offset
+
+    def utcoffset(self, dt):
+        return self._offset
+
+    def dst(self, dt):
+        return datetime.timedelta(0)
+
+    def tzname(self, dt):
+        return None
+
+
+_UTC = _FixedOffset(datetime.timedelta(0))
+
+
+def parse_service_time(value):
+    """A service timestamp (up to 7 fraction digits) as an aware UTC datetime, or None."""
+    try:
+        return _utc_datetime(value, "time")
+    except InputError:
+        return None
+
+
+def comment_key(text):
+    """What "the same comment" means: ends trimmed, white space runs collapsed, case kept."""
+    return _WHITESPACE.sub(" ", text).strip() if isinstance(text, str) else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Output: both documented shapes -> snake_case with schema enum members
+# ---------------------------------------------------------------------------------------------
+
+def _enum(kind, value):
+    return _normalise_response_enum(value, _RESPONSE_BY_KEY[kind])
+
+
+def _first(raw, *keys):
+    for key in keys:
+        if raw.get(key) is not None:
+            return raw[key]
+    return None
+
+
+def parse_comment(raw):
+    raw = raw if isinstance(raw, dict) else {}
+    return {
+        "comment": raw.get("comment"),
+        "created_by_display_name": _first(raw, "createdByDisplayName", "createdBy"),
+        "created_date_time": _first(raw, "createdDateTime", "createdTime"),
+    }
+
+
+_USER_ACCOUNT_FIELDS = (
+    ("account_name", "accountName"), ("domain_name", "domainName"), ("user_sid", "userSid"),
+    ("azure_ad_user_id", "azureAdUserId"), ("user_principal_name", "userPrincipalName"), ("display_name", "displayName"),
+)
+_EVIDENCE_COMMON = ("@odata.type", "createdDateTime", "verdict", "remediationStatus", "remediationStatusDetails", "roles",
+                    "detailedRoles", "tags", "userAccount")
+
+
+def evidence_type(raw):
+    """``#microsoft.graph.security.userEvidence`` -> ``userEvidence``."""
+    odata_type = raw.get("@odata.type") if isinstance(raw, dict) else None
+    return odata_type.rsplit(".", 1)[-1] if isinstance(odata_type, str) and odata_type else None
+
+
+def parse_evidence(raw):
+    """One evidence item in the flat form alert_info documents: common fields, the user account flattened, and
+    every other property of the evidence type under ``properties`` (camelCase, as the service sent it)."""
+    raw = raw if isinstance(raw, dict) else {}
+    account = raw.get("userAccount") if isinstance(raw.get("userAccount"), dict) else {}
+    flat = {
+        "type": evidence_type(raw),
+        "created_date_time": raw.get("createdDateTime"),
+        "verdict": raw.get("verdict"),
+        "remediation_status": raw.get("remediationStatus"),
+        "roles": list(raw.get("roles") or []),
+        "detailed_roles": list(raw.get("detailedRoles") or []),
+        "tags": list(raw.get("tags") or []),
+    }
+    for snake, camel in _USER_ACCOUNT_FIELDS:
+        flat[snake] = account.get(camel)
+    flat["properties"] = dict((key, value) for key, value in raw.items() if key not in _EVIDENCE_COMMON)
+    return flat
+
+
+def parse_alert(raw):
+    raw = unwrap_entity(raw) if isinstance(raw, dict) and "value" in raw else (raw if isinstance(raw, dict) else {})
+    return {
+        "id": raw.get("id"),
+        "provider_alert_id": raw.get("providerAlertId"),
+        "incident_id": raw.get("incidentId"),
+        "title": raw.get("title"),
+        "description": raw.get("description"),
+        "status": _enum("alert_status", raw.get("status")),
+        "severity": _enum("severity", raw.get("severity")),
+        "classification": _enum("classification", raw.get("classification")),
+        "determination": _enum("determination", raw.get("determination")),
+        "service_source": _enum("service_source", raw.get("serviceSource")),
+        "detection_source": raw.get("detectionSource"),
+        "category": raw.get("category"),
+        "mitre_techniques": list(raw.get("mitreTechniques") or []),
+        "assigned_to": raw.get("assignedTo"),
+        "alert_web_url": raw.get("alertWebUrl"),
+        "incident_web_url": raw.get("incidentWebUrl"),
+        "created_date_time": raw.get("createdDateTime"),
+        "last_update_date_time": raw.get("lastUpdateDateTime"),
+        "first_activity_date_time": raw.get("firstActivityDateTime"),
+        "last_activity_date_time": raw.get("lastActivityDateTime"),
+        "resolved_date_time": raw.get("resolvedDateTime"),
+        "comments": [parse_comment(item) for item in raw.get("comments") or []],
+        "evidence": [parse_evidence(item) for item in raw.get("evidence") or []],
+    }
+
+
+def parse_incident(raw):
+    """A Graph incident (schema or example shape, bare or ``value``-wrapped) -> snake_case."""
+    raw = unwrap_entity(raw) if isinstance(raw, dict) and isinstance(raw.get("value"), dict) else (raw if isinstance(raw, dict) else {})
+    tags = raw.get("customTags") if raw.get("customTags") is not None else raw.get("tags")
+    incident = {
+        "id": raw.get("id"),
+        "display_name": raw.get("displayName"),
+        "description": raw.get("description"),
+        "status": _enum("status", raw.get("status")),
+        "severity": _enum("severity", raw.get("severity")),
+        "classification": _enum("classification", raw.get("classification")),
+        "determination": _enum("determination", raw.get("determination")),
+        "assigned_to": raw.get("assignedTo"),
+        "custom_tags": list(tags or []),
+        "system_tags": list(raw.get("systemTags") or []),
+        "comments": [parse_comment(item) for item in raw.get("comments") or []],
+        "created_date_time": raw.get("createdDateTime"),
+        "last_update_date_time": raw.get("lastUpdateDateTime"),
+        "last_modified_by": raw.get("lastModifiedBy"),
+        "incident_web_url": raw.get("incidentWebUrl"),
+        "redirect_incident_id": raw.get("redirectIncidentId"),
+        "tenant_id": raw.get("tenantId"),
+    }
+    if isinstance(raw.get("alerts"), list):
+        incident["alerts"] = [parse_alert(item) for item in raw["alerts"]]
+    return incident
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads
+# ---------------------------------------------------------------------------------------------
+
+def incident_path(incident_id):
+    return "%s/%s" % (INCIDENTS_PATH, path_segment(incident_id))
+
+
+def build_filter(severities=None, statuses=None, updated_since=None, service_sources=None, odata_filter=None):
+    """The ``$filter`` for the documented properties: values of one property joined with ``or``, properties with ``and``."""
+    clauses = []
+    for prop, values in (("severity", severities), ("status", statuses), ("serviceSource", service_sources)):
+        if values:
+            joined = " or ".join("%s eq %s" % (prop, odata_string(value)) for value in values)
+            clauses.append("(%s)" % joined if len(values) > 1 else joined)
+    if updated_since:
+        clauses.append("lastUpdateDateTime ge %s" % updated_since)
+    if odata_filter:
+        clauses.append("(%s)" % odata_filter if clauses else odata_filter)
+    return " and ".join(clauses) or None
+
+
+def matches_bounds(item, severities=None, statuses=None, updated_since=None, service_sources=None):
+    """The local re-check of the bounds sent in ``$filter`` (item: a parsed incident or alert)."""
+    if severities and item.get("severity") not in severities:
+        return False
+    if statuses and item.get("status") not in statuses:
+        return False
+    if service_sources and item.get("service_source") not in service_sources:
+        return False
+    if updated_since:
+        updated = parse_service_time(item.get("last_update_date_time"))
+        if updated is None or updated < parse_service_time(updated_since):
+            return False
+    return True
+
+
+def get_incident(client, incident_id, expand_alerts=False, permission=INCIDENT_READ_PERMISSION):
+    """The parsed incident, or None for a 404."""
+    params = {"$expand": "alerts"} if expand_alerts else None
+    try:
+        response = client.get(incident_path(incident_id), params=params, permission=permission)
+    except GraphError as error:
+        if error.status == 404:
+            return None
+        raise
+    return parse_incident(response.body)
+
+
+def list_incidents(client, severities=None, statuses=None, updated_since=None, odata_filter=None, top=None,
+                   expand_alerts=False):
+    """Every matching incident (all pages, at most ``top``), newest first as the service orders them."""
+    params = {"$filter": build_filter(severities, statuses, updated_since, odata_filter=odata_filter)}
+    if expand_alerts:
+        params["$expand"] = "alerts"
+    if top:
+        params["$top"] = top
+    raw = client.get_all(INCIDENTS_PATH, params=params, max_items=top, permission=INCIDENT_READ_PERMISSION)
+    parsed = [parse_incident(item) for item in raw]
+    return [item for item in parsed if matches_bounds(item, severities, statuses, updated_since)]
+
+
+def get_alert(client, alert_id):
+    try:
+        response = client.get("%s/%s" % (ALERTS_PATH, path_segment(alert_id)), permission=ALERT_READ_PERMISSION)
+    except GraphError as error:
+        if error.status == 404:
+            return None
+        raise
+    return parse_alert(response.body)
+
+
+def list_alerts(client, severities=None, statuses=None, service_sources=None, updated_since=None, odata_filter=None, top=None):
+    params = {"$filter": build_filter(severities, statuses, updated_since, service_sources, odata_filter)}
+    if top:
+        params["$top"] = top
+    raw = client.get_all(ALERTS_PATH, params=params, max_items=top, permission=ALERT_READ_PERMISSION)
+    parsed = [parse_alert(item) for item in raw]
+    return [item for item in parsed if matches_bounds(item, severities, statuses, updated_since, service_sources)]
+
+
+def alerts_of_incident(client, incident_id):
+    """The incident's alerts (``$expand=alerts``: alerts_v2 documents no ``$filter`` on incidentId); None if no incident."""
+    incident = get_incident(client, incident_id, expand_alerts=True)
+    return None if incident is None else incident.get("alerts", [])
+
+
+# ---------------------------------------------------------------------------------------------
+# Update
+# ---------------------------------------------------------------------------------------------
+
+def normalise_desired(params):
+    """Module options -> the desired values (schema spellings); None = leave as is. ``assigned_to: ''`` unassigns."""
+    desired = {}
+    for option, _prop, kind in UPDATABLE:
+        value = params.get(option)
+        if value is None:
+            continue
+        if kind:
+            value = normalise_enum(kind, value, option)
+        elif option == "assigned_to":
+            value = value.strip() or ""
+        elif option == "custom_tags":
+            value = [str(tag) for tag in value]
+            if any(not tag.strip() for tag in value):
+                raise InputError("custom_tags", "tags must be non-empty strings")
+        desired[option] = value
+    if desired.get("status") == "redirected":
+        raise InputError("status", "'redirected' is set by the service when it merges incidents; it cannot be requested")
+    return desired
+
+
+def _differs(option, current, wanted):
+    if option == "custom_tags":
+        return sorted(set(current or [])) != sorted(set(wanted))
+    if option == "assigned_to":
+        return (current or "") != wanted
+    return (current or "").lower() != wanted.lower()
+
+
+def plan_patch(incident, desired):
+    """The PATCH body: only the properties whose value differs, in Graph spelling."""
+    body = {}
+    for option, prop, _kind in UPDATABLE:
+        if option in desired and _differs(option, incident.get(option), desired[option]):
+            wanted = desired[option]
+            body[prop] = (wanted or None) if option == "assigned_to" else wanted
+    return body
+
+
+def has_comment(incident, text):
+    key = comment_key(text)
+    return any(comment_key(item.get("comment")) == key for item in incident.get("comments") or [])
+
+
+def diff_fields(incident):
+    return dict((option, incident.get(option)) for option, _prop, _kind in UPDATABLE)
+
+
+def _apply(incident, body):
+    after = dict(incident)
+    for option, prop, _kind in UPDATABLE:
+        if prop in body:
+            after[option] = body[prop]
+    return after
+
+
+def _preview(client, method, path, body):
+    return {"method": method, "url": client.url_for(path), "body": body}
+
+
+def update_incident(client, incident_id, desired, comment=None, check_mode=False, warn=None):
+    """Read, PATCH what differs, add the comment unless present. Returns the module result (changed, incident,
+    requests, diff, patched, comment_added). Raises GraphError; an unknown write outcome is reconciled by reading."""
+    path = incident_path(incident_id)
+    before = get_incident(client, incident_id, permission=INCIDENT_WRITE_PERMISSION)
+    if before is None:
+        raise GraphError("Incident %s was not found" % incident_id, status=404, code="NotFound",
+                         hint="check incident_id; find it with msgraph.security.incident_info")
+    body = plan_patch(before, desired)
+    wants_comment = bool(comment) and not has_comment(before, comment)
+    comment_body = {"@odata.type": COMMENT_ODATA_TYPE, "comment": comment} if wants_comment else None
+    requests = []
+    if body:
+        requests.append(_preview(client, "PATCH", path, body))
+    if comment_body:
+        requests.append(_preview(client, "POST", path + "/comments", comment_body))
+    after = _apply(before, body)
+    if check_mode:
+        if comment_body:
+            pending = {"comment": comment, "created_by_display_name": None, "created_date_time": None}
+            after["comments"] = list(before["comments"]) + [pending]
+    else:
+        if body:
+            after = _patch(client, incident_id, path, body, desired, warn)
+        if comment_body:
+            after["comments"] = _comment(client, incident_id, path, comment_body, warn)
+    return {
+        "changed": bool(body or comment_body),
+        "incident": after,
+        "requests": requests,
+        "patched": sorted(body),
+        "comment_added": bool(comment_body),
+        "diff": {"before": dict(diff_fields(before), comments=len(before["comments"])),
+                 "after": dict(diff_fields(after), comments=len(after["comments"]))},
+    }
+
+
+def _patch(client, incident_id, path, body, desired, warn):
+    try:
+        response = client.patch(path, body=body, permission=INCIDENT_WRITE_PERMISSION)
+    except GraphOutcomeUnknownError as error:
+        now = get_incident(client, incident_id, permission=INCIDENT_WRITE_PERMISSION)
+        if now is None or plan_patch(now, desired):
+            raise error
+        if warn:
+            warn("the PATCH outcome was unknown (%s); reading the incident again shows the change took effect "
+                 "(client-request-id %s)" % (error.code, error.client_request_id))
+        return now
+    updated = parse_incident(response.body)
+    if updated.get("id") is None:  # an empty 204-style answer: read what the service now holds
+        updated = get_incident(client, incident_id, permission=INCIDENT_WRITE_PERMISSION) or updated
+    return updated
+
+
+def _comment(client, incident_id, path, comment_body, warn):
+    try:
+        response = client.post(path + "/comments", body=comment_body, permission=INCIDENT_WRITE_PERMISSION)
+    except GraphOutcomeUnknownError as error:
+        now = get_incident(client, incident_id, permission=INCIDENT_WRITE_PERMISSION)
+        if now is None or not has_comment(now, comment_body["comment"]):
+            raise error
+        if warn:
+            warn("the comment's outcome was unknown (%s); reading the incident again shows it was added "
+                 "(client-request-id %s)" % (error.code, error.client_request_id))
+        return now["comments"]
+    value = response.body.get("value") if isinstance(response.body, dict) else response.body
+    if isinstance(value, list):
+        return [parse_comment(item) for item in value]
+    now = get_incident(client, incident_id, permission=INCIDENT_WRITE_PERMISSION)
+    return now["comments"] if now else []
+
+
+# ---------------------------------------------------------------------------------------------
+# Evidence -> identities and identity_account_action targets
+# ---------------------------------------------------------------------------------------------
+
+# The identifiers a person is known by, in the order a lookup prefers them (a documented exact server filter first).
+IDENTIFIERS = ("on_premises_security_identifier", "user_principal_name", "cloud_security_identifier")
+_DOMAIN_SID = re.compile(r"^S-1-5-21-\d+-\d+-\d+-\d+$", re.IGNORECASE)
+
+
+def cloud_sid(object_id):
+    """The Entra ID cloud SID of an object id: ``S-1-12-1-`` + the GUID's bytes (GUID byte order) as four
+    little-endian uint32. None when ``object_id`` is not a GUID."""
+    try:
+        raw = uuid.UUID(str(object_id)).bytes_le
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return "S-1-12-1-" + "-".join(str(int.from_bytes(raw[i:i + 4], "little")) for i in range(0, 16, 4))
+
+
+def _user_evidence(source):
+    """(alert id, flat evidence) for every userEvidence of an incident (with alerts), alerts, or evidence items."""
+    if isinstance(source, dict):
+        source = source.get("alerts") if isinstance(source.get("alerts"), list) else [source]
+    found = []
+    for item in source or []:
+        if not isinstance(item, dict):
+            raise InputError("evidence_targets", "expects an incident with alerts, a list of alerts or a list of "
+                                                 "evidence items, got an item of type %s" % type(item).__name__)
+        if "evidence" in item and isinstance(item["evidence"], list):
+            found.extend((item.get("id"), _flat(evidence)) for evidence in item["evidence"])
+        else:
+            found.append((item.get("alert_id"), _flat(item)))
+    return [(alert_id, evidence) for alert_id, evidence in found if evidence.get("type") == USER_EVIDENCE]
+
+
+def _flat(evidence):
+    return parse_evidence(evidence) if isinstance(evidence, dict) and "@odata.type" in evidence else dict(evidence or {})
+
+
+def _identifiers(evidence):
+    """The usable identifiers of one user evidence, and why others were not used."""
+    found, reasons = {}, []
+    sid = evidence.get("user_sid")
+    if sid:
+        if _DOMAIN_SID.match(str(sid)):
+            found["on_premises_security_identifier"] = validate_sid(sid, "user_sid")
+        else:
+            reasons.append("userSid %s is not a domain account SID (S-1-5-21-...)" % sid)
+    upn = evidence.get("user_principal_name")
+    if upn:
+        try:
+            found["user_principal_name"] = validate_upn(upn, "user_principal_name")
+        except InputError:
+            reasons.append("userPrincipalName %r is not a user principal name" % upn)
+    object_id = evidence.get("azure_ad_user_id")
+    if object_id:
+        sid = cloud_sid(object_id)
+        if sid:
+            found["cloud_security_identifier"] = sid
+        else:
+            reasons.append("azureAdUserId %r is not an object id (GUID)" % object_id)
+    return found, reasons
+
+
+def _key(name, value):
+    return (name, value.lower())
+
+
+def evidence_targets(source):
+    """Turn user evidence into identities to look up and ``identity_account_action`` targets.
+
+    Returns ``{"targets", "persons", "unidentified", "conflicts"}`` (see the evidence_targets filter's documentation).
+    """
+    groups = []  # [{"keys": set, "evidence": [(alert_id, evidence, identifiers)]}]
+    unidentified = []
+    for alert_id, evidence in _user_evidence(source):
+        identifiers, reasons = _identifiers(evidence)
+        if not identifiers:
+            unidentified.append({
+                "alert_id": alert_id, "account_name": evidence.get("account_name"), "domain_name": evidence.get("domain_name"),
+                "display_name": evidence.get("display_name"), "user_sid": evidence.get("user_sid"),
+                "reason": "; ".join(reasons) or "the evidence has no userSid, userPrincipalName or azureAdUserId",
+            })
+            continue
+        keys = set(_key(name, value) for name, value in identifiers.items())
+        joined = [group for group in groups if group["keys"] & keys]
+        merged = {"keys": set(keys), "evidence": []}
+        for group in joined:
+            merged["keys"] |= group["keys"]
+            merged["evidence"].extend(group["evidence"])
+        merged["evidence"].append((alert_id, evidence, identifiers))
+        position = groups.index(joined[0]) if joined else len(groups)  # first-seen order
+        groups[position:position] = [merged]
+        for group in joined:
+            groups.remove(group)
+    persons, conflicts, targets = [], [], []
+    for group in groups:
+        values = dict((name, []) for name in IDENTIFIERS)
+        for _alert, _evidence, identifiers in group["evidence"]:
+            for name, value in identifiers.items():
+                if value.lower() not in [known.lower() for known in values[name]]:
+                    values[name].append(value)
+        alerts = sorted(set(str(alert) for alert, _e, _i in group["evidence"] if alert is not None))
+        names = sorted(set(e.get("display_name") for _a, e, _i in group["evidence"] if e.get("display_name")))
+        accounts = sorted(set("%s\\%s" % (e.get("domain_name") or "", e.get("account_name"))
+                              for _a, e, _i in group["evidence"] if e.get("account_name")))
+        several = [name for name in IDENTIFIERS if len(values[name]) > 1]
+        if several:
+            conflicts.append({"identifiers": values, "alerts": alerts, "display_names": names,
+                              "reason": "the evidence gives this person more than one %s; nothing is targeted"
+                                        % " and more than one ".join(several)})
+            continue
+        identifiers = dict((name, values[name][0] if values[name] else None) for name in IDENTIFIERS)
+        kind = next(name for name in IDENTIFIERS if identifiers[name])
+        lookup = ({"filter": "cloudSecurityIdentifier eq %s" % odata_string(identifiers[kind])}
+                  if kind == "cloud_security_identifier" else {kind: identifiers[kind]})
+        persons.append({"input": identifiers[kind], "lookup": lookup, "identifiers": identifiers, "display_names": names,
+                        "accounts": accounts, "alerts": alerts})
+        if kind != "cloud_security_identifier":
+            targets.append({kind: identifiers[kind]})
+    return {"targets": targets, "persons": persons, "unidentified": unidentified, "conflicts": conflicts}
+
+
+def _consistent(identity, identifiers, required):
+    """Every identifier the evidence gives equals the identity's (case-insensitively); ``required`` must be present."""
+    for name in IDENTIFIERS:
+        wanted, actual = identifiers.get(name), identity.get(name)
+        if not wanted:
+            continue
+        if actual is None and name != required:
+            continue
+        if not isinstance(actual, str) or actual.lower() != wanted.lower():
+            return False
+    return True
+
+
+def evidence_identities(persons, lookups):
+    """Pair ``persons`` (evidence_targets) with the identity_account_info results of their lookups, failing closed.
+
+    ``lookups``: the registered loop result over ``persons`` (its ``results``) or that list. Returns
+    ``{"identities": [identity + "input"], "not_found": [person], "ambiguous": [person + "matches"]}``.
+    """
+    results = lookups.get("results") if isinstance(lookups, dict) else lookups
+    results = list(results or [])
+    if len(results) != len(persons or []):
+        raise InputError("evidence_identities", "expects one identity_account_info result per person (%d persons, %d "
+                                                "results); loop the lookup over persons" % (len(persons or []), len(results)))
+    identities, not_found, ambiguous = [], [], []
+    for person, result in zip(persons, results):
+        kind = next(name for name in IDENTIFIERS if person["identifiers"].get(name))
+        found = list((result or {}).get("identity_accounts") or [])
+        matching = [identity for identity in found if _consistent(identity, person["identifiers"], kind)]
+        if len(matching) == 1 and len(found) == 1:
+            identities.append(dict(matching[0], input=person["input"]))
+        elif not found:
+            not_found.append(person)
+        else:
+            matches = [{"id": item.get("id"), "display_name": item.get("display_name"),
+                        "user_principal_name": item.get("user_principal_name")} for item in found]
+            reason = "%d identities found, %d consistent with every identifier of the evidence" % (len(found), len(matching))
+            ambiguous.append(dict(person, matches=matches, reason=reason))
+    return {"identities": identities, "not_found": not_found, "ambiguous": ambiguous}
+
+
+# ---------------------------------------------------------------------------------------------
+# Watermark of the incidents event source
+# ---------------------------------------------------------------------------------------------
+
+class Watermark(object):
+    """What the event source has emitted: the newest ``lastUpdateDateTime`` and the (id, update time) pairs at it.
+
+    The next poll asks for ``lastUpdateDateTime ge <watermark>`` (``ge``, not ``gt``: two incidents may share the
+    newest time and one of them may arrive after the poll); an incident is new or changed unless its exact
+    (id, lastUpdateDateTime) pair was emitted. ``to_dict``/``from_dict`` persist it between restarts.
+    """
+
+    def __init__(self, since, emitted=None):
+        self.since = normalise_timestamp(since, "updated_since")
+        self.emitted = dict(emitted or {})  # incident id -> the lastUpdateDateTime emitted for it
+
+    @classmethod
+    def from_dict(cls, data, default_since):
+        if not isinstance(data, dict) or not data.get("since"):
+            return cls(default_since)
+        return cls(data["since"], data.get("emitted"))
+
+    def to_dict(self):
+        return {"version": 1, "since": self.since, "emitted": dict(self.emitted)}
+
+    def is_new(self, incident):
+        updated = incident.get("last_update_date_time")
+        seen = self.emitted.get(str(incident.get("id")))
+        return seen is None or parse_service_time(seen) != parse_service_time(updated)
+
+    def mark(self, incident):
+        """Record ``incident`` as emitted and move the watermark up; pairs below it are forgotten."""
+        updated = incident.get("last_update_date_time")
+        moment = parse_service_time(updated)
+        if moment is None:
+            return
+        self.emitted[str(incident.get("id"))] = updated
+        if moment > parse_service_time(self.since):
+            self.since = normalise_timestamp(moment, "since")
+            floor = parse_service_time(self.since)
+            self.emitted = dict((key, value) for key, value in self.emitted.items()
+                                if (parse_service_time(value) or floor) >= floor)
+
+
+def incidents_to_emit(incidents, watermark, service_sources=None):
+    """The new or changed incidents, oldest update first, optionally only those with an alert from ``service_sources``."""
+    chosen = []
+    for incident in incidents:
+        if not watermark.is_new(incident):
+            continue
+        if service_sources and not any(alert.get("service_source") in service_sources for alert in incident.get("alerts") or []):
+            continue
+        chosen.append(incident)
+    return sorted(chosen, key=lambda item: (parse_service_time(item.get("last_update_date_time")) or parse_service_time("1970-01-01"),
+                                            str(item.get("id"))))

@@ -1,0 +1,186 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) msgraph.security contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: incident
+short_description: Update a Microsoft Defender XDR incident and comment on it, idempotently
+version_added: 1.0.0
+description:
+  - Sets the owner (O(assigned_to)), O(classification), O(determination), O(status) and O(custom_tags) of a
+    Microsoft Defender XDR incident, and adds a O(comment), the audit trail of a response.
+  - B(Idempotent.) The incident is read first; only the properties whose value differs are sent, in one
+    C(PATCH /security/incidents/{id}) (as Microsoft asks). Options left unset are not touched.
+  - B(Comment once.) The comment is posted (C(POST /security/incidents/{id}/comments)) only when no existing
+    comment has the same text. Texts are compared after trimming the ends and collapsing runs of white space
+    (spaces, tabs, new lines) to one space; case matters.
+  - A write whose outcome is unknown (time-out, HTTP 5xx) is never sent again; the incident is read again and the
+    task succeeds (with a warning) only if the change is there.
+options:
+  incident_id:
+    description:
+      - The incident id, for example V(2972395).
+    type: str
+    required: true
+  assigned_to:
+    description:
+      - The owner, free text (usually a user principal name). An empty string V("") removes the owner.
+    type: str
+  classification:
+    description:
+      - The classification.
+    type: str
+    choices: [unknown, falsePositive, truePositive, informationalExpectedActivity]
+  determination:
+    description:
+      - The determination. Case is ignored. The update page's spellings V(compromisedUser) and
+        V(confirmedUserActivity) are taken too and sent as the schema's V(compromisedAccount) and V(confirmedActivity).
+    type: str
+  status:
+    description:
+      - The status. V(redirected) is set by the service when it merges incidents and is refused.
+    type: str
+    choices: [active, resolved, inProgress, awaitingAction]
+  custom_tags:
+    description:
+      - The complete list of custom tags (compared as a set; order does not matter). V([]) removes every tag.
+    type: list
+    elements: str
+  comment:
+    description:
+      - A comment to add, for example the correlation and request ids of a containment run.
+    type: str
+  api_version:
+    description:
+      - The Microsoft Graph API version. The incidents API is generally available in V(v1.0).
+    type: str
+    default: v1.0
+    choices: [beta, v1.0]
+extends_documentation_fragment:
+  - msgraph.security.connection
+  - msgraph.security.attributes
+  - msgraph.security.attributes.actiongroup_graph
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reads the incident and returns in RV(requests) the exact requests it would send; sends nothing else.
+  diff_mode:
+    support: full
+    details:
+      - The five properties and the number of comments before and (expected) after.
+  idempotent:
+    support: full
+notes:
+  - B(Permissions) C(SecurityIncident.ReadWrite.All). Delegated callers also need the Security Operator or Security
+    Administrator Entra role. A missing permission fails with HTTP 403 naming it.
+  - Offered in the global cloud and in US Government L4 and L5 (DoD), not in the China (21Vianet) cloud.
+seealso:
+  - module: msgraph.security.incident_info
+  - name: Update incident (Microsoft Graph v1.0)
+    description: The PATCH this module sends.
+    link: https://learn.microsoft.com/en-us/graph/api/security-incident-update?view=graph-rest-1.0
+  - name: Create comment for incident (Microsoft Graph v1.0)
+    description: The comment this module posts.
+    link: https://learn.microsoft.com/en-us/graph/api/security-incident-post-comments?view=graph-rest-1.0
+author:
+  - msgraph.security maintainers (@msgraph-security)
+"""
+
+EXAMPLES = r"""
+- name: Take the incident and mark it in progress
+  msgraph.security.incident:
+    incident_id: "2972395"
+    assigned_to: soc-analyst@contoso.com
+    status: inProgress
+
+- name: Resolve it as a compromised account, with the audit trail
+  msgraph.security.incident:
+    incident_id: "2972395"
+    status: resolved
+    classification: truePositive
+    determination: compromisedAccount
+    custom_tags: [ansible, contained]
+    comment: "Contained by AWX job {{ awx_job_id | default('n/a') }}: disable alexw@contoso.com, correlation id ..."
+"""
+
+RETURN = r"""
+incident:
+  description: The incident after the task (in check mode, as it would be), as M(msgraph.security.incident_info)
+    returns it.
+  returned: success
+  type: dict
+  sample: {id: "2972395", status: inProgress, assigned_to: soc-analyst@contoso.com, custom_tags: [Demo]}
+requests:
+  description: The requests sent (or, in check mode, that would be sent), in order; empty when nothing differs.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    method:
+      description: C(PATCH) or C(POST).
+      type: str
+    url:
+      description: The exact URL.
+      type: str
+    body:
+      description: The exact JSON body.
+      type: dict
+  sample: [{method: PATCH, url: "https://graph.microsoft.com/v1.0/security/incidents/2972395", body: {status: inProgress}}]
+patched:
+  description: The Graph properties the PATCH changed (or would change), sorted.
+  returned: success
+  type: list
+  elements: str
+  sample: [assignedTo, status]
+comment_added:
+  description: Whether the comment was (or would be) added; false when the same text was already there.
+  returned: success
+  type: bool
+"""
+
+from ansible_collections.msgraph.security.plugins.module_utils import _incidents as incidents
+from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
+from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
+
+ARGUMENT_SPEC = dict(
+    incident_id=dict(type="str", required=True),
+    assigned_to=dict(type="str"),
+    classification=dict(type="str", choices=list(incidents.CLASSIFICATIONS)),
+    determination=dict(type="str"),
+    status=dict(type="str", choices=[status for status in incidents.INCIDENT_STATUSES if status != "redirected"]),
+    custom_tags=dict(type="list", elements="str"),
+    comment=dict(type="str"),
+)
+
+
+def main():
+    module = GraphModule(argument_spec=ARGUMENT_SPEC, api="incidents", default_api_version="v1.0", supports_check_mode=True)
+    params = module.params
+    try:
+        incident_id = incidents.validate_entity_id(params["incident_id"], "incident_id")
+        desired = incidents.normalise_desired(params)
+        comment = params["comment"]
+        if comment is not None and not comment.strip():
+            raise InputError("comment", "must not be empty; leave it unset to add no comment")
+        if not desired and comment is None:
+            raise InputError(["assigned_to", "classification", "determination", "status", "custom_tags", "comment"],
+                             "set at least one of them; nothing to do otherwise")
+        result = incidents.update_incident(module.graph_client(), incident_id, desired, comment=comment,
+                                           check_mode=module.check_mode, warn=module.warn)
+    except (GraphError, InputError) as error:
+        module.fail_on_error(error)
+    diff = result.pop("diff")
+    if module._diff:
+        result["diff"] = diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Event-Driven Ansible stage: the msgraph.security.incidents event source against the emulator over HTTPS, and
+the example rulebook under the real ansible-rulebook (installed in its own virtual environment, .venv/eda)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from graph_emulator import Emulator
+from graph_emulator.environment import module_environment
+
+ROOT = Path(__file__).resolve().parents[2]
+CLIENT = "incident_responder"
+
+
+def collections_path() -> Path:
+    for entry in sys.path:
+        if entry and (Path(entry) / "ansible_collections" / "msgraph" / "security").exists():
+            return Path(entry)
+    raise RuntimeError("put the directory holding ansible_collections/ on PYTHONPATH")
+
+
+@pytest.fixture(scope="session")
+def source_module():
+    """The event source plugin, loaded from the collection tree as ansible-rulebook loads it (by file path)."""
+    path = collections_path() / "ansible_collections" / "msgraph" / "security" / "extensions" / "eda" / "plugins" / "event_source" / "incidents.py"
+    spec = importlib.util.spec_from_file_location("msgraph_incidents_source", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def _emulator_server(tmp_path_factory):
+    emu = Emulator(workdir=tmp_path_factory.mktemp("emulator"), port=0).start()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def emulator(_emulator_server):
+    _emulator_server.admin.reset()
+    return _emulator_server
+
+
+@pytest.fixture
+def graph_env(emulator):
+    return module_environment(emulator.info, client=CLIENT)

@@ -1,0 +1,106 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The example rulebook under the real ansible-rulebook (Java 17, its own virtual environment): an incident created
+through the emulator's admin API fires the rule, the dry-run respond_to_incident playbook runs and sends nothing,
+and a restart with the same state file emits nothing twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, collections_path
+
+EDA_VENV = Path(os.environ.get("EDA_VENV", ROOT / ".venv" / "eda"))
+RULEBOOK = "msgraph.security.respond_to_incidents"
+SEED = json.loads((ROOT / "tests" / "emulator" / "graph_emulator" / "data" / "incidents.json").read_text(encoding="utf-8"))
+IDENTITY_ALERTS = [alert for alert in SEED["alerts"] if alert["incidentId"] == "4711"]
+
+
+def wait_for(condition, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(0.5)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class Rulebook:
+    """One ansible-rulebook process (started by this test, stopped by its pid)."""
+
+    def __init__(self, workdir: Path, env: dict):
+        self.log = workdir / f"rulebook-{time.time_ns()}.log"
+        self.handle = self.log.open("w", encoding="utf-8")
+        command = [str(EDA_VENV / "bin" / "ansible-rulebook"), "-r", RULEBOOK, "-i", str(workdir / "inventory"),
+                   "-e", str(workdir / "vars.yml"), "--print-events"]
+        self.process = subprocess.Popen(command, env=env, cwd=workdir, stdout=self.handle, stderr=subprocess.STDOUT)
+
+    def output(self):
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.handle.close()
+
+
+@pytest.fixture
+def rulebook_env(tmp_path, graph_env):
+    if not (EDA_VENV / "bin" / "ansible-rulebook").exists():
+        pytest.fail(f"ansible-rulebook is not installed in {EDA_VENV}: run `make eda-tests`")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.fail("ansible-rulebook needs a Java 17 runtime (apt-get install openjdk-17-jre-headless)")
+    (tmp_path / "inventory").write_text("localhost ansible_connection=local\n", encoding="utf-8")
+    (tmp_path / "vars.yml").write_text(f"msgraph_incidents_state_file: {tmp_path / 'state.json'}\nmsgraph_incidents_interval: 1\n",
+                                       encoding="utf-8")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AZURE_", "MSGRAPH_", "ANSIBLE_"))}
+    env.update(graph_env)
+    env.update(ANSIBLE_COLLECTIONS_PATH=str(collections_path()), ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), HOME=str(tmp_path),
+               PATH=str(EDA_VENV / "bin") + os.pathsep + env.get("PATH", ""))
+    return env
+
+
+def polls(emulator):
+    return len(emulator.admin.requests(route="list_incidents"))
+
+
+def test_an_incident_fires_the_dry_run_playbook_and_a_restart_emits_nothing_twice(emulator, rulebook_env, tmp_path):
+    started = time.time()
+    first = Rulebook(tmp_path, rulebook_env)
+    try:
+        wait_for(lambda: polls(emulator) >= 1, 120, "the first poll")
+        startup = time.time() - started
+        created = emulator.admin.put_incident({"displayName": "Pass-the-ticket from an unmanaged host", "severity": "high",
+                                               "alerts": [dict(alert, id=alert["id"] + "_eda") for alert in IDENTITY_ALERTS]})
+        wait_for(lambda: "PLAY RECAP" in first.output(), 180, "the playbook run")
+        output = first.output()
+        assert f"Incident {created['id']} (high, active)" in output, output[-4000:]
+        assert "DRY RUN, nothing was sent" in output, output[-4000:]
+        assert "failed=0" in output, output[-4000:]
+        assert emulator.admin.writes() == []  # a dry run: no PATCH, no comment, no invokeAction
+        assert emulator.admin.requests(route="list_identity_accounts")  # the evidence's people were looked up
+        state = json.loads((tmp_path / "state.json").read_text(encoding="utf-8"))
+        assert list(state["emitted"]) == [created["id"]]
+    finally:
+        first.stop()
+
+    before = polls(emulator)
+    second = Rulebook(tmp_path, rulebook_env)
+    try:
+        wait_for(lambda: polls(emulator) >= before + 3, 120, "three polls after the restart")
+    finally:
+        second.stop()
+    assert "PLAY [" not in second.output(), second.output()[-4000:]
+    print(f"ansible-rulebook start to first poll: {startup:.1f}s; whole test: {time.time() - started:.1f}s")

@@ -1,0 +1,260 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Unit tests of the Defender XDR incidents domain layer: Microsoft's example payloads, filters, idempotent updates,
+and evidence to targets (no network)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.msgraph.security.plugins.module_utils import _incidents as inc
+from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError, InputError
+from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import FakeGraphClient, FakeResponse
+
+PAYLOADS = Path(__file__).resolve().parents[3] / "contract" / "payloads" / "incidents"
+SEED = Path(__file__).resolve().parents[3] / "emulator" / "graph_emulator" / "data" / "incidents.json"
+PATH = "/security/incidents/2972395"
+
+
+def payload(name):
+    return json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
+
+
+class PatchingClient(FakeGraphClient):
+    def patch(self, path, body=None, client_request_id=None, permission=None):
+        self.calls.append({"method": "PATCH", "path": path, "body": body, "permission": permission})
+        answer = self._answer(self.routes[("PATCH", path)], path, body)
+        return answer if isinstance(answer, FakeResponse) else FakeResponse(answer)
+
+
+# --- Microsoft's payloads ------------------------------------------------------------------------
+
+def test_the_get_example_pascalcase_and_createdby_comments_become_schema_form():
+    incident = inc.parse_incident(payload("incident-get-response.json"))
+    assert (incident["status"], incident["severity"], incident["classification"], incident["determination"]) == \
+        ("active", "medium", "truePositive", "multiStagedAttack")
+    assert incident["comments"] == [{"comment": "Demo incident", "created_by_display_name": "DavidS@contoso.onmicrosoft.com",
+                                     "created_date_time": "2021-09-30T12:07:37.2756993Z"}]
+    assert incident["custom_tags"] == ["Demo"] and "alerts" not in incident
+
+
+def test_the_expand_example_tags_and_alert_evidence():
+    incident = inc.parse_incident(payload("incidents-list-expand-alerts-response.json")["value"][0])
+    assert incident["custom_tags"] == ["Demo"]
+    evidence = incident["alerts"][0]["evidence"][0]
+    assert (evidence["type"], evidence["account_name"], evidence["user_sid"]) == ("processEvidence", "SYSTEM", "S-1-5-18")
+    assert evidence["properties"]["processId"] == 4780 and "userAccount" not in evidence["properties"]
+
+
+def test_the_alert_example_and_the_comment_response():
+    alert = inc.parse_alert(payload("alert-get-response.json"))
+    assert alert["service_source"] == "microsoftDefenderForEndpoint" and len(alert["evidence"]) == 3
+    assert alert["evidence"][0]["properties"]["deviceDnsName"] == "tempDns"
+    comments = [inc.parse_comment(item) for item in payload("incident-post-comment-response.json")["value"]]
+    assert comments[1]["comment"] == "Demo for docs" and comments[1]["created_by_display_name"] == "secAdmin@contoso.com"
+
+
+def test_the_update_example_request_is_what_plan_patch_sends_for_its_values():
+    current = inc.parse_incident(dict(payload("incident-get-response.json"), classification="Unknown", determination="Unknown",
+                                      customTags=[]))
+    desired = inc.normalise_desired({"classification": "TruePositive", "determination": "MultiStagedAttack", "custom_tags": ["Demo"]})
+    body = inc.plan_patch(current, desired)
+    example = payload("incident-update-request.json")
+    assert body == {"classification": "truePositive", "determination": "multiStagedAttack", "customTags": ["Demo"]}
+    assert {key: value.lower() if isinstance(value, str) else value for key, value in example.items()} == \
+        {key: value.lower() if isinstance(value, str) else value for key, value in body.items()}
+
+
+# --- input ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, expected", [
+    ("2026-05-01T10:00:00+02:00", "2026-05-01T08:00:00Z"),
+    ("2026-05-01", "2026-05-01T00:00:00Z"),
+    ("2021-09-30T09:35:45.1133333Z", "2021-09-30T09:35:45.113333Z"),
+    ("2026-05-01 08:00", "2026-05-01T08:00:00Z"),
+])
+def test_timestamps_become_utc(value, expected):
+    assert inc.normalise_timestamp(value, "updated_since") == expected
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-13-01T00:00:00Z", ""])
+def test_bad_timestamps_name_the_option(value):
+    with pytest.raises(InputError) as caught:
+        inc.normalise_timestamp(value, "updated_since")
+    assert caught.value.option == "updated_since"
+
+
+def test_desired_values_take_both_documented_determination_spellings_and_refuse_redirected():
+    assert inc.normalise_desired({"determination": "compromisedUser"}) == {"determination": "compromisedAccount"}
+    assert inc.normalise_desired({"determination": "ConfirmedActivity"}) == {"determination": "confirmedActivity"}
+    with pytest.raises(InputError, match="status"):
+        inc.normalise_desired({"status": "redirected"})
+    with pytest.raises(InputError) as caught:
+        inc.normalise_desired({"determination": "guilty"})
+    assert caught.value.option == "determination"
+
+
+def test_filter_joins_values_with_or_and_properties_with_and():
+    assert inc.build_filter(["high", "medium"], ["active"], "2026-05-01T00:00:00Z", odata_filter="assignedTo eq null") == \
+        "(severity eq 'high' or severity eq 'medium') and status eq 'active' and lastUpdateDateTime ge 2026-05-01T00:00:00Z " \
+        "and (assignedTo eq null)"
+    assert inc.build_filter() is None
+
+
+def test_list_rechecks_the_bounds_a_service_might_ignore():
+    seed = json.loads(SEED.read_text(encoding="utf-8"))["incidents"]
+    client = FakeGraphClient(collections={"/security/incidents": seed})
+    found = inc.list_incidents(client, severities=["high"], updated_since="2026-05-01T08:30:00Z")
+    assert [item["id"] for item in found] == ["4711"]
+    assert client.calls[0]["params"]["$filter"] == "severity eq 'high' and lastUpdateDateTime ge 2026-05-01T08:30:00Z"
+
+
+# --- update --------------------------------------------------------------------------------------
+
+def stored():
+    return dict(payload("incident-get-response.json"), id="2972395")
+
+
+def test_update_sends_only_differences_and_comments_once():
+    client = PatchingClient(routes={("GET", PATH): stored(), ("PATCH", PATH): lambda path, body: dict(stored(), **body),
+                                    ("POST", PATH + "/comments"): {"value": [{"comment": "done"}]}})
+    result = inc.update_incident(client, "2972395", inc.normalise_desired({"status": "active", "assigned_to": "me@contoso.com",
+                                                                           "custom_tags": ["Demo"]}), comment="done")
+    assert [call["body"] for call in client.calls_of("PATCH")] == [{"assignedTo": "me@contoso.com"}]
+    assert result["changed"] and result["patched"] == ["assignedTo"] and result["comment_added"]
+    assert client.calls_of("PATCH")[0]["permission"] == "SecurityIncident.ReadWrite.All"
+
+    client = PatchingClient(routes={("GET", PATH): stored()})
+    again = inc.update_incident(client, "2972395", inc.normalise_desired({"status": "Active"}), comment="  Demo\n incident ")
+    assert again["changed"] is False and again["requests"] == [] and client.calls_of("POST") == []
+
+
+def test_check_mode_previews_and_sends_nothing():
+    client = PatchingClient(routes={("GET", PATH): stored()})
+    result = inc.update_incident(client, "2972395", {"status": "resolved"}, comment="x", check_mode=True)
+    assert [request["method"] for request in result["requests"]] == ["PATCH", "POST"]
+    assert result["incident"]["status"] == "resolved" and result["diff"]["after"]["comments"] == 2
+    assert client.calls_of("PATCH") == [] and client.calls_of("POST") == []
+
+
+def test_unknown_outcomes_are_reconciled_by_reading_never_resent():
+    reads = iter([stored(), dict(stored(), status="resolved")])
+    client = PatchingClient(routes={("GET", PATH): lambda path, params: next(reads),
+                                    ("PATCH", PATH): GraphOutcomeUnknownError("timed out", code="Timeout")})
+    warnings = []
+    result = inc.update_incident(client, "2972395", {"status": "resolved"}, warn=warnings.append)
+    assert result["incident"]["status"] == "resolved" and "outcome was unknown" in warnings[0]
+    assert len(client.calls_of("PATCH")) == 1
+
+    client = PatchingClient(routes={("GET", PATH): stored(), ("POST", PATH + "/comments"): GraphOutcomeUnknownError("reset")})
+    with pytest.raises(GraphOutcomeUnknownError):
+        inc.update_incident(client, "2972395", {}, comment="new")
+    assert len(client.calls_of("POST")) == 1
+
+
+def test_a_missing_incident_fails_with_a_hint():
+    client = PatchingClient(routes={("GET", PATH): GraphError("nope", status=404)})
+    with pytest.raises(GraphError) as caught:
+        inc.update_incident(client, "2972395", {"status": "resolved"})
+    assert caught.value.status == 404 and "incident_info" in caught.value.hint
+
+
+# --- evidence to targets -------------------------------------------------------------------------
+
+def test_cloud_sid_of_an_object_id():
+    # The emulator seed and third-party converters agree on this vector (docs/service-contract.md).
+    assert inc.cloud_sid("d485ff87-7789-55bf-8349-9deb7153ce79") == "S-1-12-1-3565551495-1438611337-3952953731-2043564913"
+    assert inc.cloud_sid("not-a-guid") is None
+
+
+def seed_alerts():
+    return [inc.parse_alert(item) for item in json.loads(SEED.read_text(encoding="utf-8"))["alerts"] if item["incidentId"] == "4711"]
+
+
+def test_evidence_targets_merges_duplicates_and_reports_unidentified():
+    result = inc.evidence_targets(seed_alerts())
+    by_input = {person["input"]: person for person in result["persons"]}
+    alex = by_input["S-1-5-21-1004336348-1177238915-682003330-1105"]
+    assert alex["alerts"] == ["da4711_ptt_0001", "da4711_ptt_0002"]  # the UPN-only evidence merged in
+    assert alex["identifiers"]["user_principal_name"] == "alexw@contoso.com"
+    assert by_input["S-1-12-1-3565551495-1438611337-3952953731-2043564913"]["lookup"] == \
+        {"filter": "cloudSecurityIdentifier eq 'S-1-12-1-3565551495-1438611337-3952953731-2043564913'"}
+    assert result["targets"] == [
+        {"on_premises_security_identifier": "S-1-5-21-1004336348-1177238915-682003330-1105"},
+        {"on_premises_security_identifier": "S-1-5-21-1004336348-1177238915-682003330-1104"},
+        {"user_principal_name": "breakglass@contoso.com"},
+    ]
+    assert [item["account_name"] for item in result["unidentified"]] == ["jdoe"]
+    assert result["conflicts"] == []
+
+
+def test_well_known_sids_and_contradicting_evidence_are_never_targeted():
+    evidence = [
+        {"type": "userEvidence", "user_sid": "S-1-5-18", "account_name": "SYSTEM"},
+        {"type": "userEvidence", "user_sid": "S-1-5-21-1-2-3-500", "user_principal_name": "a@contoso.com"},
+        {"type": "userEvidence", "user_sid": "S-1-5-21-1-2-3-501", "user_principal_name": "A@contoso.com"},
+        {"type": "deviceEvidence", "user_principal_name": "ignored@contoso.com"},
+    ]
+    result = inc.evidence_targets(evidence)
+    assert result["targets"] == [] and result["persons"] == []
+    assert "not a domain account SID" in result["unidentified"][0]["reason"]
+    assert "more than one on_premises_security_identifier" in result["conflicts"][0]["reason"]
+
+
+def identity(identity_id, upn, sid=None, cloud=None):
+    return {"id": identity_id, "display_name": identity_id, "user_principal_name": upn, "on_premises_security_identifier": sid,
+            "cloud_security_identifier": cloud}
+
+
+def test_evidence_identities_fails_closed():
+    persons = inc.evidence_targets([
+        {"type": "userEvidence", "user_sid": "S-1-5-21-1-2-3-1105", "user_principal_name": "alexw@contoso.com"},
+        {"type": "userEvidence", "user_principal_name": "chris@contoso.com"},
+        {"type": "userEvidence", "user_principal_name": "nobody@contoso.com"},
+        {"type": "userEvidence", "user_principal_name": "eve@contoso.com"},
+    ])["persons"]
+    lookups = {"results": [
+        {"identity_accounts": [identity("alex", "alexw@contoso.com", "S-1-5-21-1-2-3-1105")]},
+        {"identity_accounts": [identity("c1", "chris@contoso.com"), identity("c2", "chris@contoso.com")]},
+        {"identity_accounts": []},
+        {"identity_accounts": [identity("mallory", "mallory@contoso.com")]},  # a lookup the service answered wrongly
+    ]}
+    result = inc.evidence_identities(persons, lookups)
+    assert [(item["id"], item["input"]) for item in result["identities"]] == [("alex", "S-1-5-21-1-2-3-1105")]
+    assert [item["input"] for item in result["not_found"]] == ["nobody@contoso.com"]
+    assert [item["input"] for item in result["ambiguous"]] == ["chris@contoso.com", "eve@contoso.com"]
+    with pytest.raises(InputError):
+        inc.evidence_identities(persons, {"results": []})
+
+
+# --- the event source's watermark ----------------------------------------------------------------
+
+def update(incident_id, when, **extra):
+    return dict({"id": incident_id, "last_update_date_time": when, "alerts": []}, **extra)
+
+
+def test_watermark_emits_each_update_once_including_ties_and_survives_a_round_trip():
+    mark = inc.Watermark("2026-05-01T08:00:00Z")
+    first = [update("2", "2026-05-01T08:05:00.1234567Z"), update("1", "2026-05-01T08:05:00.1234567Z"), update("3", "2026-05-01T07:00:00Z")]
+    chosen = inc.incidents_to_emit(first, mark)
+    assert [item["id"] for item in chosen] == ["3", "1", "2"]  # oldest update first, ties by id
+    for item in chosen:
+        mark.mark(item)
+    assert mark.since == "2026-05-01T08:05:00.123456Z" and sorted(mark.emitted) == ["1", "2"]
+    restored = inc.Watermark.from_dict(mark.to_dict(), "2020-01-01T00:00:00Z")
+    again = [update("1", "2026-05-01T08:05:00.1234567Z"), update("2", "2026-05-01T08:06:00Z"),
+             update("4", "2026-05-01T08:05:00.1234567Z")]  # 4 arrived late with the same time: still new
+    assert [item["id"] for item in inc.incidents_to_emit(again, restored)] == ["4", "2"]
+
+
+def test_watermark_service_source_filter_needs_a_matching_alert():
+    mark = inc.Watermark("2026-05-01T08:00:00Z")
+    items = [update("1", "2026-05-01T08:01:00Z", alerts=[{"service_source": "microsoftDefenderForEndpoint"}]),
+             update("2", "2026-05-01T08:01:00Z", alerts=[{"service_source": "microsoftDefenderForIdentity"}])]
+    assert [item["id"] for item in inc.incidents_to_emit(items, mark, ["microsoftDefenderForIdentity"])] == ["2"]
+    assert inc.Watermark.from_dict(None, "2026-05-01").since == "2026-05-01T00:00:00Z"
