@@ -6,7 +6,8 @@
 # FOR INTERNAL COLLECTION USE ONLY
 # The interfaces in this file are meant for use within the msgraph.security collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
-# Layer 3: the standard library, _errors and _http (the transport: all that knows requests) only. No Ansible imports.
+# Layer 3: the standard library, _errors, _http (the transport: all that knows requests) and, for connect(),
+# _credentials' token providers only. No Ansible imports.
 
 """Microsoft Graph client: request ids, retries within a time budget, token refresh, paging, errors.
 
@@ -29,6 +30,7 @@ import threading
 import uuid
 from urllib.parse import quote, urlencode, urlsplit
 
+from ansible_collections.msgraph.security.plugins.module_utils._credentials import build_token_provider
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphError,
     GraphOutcomeUnknownError,
@@ -36,6 +38,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
 )
 from ansible_collections.msgraph.security.plugins.module_utils._http import (
     RetryPolicy,
+    VerifyingSession,
     header_value as _header,
     is_request_exception,
     is_timeout,
@@ -104,6 +107,25 @@ class _Attempt:
         self.last_status = None
         self.last_request_id = None
         self.last_client_request_id = None
+
+
+def connect(settings, token_cache=None, pool_size=None, warn=None):
+    """A GraphClient for validated ConnectionSettings, the way every module and the event source connect.
+
+    One verifying session (TLS policy, connection pool) for the token service and Graph, and one RetryPolicy for
+    both: one backoff, one gate, one ``retry_budget``. ``warn(message)`` gets the session's TLS warnings and every
+    retry (token-service messages redacted). Raises InputError / GraphError; the caller reports them.
+    """
+    warn = warn or (lambda message: None)
+    session = VerifyingSession(validate_certs=settings.validate_certs, ca_path=settings.ca_path, timeout=settings.timeout,
+                               pool_size=pool_size)
+    for message in session.warnings:
+        warn(message)
+    retry = RetryPolicy(max_retries=settings.max_retries, budget_seconds=settings.retry_budget)
+    provider = build_token_provider(settings, session, token_cache=token_cache, retry=retry,
+                                    on_retry=lambda message: warn(redact(message)))
+    return GraphClient(settings.graph_endpoint_url, settings.api_version, provider, session, timeout=settings.timeout,
+                       retry=retry, on_retry=warn)
 
 
 class GraphClient:

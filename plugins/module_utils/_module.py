@@ -27,16 +27,13 @@ from ansible_collections.msgraph.security.plugins.module_utils._connection impor
 from ansible_collections.msgraph.security.plugins.module_utils._credentials import (
     HAS_MSAL,
     MSAL_IMPORT_ERROR,
-    build_token_provider,
     open_persistent_cache,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError, redact, register_secret
-from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import connect
 from ansible_collections.msgraph.security.plugins.module_utils._http import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
-    RetryPolicy,
-    VerifyingSession,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._options import (
     CONNECTION_OPTIONS,
@@ -161,27 +158,15 @@ class GraphModule(AnsibleModule):
             method = select_auth_method(settings)
             if method != "access_token" and not HAS_MSAL:
                 self.fail_json(msg=missing_required_lib("msal"), exception=MSAL_IMPORT_ERROR)
-            session = VerifyingSession(validate_certs=settings.validate_certs, ca_path=settings.ca_path,
-                                       timeout=settings.timeout, pool_size=pool_size)
-            for message in session.warnings:
-                self.warn(message)
             if self.token_cache is None:
                 self.token_cache = open_persistent_cache(settings, method, warn=self.warn)
-            # One policy for the token service and Graph: one backoff, one gate, one retry_budget for the task.
-            retry = RetryPolicy(max_retries=settings.max_retries, budget_seconds=settings.retry_budget)
-            provider = build_token_provider(settings, session, token_cache=self.token_cache, retry=retry,
-                                            on_retry=self._warn_redacted)
-            for value in provider.sensitive_values:
+            self._graph_client = connect(settings, token_cache=self.token_cache, pool_size=pool_size, warn=self.warn)
+            for value in self._graph_client.token_provider.sensitive_values:
                 if value:
                     self.no_log_values.add(value)
-            self._graph_client = GraphClient(settings.graph_endpoint_url, settings.api_version, provider, session,
-                                             timeout=settings.timeout, retry=retry, on_retry=self.warn)
         except (GraphError, InputError) as err:
             self.fail_on_error(err)
         return self._graph_client
-
-    def _warn_redacted(self, message):
-        self.warn(redact(message))
 
     def fail_on_error(self, error, **result):
         """Fail the task for ``error``, keeping ``result`` (e.g. ``changed``, what was read so far).

@@ -98,14 +98,12 @@ if _ROOT and _ROOT not in sys.path:
 
 from ansible_collections.msgraph.security.plugins.module_utils import _incidents as incidents  # noqa: E402
 from ansible_collections.msgraph.security.plugins.module_utils._clouds import require_api  # noqa: E402
-from ansible_collections.msgraph.security.plugins.module_utils._credentials import (  # noqa: E402
+from ansible_collections.msgraph.security.plugins.module_utils._connection import (  # noqa: E402
     ConnectionSettings,
-    build_token_provider,
     select_auth_method,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError, redact  # noqa: E402
-from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, RetryPolicy  # noqa: E402
-from ansible_collections.msgraph.security.plugins.module_utils._http import VerifyingSession  # noqa: E402
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import connect  # noqa: E402
 from ansible_collections.msgraph.security.plugins.module_utils._options import CONNECTION_OPTIONS  # noqa: E402
 
 LOGGER = logging.getLogger(__name__)
@@ -133,13 +131,8 @@ def build_client(args, environ=None):
     settings = ConnectionSettings.from_params(connection_params(args, environ)).validate()
     require_api(settings.cloud, "incidents")
     select_auth_method(settings)
-    session = VerifyingSession(validate_certs=settings.validate_certs, ca_path=settings.ca_path, timeout=settings.timeout)
-    for message in session.warnings:
-        LOGGER.warning(message)
-    provider = build_token_provider(settings, session)
-    retry = RetryPolicy(max_retries=settings.max_retries, budget_seconds=settings.retry_budget)
-    return GraphClient(settings.graph_endpoint_url, settings.api_version, provider, session, timeout=settings.timeout,
-                       retry=retry, on_retry=LOGGER.warning)
+    # The modules' own connection: one session, one retry policy for the token service and Graph (one budget).
+    return connect(settings, warn=LOGGER.warning)
 
 
 def load_state(path, default_since):
