@@ -192,7 +192,9 @@ def test_execute_posts_exactly_the_planned_actions(emulator, ansible, shape):
     assert revoked["reason"].startswith("sessions valid from ")
     # The hybrid users' sync warning: in the report on newer ansible-core (2.16 keeps loop warnings out of results).
     assert "onPremisesSyncEnabled" in play.output
-    assert all(not a["warnings"] or "onPremisesSyncEnabled" in a["warnings"][0] for a in native if a["action"] == "disable")
+    # (every task also warns that the emulator, a non-Microsoft host, receives the credential: allow_custom_endpoints)
+    sync_warned = [any("onPremisesSyncEnabled" in w for w in a["warnings"]) for a in native if a["action"] == "disable"]
+    assert all(sync_warned) or not any(a["warnings"] for a in native)
     assert "revoke_sign_in_sessions (native Entra ID): sent" in summary
     assert [identity["status"] for identity in reported] == ["contained", "contained"]
 
