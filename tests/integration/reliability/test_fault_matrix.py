@@ -113,9 +113,11 @@ POST_FAULTS = [
           "not replayed: fails as unknown outcome with the client-request-id", effects=0),
     Fault("reseta", "connection reset after the write was applied", [{"kind": "reset", "after_processing": True}],
           "reconciled", [None], "not replayed: state re-read, reconciled"),
+    # Defender for Identity applies actions asynchronously: the identity is read again until the late write shows
+    # (reconcile_timeout), so a write landing after the client gave up is reconciled, not reported unknown.
     Fault("timeout", "read timeout; the write lands after the client gave up", [{"kind": "timeout", "delay_s": 6}],
-          "unknown", [200], "not replayed: fails as unknown outcome with the client-request-id; takes effect once (late)",
-          options=TIMEOUT_OPTIONS),
+          "reconciled", [200], "not replayed: state re-read until the late write shows (reconcile_timeout), reconciled; "
+          "takes effect once", options=TIMEOUT_OPTIONS),
     Fault("truncated", "2xx body truncated after the write was applied", [{"kind": "truncate"}], "reconciled", [200],
           "not replayed: state re-read, reconciled"),
     Fault("tlsa", "TLS session broken (a corrupt record) after the write was applied", [{"kind": "tls_corrupt"}],
