@@ -24,10 +24,26 @@ PYTEST_ARGS := -p no:cacheprovider -q -rfE
         changelog bench bench-smoke clean
 
 help:
-	@echo "make demo    set everything up, start the Graph emulator and play a runbook against it"
-	@echo "make test    sanity (newest and floor ansible-core), lint, unit, emulator and integration tests, minimums"
-	@echo "make bench   benchmarks against the emulator (docs/performance.md)"
-	@echo "make emulator  start the Graph/Entra emulator in the foreground (info file: build/emulator/info.json)"
+	@echo "The two commands:"
+	@echo "  make demo              set everything up, start the Graph emulator and play a runbook against it"
+	@echo "  make test              every stage below, then one line: N passed, N failed, N skipped"
+	@echo "Stages of make test (tests/README.md says what each proves):"
+	@echo "  make sanity            ansible-test sanity on the newest and the floor ansible-core (sanity-latest, sanity-floor)"
+	@echo "  make lint              ansible-lint --profile production"
+	@echo "  make units             unit tests on both cores (units-latest, units-floor)"
+	@echo "  make emulator-tests    the Graph/Entra emulator's own tests"
+	@echo "  make integration       real ansible-playbook runs against the emulator (integration-floor: smoke subset, floor core)"
+	@echo "  make eda-tests         the event source and example rulebook under ansible-rulebook"
+	@echo "  make contract          Microsoft's payloads, emulator answers and request bodies through Microsoft's SDK models"
+	@echo "  make minimums          units and smoke tests with every dependency at its declared floor (minimums-units, minimums-smoke)"
+	@echo "  make bench-smoke       the benchmark harness end to end at tiny sizes"
+	@echo "Reports and tools:"
+	@echo "  make bench             benchmarks against the emulator, writes docs/performance.md"
+	@echo "  make reliability-report  the reliability suite, writes docs/reliability.md"
+	@echo "  make changelog         antsibull-changelog lint"
+	@echo "  make emulator          start the Graph/Entra emulator in the foreground (info file: build/emulator/info.json)"
+	@echo "  make venv collection   build the virtual environments / link build/collections to this checkout"
+	@echo "  make clean             remove build/ and tests/output/"
 
 # --- environments -------------------------------------------------------------------------
 venv: $(LATEST)/.stamp $(FLOOR)/.stamp
