@@ -5,6 +5,7 @@
 * autouse ``_hermetic_environment``: removes the connection variables (AZURE_*, MSGRAPH_*) and the managed
   identity variables a developer shell or CI may carry, so fallbacks are tested deterministically.
   REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE are left alone (tests set them explicitly where they matter).
+* ``FakeClock``: injected as ``sleep`` and ``clock`` (and ``now``); sleeping advances time, nothing really waits.
 * ``module_args(args)``: a context manager exposing ``args`` to ``AnsibleModule`` instances created inside it,
   on ansible-core 2.19+ (``ansible.module_utils.testing.patch_module_args``) and on 2.16-2.18 (the old
   ``basic._ANSIBLE_ARGS`` JSON pattern).
@@ -36,6 +37,21 @@ def _hermetic_environment(monkeypatch):
     for name in list(os.environ):
         if name.startswith(_SCRUBBED_PREFIXES):
             monkeypatch.delenv(name, raising=False)
+
+
+class FakeClock(object):
+    """Injected as ``sleep`` and ``clock``: sleeping advances time, nothing really waits; ``sleeps`` records each pause."""
+
+    def __init__(self, now=1000.0):
+        self.now = now
+        self.sleeps = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
 
 
 @contextlib.contextmanager

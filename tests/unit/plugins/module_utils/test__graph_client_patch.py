@@ -15,23 +15,11 @@ import responses
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphOutcomeUnknownError
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, RetryPolicy
 from ansible_collections.msgraph.security.plugins.module_utils._http import VerifyingSession
+from ansible_collections.msgraph.security.tests.unit.conftest import FakeClock
 
 ROOT = "https://graph.microsoft.com"
 BASE = ROOT + "/v1.0"
 INCIDENT = "/security/incidents/2972395"
-
-
-class FakeClock(object):
-    def __init__(self):
-        self.now_value = 1767225600.0
-        self.sleeps = []
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now_value += seconds
-
-    def clock(self):
-        return self.now_value
 
 
 class FakeTokens(object):
@@ -49,7 +37,7 @@ def make_client(clock, tokens, warnings):
 
 @pytest.fixture
 def parts():
-    return FakeClock(), FakeTokens(), []
+    return FakeClock(now=1767225600.0), FakeTokens(), []
 
 
 @pytest.mark.parametrize("failure", [dict(status=504), dict(body=requests.exceptions.ReadTimeout("read timed out"))])

@@ -24,6 +24,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._http import (
     verify_setting,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._options import COLLECTION_VERSION
+from ansible_collections.msgraph.security.tests.unit.conftest import FakeClock
 
 
 class RecordingAdapter(BaseAdapter):
@@ -241,28 +242,13 @@ class _Script(object):
     post = get = _next
 
 
-class _Clock(object):
-    """A fake monotonic clock that sleeping advances."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def _policy(clock, max_retries=5, budget_seconds=120):
     return _http.RetryPolicy(max_retries=max_retries, budget_seconds=budget_seconds, base_delay=0.5, max_delay=8.0,
                              sleep=clock.sleep, clock=clock.clock, now=lambda: 1000.0, jitter=lambda: 0.999999)
 
 
 def _retrying(session, max_retries=5, budget_seconds=120, messages=None):
-    clock = _Clock()
+    clock = FakeClock(now=0.0)
     client = _http.RetryingHttpClient(session, policy=_policy(clock, max_retries, budget_seconds),
                                       on_retry=None if messages is None else messages.append)
     return client, clock.sleeps
@@ -280,7 +266,7 @@ def test_token_requests_are_retried_on_transient_statuses_and_each_retry_warns(s
 
 def test_token_and_graph_retries_share_one_budget():
     """The token service used 8 of 10 s: a Graph wait of 5 s no longer fits (one budget per task, not one each)."""
-    clock = _Clock()
+    clock = FakeClock(now=0.0)
     policy = _policy(clock, budget_seconds=10)
     client = _http.RetryingHttpClient(_Script(_Answer(429, {"Retry-After": "8"}), _Answer(200)), policy=policy)
     assert client.post("https://login/token").status_code == 200

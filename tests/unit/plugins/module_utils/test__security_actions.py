@@ -20,6 +20,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphOutcomeUnknownError,
     InputError,
 )
+from ansible_collections.msgraph.security.tests.unit.conftest import FakeClock
 from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import FakeGraphClient, FakeResponse
 
 COLLECTION = sa.COLLECTION_PATH
@@ -120,21 +121,6 @@ class FakeSecurityActionsGraph(FakeGraphClient):
             raise fault
         self.actions.append(action)
         return FakeResponse(copy.deepcopy(action) if self.create_body is None else self.create_body, status=201)
-
-
-class FakeClock(object):
-    """Injected as ``sleep`` and ``clock``: sleeping advances time, nothing really waits."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class Warnings(list):
