@@ -26,7 +26,7 @@ description:
     directory sync overwrites C(accountEnabled) with the AD account's state. The module warns; disable the Active
     Directory account too (M(msgraph.security.identity_account_action) with V(activeDirectory)).
   - B(Administrators.) Graph refuses (HTTP 403 C(Authorization_RequestDenied)) to change users who hold privileged
-    administrator roles unless the app holds a directory role at least as privileged. The task fails and RV(hint)
+    administrator roles unless the app holds a directory role at least as privileged. The task fails and RV(error.hint)
     explains this.
   - B(Unknown outcome.) If the C(PATCH) times out or Graph answers with a server error, it is never sent again; the
     user is read again and the task succeeds with a warning only if it shows the new state.

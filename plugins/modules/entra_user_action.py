@@ -62,10 +62,10 @@ options:
 notes:
   - B(Permissions.) V(revoke_sign_in_sessions) needs C(User.RevokeSessions.All) (least privileged). The risk actions
     need C(IdentityRiskyUser.ReadWrite.All) and a Microsoft Entra ID P2 license; without P2 Graph answers HTTP 403 and
-    RV(hint) says it is the license. Reading the user first needs C(User.Read.All) for every action. All with admin
+    RV(error.hint) says it is the license. Reading the user first needs C(User.Read.All) for every action. All with admin
     consent.
   - B(Administrators.) Graph refuses (HTTP 403 C(Authorization_RequestDenied)) to revoke the sessions of users who
-    hold privileged administrator roles unless the app holds a directory role at least as privileged; RV(hint) says so.
+    hold privileged administrator roles unless the app holds a directory role at least as privileged; RV(error.hint) says so.
   - B(Propagation.) Microsoft notes a small delay of a few minutes before revoked tokens stop working. Access tokens
     already issued stay valid until they expire (typically about an hour), unless the application supports
     continuous access evaluation.
