@@ -20,9 +20,27 @@ from msgraph_beta.generated.models.security_action import SecurityAction
 from msgraph_beta.generated.models.security_action_collection_response import SecurityActionCollectionResponse
 from msgraph_beta.generated.security.identities.identity_accounts.item.microsoft_graph_security_invoke_action.invoke_action_post_request_body \
     import InvokeActionPostRequestBody
+# Entra ID directory (payloads/entra): microsoft.graph.user and the bodies the request builders generate.
+from msgraph_beta.generated.identity_protection.risky_users.confirm_compromised.confirm_compromised_post_request_body \
+    import ConfirmCompromisedPostRequestBody
+from msgraph_beta.generated.identity_protection.risky_users.dismiss.dismiss_post_request_body import DismissPostRequestBody
+from msgraph_beta.generated.models.user import User
+from msgraph_beta.generated.users.item.revoke_sign_in_sessions.revoke_sign_in_sessions_post_response import RevokeSignInSessionsPostResponse
+# Defender XDR incidents and alerts_v2 (payloads/incidents): the microsoft.graph.security types. "Alert" is the
+# security namespace's alert (alerts_v2), not the legacy microsoft.graph.alert; "User" is microsoft.graph.user,
+# not microsoft.graph.security.user (that one is only reached through IdentityAccounts' discriminator).
+from msgraph_beta.generated.models.security.alert import Alert
+from msgraph_beta.generated.models.security.alert_collection_response import AlertCollectionResponse
+from msgraph_beta.generated.models.security.alert_comment import AlertComment
+from msgraph_beta.generated.models.security.incident import Incident
+from msgraph_beta.generated.models.security.incident_collection_response import IncidentCollectionResponse
+from msgraph_beta.generated.models.security.user_evidence import UserEvidence
 
-MODELS = {model.__name__: model for model in (IdentityAccounts, IdentityAccountsCollectionResponse, InvokeActionResult, SecurityAction,
-                                              SecurityActionCollectionResponse, InvokeActionPostRequestBody)}
+_CLASSES = (IdentityAccounts, IdentityAccountsCollectionResponse, InvokeActionResult, SecurityAction, SecurityActionCollectionResponse,
+            InvokeActionPostRequestBody, ConfirmCompromisedPostRequestBody, DismissPostRequestBody, User, RevokeSignInSessionsPostResponse,
+            Alert, AlertCollectionResponse, AlertComment, Incident, IncidentCollectionResponse, UserEvidence)
+MODELS = {model.__name__: model for model in _CLASSES}
+assert len(MODELS) == len(_CLASSES), "two models share a class name: give one a qualified key"
 # OData control information on the top-level object of a response: metadata about the payload, not a property of
 # any type (OData JSON Format 4.01, section 4.5 "Control Information"), so no generated model declares it.
 RESPONSE_ANNOTATIONS = frozenset({"@odata.context"})
