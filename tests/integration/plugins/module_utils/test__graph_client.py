@@ -9,6 +9,9 @@ import pytest
 
 from connection_helpers import read_playbook, some_identity, token_requests
 
+# A lookup by user principal name first asks for the derived type microsoft.graph.security.user (issue 11): the cast
+# route is where its faults must be injected.
+UPN_ROUTE = "list_identity_accounts_cast"
 LIST_ALL = """
 - hosts: localhost
   connection: local
@@ -28,10 +31,10 @@ def test_429_is_retried_after_retry_after(ansible, emulator, style):
     # The emulator writes the date when it answers. An HTTP date has whole seconds, and Retry-After is measured from the
     # answer's Date header: +3 s means at least 2 s.
     retry_after = {"retry_after": "2"} if style == "seconds" else {"retry_after": 3, "retry_after_format": "date"}
-    emulator.admin.add_fault(route="list_identity_accounts", kind="status", status=429, times=1, **retry_after)
+    emulator.admin.add_fault(route=UPN_ROUTE, kind="status", status=429, times=1, **retry_after)
     result = ansible.play(read_playbook(), extra_vars={"upn": identity["userPrincipalName"]})
     assert result.rc == 0, result.output
-    attempts = emulator.admin.requests(route="list_identity_accounts")
+    attempts = emulator.admin.requests(route=UPN_ROUTE)
     assert [entry["status"] for entry in attempts] == [429, 200]
     waited = attempts[1]["time"] - attempts[0]["time"]
     assert waited >= 1.9, f"retried {waited:.2f} s after the 429, before its Retry-After"
@@ -41,18 +44,18 @@ def test_429_is_retried_after_retry_after(ansible, emulator, style):
 @pytest.mark.parametrize("status", [503, 504])
 def test_transient_5xx_on_get_is_retried(ansible, emulator, status):
     identity = some_identity(emulator)
-    emulator.admin.add_fault(route="list_identity_accounts", kind="status", status=status, times=2)
+    emulator.admin.add_fault(route=UPN_ROUTE, kind="status", status=status, times=2)
     result = ansible.play(read_playbook(), extra_vars={"upn": identity["userPrincipalName"]})
     assert result.rc == 0, result.output
-    assert [e["status"] for e in emulator.admin.requests(route="list_identity_accounts")] == [status, status, 200]
+    assert [e["status"] for e in emulator.admin.requests(route=UPN_ROUTE)] == [status, status, 200]
 
 
 def test_persistent_5xx_exhausts_the_budget_with_a_clear_message(ansible, emulator):
-    emulator.admin.add_fault(route="list_identity_accounts", kind="status", status=503)
+    emulator.admin.add_fault(route=UPN_ROUTE, kind="status", status=503)
     result = ansible.play(read_playbook(max_retries=2), extra_vars={"upn": "x@contoso.com"})
     assert result.rc != 0
     failure = result.task("read")
-    attempts = emulator.admin.requests(route="list_identity_accounts")
+    attempts = emulator.admin.requests(route=UPN_ROUTE)
     assert len(attempts) == 3
     assert attempts[-1]["request_id"] in failure["msg"]
     assert "max_retries" in failure["msg"] or "retry" in failure["msg"].lower()
@@ -61,11 +64,11 @@ def test_persistent_5xx_exhausts_the_budget_with_a_clear_message(ansible, emulat
 @pytest.mark.smoke
 def test_expired_token_is_reacquired_once(ansible, emulator):
     identity = some_identity(emulator)
-    emulator.admin.add_fault(route="list_identity_accounts", kind="expire_token", times=1)
+    emulator.admin.add_fault(route=UPN_ROUTE, kind="expire_token", times=1)
     result = ansible.play(read_playbook(), extra_vars={"upn": identity["userPrincipalName"]})
     assert result.rc == 0, result.output
     assert len(token_requests(emulator)) == 2
-    assert [e["status"] for e in emulator.admin.requests(route="list_identity_accounts")] == [401, 200]
+    assert [e["status"] for e in emulator.admin.requests(route=UPN_ROUTE)] == [401, 200]
 
 
 def test_paging_follows_every_next_link(ansible, emulator):
