@@ -33,8 +33,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
-import struct
-import uuid
 
 from ansible_collections.msgraph.security.plugins.module_utils._clouds import require_api
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
@@ -42,13 +40,15 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphOutcomeUnknownError,
     InputError,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._graph_client import path_segment
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, path_segment
 from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
+    CLOUD_SID_PATTERN,
     LOOKUP_ID,
     LOOKUP_UPN,
     IdentityResolutionError,
     ProtectedAccounts,
-    new_client_request_id,
+    cloud_sid_from_object_id,
+    object_id_from_cloud_sid,
     selector_from_params,
 )
 
@@ -80,7 +80,6 @@ _RISK_EFFECT = {CONFIRM_COMPROMISED: {"risk_state": "confirmedCompromised", "ris
                 DISMISS_RISK: {"risk_state": "dismissed", "risk_level": "none"}}
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
-_CLOUD_SID = re.compile(r"^S-1-12-1-(\d+)-(\d+)-(\d+)-(\d+)$", re.IGNORECASE)
 _OTHER_CLOUD_SID = re.compile(r"^S-1-12-", re.IGNORECASE)
 _NOT_LICENSED = "not licensed"
 
@@ -90,29 +89,12 @@ _NOT_LICENSED = "not licensed"
 # ---------------------------------------------------------------------------------------------
 
 
-def object_id_from_cloud_sid(sid):
-    """``S-1-12-1-a-b-c-d`` -> the object id: the four numbers are the GUID's bytes as little-endian uint32."""
-    match = _CLOUD_SID.match(sid.strip())
-    if not match:
-        raise ValueError("not a cloud security identifier: %r" % (sid,))
-    parts = [int(part) for part in match.groups()]
-    if any(part > 0xFFFFFFFF for part in parts):
-        raise ValueError("cloud security identifier part out of range: %r" % (sid,))
-    return str(uuid.UUID(bytes_le=struct.pack("<4I", *parts)))
-
-
-def cloud_sid_from_object_id(object_id):
-    """The ``S-1-12-1`` form Defender for Identity shows as ``cloudSecurityIdentifier``."""
-    parts = struct.unpack("<4I", uuid.UUID(object_id).bytes_le)
-    return "S-1-12-1-" + "-".join(str(part) for part in parts)
-
-
 def normalise_user_id(value, option="user_id"):
     """An object id (GUID) or its ``S-1-12-1`` cloud SID -> the lower-case object id; anything else is refused."""
     text = value.strip() if isinstance(value, str) else value
     if not isinstance(text, str) or not text:
         raise InputError(option, "a user object id is required")
-    if _CLOUD_SID.match(text):
+    if CLOUD_SID_PATTERN.match(text):
         try:
             return object_id_from_cloud_sid(text)
         except ValueError as error:
@@ -292,7 +274,7 @@ def run_account_enabled(client, selector, account_enabled, protected_accounts=No
     if check_mode:
         result["outcome"] = "check_mode"
         return result
-    client_request_id = client_request_id or new_client_request_id()
+    client_request_id = client_request_id or GraphClient.new_client_request_id()
     try:
         response = client.patch(path, body=body, client_request_id=client_request_id, permission=ENABLE_PERMISSION)
     except GraphOutcomeUnknownError as error:
@@ -377,7 +359,7 @@ def run_user_action(client, selector, action, protected_accounts=None, check_mod
     if check_mode:
         result["outcome"] = "check_mode"
         return result
-    client_request_id = client_request_id or new_client_request_id()
+    client_request_id = client_request_id or GraphClient.new_client_request_id()
     try:
         response = client.post(path, body=body, client_request_id=client_request_id, permission=permission)
     except GraphOutcomeUnknownError as error:

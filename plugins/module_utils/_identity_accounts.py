@@ -28,6 +28,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import struct
 import threading
 import time
 import unicodedata
@@ -39,7 +40,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphOutcomeUnknownError,
     InputError,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._graph_client import path_segment, unwrap_entity
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, path_segment, unwrap_entity
 
 IDENTITY_ACCOUNTS_PATH = "/security/identities/identityAccounts"
 
@@ -120,6 +121,9 @@ DERIVED_TYPE_KINDS = (LOOKUP_UPN, LOOKUP_EMAIL)
 
 # [0-9], not \d: \d also matches non-ASCII digits, and a SID is ASCII.
 _SID_PATTERN = re.compile(r"^S-1-[0-9]+(-[0-9]+)+$", re.IGNORECASE)
+# Entra ID's cloud SID (cloudSecurityIdentifier): S-1-12-1 and the object id's 16 bytes, GUID byte order, read as four
+# little-endian uint32 (docs/service-contract.md says which sources agree and that no Microsoft page states it).
+CLOUD_SID_PATTERN = re.compile(r"^S-1-12-1-([0-9]+)-([0-9]+)-([0-9]+)-([0-9]+)$", re.IGNORECASE)
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 _PATH_UNSAFE = re.compile(r"[/?#\\\s]")
 
@@ -259,6 +263,27 @@ def validate_sid(value, option=LOOKUP_SID):
     if not _SID_PATTERN.match(value):
         raise InputError(option, "'{0}' is not a security identifier; expected the form S-1-5-21-<domain>-<rid>".format(value))
     return "S" + value[1:]  # SIDs are written with an upper-case S
+
+
+def object_id_from_cloud_sid(sid):
+    """``S-1-12-1-a-b-c-d`` -> the Entra ID object id; ValueError when it is not that form."""
+    match = CLOUD_SID_PATTERN.match(sid.strip())
+    if not match:
+        raise ValueError("not a cloud security identifier: %r" % (sid,))
+    parts = [int(part) for part in match.groups()]
+    if any(part > 0xFFFFFFFF for part in parts):
+        raise ValueError("cloud security identifier part out of range: %r" % (sid,))
+    return str(uuid.UUID(bytes_le=struct.pack("<4I", *parts)))
+
+
+def cloud_sid_from_object_id(object_id):
+    """The ``S-1-12-1`` form of an Entra ID object id (Defender for Identity's cloudSecurityIdentifier); None when
+    ``object_id`` is not a GUID."""
+    try:
+        raw = uuid.UUID(str(object_id)).bytes_le
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return "S-1-12-1-" + "-".join(str(part) for part in struct.unpack("<4I", raw))
 
 
 def validate_upn(value, option=LOOKUP_UPN):
@@ -904,10 +929,6 @@ def plan_for_identity(request, identity, warnings=None):
     return ActionPlan(request, identity, account, send, reason, path, body, warnings, evidence_note=note)
 
 
-def new_client_request_id():
-    return str(uuid.uuid4())
-
-
 def parse_invoke_action_result(body, sent_body, request_id=None, client_request_id=None, warn=None):
     """invokeActionResult in either shape -> snake_case; fields the service omits come from what was sent."""
     entity = _entity(body)
@@ -1010,7 +1031,7 @@ def _reconcile(client, plan, error, client_request_id, warnings):
 
 def execute_plan(client, plan):
     """Send the planned invokeAction once, with a fresh client-request-id. Returns (outcome, result)."""
-    client_request_id = new_client_request_id()
+    client_request_id = GraphClient.new_client_request_id()
     try:
         response = client.post(plan.path, body=plan.body, client_request_id=client_request_id, permission=ACTION_PERMISSION)
     except GraphOutcomeUnknownError as error:

@@ -42,7 +42,6 @@ __metaclass__ = type
 
 import datetime
 import re
-import uuid
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphError,
@@ -51,6 +50,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
 )
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import path_segment, unwrap_entity
 from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
+    cloud_sid_from_object_id,
     _canonical_lookup,
     _normalise_input_enum,
     _normalise_response_enum,
@@ -541,16 +541,6 @@ IDENTIFIERS = ("on_premises_security_identifier", "user_principal_name", "cloud_
 _DOMAIN_SID = re.compile(r"^S-1-5-21-\d+-\d+-\d+-\d+$", re.IGNORECASE)
 
 
-def cloud_sid(object_id):
-    """The Entra ID cloud SID of an object id: ``S-1-12-1-`` + the GUID's bytes (GUID byte order) as four
-    little-endian uint32. None when ``object_id`` is not a GUID."""
-    try:
-        raw = uuid.UUID(str(object_id)).bytes_le
-    except (TypeError, ValueError, AttributeError):
-        return None
-    return "S-1-12-1-" + "-".join(str(int.from_bytes(raw[i:i + 4], "little")) for i in range(0, 16, 4))
-
-
 def _user_evidence(source):
     """(alert id, flat evidence) for every userEvidence of an incident (with alerts), alerts, or evidence items."""
     if isinstance(source, dict):
@@ -588,7 +578,7 @@ def _identifiers(evidence):
             reasons.append("userPrincipalName %r is not a user principal name" % upn)
     object_id = evidence.get("azure_ad_user_id")
     if object_id:
-        sid = cloud_sid(object_id)
+        sid = cloud_sid_from_object_id(object_id)
         if sid:
             found["cloud_security_identifier"] = sid
         else:

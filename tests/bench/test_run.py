@@ -79,7 +79,9 @@ def test_refused_filters_make_exactly_one_scan(report):
     assert row[2] == "1" and row[6] == "0"  # one scan for every target, nothing lost
 
 
-def test_targets_table_and_plot(report):
+def test_targets_table_reports_a_verdict_for_every_target_and_the_plot(report):
+    # A report, not a gate: a missed performance target is written down (docs/performance.md), not failed here. The
+    # counted targets (one token with the cache, one scan with filters refused) are exact and must be met.
     rows = table_after(report["text"], "## Targets")
     assert len(rows) == 6 and all(row[2] in ("**met**", "**missed**", "n/a") for row in rows)
     assert rows[4][1:] == ["1", "**met**"]  # one token request per run with the cache

@@ -5,6 +5,7 @@
 * autouse ``_hermetic_environment``: removes the connection variables (AZURE_*, MSGRAPH_*) and the managed
   identity variables a developer shell or CI may carry, so fallbacks are tested deterministically.
   REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE are left alone (tests set them explicitly where they matter).
+* autouse ``_empty_secret_registry``: every test starts with no registered secret.
 * ``FakeClock``: injected as ``sleep`` and ``clock`` (and ``now``); sleeping advances time, nothing really waits.
 * ``module_args(args)``: a context manager exposing ``args`` to ``AnsibleModule`` instances created inside it,
   on ansible-core 2.19+ (``ansible.module_utils.testing.patch_module_args``) and on 2.16-2.18 (the old
@@ -37,6 +38,14 @@ def _hermetic_environment(monkeypatch):
     for name in list(os.environ):
         if name.startswith(_SCRUBBED_PREFIXES):
             monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _empty_secret_registry(monkeypatch):
+    """The process-wide registry of secrets to redact starts empty in every test, so no test relies on another's."""
+    from ansible_collections.msgraph.security.plugins.module_utils import _errors
+
+    monkeypatch.setattr(_errors, "_SECRETS", set())
 
 
 class FakeClock(object):

@@ -141,14 +141,14 @@ def test_bad_input_and_missing_permission_fail_clearly_before_or_at_the_request(
     assert "set at least one of them" in result.task("nothing to do")["msg"]
     assert result.task("bad time")["option"] == "updated_since"
     denied = result.task("reader cannot write")
-    assert denied["status"] == 403 and denied["required_permission"] == "SecurityIncident.ReadWrite.All"
+    assert denied["error"]["status"] == 403 and denied["error"]["required_permission"] == "SecurityIncident.ReadWrite.All"
     assert [entry["status"] for entry in writes(emulator)] == [403]  # the one refused PATCH; input errors sent nothing
     assert stored(emulator, IDENTITY_INCIDENT)["status"] == "active"
 
 
 def test_china_is_refused_before_any_request(ansible, emulator):
     result = play(ansible, dict(task("incident_info", "china", cloud_environment="china"), ignore_errors=True))
-    assert result.task("china")["error_code"] == "UnsupportedCloud"
+    assert result.task("china")["error"]["error_code"] == "UnsupportedCloud"
     assert emulator.admin.requests() == []
 
 

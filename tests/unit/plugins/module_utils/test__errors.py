@@ -142,8 +142,10 @@ def test_input_error_redacts_tokens():
     assert JWT not in str(err)
 
 
-def test_secret_registry_is_module_state():
-    before = len(_errors._SECRETS)
+def test_a_registered_secret_is_redacted_from_later_messages_and_short_values_are_ignored():
+    assert "another-secret-xyz" not in _errors._SECRETS  # the autouse fixture empties the registry per test
     register_secret("another-secret-xyz")
-    assert len(_errors._SECRETS) >= before
-    assert "another-secret-xyz" in _errors._SECRETS
+    register_secret("ab")  # too short to be told apart from ordinary words: never registered
+    assert _errors._SECRETS == {"another-secret-xyz"}
+    redacted = redact("token another-secret-xyz leaked")
+    assert "another-secret-xyz" not in redacted and redacted.startswith("token ") and redacted.endswith(" leaked")

@@ -168,8 +168,8 @@ def test_a_missing_incident_fails_with_a_hint():
 
 def test_cloud_sid_of_an_object_id():
     # The emulator seed and third-party converters agree on this vector (docs/service-contract.md).
-    assert inc.cloud_sid("d485ff87-7789-55bf-8349-9deb7153ce79") == "S-1-12-1-3565551495-1438611337-3952953731-2043564913"
-    assert inc.cloud_sid("not-a-guid") is None
+    assert inc.cloud_sid_from_object_id("d485ff87-7789-55bf-8349-9deb7153ce79") == "S-1-12-1-3565551495-1438611337-3952953731-2043564913"
+    assert inc.cloud_sid_from_object_id("not-a-guid") is None
 
 
 def seed_alerts():
