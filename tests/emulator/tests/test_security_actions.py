@@ -74,7 +74,8 @@ def test_cancel_is_answered_and_changes_nothing_by_default(api):
     response = api.post(f"{BASE}/{action_id}/cancelSecurityAction", client="legacy_actions")
     assert response.status_code == 200 and response.content == b""
     action = api.get(f"{BASE}/{action_id}", client="legacy_actions").json()
-    assert action["status"] == "NotStarted" and action["errorInfo"] is None
+    # Still on its own timeline (NotStarted, or Running on a slow machine), with no invented canceled state.
+    assert action["status"] in ("NotStarted", "Running") and action["errorInfo"] is None
     final = _wait_terminal(api, action_id)
     assert final["status"] == "Completed" and final["errorInfo"] is None
     assert {state["status"] for state in final["states"]} <= OPERATION_STATUS
