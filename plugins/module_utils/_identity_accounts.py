@@ -595,7 +595,7 @@ class IdentityFinder(object):
         return found
 
 
-def find_identities(client, selector=None, warn=None, finder=None):
+def find_identities(client, selector=None, warn=None):
     """Every identity matching ``selector`` (every identity when it is None), following all pages.
 
     Server-filtered results are matched again locally: if the service ignored the filter we must
@@ -612,8 +612,7 @@ def find_identities(client, selector=None, warn=None, finder=None):
             raise
     if selector.kind == LOOKUP_FILTER:
         return list_identities(client, {"$filter": selector.value})
-    finder = finder or IdentityFinder(client, warn)
-    return [identity for identity in finder.find(selector.kind, [selector.value]) if matches_selector(identity, selector)]
+    return [identity for identity in IdentityFinder(client, warn).find(selector.kind, [selector.value]) if matches_selector(identity, selector)]
 
 
 def resolve_identity(client, selector, warn=None):

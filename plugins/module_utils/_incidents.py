@@ -253,7 +253,7 @@ def parse_evidence(raw):
 
 
 def parse_alert(raw):
-    raw = unwrap_entity(raw) if isinstance(raw, dict) and "value" in raw else (raw if isinstance(raw, dict) else {})
+    raw = unwrap_entity(raw)
     return {
         "id": raw.get("id"),
         "provider_alert_id": raw.get("providerAlertId"),
@@ -283,7 +283,7 @@ def parse_alert(raw):
 
 def parse_incident(raw):
     """A Graph incident (schema or example shape, bare or ``value``-wrapped) -> snake_case."""
-    raw = unwrap_entity(raw) if isinstance(raw, dict) and isinstance(raw.get("value"), dict) else (raw if isinstance(raw, dict) else {})
+    raw = unwrap_entity(raw)
     tags = raw.get("customTags") if raw.get("customTags") is not None else raw.get("tags")
     incident = {
         "id": raw.get("id"),
