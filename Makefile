@@ -6,6 +6,7 @@ ROOT := $(CURDIR)
 BUILD := $(ROOT)/build
 VENV := $(ROOT)/.venv
 LATEST := $(VENV)/latest
+DEMO := $(VENV)/demo
 FLOOR := $(VENV)/floor
 EDA := $(VENV)/eda
 CONTRACT := $(VENV)/contract
@@ -62,6 +63,15 @@ $(FLOOR)/.stamp: requirements.txt tests/requirements.txt
 	$(FLOOR)/bin/python -m pip install $(PIP_QUIET) 'ansible-core>=2.16,<2.17' -r requirements.txt -r tests/requirements.txt
 	touch $@
 
+# make demo's venv: only what the demo runs (ansible-core, the collection's requirements, the emulator's), so a
+# first-time user does not wait for the lint, docs and packaging tools of make test.
+$(DEMO)/.stamp: requirements.txt tests/emulator/requirements.txt
+	rm -rf $(DEMO)
+	$(LATEST_PYTHON) -m venv $(DEMO)
+	$(DEMO)/bin/python -m pip install $(PIP_QUIET) --upgrade pip
+	$(DEMO)/bin/python -m pip install $(PIP_QUIET) ansible-core -r requirements.txt -r tests/emulator/requirements.txt
+	touch $@
+
 # The contract stage's own venv: Microsoft's generated beta SDK is heavy and test-only (never in make demo).
 $(CONTRACT)/.stamp: tests/contract/requirements.txt requirements.txt tests/emulator/requirements.txt
 	rm -rf $(CONTRACT)
@@ -88,8 +98,8 @@ $(EDA)/.stamp: requirements.txt tests/requirements-eda.txt
 	touch $@
 
 # --- the two commands ------------------------------------------------------------------------
-demo: $(LATEST)/.stamp collection
-	$(PYTEST_ENV) $(LATEST)/bin/python tests/utils/demo.py
+demo: $(DEMO)/.stamp collection
+	$(PYTEST_ENV) $(DEMO)/bin/python tests/utils/demo.py
 
 test: venv collection
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -28,3 +29,41 @@ def test_tests_readme_names_every_stage_of_make_test():
     stages = re.findall(r"--no-print-directory (\S+)", recipe)
     readme = (ROOT / "tests" / "README.md").read_text(encoding="utf-8")
     assert stages and not [stage for stage in stages if f"make {stage}" not in readme]
+
+
+def demo_recipe():
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    return text.split("\n$(DEMO)/.stamp:", 1)[1].split("\n\n", 1)[0]
+
+
+def test_make_demo_installs_only_what_the_demo_runs():
+    installs = [line for line in demo_recipe().splitlines() if "pip install" in line and "--upgrade pip" not in line]
+    assert len(installs) == 1, installs
+    requirement_files = re.findall(r"-r (\S+)", installs[0])
+    assert requirement_files == ["requirements.txt", "tests/emulator/requirements.txt"]
+    assert "tools" not in installs[0] and "tests/requirements.txt" not in installs[0]
+    demo = (ROOT / "Makefile").read_text(encoding="utf-8").split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+    assert "$(DEMO)/.stamp" in demo and "$(LATEST)" not in demo
+
+
+def third_party_imports(paths):
+    names = set()
+    for path in paths:
+        for match in re.finditer(r"^\s*(?:import|from) ([A-Za-z_][A-Za-z0-9_]*)", path.read_text(encoding="utf-8"), flags=re.M):
+            names.add(match.group(1))
+    local = {"graph_emulator", "ansible_collections", "__future__"}
+    return sorted(name for name in names - local if name not in sys.stdlib_module_names)
+
+
+def test_the_demo_venv_has_every_library_the_emulator_and_demo_import():
+    emulator = sorted((ROOT / "tests" / "emulator" / "graph_emulator").glob("*.py"))
+    needed = third_party_imports(emulator + [ROOT / "tests" / "utils" / "demo.py"])
+    distributions = {"jwt": "pyjwt"}
+    listed = set()
+    for requirements in (ROOT / "requirements.txt", ROOT / "tests" / "emulator" / "requirements.txt"):
+        for line in requirements.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                listed.add(re.split(r"[<>=!~ ]", line.strip(), maxsplit=1)[0].lower())
+    assert needed, "no third-party import found: the scan is broken"
+    missing = [name for name in needed if distributions.get(name, name).lower() not in listed]
+    assert not missing, f"the demo venv would lack {missing}"
