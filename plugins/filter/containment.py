@@ -23,7 +23,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import In
 
 
 def _input_error(error):
-    return AnsibleFilterError("Nothing was sent. {0}".format(error))
+    return AnsibleFilterError(f"Nothing was sent. {error}")
 
 
 def split_list(value, option="value"):
@@ -55,7 +55,7 @@ def containment_summary(report, header):
     return summary_lines(report, header)
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {
             "split_list": split_list,

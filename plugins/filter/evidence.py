@@ -29,6 +29,6 @@ def _evidence_identities(persons, lookups):
         raise AnsibleFilterError(str(error))
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {"evidence_targets": _evidence_targets, "evidence_identities": _evidence_identities}

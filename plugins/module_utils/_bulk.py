@@ -53,7 +53,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._identity_account
     get_identity,
     match_key,
     matches_selector,
-    normalise_action_matrix,
+    normalize_action_matrix,
     plan_for_identity,
     selector_from_params,
 )
@@ -76,7 +76,7 @@ LOOKUP_BATCH_SIZE = 15
 TARGET_KEYS = tuple(ACTION_TARGET_OPTIONS) + ("identity_provider", "action", "account_id")
 
 
-class BulkOptions(object):
+class BulkOptions:
     """Task-level settings. ``identity_provider`` and ``action`` are defaults each target may override."""
 
     def __init__(self, identity_provider=None, action=None, protected_accounts=None, action_matrix=None,
@@ -88,7 +88,7 @@ class BulkOptions(object):
         self.protected = ProtectedAccounts(protected_accounts)
         self.require_offered_action = bool(require_offered_action)
         self.reconcile = reconcile or ReconcileWait()
-        self.action_matrix = normalise_action_matrix(action_matrix)
+        self.action_matrix = normalize_action_matrix(action_matrix)
         self.max_concurrency = _bounded_int(max_concurrency, "max_concurrency", 1, MAX_CONCURRENCY_LIMIT)
         self.max_targets = _bounded_int(max_targets, "max_targets", 1, None)
         self.fail_fast = bool(fail_fast)
@@ -96,8 +96,8 @@ class BulkOptions(object):
 
 def _bounded_int(value, option, low, high):
     if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
-        limit = "between {0} and {1}".format(low, high) if high is not None else "at least {0}".format(low)
-        raise InputError(option, "must be an integer {0}; got {1!r}".format(limit, value))
+        limit = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise InputError(option, f"must be an integer {limit}; got {value!r}")
     return value
 
 
@@ -108,8 +108,8 @@ def check_limits(targets, options):
     if len(targets) > options.max_targets:
         raise InputError(
             "max_targets",
-            "{0} targets exceed max_targets ({1}); nothing was sent. Check the target list, or raise max_targets if "
-            "this many accounts really must be acted on".format(len(targets), options.max_targets),
+            f"{len(targets)} targets exceed max_targets ({options.max_targets}); nothing was sent. Check the target list, or raise max_targets if "
+            "this many accounts really must be acted on",
         )
 
 
@@ -123,7 +123,7 @@ def _error_code(error):
     return getattr(error, "code", None) or type(error).__name__
 
 
-class TargetResult(object):
+class TargetResult:
     """What happened to one target; :meth:`to_dict` is its entry in ``results`` (snake_case, no secrets)."""
 
     def __init__(self, index, target):
@@ -159,7 +159,7 @@ class TargetResult(object):
         return dict((name, getattr(self, name)) for name in names)
 
 
-class _Work(object):
+class _Work:
     """One target on its way through the pipeline."""
 
     def __init__(self, index, target):
@@ -175,7 +175,7 @@ class _Work(object):
     def label(self):
         selector = self.request.selector if self.request else None
         what = selector.value if selector else "?"
-        return "target {0}: {1}".format(self.result.index, what)
+        return f"target {self.result.index}: {what}"
 
 
 # --- 1. input ------------------------------------------------------------------------------------
@@ -187,10 +187,10 @@ def _target_value(target, key, default):
 
 def _check_target_shape(target):
     if not isinstance(target, dict):
-        raise InputError("targets", "each target must be a dictionary; got {0!r}".format(target))
+        raise InputError("targets", f"each target must be a dictionary; got {target!r}")
     unknown = sorted(set(target) - set(TARGET_KEYS))
     if unknown:
-        raise InputError("targets", "unknown key(s) {0}; a target takes {1}".format(", ".join(unknown), ", ".join(TARGET_KEYS)))
+        raise InputError("targets", f"unknown key(s) {', '.join(unknown)}; a target takes {', '.join(TARGET_KEYS)}")
 
 
 def build_requests(targets, options):
@@ -291,7 +291,7 @@ def _plan(works):
         result.account_id = work.plan.body["accountId"]
         key = (result.identity_account_id, match_key(result.account_id), work.plan.action)
         if key in first_seen:
-            result.done(UNCHANGED, reason="same identity, account and action as target {0}; sent once".format(first_seen[key]))
+            result.done(UNCHANGED, reason=f"same identity, account and action as target {first_seen[key]}; sent once")
             work.plan = None
             continue
         first_seen[key] = result.index
@@ -325,7 +325,7 @@ def _act(client, work, stop, fail_fast):
         stop.set()
 
 
-class _RetryCounter(object):
+class _RetryCounter:
     """Replaces the client's per-retry warning during a bulk run: one summary instead of one line per 429."""
 
     def __init__(self):
@@ -391,8 +391,8 @@ def run_bulk(client, targets, options, check_mode=False):
 
 def _throttle_warning(client, counter):
     waited = getattr(getattr(client, "retry", None), "waited", 0.0)
-    return ("Microsoft Graph throttled (or briefly failed) {0} request(s) of the batch; they were retried, and the batch "
-            "paused {1:.1f}s in total".format(counter.count, waited))
+    return (f"Microsoft Graph throttled (or briefly failed) {counter.count} request(s) of the batch; they were retried, and the batch "
+            f"paused {waited:.1f}s in total")
 
 
 def _report(works, warnings, check_mode):
@@ -404,8 +404,8 @@ def _report(works, warnings, check_mode):
     failures = [result for result in results if result["status"] in FAILURE_STATUSES]
     with_warnings = [result["index"] for result in results if result["warnings"]]
     if with_warnings:
-        warnings.append("{0} target(s) have warnings, see results[].warnings (targets {1})".format(
-            len(with_warnings), ", ".join(str(index) for index in with_warnings[:20])))
+        warnings.append(f"{len(with_warnings)} target(s) have warnings, see results[].warnings (targets"
+                        f" {', '.join(str(index) for index in with_warnings[:20])})")
     return {
         "changed": any(result["changed"] for result in results),
         "failed": bool(failures),
@@ -418,17 +418,17 @@ def _report(works, warnings, check_mode):
 
 
 def _message(summary, failures, check_mode):
-    counts = ", ".join("{0} {1}".format(summary[status], status) for status in STATUSES if summary[status])
-    text = "{0} target(s){1}: {2}".format(summary["total"], " (check mode)" if check_mode else "", counts or "none")
+    counts = ", ".join(f"{summary[status]} {status}" for status in STATUSES if summary[status])
+    text = f"{summary['total']} target(s){' (check mode)' if check_mode else ''}: {counts or 'none'}"
     if failures:
-        first = "; ".join("target {0}: {1}".format(result["index"], result["error_message"]) for result in failures[:3])
-        text += ". {0} did not succeed, see results; first: {1}".format(len(failures), first)
+        first = "; ".join(f"target {result['index']}: {result['error_message']}" for result in failures[:3])
+        text += f". {len(failures)} did not succeed, see results; first: {first}"
     return text
 
 
 def _target_diff(work):
     plan = work.plan
     diff = action_diff(plan.identity, plan.account, plan.action, True)
-    header = "{0} ({1} {2} {3})".format(work.label(), plan.body["identityProvider"], plan.action, plan.body["accountId"])
+    header = f"{work.label()} ({plan.body['identityProvider']} {plan.action} {plan.body['accountId']})"
     diff.update(before_header=header, after_header=header)
     return diff

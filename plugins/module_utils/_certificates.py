@@ -15,32 +15,23 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
-import traceback
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError, register_secret
 
-# cryptography is imported on first use (certificate auth only): it costs ~50 ms of start-up on every run.
+# cryptography is imported on first use (certificate auth only): it costs ~50 ms of start-up on every run. It is a
+# dependency of msal (and in requirements.txt), so the import cannot fail where the modules can run at all.
 x509 = serialization = rsa = hashes = None
 UnsupportedAlgorithm = ValueError
-HAS_CRYPTOGRAPHY = None  # None: not tried yet; see load_cryptography()
-CRYPTOGRAPHY_IMPORT_ERROR = None
 
 
 def load_cryptography():
-    """Import cryptography once, when a certificate is read; returns HAS_CRYPTOGRAPHY."""
-    global x509, serialization, rsa, hashes, UnsupportedAlgorithm, HAS_CRYPTOGRAPHY, CRYPTOGRAPHY_IMPORT_ERROR
-    if HAS_CRYPTOGRAPHY is None:
-        try:
-            from cryptography import x509
-            from cryptography.exceptions import UnsupportedAlgorithm
-            from cryptography.hazmat.primitives import hashes, serialization
-            from cryptography.hazmat.primitives.asymmetric import rsa
-
-            HAS_CRYPTOGRAPHY = True
-        except ImportError:
-            HAS_CRYPTOGRAPHY = False
-            CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
-    return HAS_CRYPTOGRAPHY
+    """Import cryptography's certificate and key modules into this module, once."""
+    global x509, serialization, rsa, hashes, UnsupportedAlgorithm
+    if x509 is None:
+        from cryptography import x509
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
 
 
 # Only to find the private key's PEM block, which MSAL takes as text; cryptography parses every block.
@@ -78,42 +69,39 @@ def load_certificate(path, password=None):
     cryptography parses the certificates and the key; the thumbprint is its SHA-1 fingerprint of the leaf (the
     certificate whose public key matches the private key). Messages never include key material.
     """
-    if not load_cryptography():
-        raise InputError("client_certificate_path", "the Python library cryptography is required to read the certificate")
+    load_cryptography()
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
     except (IOError, OSError) as exc:
-        raise InputError("client_certificate_path", "cannot read the certificate file %s: %s" % (path, exc.strerror or exc))
+        raise InputError("client_certificate_path", f"cannot read the certificate file {path}: {exc.strerror or exc}")
     try:
         text = raw.decode("ascii")
     except UnicodeDecodeError:
-        raise InputError("client_certificate_path", "%s is not a PEM file (binary content; a .pfx/.p12 file can be "
-                         "converted with: openssl pkcs12 -in file.pfx -out file.pem -nodes)" % path)
+        raise InputError("client_certificate_path", f"{path} is not a PEM file (binary content; a .pfx/.p12 file can be "
+                         "converted with: openssl pkcs12 -in file.pfx -out file.pem -nodes)")
     keys = [match.group(0) for match in _KEY_BLOCK_RE.finditer(text)]
     for key_pem in keys:
         register_secret(key_pem)
     if password and isinstance(password, str):
         register_secret(password)
     if "-----BEGIN CERTIFICATE-----" not in text:
-        raise InputError("client_certificate_path", "no certificate (-----BEGIN CERTIFICATE-----) found in %s; give a PEM "
-                         "file holding the certificate and its private key" % path)
+        raise InputError("client_certificate_path", f"no certificate (-----BEGIN CERTIFICATE-----) found in {path}; give a PEM "
+                         "file holding the certificate and its private key")
     try:
         certificates = x509.load_pem_x509_certificates(raw)
     except ValueError:
-        raise InputError("client_certificate_path", "a certificate in %s is malformed" % path)
+        raise InputError("client_certificate_path", f"a certificate in {path} is malformed")
     if not keys:
-        raise InputError("client_certificate_path", "no private key (-----BEGIN PRIVATE KEY-----) found in %s; give a PEM "
-                         "file holding the certificate and its private key" % path)
+        raise InputError("client_certificate_path", f"no private key (-----BEGIN PRIVATE KEY-----) found in {path}; give a PEM "
+                         "file holding the certificate and its private key")
     if len(keys) > 1:
-        raise InputError("client_certificate_path", "%s holds %d private keys; keep only the key of the certificate"
-                         % (path, len(keys)))
+        raise InputError("client_certificate_path", f"{path} holds {len(keys)} private keys; keep only the key of the certificate")
     key_pem = keys[0]
     encrypted = "ENCRYPTED" in key_pem.split("\n", 1)[0] or "Proc-Type: 4,ENCRYPTED" in key_pem
     key = _load_private_key(path, key_pem, password, encrypted)
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise InputError("client_certificate_path", "the private key in %s is not an RSA key; Microsoft Entra ID "
-                         "certificate credentials need an RSA key" % path)
+        raise InputError("client_certificate_path", f"the private key in {path} is not an RSA key; Microsoft Entra ID certificate credentials need an RSA key")
     ordered = _leaf_first(path, key, certificates)
     thumbprint = ordered[0].fingerprint(hashes.SHA1()).hex().upper()  # nosec - Entra ID's x5t thumbprint is SHA-1
     pems = [cert.public_bytes(serialization.Encoding.PEM).decode("ascii").strip() for cert in ordered]
@@ -126,13 +114,12 @@ def _load_private_key(path, key_pem, password, encrypted):
         return serialization.load_pem_private_key(key_pem.encode("ascii"), password=secret)
     except TypeError:
         # cryptography: "Password was not given but private key is encrypted".
-        raise InputError("client_certificate_password", "the private key in %s is encrypted; set client_certificate_password "
-                         "(or AZURE_CLIENT_CERTIFICATE_PASSWORD)" % path)
+        raise InputError("client_certificate_password", f"the private key in {path} is encrypted; set client_certificate_password "
+                         "(or AZURE_CLIENT_CERTIFICATE_PASSWORD)")
     except (ValueError, UnsupportedAlgorithm):
         if encrypted:
-            raise InputError("client_certificate_password", "cannot decrypt the private key in %s: "
-                             "client_certificate_password is wrong" % path)
-        raise InputError("client_certificate_path", "the private key in %s is malformed or in an unsupported format" % path)
+            raise InputError("client_certificate_password", f"cannot decrypt the private key in {path}: client_certificate_password is wrong")
+        raise InputError("client_certificate_path", f"the private key in {path} is malformed or in an unsupported format")
 
 
 def _public_der(public_key):
@@ -145,4 +132,4 @@ def _leaf_first(path, key, certificates):
     for index, cert in enumerate(certificates):
         if _public_der(cert.public_key()) == wanted:
             return [cert] + certificates[:index] + certificates[index + 1:]
-    raise InputError("client_certificate_path", "the private key in %s does not belong to any certificate in the file" % path)
+    raise InputError("client_certificate_path", f"the private key in {path} does not belong to any certificate in the file")

@@ -45,18 +45,6 @@ class Cloud:
         """The managed identity ``resource`` for Microsoft Graph in this cloud."""
         return self.graph_root
 
-    def __repr__(self):
-        return "Cloud(%r)" % self.name
-
-    def __eq__(self, other):
-        return isinstance(other, Cloud) and other.name == self.name
-
-    def __ne__(self, other):
-        return not self.__eq__(other)
-
-    def __hash__(self):
-        return hash(self.name)
-
 
 def _host_of(url):
     return url.split("://", 1)[-1].split("/", 1)[0].lower()
@@ -126,8 +114,7 @@ def resolve_cloud(name):
     if key is None:
         raise InputError(
             "cloud_environment",
-            "unknown cloud %r; use one of global, usgov, usgov_dod, china "
-            "(or AWX's names AzureCloud, AzureUSGovernment, AzureChinaCloud)" % (name,),
+            f"unknown cloud {name!r}; use one of global, usgov, usgov_dod, china (or AWX's names AzureCloud, AzureUSGovernment, AzureChinaCloud)",
         )
     return CLOUDS[key]
 
@@ -136,14 +123,13 @@ def require_api(cloud, api):
     """Raise :class:`GraphUnsupportedCloudError` if ``api`` is not offered in ``cloud``. No request is made."""
     cloud = resolve_cloud(cloud)
     if api not in API_AVAILABILITY:
-        raise ValueError("unknown API %r; known: %s" % (api, ", ".join(sorted(API_AVAILABILITY))))
+        raise ValueError(f"unknown API {api!r}; known: {', '.join(sorted(API_AVAILABILITY))}")
     available = API_AVAILABILITY[api]
     if cloud.name in available:
         return
     description = API_DESCRIPTIONS.get(api, api)
     raise GraphUnsupportedCloudError(
-        "The %s (%s) is not offered in the %s cloud (%s); it is available in: %s"
-        % (api, description, cloud.name, cloud.display_name, ", ".join(sorted(available))),
+        f"The {api} ({description}) is not offered in the {cloud.name} cloud ({cloud.display_name}); it is available in: {', '.join(sorted(available))}",
         code="UnsupportedCloud",
-        hint="run this task against a tenant in one of: %s (cloud_environment)" % ", ".join(sorted(available)),
+        hint=f"run this task against a tenant in one of: {', '.join(sorted(available))} (cloud_environment)",
     )

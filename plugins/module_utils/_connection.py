@@ -32,6 +32,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._options import (
     AUTO_AUTH_ORDER,
     CONNECTION_OPTIONS,
     describe_option,
+    is_unset,
 )
 
 # Seconds; one request waiting longer than a day is never meant, and far larger values crash the socket layer.
@@ -51,13 +52,9 @@ _REQUIRED_BY_METHOD = {
 }
 
 
-def _blank(value):
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def normalize_https_url(option, value, allow_path=True):
     """``https://host[:port][/path]`` without a trailing slash; a bare host gets ``https://``."""
-    if _blank(value):
+    if is_unset(value):
         return None
     text = str(value).strip()
     if "://" not in text:
@@ -66,23 +63,21 @@ def normalize_https_url(option, value, allow_path=True):
         parsed = urlparse(text)
         port = parsed.port  # raises ValueError for a bad port
     except ValueError as exc:
-        raise InputError(option, "%r is not a valid URL: %s" % (value, exc))
+        raise InputError(option, f"{value!r} is not a valid URL: {exc}")
     if parsed.scheme.lower() != "https":
-        raise InputError(option, "%r must be an https:// URL (%s:// is not allowed: tokens would travel in clear text)"
-                         % (value, parsed.scheme))
+        raise InputError(option, f"{value!r} must be an https:// URL ({parsed.scheme}:// is not allowed: tokens would travel in clear text)")
     if not parsed.hostname:
-        raise InputError(option, "%r has no host name" % (value,))
+        raise InputError(option, f"{value!r} has no host name")
     if parsed.username or parsed.password or parsed.query or parsed.fragment:
-        raise InputError(option, "%r must not contain credentials, a query or a fragment" % (value,))
+        raise InputError(option, f"{value!r} must not contain credentials, a query or a fragment")
     path = parsed.path.rstrip("/")
     if path and not allow_path:
-        raise InputError(option, "%r must be a host (https://login.example), without a path: the tenant comes from tenant_id"
-                         % (value,))
+        raise InputError(option, f"{value!r} must be a host (https://login.example), without a path: the tenant comes from tenant_id")
     host = parsed.hostname
     if ":" in host:  # IPv6 literal
-        host = "[%s]" % host
-    netloc = host if port is None else "%s:%s" % (host, port)
-    return "https://%s%s" % (netloc.lower(), path)
+        host = f"[{host}]"
+    netloc = host if port is None else f"{host}:{port}"
+    return f"https://{netloc.lower()}{path}"
 
 
 _TRUE_STRINGS = frozenset(["1", "true", "yes", "on", "y", "t"])
@@ -98,7 +93,7 @@ def _as_bool(option, value):
         return True
     if text in _FALSE_STRINGS:
         return False
-    raise InputError(option, "must be true or false, got %r" % (value,))
+    raise InputError(option, f"must be true or false, got {value!r}")
 
 
 def _is_official(url, hosts):
@@ -132,10 +127,10 @@ class ConnectionSettings:
     def __init__(self, **params):
         unknown = set(params) - set(CONNECTION_OPTIONS)
         if unknown:
-            raise TypeError("unknown connection settings: %s" % ", ".join(sorted(unknown)))
+            raise TypeError(f"unknown connection settings: {', '.join(sorted(unknown))}")
         for name, definition in CONNECTION_OPTIONS.items():
             value = params.get(name)
-            if _blank(value):
+            if is_unset(value):
                 value = None
             elif isinstance(value, str) and not definition.get("no_log"):
                 value = value.strip()
@@ -157,8 +152,8 @@ class ConnectionSettings:
             value = getattr(self, name)
             if definition.get("no_log") and value is not None:
                 value = "********"
-            shown.append("%s=%r" % (name, value))
-        return "ConnectionSettings(%s)" % ", ".join(shown)
+            shown.append(f"{name}={value!r}")
+        return f"ConnectionSettings({', '.join(shown)})"
 
     # --- derived values -------------------------------------------------------------------
     @property
@@ -177,7 +172,7 @@ class ConnectionSettings:
     @property
     def authority(self):
         """``https://login.microsoftonline.com/<tenant_id>``."""
-        return "%s/%s" % (self.authority_host_url, self.tenant_id)
+        return f"{self.authority_host_url}/{self.tenant_id}"
 
     @property
     def graph_endpoint_url(self):
@@ -207,8 +202,8 @@ class ConnectionSettings:
             if option == "authority_host" and auth_method in ("access_token", "managed_identity"):
                 continue  # this method never talks to the authority
             messages.append(
-                "allow_custom_endpoints is true: %s %s is not a Microsoft host of the %s cloud, and it receives %s"
-                % (option, urlsplit(url).netloc, self.cloud.name, _ENDPOINT_RECEIVES[option]))
+                f"allow_custom_endpoints is true: {option} {urlsplit(url).netloc} is not a Microsoft host of the {self.cloud.name} cloud, and it receives"
+                f" {_ENDPOINT_RECEIVES[option]}")
         return messages
 
     def _check_official_endpoints(self):
@@ -217,15 +212,14 @@ class ConnectionSettings:
         for option, url in self.custom_endpoints():
             owner = _cloud_owning(url, _CLOUD_HOSTS[option])
             if owner is not None:
-                fix = "set cloud_environment: %s (that host belongs to the %s cloud), or remove %s" % (
-                    owner.name, owner.name, option)
+                fix = f"set cloud_environment: {owner.name} (that host belongs to the {owner.name} cloud), or remove {option}"
             else:
                 official = ", ".join("https://" + host for host in getattr(self.cloud, _CLOUD_HOSTS[option]))
-                fix = ("use an official host of the %s cloud (%s) or leave %s unset; only for an emulator or a proxy you "
-                       "control set allow_custom_endpoints: true (MSGRAPH_ALLOW_CUSTOM_ENDPOINTS)"
-                       % (self.cloud.name, official, option))
-            raise InputError(option, "%s is not a Microsoft host of the %s cloud and would receive %s; nothing was sent. "
-                             "Fix: %s" % (url, self.cloud.name, _ENDPOINT_RECEIVES[option], fix))
+                fix = (f"use an official host of the {self.cloud.name} cloud ({official}) or leave {option} unset; only for an emulator or a proxy you "
+                       "control set allow_custom_endpoints: true (MSGRAPH_ALLOW_CUSTOM_ENDPOINTS)")
+            raise InputError(option, f"{url} is not a Microsoft host of the {self.cloud.name} cloud and would receive {_ENDPOINT_RECEIVES[option]}; nothing"
+                                     " was sent. "
+                             f"Fix: {fix}")
 
     # --- validation -----------------------------------------------------------------------
     def validate(self):
@@ -235,24 +229,23 @@ class ConnectionSettings:
         endpoint = self.graph_endpoint_url
         last_segment = endpoint.rstrip("/").rsplit("/", 1)[-1].lower()
         if endpoint != cloud.graph_root and last_segment in [version.lower() for version in API_VERSIONS]:
-            raise InputError("graph_endpoint", "%s ends with the API version; give the root (e.g. %s) and set api_version"
-                             % (endpoint, cloud.graph_root))
+            raise InputError("graph_endpoint", f"{endpoint} ends with the API version; give the root (e.g. {cloud.graph_root}) and set api_version")
         if self.api_version not in API_VERSIONS:
-            raise InputError("api_version", "must be one of %s, got %r" % (", ".join(API_VERSIONS), self.api_version))
+            raise InputError("api_version", f"must be one of {', '.join(API_VERSIONS)}, got {self.api_version!r}")
         if self.auth_method not in AUTH_METHODS:
-            raise InputError("auth_method", "must be one of %s, got %r" % (", ".join(AUTH_METHODS), self.auth_method))
+            raise InputError("auth_method", f"must be one of {', '.join(AUTH_METHODS)}, got {self.auth_method!r}")
         if self.tenant_id is not None:
             if not _TENANT_RE.match(self.tenant_id):
-                raise InputError("tenant_id", "%r is not a tenant GUID or domain name (e.g. contoso.onmicrosoft.com)" % self.tenant_id)
+                raise InputError("tenant_id", f"{self.tenant_id!r} is not a tenant GUID or domain name (e.g. contoso.onmicrosoft.com)")
             if self.tenant_id.lower() in _MULTI_TENANT_NAMES:
-                raise InputError("tenant_id", "%r cannot be used for application (client credentials) sign-in; give the "
-                                 "tenant's GUID or domain name" % self.tenant_id)
+                raise InputError("tenant_id", f"{self.tenant_id!r} cannot be used for application (client credentials) sign-in; give the "
+                                 "tenant's GUID or domain name")
         for name, minimum in (("timeout", 1), ("max_retries", 0), ("retry_budget", 0)):
             value = getattr(self, name)
             if value is None or int(value) < minimum:
-                raise InputError(name, "must be an integer >= %d, got %r" % (minimum, value))
+                raise InputError(name, f"must be an integer >= {minimum}, got {value!r}")
         if int(self.timeout) > MAX_TIMEOUT:  # a larger value overflows the socket timeout (OverflowError, a crash)
-            raise InputError("timeout", "must be an integer between 1 and %d seconds, got %r" % (MAX_TIMEOUT, self.timeout))
+            raise InputError("timeout", f"must be an integer between 1 and {MAX_TIMEOUT} seconds, got {self.timeout!r}")
         if self.validate_certs and self.ca_path:
             validate_ca_path(self.ca_path)
         self._check_official_endpoints()
@@ -261,37 +254,36 @@ class ConnectionSettings:
 
 
 def _missing_message(option):
-    return "is required for this auth_method; set %s" % describe_option(option)
+    return f"is required for this auth_method; set {describe_option(option)}"
 
 
 def select_auth_method(settings):
     """The auth method to use (never ``auto``); :class:`InputError` when the credentials do not add up."""
     method = settings.auth_method or "auto"
     if method == "auto":
-        given = [(option, chosen) for option, chosen in AUTO_AUTH_ORDER if not _blank(getattr(settings, option))]
+        given = [(option, chosen) for option, chosen in AUTO_AUTH_ORDER if not is_unset(getattr(settings, option))]
         if len(given) > 1:
             options = [option for option, dummy in given]
             raise InputError(
                 options,
-                "auth_method is auto but several credentials are set: %s. Set auth_method to one of %s, or remove "
-                "all but one (check the environment variables too)"
-                % (", ".join(describe_option(option) for option in options),
-                   ", ".join(chosen for dummy, chosen in given)),
+                f"auth_method is auto but several credentials are set: {', '.join(describe_option(option) for option in options)}. Set auth_method to one of"
+                f" {', '.join(chosen for dummy, chosen in given)}, or remove "
+                "all but one (check the environment variables too)",
             )
         if not given:
             message = (
-                "no credential is set. Set one of: %s; together with tenant_id (or AZURE_TENANT_ID, AZURE_TENANT) and "
+                f"no credential is set. Set one of: {'; '.join(describe_option(option) for option, dummy in AUTO_AUTH_ORDER)}; together with tenant_id (or"
+                " AZURE_TENANT_ID, AZURE_TENANT) and "
                 "client_id (or AZURE_CLIENT_ID) for the secret, certificate and federated methods. For a managed "
                 "identity set auth_method: managed_identity"
-                % "; ".join(describe_option(option) for option, dummy in AUTO_AUTH_ORDER)
             )
             raise InputError("auth_method", message)
         method = given[0][1]
     elif method not in _REQUIRED_BY_METHOD:
-        raise InputError("auth_method", "must be one of %s, got %r" % (", ".join(AUTH_METHODS), method))
+        raise InputError("auth_method", f"must be one of {', '.join(AUTH_METHODS)}, got {method!r}")
     for option in _REQUIRED_BY_METHOD[method]:
-        if _blank(getattr(settings, option)):
-            raise InputError(option, "%s (auth_method %s)" % (_missing_message(option), method))
+        if is_unset(getattr(settings, option)):
+            raise InputError(option, f"{_missing_message(option)} (auth_method {method})")
     return method
 
 
@@ -330,6 +322,6 @@ def check_managed_identity_environment(environ=None):
         except ValueError:
             host = None
         if not _is_local_host(host):
-            raise InputError("auth_method", "managed_identity: the environment variable %s=%s is not a loopback or "
+            raise InputError("auth_method", f"managed_identity: the environment variable {name}={value} is not a loopback or "
                              "link-local address; refusing to ask it for a token. Managed identity endpoints are local "
-                             "to the host (169.254.169.254, 127.0.0.1, localhost): unset %s or fix it" % (name, value, name))
+                             f"to the host (169.254.169.254, 127.0.0.1, localhost): unset {name} or fix it")

@@ -34,9 +34,9 @@ from ansible_collections.msgraph.security.plugins.module_utils._identity_account
     IDENTITY_PROVIDERS,
     ProtectedAccounts,
     identity_summary,
-    normalise_action,
-    normalise_action_matrix,
-    normalise_identity_provider,
+    normalize_action,
+    normalize_action_matrix,
+    normalize_identity_provider,
     supported_actions,
 )
 
@@ -72,7 +72,7 @@ def as_list(value, option):
     if isinstance(value, str):
         value = re.split(r"[,;\s]+", value)
     if not isinstance(value, (list, tuple)):
-        raise InputError(option, "must be a list or a string separated by commas, spaces or new lines; got {0!r}".format(value))
+        raise InputError(option, f"must be a list or a string separated by commas, spaces or new lines; got {value!r}")
     items = []
     for item in value:
         text = str(item).strip() if item is not None else ""
@@ -93,24 +93,24 @@ def _compile_patterns(patterns):
         try:
             compiled.append((pattern, re.compile(pattern, re.IGNORECASE)))
         except re.error as error:
-            raise InputError("protected_account_patterns", "'{0}' is not a valid regular expression: {1}".format(pattern, error))
+            raise InputError("protected_account_patterns", f"'{pattern}' is not a valid regular expression: {error}")
     return compiled
 
 
-class ContainmentOptions(object):
+class ContainmentOptions:
     """The operator's choices, validated before anything is looked up (a bad one fails the run, nothing sent)."""
 
     def __init__(self, actions, identity_providers=None, action_matrix=None, protected_accounts=None,
                  protected_account_patterns=None, entra_fallback=False, entra_risk_actions=True):
-        wanted = [normalise_action(action, "actions") for action in as_list(actions, "actions")]
+        wanted = [normalize_action(action, "actions") for action in as_list(actions, "actions")]
         if not wanted:
-            raise InputError("actions", "give at least one of: {0}".format(", ".join(ACTIONS)))
+            raise InputError("actions", f"give at least one of: {', '.join(ACTIONS)}")
         self.actions = [action for action in ACTION_ORDER if action in wanted]
         providers = as_list(identity_providers, "identity_providers") if identity_providers is not None else list(IDENTITY_PROVIDERS)
-        self.identity_providers = [normalise_identity_provider(provider, "identity_providers") for provider in providers]
+        self.identity_providers = [normalize_identity_provider(provider, "identity_providers") for provider in providers]
         if not self.identity_providers:
-            raise InputError("identity_providers", "give at least one of: {0}".format(", ".join(IDENTITY_PROVIDERS)))
-        self.action_matrix = normalise_action_matrix(action_matrix)
+            raise InputError("identity_providers", f"give at least one of: {', '.join(IDENTITY_PROVIDERS)}")
+        self.action_matrix = normalize_action_matrix(action_matrix)
         self.protected = ProtectedAccounts(as_list(protected_accounts, "protected_accounts"))
         self.patterns = _compile_patterns(protected_account_patterns)
         self.entra_fallback = _boolean(entra_fallback, "entra_fallback")
@@ -127,7 +127,7 @@ def _boolean(value, option):
         return True
     if text in ("false", "no", "off", "0", ""):
         return False
-    raise InputError(option, "must be true or false; got {0!r}".format(value))
+    raise InputError(option, f"must be true or false; got {value!r}")
 
 
 def _pattern_reason(identity, patterns):
@@ -136,14 +136,14 @@ def _pattern_reason(identity, patterns):
     for pattern, regex in patterns:
         for text in texts:
             if isinstance(text, str) and regex.search(text):
-                return "'{0}' matches the protected_account_patterns entry '{1}'".format(text, pattern)
+                return f"'{text}' matches the protected_account_patterns entry '{pattern}'"
     return None
 
 
 def _protected_reason(identity, options):
     entry = options.protected.entry_matching(identity)
     if entry is not None:
-        return "it is in protected_accounts ('{0}')".format(entry)
+        return f"it is in protected_accounts ('{entry}')"
     return _pattern_reason(identity, options.patterns)
 
 
@@ -161,14 +161,13 @@ def _entra_steps(identity, account, uncovered, options):
             steps.append({"identity_account_id": identity.get("id"), "user_id": account.get("identifier"),
                           "entra_action": entra_action, "module": ENTRA_MODULE[entra_action], "replaces": [action]})
     without = [action for action in uncovered if action not in ENTRA_FALLBACK]
-    why = "Defender for Identity does not cover {0} for entraID in the {1} action_matrix".format(
-        ", ".join(uncovered), options.action_matrix)
+    why = f"Defender for Identity does not cover {', '.join(uncovered)} for entraID in the {options.action_matrix} action_matrix"
     for step in steps:
-        step["reason"] = "{0}; native Microsoft Graph action on the Entra ID user instead".format(why)
-    note = "entraID {0}: {1}; native Entra ID actions planned instead (entra_fallback): {2}".format(
-        account.get("identifier"), why, ", ".join(step["entra_action"] for step in steps) or "none")
+        step["reason"] = f"{why}; native Microsoft Graph action on the Entra ID user instead"
+    planned = ", ".join(step["entra_action"] for step in steps) or "none"
+    note = f"entraID {account.get('identifier')}: {why}; native Entra ID actions planned instead (entra_fallback): {planned}"
     if without:
-        note += "; no native counterpart for {0}".format(", ".join(without))
+        note += f"; no native counterpart for {', '.join(without)}"
     if not options.entra_risk_actions and any(set(ENTRA_FALLBACK.get(action, ())) & set(RISK_ACTIONS) for action in uncovered):
         note += "; risk actions left out (entra_risk_actions=false)"
     return steps, note
@@ -181,7 +180,7 @@ def _steps_for(identity, options):
     accounts = [account for account in identity.get("accounts") or [] if account.get("identity_provider") in options.identity_providers]
     if not accounts:
         present = ", ".join(str(account.get("identity_provider")) for account in identity.get("accounts") or []) or "none"
-        notes.append("no account for identity_providers {0} (its accounts: {1})".format(", ".join(options.identity_providers), present))
+        notes.append(f"no account for identity_providers {', '.join(options.identity_providers)} (its accounts: {present})")
     for account in accounts:
         provider = account["identity_provider"]
         supported = supported_actions(provider, options.action_matrix)
@@ -192,8 +191,7 @@ def _steps_for(identity, options):
             entra_steps.extend(native)
             notes.append(note)
         elif not planned:
-            note = "{0} {1}: no selected action is supported for {0} in the {2} action_matrix".format(
-                provider, account.get("identifier"), options.action_matrix)
+            note = f"{provider} {account.get('identifier')}: no selected action is supported for {provider} in the {options.action_matrix} action_matrix"
             if options.action_matrix == "documented" and any(action in supported_actions(provider, "extended") for action in options.actions):
                 note += " (the account resource page lists some: action_matrix=extended)"
             if provider == "entraID" and any(action in ENTRA_FALLBACK for action in options.actions):
@@ -215,7 +213,7 @@ def plan_containment(identities, options):
     planned, seen = [], set()
     for identity in identities or []:
         if not isinstance(identity, dict) or not identity.get("id"):
-            raise InputError("identities", "each identity must be an identity_account_info result with an id; got {0!r}".format(identity))
+            raise InputError("identities", f"each identity must be an identity_account_info result with an id; got {identity!r}")
         if identity["id"] in seen:
             continue
         seen.add(identity["id"])
@@ -240,14 +238,13 @@ def resolve_lookups(lookup_results):
         given = lookup.get("target", lookup.get("item"))
         found = lookup.get("identity_accounts")
         if lookup.get("failed") or found is None:
-            errors.append("'{0}' could not be looked up: {1}".format(given, lookup.get("msg") or "no identity_accounts returned"))
+            errors.append(f"'{given}' could not be looked up: {lookup.get('msg') or 'no identity_accounts returned'}")
         elif not found:
-            errors.append("'{0}' matches none (a UPN is compared whole, a SID must be the on-premises SID, an id is the "
-                          "identity account id).".format(given))
+            errors.append(f"'{given}' matches none (a UPN is compared whole, a SID must be the on-premises SID, an id is the identity account id).")
         elif len(found) > 1:
-            listed = "; ".join("{0} ({1}, {2})".format(item.get("id"), item.get("display_name"), item.get("user_principal_name"))
+            listed = "; ".join(f"{item.get('id')} ({item.get('display_name')}, {item.get('user_principal_name')})"
                                for item in found)
-            errors.append("'{0}' matches {1}: {2}; give the identity account id of the right one.".format(given, len(found), listed))
+            errors.append(f"'{given}' matches {len(found)}: {listed}; give the identity account id of the right one.")
         else:
             identities.append(dict(found[0], input=given))
     return {"identities": identities, "errors": errors}
@@ -320,7 +317,7 @@ def _entra_action_report(step, result):
     failed = status in FAILURE_STATUSES
     reason = result.get("reason")
     if result.get("sign_in_sessions_valid_from_date_time"):
-        reason = "sessions valid from {0}".format(result["sign_in_sessions_valid_from_date_time"])
+        reason = f"sessions valid from {result['sign_in_sessions_valid_from_date_time']}"
     return {
         "identity_provider": "entraID",
         "account_id": step["user_id"],
@@ -356,13 +353,13 @@ def containment_report(plan, action_task_result, dry_run, done_word="contained",
         if identity.get("protected_reason"):
             status = "protected, skipped"
         elif failed:
-            status = "FAILED ({0} of {1} actions)".format(len(failed), len(actions))
+            status = f"FAILED ({len(failed)} of {len(actions)} actions)"
         elif not actions:
             status = "nothing to do"
         elif all(action["outcome"] == "unchanged" for action in actions):
             status = "unchanged"
         else:
-            status = "would be {0} (dry run)".format(done_word) if dry_run else done_word
+            status = f"would be {done_word} (dry run)" if dry_run else done_word
         report.append(dict((key, identity.get(key)) for key in ("input", "id", "display_name", "user_principal_name")))
         report[-1].update(status=status, protected_reason=identity.get("protected_reason"), actions=actions,
                           notes=list(identity.get("notes") or []))
@@ -370,27 +367,26 @@ def containment_report(plan, action_task_result, dry_run, done_word="contained",
 
 
 def _action_line(action):
-    ids = "".join(" {0}={1}".format(key, action[key]) for key in ("correlation_id", "request_id", "client_request_id") if action[key])
+    ids = "".join(f" {key}={action[key]}" for key in ("correlation_id", "request_id", "client_request_id") if action[key])
     if action["outcome"] == "check_mode":
         text = "would be sent (dry run)"
     elif action["outcome"] == "outcome_unknown":
         place = "Entra ID audit log" if action.get("path") == PATH_ENTRA else "Defender Action center"
-        text = "OUTCOME UNKNOWN, look up the client_request_id in the {0}: {1}{2}".format(place, action["error"], ids)
+        text = f"OUTCOME UNKNOWN, look up the client_request_id in the {place}: {action['error']}{ids}"
     elif action["error"]:
-        text = "FAILED ({0}): {1}".format(action["outcome"], action["error"])
+        text = f"FAILED ({action['outcome']}): {action['error']}"
     else:
-        text = "{0}{1}{2}".format(action["outcome"], ": " + action["reason"] if action["reason"] else "", ids)
+        text = f"{action['outcome']}{': ' + action['reason'] if action['reason'] else ''}{ids}"
     path = " (native Entra ID)" if action.get("path") == PATH_ENTRA else ""
-    return "  {0} {1} {2}{3}: {4}".format(action["identity_provider"], action["account_id"], action["action"], path, text)
+    return f"  {action['identity_provider']} {action['account_id']} {action['action']}{path}: {text}"
 
 
 def summary_lines(report, header):
     """The report as lines for the job output: one per identity, one per action, then warnings and notes."""
     lines = [header]
     for identity in report:
-        lines.append("{0} <{1}> id {2}: {3}{4}".format(
-            identity.get("display_name") or "?", identity.get("user_principal_name") or "", identity.get("id"),
-            identity["status"].upper(), " - " + identity["protected_reason"] if identity.get("protected_reason") else ""))
+        lines.append(f"{identity.get('display_name') or '?'} <{identity.get('user_principal_name') or ''}> id {identity.get('id')}:"
+                     f" {identity['status'].upper()}{' - ' + identity['protected_reason'] if identity.get('protected_reason') else ''}")
         for action in identity["actions"]:
             lines.append(_action_line(action))
             lines.extend("    warning: " + warning for warning in action["warnings"])

@@ -191,8 +191,7 @@ class ManagedIdentityTokenProvider(TokenProvider):
 
     def _build(self, fresh_cache=False):
         if not hasattr(msal, "ManagedIdentityClient"):
-            raise GraphAuthError("auth_method managed_identity needs msal >= 1.29.0; installed: %s"
-                                 % getattr(msal, "__version__", "unknown"),
+            raise GraphAuthError(f"auth_method managed_identity needs msal >= 1.29.0; installed: {getattr(msal, '__version__', 'unknown')}",
                                  code="MsalTooOld", hint="upgrade the Python library msal on the host running the module")
         cache = msal.TokenCache() if self._token_cache is None else self._token_cache
         if fresh_cache:
@@ -200,7 +199,7 @@ class ManagedIdentityTokenProvider(TokenProvider):
         return msal.ManagedIdentityClient(self._identity(), http_client=self._http, token_cache=cache)
 
     def get_token(self, force_refresh=False):
-        which = "user-assigned managed identity %s" % self._client_id if self._client_id else "system-assigned managed identity"
+        which = f"user-assigned managed identity {self._client_id}" if self._client_id else "system-assigned managed identity"
         try:
             if self._client is None or force_refresh:
                 self._client = self._build(fresh_cache=force_refresh)
@@ -211,7 +210,7 @@ class ManagedIdentityTokenProvider(TokenProvider):
             if isinstance(exc, ValueError) and not is_tls_error(exc):
                 # msal.ManagedIdentityError is a ValueError; so is a non-JSON answer from an unexpected endpoint.
                 raise GraphAuthError(
-                    "Could not get a token from the %s: %s: %s" % (which, type(exc).__name__, short_text(exc)),
+                    f"Could not get a token from the {which}: {type(exc).__name__}: {short_text(exc)}",
                     code="ManagedIdentityError",
                     hint="run on an Azure host with this managed identity assigned (check managed_identity_client_id), "
                          "or use another auth_method",
@@ -223,8 +222,7 @@ class ManagedIdentityTokenProvider(TokenProvider):
             register_secret(token)
             return token
         error = auth_error_from_result(result, self.auth_method)
-        error.hint = ("check that the %s is assigned to this host and that it may call Microsoft Graph "
-                      "(%s)" % (which, error.hint))
+        error.hint = f"check that the {which} is assigned to this host and that it may call Microsoft Graph ({error.hint})"
         raise error
 
 
@@ -236,11 +234,11 @@ def _federated_reader(path):
             with open(path, "r") as handle:
                 assertion = handle.read().strip()
         except (IOError, OSError) as exc:
-            raise GraphAuthError("Cannot read the federated token file %s: %s" % (path, exc.strerror or exc),
+            raise GraphAuthError(f"Cannot read the federated token file {path}: {exc.strerror or exc}",
                                  code="FederatedTokenFileUnreadable",
                                  hint="check federated_token_file (AZURE_FEDERATED_TOKEN_FILE) and that the token is mounted")
         if not assertion:
-            raise GraphAuthError("The federated token file %s is empty" % path, code="FederatedTokenFileEmpty",
+            raise GraphAuthError(f"The federated token file {path} is empty", code="FederatedTokenFileEmpty",
                                  hint="refresh the federated token file (federated_token_file / AZURE_FEDERATED_TOKEN_FILE)")
         register_secret(assertion)
         return assertion
@@ -250,9 +248,9 @@ def _federated_reader(path):
 
 def _check_readable_file(option, path):
     if not os.path.isfile(path):
-        raise InputError(option, "%s does not exist or is not a file" % path)
+        raise InputError(option, f"{path} does not exist or is not a file")
     if not os.access(path, os.R_OK):
-        raise InputError(option, "%s is not readable by this user" % path)
+        raise InputError(option, f"{path} is not readable by this user")
 
 
 def credential_of(settings, method):
@@ -281,7 +279,7 @@ def open_persistent_cache(settings, method, warn=None):
     if not settings.token_cache_dir or method == "access_token":
         return None
     if method == "managed_identity":
-        authority = "managed_identity %s" % settings.cloud.msi_resource
+        authority = f"managed_identity {settings.cloud.msi_resource}"
         client_id = settings.managed_identity_client_id or "system-assigned"
     else:
         authority, client_id = settings.authority, settings.client_id
@@ -305,7 +303,7 @@ def build_token_provider(settings, http, token_cache=None, retry=None, on_retry=
     if method == "access_token":
         return StaticTokenProvider(settings.access_token)
     if not HAS_MSAL:
-        raise RuntimeError("the Python library msal is required for auth_method %s: %s" % (method, MSAL_IMPORT_ERROR))
+        raise RuntimeError(f"the Python library msal is required for auth_method {method}: {MSAL_IMPORT_ERROR}")
     verify = getattr(http, "forced_verify", True)
     if method == "managed_identity":
         check_managed_identity_environment()

@@ -92,7 +92,7 @@ def parse_token_error(result):
     trace_id = result.get("trace_id") or _search(r"Trace ID:\s*([0-9A-Fa-f-]+)", description)
     correlation_id = result.get("correlation_id") or _search(r"Correlation ID:\s*([0-9A-Fa-f-]+)", description)
     timestamp = result.get("timestamp") or _search(r"Timestamp:\s*([0-9T:\-. Z]+?)\s*$", description, re.M)
-    code = "AADSTS%s" % number if number else (error or "TokenRequestFailed")
+    code = f"AADSTS{number}" if number else (error or "TokenRequestFailed")
     message = first_line or error or "no error description"
     return code, message, trace_id, correlation_id, timestamp, number
 
@@ -108,31 +108,30 @@ def auth_error_from_result(result, auth_method, authority=None):
     error = (result or {}).get("error")
     hint = AADSTS_HINTS.get(number or "") or ERROR_HINTS.get(error or "")
     if not hint:
-        hint = "check tenant_id, client_id, the credential for auth_method %s, and cloud_environment" % auth_method
-    where = " from %s" % authority if authority else ""
-    text = "Could not get a token for Microsoft Graph (auth_method %s)%s: %s" % (auth_method, where, message)
+        hint = f"check tenant_id, client_id, the credential for auth_method {auth_method}, and cloud_environment"
+    where = f" from {authority}" if authority else ""
+    text = f"Could not get a token for Microsoft Graph (auth_method {auth_method}){where}: {message}"
     if error and error not in message and not code.startswith(error):
-        text += " [%s]" % error
+        text += f" [{error}]"
     return GraphAuthError(text, code=code, request_id=trace_id, client_request_id=correlation_id, date=timestamp,
                           hint=hint)
 
 
 def transport_error(exc, auth_method, url, verify, target=None):
     """Map an exception raised while talking to the token endpoint to a :class:`GraphAuthError`."""
-    target = target or "the token endpoint %s" % url
+    target = target or f"the token endpoint {url}"
     if is_tls_error(exc):
         return tls_error(exc, url=url, verify=verify, auth=True)
     if is_timeout(exc):
-        return GraphAuthError("Timed out waiting for %s (auth_method %s)" % (target, auth_method),
+        return GraphAuthError(f"Timed out waiting for {target} (auth_method {auth_method})",
                               code="Timeout", url=url,
                               hint="check network access to the token endpoint (proxy, firewall), or raise timeout")
     if is_connection_error(exc):
-        return GraphAuthError("Could not connect to %s (auth_method %s): %s" % (target, auth_method, short_text(exc)),
+        return GraphAuthError(f"Could not connect to {target} (auth_method {auth_method}): {short_text(exc)}",
                               code="ConnectionError", url=url,
                               hint="check authority_host and cloud_environment, DNS, and proxy settings (HTTPS_PROXY)")
-    return GraphAuthError("Could not get a token for Microsoft Graph (auth_method %s): %s: %s"
-                          % (auth_method, type(exc).__name__, short_text(exc)), url=url,
-                          hint="check the connection options for auth_method %s" % auth_method)
+    return GraphAuthError(f"Could not get a token for Microsoft Graph (auth_method {auth_method}): {type(exc).__name__}: {short_text(exc)}", url=url,
+                          hint=f"check the connection options for auth_method {auth_method}")
 
 
 def short_text(exc, limit=300):
@@ -155,10 +154,10 @@ def authority_error(exc, auth_method, authority):
     if "authority configuration" in text or "OIDC Discovery" in text or "invalid_instance" in text or number:
         hint = AADSTS_HINTS.get(number or "90002")
         return GraphAuthError(
-            "Tenant discovery failed for %s (auth_method %s): the tenant was not found or the authority did not answer "
-            "with an OpenID configuration" % (authority, auth_method),
-            code="AADSTS%s" % number if number else "TenantDiscoveryFailed", url=authority,
+            f"Tenant discovery failed for {authority} (auth_method {auth_method}): the tenant was not found or the authority did not answer "
+            "with an OpenID configuration",
+            code=f"AADSTS{number}" if number else "TenantDiscoveryFailed", url=authority,
             hint=hint + "; with authority_host overridden, check that it points at the token service",
         )
-    return GraphAuthError("MSAL rejected the configuration for auth_method %s: %s" % (auth_method, short_text(exc)),
+    return GraphAuthError(f"MSAL rejected the configuration for auth_method {auth_method}: {short_text(exc)}",
                           url=authority, hint="check tenant_id, client_id and the credential options")

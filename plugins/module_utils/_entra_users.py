@@ -89,7 +89,7 @@ _NOT_LICENSED = "not licensed"
 # ---------------------------------------------------------------------------------------------
 
 
-def normalise_user_id(value, option="user_id"):
+def normalize_user_id(value, option="user_id"):
     """An object id (GUID) or its ``S-1-12-1`` cloud SID -> the lower-case object id; anything else is refused."""
     text = value.strip() if isinstance(value, str) else value
     if not isinstance(text, str) or not text:
@@ -102,16 +102,16 @@ def normalise_user_id(value, option="user_id"):
     if _OTHER_CLOUD_SID.match(text):
         raise InputError(
             option,
-            "'{0}' is not an S-1-12-1 (user object) security identifier, so it does not convert to an object id (Microsoft's"
+            f"'{text}' is not an S-1-12-1 (user object) security identifier, so it does not convert to an object id (Microsoft's"
             " identityAccounts example shows an S-1-12-4 cloudSecurityIdentifier that is not the Entra ID account); give the"
-            " identity's entraID account identifier instead".format(text),
+            " identity's entraID account identifier instead",
         )
     if not _GUID.match(text):
         raise InputError(
             option,
-            "'{0}' is not an Entra ID user object id; give the GUID (the identity's entraID account identifier, e.g."
+            f"'{text}' is not an Entra ID user object id; give the GUID (the identity's entraID account identifier, e.g."
             " 3086863e-1807-524b-8a62-ef7649a1d776) or its S-1-12-1 cloud security identifier, or use"
-            " user_principal_name".format(text),
+            " user_principal_name",
         )
     return text.lower()
 
@@ -121,12 +121,12 @@ def user_selector(params):
     params = dict(params)
     if params.get("user_id") is not None and params.get("user_principal_name") is None:
         # Before the shared selector's id check, whose words are about identity accounts.
-        params["user_id"] = normalise_user_id(params["user_id"], "user_id")
+        params["user_id"] = normalize_user_id(params["user_id"], "user_id")
     return selector_from_params(params, USER_TARGET_OPTIONS)
 
 
 def user_path(user_id):
-    return "{0}/{1}".format(USERS_PATH, path_segment(user_id))
+    return f"{USERS_PATH}/{path_segment(user_id)}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,17 +162,16 @@ def read_user(client, selector):
         response = client.get(user_path(selector.value), params={"$select": USER_SELECT}, permission=READ_PERMISSION)
     except GraphError as error:
         if error.status == 404:
-            raise IdentityResolutionError(selector.option, "no Entra ID user matches {0} (Graph: {1})".format(
-                selector.describe(), error.code or error.status))
+            raise IdentityResolutionError(selector.option, f"no Entra ID user matches {selector.describe()} (Graph: {error.code or error.status})")
         raise
     user = parse_user(response.body)
     if not _is_guid(user["id"]):
-        raise IdentityResolutionError(selector.option, "Graph answered {0} with a user without an object id".format(selector.describe()))
+        raise IdentityResolutionError(selector.option, f"Graph answered {selector.describe()} with a user without an object id")
     expected = user["id"] if selector.kind == LOOKUP_ID else user["user_principal_name"]
     if not isinstance(expected, str) or expected.casefold() != selector.value.casefold():
         raise IdentityResolutionError(
             selector.option,
-            "Graph answered {0} with another user ({1}, {2}); refusing to act".format(selector.describe(), user["id"], user["user_principal_name"]),
+            f"Graph answered {selector.describe()} with another user ({user['id']}, {user['user_principal_name']}); refusing to act",
             [{"id": user["id"], "display_name": user["display_name"], "user_principal_name": user["user_principal_name"]}],
         )
     return user
@@ -198,11 +197,9 @@ def sync_warning(user, account_enabled):
     if user.get("on_premises_sync_enabled") is not True:
         return None
     return (
-        "user {0} is synchronised from on-premises Active Directory (onPremisesSyncEnabled): directory sync overwrites"
-        " accountEnabled with the AD account's state, so {1} the Active Directory account too (msgraph.security."
-        "identity_account_action, identity_provider: activeDirectory, action: {2})".format(
-            user["user_principal_name"] or user["id"], "disable" if not account_enabled else "enable",
-            "disable" if not account_enabled else "enable")
+        f"user {user['user_principal_name'] or user['id']} is synchronised from on-premises Active Directory (onPremisesSyncEnabled): directory sync overwrites"
+        f" accountEnabled with the AD account's state, so {'disable' if not account_enabled else 'enable'} the Active Directory account too (msgraph.security."
+        f"identity_account_action, identity_provider: activeDirectory, action: {'disable' if not account_enabled else 'enable'})"
     )
 
 
@@ -211,11 +208,11 @@ def _explain_forbidden(error, permission, user):
     error.required_permission = permission
     if error.code == "Authorization_RequestDenied":
         error.hint = (
-            "Graph refused to change {0}. Either the app lacks {1} (with admin consent), or the user holds a privileged"
+            f"Graph refused to change {user['user_principal_name'] or user['id']}. Either the app lacks {permission} (with admin consent), or the user holds a"
+            " privileged"
             " administrator role: changing administrators is a sensitive action that needs the caller to hold a"
             " directory role at least as privileged (for example Privileged Authentication Administrator). Contain"
-            " administrators through your break-glass procedure, or assign the app such a role deliberately".format(
-                user["user_principal_name"] or user["id"], permission)
+            " administrators through your break-glass procedure, or assign the app such a role deliberately"
         )
     return error
 
@@ -226,8 +223,7 @@ def _explain_risky_users_forbidden(error):
         error.hint = ("the tenant has no Microsoft Entra ID P2 license, which the riskyUsers API requires (this is not a"
                       " missing permission); revoke sessions and disable the account instead")
     else:
-        error.hint = ("grant the application permission {0} with admin consent; the riskyUsers API also needs a"
-                      " Microsoft Entra ID P2 license".format(RISK_PERMISSION))
+        error.hint = f"grant the application permission {RISK_PERMISSION} with admin consent; the riskyUsers API also needs a Microsoft Entra ID P2 license"
     return error
 
 
@@ -235,7 +231,7 @@ def _outcome_unknown(error, client_request_id, message):
     return GraphOutcomeUnknownError(
         message, status=error.status, code=error.code, request_id=error.request_id, client_request_id=client_request_id,
         date=error.date, method=error.method, url=error.url, required_permission=error.required_permission,
-        hint="look up client-request-id {0} in the Entra ID audit log before running the task again".format(client_request_id),
+        hint=f"look up client-request-id {client_request_id} in the Entra ID audit log before running the task again",
     )
 
 
@@ -254,7 +250,7 @@ def run_account_enabled(client, selector, account_enabled, protected_accounts=No
     warnings = protected.warnings()
     before = user["account_enabled"]
     if before is None:
-        warnings.append("Graph did not return accountEnabled for {0}; sending the change".format(user["id"]))
+        warnings.append(f"Graph did not return accountEnabled for {user['id']}; sending the change")
     changed = before is not account_enabled
     result = {
         "changed": changed,
@@ -266,7 +262,7 @@ def run_account_enabled(client, selector, account_enabled, protected_accounts=No
     if warning:
         warnings.append(warning)
     if not changed:
-        result.update(outcome="unchanged", reason="accountEnabled is already {0}".format(str(before).lower()))
+        result.update(outcome="unchanged", reason=f"accountEnabled is already {str(before).lower()}")
         return result
     path = user_path(user["id"])
     body = {"accountEnabled": account_enabled}
@@ -295,13 +291,13 @@ def _reconcile_account_enabled(client, selector, user, account_enabled, error, c
     try:
         after = read_user(client, selector)["account_enabled"]
     except GraphError as read_error:
-        raise _outcome_unknown(error, client_request_id, "the accountEnabled change for {0} was sent but its outcome is unknown ({1});"
-                               " reading the user again failed too ({2})".format(user["id"], error, read_error))
+        raise _outcome_unknown(error, client_request_id, f"the accountEnabled change for {user['id']} was sent but its outcome is unknown ({error});"
+                               f" reading the user again failed too ({read_error})")
     if after is not account_enabled:
-        raise _outcome_unknown(error, client_request_id, "the accountEnabled change for {0} was sent but its outcome is unknown ({1});"
-                               " the user does not show it, and it was not resent".format(user["id"], error))
-    warnings.append("the accountEnabled change's outcome was unknown ({0}); reading the user again shows accountEnabled={1}, so"
-                    " it was applied (client-request-id {2})".format(error, str(after).lower(), client_request_id))
+        raise _outcome_unknown(error, client_request_id, f"the accountEnabled change for {user['id']} was sent but its outcome is unknown ({error});"
+                               " the user does not show it, and it was not resent")
+    warnings.append(f"the accountEnabled change's outcome was unknown ({error}); reading the user again shows accountEnabled={str(after).lower()}, so"
+                    f" it was applied (client-request-id {client_request_id})")
     return "reconciled", {"request_id": error.request_id, "client_request_id": client_request_id}
 
 
@@ -310,24 +306,24 @@ def _reconcile_account_enabled(client, selector, user, account_enabled, error, c
 # ---------------------------------------------------------------------------------------------
 
 
-def normalise_user_action(value, option="action"):
+def normalize_user_action(value, option="action"):
     key = re.sub(r"[\s\-]", "_", value.strip()).lower() if isinstance(value, str) else None
     if key not in USER_ACTIONS:
-        raise InputError(option, "'{0}' is not a known action; use one of: {1}".format(value, ", ".join(USER_ACTIONS)))
+        raise InputError(option, f"'{value}' is not a known action; use one of: {', '.join(USER_ACTIONS)}")
     return key
 
 
 def plan_user_action(cloud, action):
     """Input checks before any request: the action, and whether the cloud offers the API it needs."""
-    action = normalise_user_action(action)
+    action = normalize_user_action(action)
     require_api(cloud, ACTION_API[action])
     return action
 
 
 def _action_request(user, action):
     if action == REVOKE_SIGN_IN_SESSIONS:
-        return "{0}/revokeSignInSessions".format(user_path(user["id"])), None, REVOKE_PERMISSION
-    return "{0}/{1}".format(RISKY_USERS_PATH, _RISK_SEGMENT[action]), {"userIds": [user["id"]]}, RISK_PERMISSION
+        return f"{user_path(user['id'])}/revokeSignInSessions", None, REVOKE_PERMISSION
+    return f"{RISKY_USERS_PATH}/{_RISK_SEGMENT[action]}", {"userIds": [user["id"]]}, RISK_PERMISSION
 
 
 def _action_diff(user, action):
@@ -340,13 +336,14 @@ def _action_diff(user, action):
 def run_user_action(client, selector, action, protected_accounts=None, check_mode=False, client_request_id=None):
     """Read the user, guard, and send the command (every run: commands have no state to compare)."""
     protected = ProtectedAccounts(protected_accounts)
-    action = normalise_user_action(action)
+    action = normalize_user_action(action)
     user = read_user(client, selector)
     check_user_not_protected(user, protected)
     warnings = protected.warnings()
     if action == REVOKE_SIGN_IN_SESSIONS and (user["user_type"] or "").lower() == "guest":
-        warnings.append("{0} is an external (guest) user: revokeSignInSessions does not revoke their sessions, which their home"
-                        " tenant issues; disable the account or remove the guest instead".format(user["user_principal_name"] or user["id"]))
+        warnings.append(f"{user['user_principal_name'] or user['id']} is an external (guest) user: revokeSignInSessions does not revoke their sessions, which"
+                        " their home"
+                        " tenant issues; disable the account or remove the guest instead")
     path, body, permission = _action_request(user, action)
     result = {
         "changed": True,
@@ -364,8 +361,8 @@ def run_user_action(client, selector, action, protected_accounts=None, check_mod
         response = client.post(path, body=body, client_request_id=client_request_id, permission=permission)
     except GraphOutcomeUnknownError as error:
         if action != REVOKE_SIGN_IN_SESSIONS:
-            raise _outcome_unknown(error, client_request_id, "the {0} request for {1} was sent but its outcome is unknown ({2}); it was"
-                                   " not resent".format(action, user["id"], error))
+            raise _outcome_unknown(error, client_request_id, f"the {action} request for {user['id']} was sent but its outcome is unknown ({error}); it was"
+                                   " not resent")
         return _reconcile_revoke(client, selector, user, error, client_request_id, result)
     except GraphError as error:
         if error.status == 403:
@@ -386,7 +383,7 @@ def _check_revoke_answer(response):
     body = response.body
     if isinstance(body, dict) and "value" in body and body["value"] is not True:
         raise GraphError(
-            "revokeSignInSessions answered HTTP {0} with value={1!r}: Graph did not confirm the revocation".format(response.status, body["value"]),
+            f"revokeSignInSessions answered HTTP {response.status} with value={body['value']!r}: Graph did not confirm the revocation",
             status=response.status, code="RevocationNotConfirmed", request_id=response.request_id,
             client_request_id=response.client_request_id, method="POST", url=response.url,
             hint="check the user's signInSessionsValidFromDateTime and the Entra ID audit log, then run the task again",
@@ -399,12 +396,12 @@ def _read_back_sessions(client, selector, user, result):
     try:
         after = read_user(client, selector)["sign_in_sessions_valid_from_date_time"]
     except GraphError as error:
-        result["warnings"].append("the revocation was accepted but signInSessionsValidFromDateTime could not be read back ({0})".format(error))
+        result["warnings"].append(f"the revocation was accepted but signInSessionsValidFromDateTime could not be read back ({error})")
         after = None
     result["sign_in_sessions_valid_from_date_time"] = after
     result["diff"]["after"] = {"sign_in_sessions_valid_from_date_time": after}
     if after is not None and after == before and (user["user_type"] or "").lower() != "guest":
-        result["warnings"].append("signInSessionsValidFromDateTime still shows {0}; Graph says revocation can take a few minutes".format(after))
+        result["warnings"].append(f"signInSessionsValidFromDateTime still shows {after}; Graph says revocation can take a few minutes")
 
 
 def _reconcile_revoke(client, selector, user, error, client_request_id, result):
@@ -413,13 +410,13 @@ def _reconcile_revoke(client, selector, user, error, client_request_id, result):
     try:
         after = read_user(client, selector)["sign_in_sessions_valid_from_date_time"]
     except GraphError as read_error:
-        raise _outcome_unknown(error, client_request_id, "revokeSignInSessions for {0} was sent but its outcome is unknown ({1});"
-                               " reading the user again failed too ({2})".format(user["id"], error, read_error))
+        raise _outcome_unknown(error, client_request_id, f"revokeSignInSessions for {user['id']} was sent but its outcome is unknown ({error});"
+                               f" reading the user again failed too ({read_error})")
     if not after or after == before:
-        raise _outcome_unknown(error, client_request_id, "revokeSignInSessions for {0} was sent but its outcome is unknown ({1});"
-                               " signInSessionsValidFromDateTime did not change, and the request was not resent".format(user["id"], error))
-    result["warnings"].append("revokeSignInSessions' outcome was unknown ({0}); signInSessionsValidFromDateTime moved from {1} to {2},"
-                              " so the sessions were revoked (client-request-id {3})".format(error, before, after, client_request_id))
+        raise _outcome_unknown(error, client_request_id, f"revokeSignInSessions for {user['id']} was sent but its outcome is unknown ({error});"
+                               " signInSessionsValidFromDateTime did not change, and the request was not resent")
+    result["warnings"].append(f"revokeSignInSessions' outcome was unknown ({error}); signInSessionsValidFromDateTime moved from {before} to {after},"
+                              f" so the sessions were revoked (client-request-id {client_request_id})")
     result.update(outcome="reconciled", sign_in_sessions_valid_from_date_time=after,
                   request_ids={"request_id": error.request_id, "client_request_id": client_request_id})
     result["diff"]["after"] = {"sign_in_sessions_valid_from_date_time": after}

@@ -71,10 +71,12 @@ def redact(text):
     return text
 
 
-def _one_line(text):
+def one_line(text, limit=None):
+    """``text`` (or an exception's message) on one line, cut after ``limit`` characters when given; None stays None."""
     if text is None:
         return None
-    return " ".join(str(text).split())
+    text = " ".join(str(text).split())
+    return text if limit is None or len(text) <= limit else text[:limit] + "..."
 
 
 class GraphError(Exception):
@@ -88,18 +90,18 @@ class GraphError(Exception):
 
     def __init__(self, message, status=None, code=None, request_id=None, client_request_id=None,
                  date=None, method=None, url=None, required_permission=None, hint=None):
-        message = _one_line(redact(message)) or "Microsoft Graph request failed"
+        message = one_line(redact(message)) or "Microsoft Graph request failed"
         super(GraphError, self).__init__(message)
         self.message = message
         self.status = status
-        self.code = _one_line(redact(code)) if code else None
+        self.code = one_line(redact(code)) if code else None
         self.request_id = request_id or None
         self.client_request_id = client_request_id or None
         self.date = date or None
         self.method = method or None
         self.url = redact(url) if url else None
         self.required_permission = required_permission or None
-        self.hint = _one_line(redact(hint)) if hint else None
+        self.hint = one_line(redact(hint)) if hint else None
 
     def to_result(self):
         """Snake_case keys for ``fail_json``; ``None`` values are dropped."""
@@ -120,31 +122,31 @@ class GraphError(Exception):
     def __str__(self):
         parts = []
         if self.code:
-            parts.append("%s: %s" % (self.code, self.message))
+            parts.append(f"{self.code}: {self.message}")
         else:
             parts.append(self.message)
         details = []
         if self.method and self.url:
-            details.append("%s %s" % (self.method, self.url))
+            details.append(f"{self.method} {self.url}")
         if self.status is not None:
-            details.append("HTTP %s" % self.status)
+            details.append(f"HTTP {self.status}")
         if self.required_permission:
-            details.append("required permission: %s" % self.required_permission)
+            details.append(f"required permission: {self.required_permission}")
         if self.request_id:
-            details.append("request-id: %s" % self.request_id)
+            details.append(f"request-id: {self.request_id}")
         if self.client_request_id:
-            details.append("client-request-id: %s" % self.client_request_id)
+            details.append(f"client-request-id: {self.client_request_id}")
         if self.date:
-            details.append("date: %s" % self.date)
+            details.append(f"date: {self.date}")
         text = parts[0]
         if details:
-            text = "%s (%s)" % (text, "; ".join(details))
+            text = f"{text} ({'; '.join(details)})"
         if self.hint:
-            text = "%s. Hint: %s" % (text.rstrip("."), self.hint)
-        return _one_line(redact(text))
+            text = f"{text.rstrip('.')}. Hint: {self.hint}"
+        return one_line(redact(text))
 
     def __repr__(self):
-        return "%s(%r, status=%r, code=%r)" % (type(self).__name__, self.message, self.status, self.code)
+        return f"{type(self).__name__}({self.message!r}, status={self.status!r}, code={self.code!r})"
 
 
 class GraphAuthError(GraphError):
@@ -176,8 +178,8 @@ class InputError(ValueError):
             options = [str(option)]
         self.options = options
         self.option = ", ".join(options)
-        self.message = _one_line(redact(message))
+        self.message = one_line(redact(message))
         super(InputError, self).__init__(self.message)
 
     def __str__(self):
-        return "%s: %s" % (self.option, self.message)
+        return f"{self.option}: {self.message}"

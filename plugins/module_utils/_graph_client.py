@@ -26,14 +26,17 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 import threading
 import uuid
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from ansible_collections.msgraph.security.plugins.module_utils._credentials import build_token_provider
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphError,
     GraphOutcomeUnknownError,
+    InputError,
+    one_line,
     redact,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._http import (
@@ -73,7 +76,7 @@ class GraphResponse:
         self.url = url
 
     def __repr__(self):
-        return "GraphResponse(%s %s -> %s)" % (self.method, self.url, self.status)
+        return f"GraphResponse({self.method} {self.url} -> {self.status})"
 
 
 def unwrap_entity(body):
@@ -89,13 +92,36 @@ def unwrap_entity(body):
     return body
 
 
+# Characters that would end or change a URL path segment, and control characters.
+_PATH_UNSAFE = re.compile(r"[/?#\\\s\x00-\x1f\x7f]")
+
+
+def validate_path_id(value, option, what, fix=None):
+    """An id that goes into a URL path, stripped; :class:`InputError` naming ``option`` for anything that could change
+    the path or query.
+
+    Refused: '/', '?', '#', '\\', whitespace and control characters, also percent-encoded, and the dot segments ``.`` and
+    ``..``, which a URL library or proxy collapses (``identityAccounts/..`` would address ``/security/identities/``).
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(option, f"{what} must be a non-empty string")
+    value = value.strip()
+    decoded = unquote(value)
+    suffix = f"; {fix}" if fix else ""
+    if _PATH_UNSAFE.search(value) or _PATH_UNSAFE.search(decoded):
+        raise InputError(option, f"{what} {value!r} must not contain '/', '?', '#', '\\', spaces or control characters, not even percent-encoded{suffix}")
+    if not decoded.strip("."):
+        raise InputError(option, f"{what} {value!r} is a dot segment ('.' or '..'); it would change the request path, so nothing was sent{suffix}")
+    return value
+
+
 def path_segment(value):
     """Percent-encode one path segment (an id) for use in a Graph path."""
     return quote(str(value), safe="")
 
 
 def _reason(status, fallback=None):
-    return fallback or _HTTP_REASONS.get(status) or "HTTP %s" % status
+    return fallback or _HTTP_REASONS.get(status) or f"HTTP {status}"
 
 
 class _Attempt:
@@ -162,7 +188,7 @@ class GraphClient:
         if path.startswith("https://") or path.startswith("http://"):
             url = path
         else:
-            url = "%s/%s/%s" % (self.graph_endpoint, self.api_version, path.lstrip("/"))
+            url = f"{self.graph_endpoint}/{self.api_version}/{path.lstrip('/')}"
         if params:
             items = [(key, value) for key, value in _param_items(params) if value is not None]
             if items:
@@ -219,13 +245,13 @@ class GraphClient:
                 break
             if not isinstance(next_link, str) or not self._same_origin(next_link):
                 raise GraphError(
-                    "Refusing to follow @odata.nextLink to %s: it is not on %s" % (next_link, self.graph_endpoint),
+                    f"Refusing to follow @odata.nextLink to {next_link}: it is not on {self.graph_endpoint}",
                     code="ForeignNextLink", status=response.status, method="GET", url=response.url,
                     request_id=response.request_id, client_request_id=response.client_request_id,
                     hint="check graph_endpoint; paging links must stay on the Graph endpoint",
                 )
             if next_link in seen:
-                raise GraphError("@odata.nextLink repeats %s; stopping to avoid an endless loop" % next_link,
+                raise GraphError(f"@odata.nextLink repeats {next_link}; stopping to avoid an endless loop",
                                  code="PagingLoop", status=response.status, method="GET", url=response.url,
                                  request_id=response.request_id, client_request_id=response.client_request_id)
             url = next_link
@@ -249,7 +275,7 @@ class GraphClient:
 
     def _headers(self, token, client_request_id, has_body):
         headers = {
-            "Authorization": "Bearer %s" % token,
+            "Authorization": f"Bearer {token}",
             "Accept": "application/json",
             "client-request-id": client_request_id,
             "return-client-request-id": "true",
@@ -289,7 +315,7 @@ class GraphClient:
                 continue
 
             if status in RETRYABLE_STATUSES and (is_get or status == 429):
-                self._wait_before_retry(method, url, state, status, raw.headers, "HTTP %s" % status, raw=raw,
+                self._wait_before_retry(method, url, state, status, raw.headers, f"HTTP {status}", raw=raw,
                                         permission=permission, client_request_id=client_request_id)
                 continue
 
@@ -305,8 +331,7 @@ class GraphClient:
                                             client_request_id=client_request_id)
                     continue
                 raise GraphOutcomeUnknownError(
-                    "The %s returned HTTP %s with an unreadable (truncated or non-JSON) body; the action may or may "
-                    "not have been carried out" % (method, status),
+                    f"The {method} returned HTTP {status} with an unreadable (truncated or non-JSON) body; the action may or may not have been carried out",
                     status=status, code="UnreadableResponse", request_id=state.last_request_id,
                     client_request_id=client_request_id, date=_header(raw.headers, "Date"), method=method, url=url,
                     hint=_OUTCOME_HINT,
@@ -315,8 +340,7 @@ class GraphClient:
             error = error_from_response(raw, method, url, permission=permission, client_request_id=client_request_id)
             if not is_get and status >= 500:
                 raise GraphOutcomeUnknownError(
-                    "The %s returned HTTP %s (%s: %s); the action may or may not have been carried out"
-                    % (method, status, error.code, error.message),
+                    f"The {method} returned HTTP {status} ({error.code}: {error.message}); the action may or may not have been carried out",
                     status=status, code=error.code, request_id=error.request_id, client_request_id=client_request_id,
                     date=error.date, method=method, url=url, hint=_OUTCOME_HINT,
                 )
@@ -325,7 +349,7 @@ class GraphClient:
                               "graph_endpoint match the tenant's cloud, and that the app registration is enabled")
             elif status == 401:
                 error.hint = ("the access token was rejected (expired, or issued for another audience or cloud): "
-                              "give a fresh access_token for %s" % self.graph_endpoint)
+                              f"give a fresh access_token for {self.graph_endpoint}")
             raise error
 
     def _handle_transport_error(self, exc, method, url, client_request_id, state, permission):
@@ -336,8 +360,8 @@ class GraphClient:
             if method != "GET" and not tls_failed_before_sending(exc):
                 # Not a handshake failure: the TLS session broke while the request or its answer was on the wire.
                 raise GraphOutcomeUnknownError(
-                    "The %s met a TLS failure after the request may have been sent (%s); the action may or may not "
-                    "have been carried out" % (method, _short(exc)),
+                    f"The {method} met a TLS failure after the request may have been sent ({one_line(exc, limit=300)}); the action may or may not "
+                    "have been carried out",
                     code="TlsErrorAfterSending", client_request_id=client_request_id, method=method, url=url,
                     hint=_OUTCOME_HINT,
                 )
@@ -347,17 +371,16 @@ class GraphClient:
         kind = "timed out" if is_timeout(exc) else "connection failed"
         if method != "GET" and not not_sent(exc):
             raise GraphOutcomeUnknownError(
-                "The %s %s after the request was sent (%s); the action may or may not have been carried out"
-                % (method, kind, _short(exc)),
+                f"The {method} {kind} after the request was sent ({one_line(exc, limit=300)}); the action may or may not have been carried out",
                 code="Timeout" if is_timeout(exc) else "ConnectionError",
                 client_request_id=client_request_id, method=method, url=url, hint=_OUTCOME_HINT,
             )
         # A truncated body (ChunkedEncodingError) is as transient as a reset.
         if not is_transient_exception(exc):
-            raise GraphError("The request failed: %s" % _short(exc), method=method, url=url,
+            raise GraphError(f"The request failed: {one_line(exc, limit=300)}", method=method, url=url,
                              client_request_id=client_request_id,
                              hint="check graph_endpoint and the network path to it")
-        self._wait_before_retry(method, url, state, None, None, "%s (%s)" % (kind, type(exc).__name__),
+        self._wait_before_retry(method, url, state, None, None, f"{kind} ({type(exc).__name__})",
                                 permission=permission, client_request_id=client_request_id, exc=exc)
 
     def _wait_before_retry(self, method, url, state, status, headers, what, raw=None, permission=None,
@@ -365,7 +388,7 @@ class GraphClient:
         """Sleep before the next attempt, or raise when retries or the time budget are exhausted."""
         policy = self.retry
         if state.retries >= policy.max_retries:
-            raise self._exhausted("gave up after %d attempt(s) (max_retries %d)" % (state.attempts, policy.max_retries),
+            raise self._exhausted(f"gave up after {state.attempts} attempt(s) (max_retries {policy.max_retries})",
                                   method, url, state, raw, permission, client_request_id, exc)
         delay = policy.retry_after(headers) if headers is not None else None
         source = "Retry-After"
@@ -374,29 +397,29 @@ class GraphClient:
             source = "backoff"
         if not policy.hold(delay):
             raise self._exhausted(
-                "retry budget of %ss exhausted after %d attempt(s) (%.1fs already waited; the next wait would be %.1fs)"
-                % (_fmt(policy.budget_seconds), state.attempts, policy.waited, delay),
+                f"retry budget of {_fmt(policy.budget_seconds)}s exhausted after {state.attempts} attempt(s) ({policy.waited:.1f}s already waited; the next"
+                f" wait would be {delay:.1f}s)",
                 method, url, state, raw, permission, client_request_id, exc, budget=True)
         state.retries += 1
-        self._notify("Microsoft Graph %s %s: %s; retrying in %.1fs (%s, retry %d of %d, client-request-id %s)"
-                     % (method, url, what, delay, source, state.retries, policy.max_retries, client_request_id))
+        self._notify(f"Microsoft Graph {method} {url}: {what}; retrying in {delay:.1f}s ({source}, retry {state.retries} of {policy.max_retries},"
+                     f" client-request-id {client_request_id})")
         policy.wait_until_open()
 
     def _exhausted(self, reason, method, url, state, raw, permission, client_request_id, exc, budget=False):
-        last = "last status HTTP %s" % state.last_status if state.last_status is not None else "no response"
+        last = f"last status HTTP {state.last_status}" if state.last_status is not None else "no response"
         if exc is not None:
-            last = "last error %s" % _short(exc)
-        ids = "last request-id %s" % (state.last_request_id or "none")
+            last = f"last error {one_line(exc, limit=300)}"
+        ids = f"last request-id {state.last_request_id or 'none'}"
         hint = ("the service kept throttling or failing; run the task again later" +
                 (", or raise retry_budget" if budget else ", or raise max_retries"))
         if raw is not None and state.last_status is not None and state.last_status >= 400:
             inner = error_from_response(raw, method, url, permission=permission, client_request_id=client_request_id)
-            detail = "" if inner.message.startswith("HTTP ") else " (service said: %s)" % inner.message
-            return GraphError("%s; %s, %s%s" % (reason, last, ids, detail),
+            detail = "" if inner.message.startswith("HTTP ") else f" (service said: {inner.message})"
+            return GraphError(f"{reason}; {last}, {ids}{detail}",
                               status=inner.status, code=inner.code, request_id=inner.request_id,
                               client_request_id=inner.client_request_id, date=inner.date, method=method, url=url,
                               required_permission=inner.required_permission, hint=hint)
-        return GraphError("%s; %s, %s" % (reason, last, ids), status=state.last_status,
+        return GraphError(f"{reason}; {last}, {ids}", status=state.last_status,
                           code="RetryBudgetExhausted" if budget else "RetriesExhausted",
                           request_id=state.last_request_id, client_request_id=client_request_id, method=method,
                           url=url, hint=hint if exc is None else hint + "; check graph_endpoint and the network path")
@@ -407,7 +430,7 @@ _OUTCOME_HINT = ("do not resend blindly: read the target's current state to find
 
 
 def _fmt(seconds):
-    return ("%d" % seconds) if float(seconds).is_integer() else ("%.1f" % seconds)
+    return f"{seconds:.0f}" if float(seconds).is_integer() else f"{seconds:.1f}"
 
 
 def _param_items(params):
@@ -416,9 +439,9 @@ def _param_items(params):
     return list(params)
 
 
-def _short(exc, limit=300):
-    text = " ".join(str(exc).split())
-    return text if len(text) <= limit else text[:limit] + "..."
+def odata_string(value):
+    """An OData string literal: single quotes doubled, so input cannot end the literal early."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _parse_body(raw):
@@ -462,9 +485,9 @@ def error_from_response(raw, method, url, permission=None, client_request_id=Non
         if not ok:
             text = raw.content.decode("utf-8", "replace") if isinstance(raw.content, bytes) else str(raw.content)
             text = " ".join(text.split())[:200]
-            message = "HTTP %s %s%s" % (status, reason, (": " + text) if text else "")
+            message = f"HTTP {status} {reason}{': ' + text if text else ''}"
         else:
-            message = "HTTP %s %s" % (status, reason)
+            message = f"HTTP {status} {reason}"
     request_id = _header(raw.headers, "request-id") or inner.get("request-id") or inner.get("requestId")
     cri = _header(raw.headers, "client-request-id") or inner.get("client-request-id") or client_request_id
     date = inner.get("date") or _header(raw.headers, "Date")
@@ -476,8 +499,8 @@ def error_from_response(raw, method, url, permission=None, client_request_id=Non
             hint = ("the tenant is not onboarded to Microsoft Defender for Identity (this is not a missing permission): "
                     "complete the Defender for Identity onboarding (license, portal sign-in, sensor) first")
         elif permission:
-            hint = ("missing permission: grant the application permission %s to the app registration and grant admin "
-                    "consent (for delegated tokens the user also needs the Security Administrator role)" % permission)
+            hint = (f"missing permission: grant the application permission {permission} to the app registration and grant admin "
+                    "consent (for delegated tokens the user also needs the Security Administrator role)")
         else:
             hint = "missing permission: grant the application permission this call needs, with admin consent"
     elif status == 404:

@@ -29,7 +29,7 @@ import time
 import traceback
 import warnings
 
-from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphAuthError, GraphError, InputError
+from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphAuthError, GraphError, InputError, one_line
 from ansible_collections.msgraph.security.plugins.module_utils._options import COLLECTION_NAME, COLLECTION_VERSION
 
 try:
@@ -65,9 +65,9 @@ CA_PATH_IGNORED_WARNING = "ca_path is ignored because validate_certs is false."
 
 def user_agent():
     """``msgraph.security/1.0.0 (ansible-collection) python-requests/2.x``."""
-    agent = "%s/%s (ansible-collection)" % (COLLECTION_NAME, COLLECTION_VERSION)
+    agent = f"{COLLECTION_NAME}/{COLLECTION_VERSION} (ansible-collection)"
     if HAS_REQUESTS:
-        agent += " python-requests/%s" % requests.__version__
+        agent += f" python-requests/{requests.__version__}"
     return agent
 
 
@@ -76,9 +76,9 @@ def validate_ca_path(path):
     if not path:
         return
     if not os.path.exists(path):
-        raise InputError("ca_path", "the CA bundle %s does not exist; give the path to a PEM file of trusted CAs" % path)
+        raise InputError("ca_path", f"the CA bundle {path} does not exist; give the path to a PEM file of trusted CAs")
     if not os.access(path, os.R_OK):
-        raise InputError("ca_path", "the CA bundle %s is not readable by this user" % path)
+        raise InputError("ca_path", f"the CA bundle {path} is not readable by this user")
 
 
 def verify_setting(validate_certs=True, ca_path=None):
@@ -104,7 +104,7 @@ class VerifyingSession(_SessionBase):
     def __init__(self, validate_certs=True, ca_path=None, timeout=None, agent=None, pool_size=None,
                  environment_proxy=True):
         if not HAS_REQUESTS:
-            raise RuntimeError("the Python library requests is required: %s" % REQUESTS_IMPORT_ERROR)
+            raise RuntimeError(f"the Python library requests is required: {REQUESTS_IMPORT_ERROR}")
         super(VerifyingSession, self).__init__()
         self._settings = dict(validate_certs=validate_certs, ca_path=ca_path, timeout=timeout, agent=agent,
                               pool_size=pool_size)
@@ -300,7 +300,7 @@ def tls_failed_before_sending(exc):
     return any(marker in text for marker in markers)
 
 
-class RetryingHttpClient(object):
+class RetryingHttpClient:
     """The HTTP client MSAL's confidential client gets: the shared session, with transient failures retried.
 
     MSAL leaves retries to the HTTP client it is given ("it will be your http_client's duty to decide whether to
@@ -338,7 +338,7 @@ class RetryingHttpClient(object):
                     raise
             else:
                 if response.status_code not in TRANSIENT_TOKEN_STATUSES or not self._wait(
-                        method, url, retries, response, "HTTP %s" % response.status_code):
+                        method, url, retries, response, f"HTTP {response.status_code}"):
                     return response
             retries += 1
 
@@ -355,8 +355,8 @@ class RetryingHttpClient(object):
         if not policy.hold(delay):
             return False
         if self.on_retry is not None:
-            self.on_retry("token service %s %s: %s; retrying in %.1fs (%s, retry %d of %d)"
-                          % (method, url.split("?", 1)[0], what, delay, source, retries + 1, policy.max_retries))
+            self.on_retry(f"token service {method} {url.split('?', 1)[0]}: {what}; retrying in {delay:.1f}s ({source}, retry {retries + 1} of"
+                          f" {policy.max_retries})")
         policy.wait_until_open()
         return True
 
@@ -382,26 +382,19 @@ def tls_error(exc, method=None, url=None, verify=True, auth=False):
     target = "the token endpoint" if auth else "Microsoft Graph"
     if isinstance(verify, str):
         hint = (
-            "the endpoint's certificate is not trusted by the CA bundle in ca_path (%s); set ca_path to the CA bundle "
-            "that issued the certificate of %s" % (verify, target)
+            f"the endpoint's certificate is not trusted by the CA bundle in ca_path ({verify}); set ca_path to the CA bundle "
+            f"that issued the certificate of {target}"
         )
     else:
         hint = (
-            "the endpoint's certificate is not trusted; set ca_path to the CA bundle that issued the certificate of %s "
-            "(for example a TLS-inspecting proxy's CA), or add that CA to the system trust store" % target
+            f"the endpoint's certificate is not trusted; set ca_path to the CA bundle that issued the certificate of {target} "
+            "(for example a TLS-inspecting proxy's CA), or add that CA to the system trust store"
         )
-    message = "%s for %s: %s" % (summary, target, _short(detail))
+    message = f"{summary} for {target}: {one_line(detail, limit=300)}"
     reason = _VERIFY_REASON_RE.search(detail)
     if reason:
         # OpenSSL's reason ("self-signed certificate", "unable to get local issuer certificate", ...) comes last in
         # requests' text, after the URL: put it first so that shortening cannot cut it off.
-        message = "%s for %s (%s): %s" % (summary, target, reason.group(1).strip().rstrip("."), _short(detail))
+        message = f"{summary} for {target} ({reason.group(1).strip().rstrip('.')}): {one_line(detail, limit=300)}"
     error_class = GraphAuthError if auth else GraphError
     return error_class(message, method=method, url=url, hint=hint)
-
-
-def _short(text, limit=300):
-    text = " ".join(str(text).split())
-    if len(text) > limit:
-        return text[:limit] + "..."
-    return text

@@ -33,14 +33,19 @@ import threading
 import time
 import unicodedata
 import uuid
-from urllib.parse import unquote
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphError,
     GraphOutcomeUnknownError,
     InputError,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, path_segment, unwrap_entity
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (
+    GraphClient,
+    odata_string,
+    path_segment,
+    unwrap_entity,
+    validate_path_id,
+)
 
 IDENTITY_ACCOUNTS_PATH = "/security/identities/identityAccounts"
 
@@ -125,7 +130,6 @@ _SID_PATTERN = re.compile(r"^S-1-[0-9]+(-[0-9]+)+$", re.IGNORECASE)
 # little-endian uint32 (docs/service-contract.md says which sources agree and that no Microsoft page states it).
 CLOUD_SID_PATTERN = re.compile(r"^S-1-12-1-([0-9]+)-([0-9]+)-([0-9]+)-([0-9]+)$", re.IGNORECASE)
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-_PATH_UNSAFE = re.compile(r"[/?#\\\s]")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,42 +169,40 @@ _RESPONSE_PROVIDER_BY_KEY = _canonical_lookup(IDENTITY_PROVIDERS + (UNKNOWN_FUTU
 _RESPONSE_ACTION_BY_KEY = _canonical_lookup(ACTIONS + (UNKNOWN_FUTURE_VALUE,))
 
 
-def _normalise_input_enum(value, by_key, option, kind):
+def _normalize_input_enum(value, by_key, option, kind):
     if not isinstance(value, str) or not value.strip():
-        raise InputError(option, "an {0} is required; one of: {1}".format(kind, ", ".join(sorted(by_key.values()))))
+        raise InputError(option, f"an {kind} is required; one of: {', '.join(sorted(by_key.values()))}")
     canonical = by_key.get(_enum_key(value))
     if canonical is None:
         raise InputError(
             option,
-            "'{0}' is not a known {1}; use one of: {2} (case and '_'/'-'/' ' are ignored)".format(
-                value, kind, ", ".join(by_key[key] for key in sorted(by_key))
-            ),
+            f"'{value}' is not a known {kind}; use one of: {', '.join((by_key[key] for key in sorted(by_key)))} (case and '_'/'-'/' ' are ignored)",
         )
     return canonical
 
 
-def normalise_identity_provider(value, option="identity_provider"):
+def normalize_identity_provider(value, option="identity_provider"):
     """``ActiveDirectory``, ``active_directory``, ``EntraID``, ``entra_id``, ``OKTA`` -> schema camelCase."""
-    return _normalise_input_enum(value, _PROVIDER_BY_KEY, option, "identity provider")
+    return _normalize_input_enum(value, _PROVIDER_BY_KEY, option, "identity provider")
 
 
-def normalise_action(value, option="action"):
+def normalize_action(value, option="action"):
     """``Disable``, ``force_password_reset``, ``ForcePasswordReset`` -> schema camelCase."""
-    return _normalise_input_enum(value, _ACTION_BY_KEY, option, "identity account action")
+    return _normalize_input_enum(value, _ACTION_BY_KEY, option, "identity account action")
 
 
-def _normalise_response_enum(value, by_key):
+def _normalize_response_enum(value, by_key):
     """Known members become camelCase; unknownFutureValue and members added later are kept verbatim."""
     if not isinstance(value, str):
         return value
     return by_key.get(_enum_key(value), value)
 
 
-def normalise_action_matrix(value, option="action_matrix"):
+def normalize_action_matrix(value, option="action_matrix"):
     if value is None:
         return DEFAULT_ACTION_MATRIX
     if value not in ACTION_MATRICES:
-        raise InputError(option, "'{0}' is not a known matrix; use one of: {1}".format(value, ", ".join(sorted(ACTION_MATRICES))))
+        raise InputError(option, f"'{value}' is not a known matrix; use one of: {', '.join(sorted(ACTION_MATRICES))}")
     return value
 
 
@@ -214,12 +216,10 @@ def check_action_allowed_by_matrix(identity_provider, action, action_matrix=DEFA
     if action in allowed:
         return
     if allowed:
-        supported = "it supports: {0}".format(", ".join(allowed))
+        supported = f"it supports: {', '.join(allowed)}"
     else:
         supported = "it supports no action in this matrix"
-    message = "action '{0}' is not supported for identity provider '{1}' by the '{2}' action matrix; {3}".format(
-        action, identity_provider, action_matrix, supported
-    )
+    message = f"action '{action}' is not supported for identity provider '{identity_provider}' by the '{action_matrix}' action matrix; {supported}"
     if action_matrix != "extended" and action in supported_actions(identity_provider, "extended"):
         # Why a hint: the account resource page lists it, the invokeAction page does not (graph-api.md s.4).
         message += (
@@ -236,32 +236,21 @@ def check_action_allowed_by_matrix(identity_provider, action, action_matrix=DEFA
 
 def _require_text(value, option, what):
     if not isinstance(value, str) or not value.strip():
-        raise InputError(option, "{0} must be a non-empty string".format(what))
+        raise InputError(option, f"{what} must be a non-empty string")
     if _CONTROL_CHARACTERS.search(value):
-        raise InputError(option, "{0} must not contain control characters".format(what))
+        raise InputError(option, f"{what} must not contain control characters")
     return value.strip()
 
 
 def validate_identity_id(value, option="id"):
-    """Identity ids go into the URL path: refuse anything that could change the path or query.
-
-    ``.`` and ``..`` (or their percent-encoded forms) are dot segments: a URL library or proxy collapses them,
-    so ``identityAccounts/..`` would address ``/security/identities/`` instead of an identity.
-    """
-    value = _require_text(value, option, "an identity account id")
-    decoded = unquote(value)
-    if _PATH_UNSAFE.search(value) or _PATH_UNSAFE.search(decoded):
-        raise InputError(option, "identity account id '{0}' must not contain '/', '?', '#', '\\' or spaces".format(value))
-    if not decoded.strip("."):
-        raise InputError(option, "identity account id '{0}' is a dot segment ('.' or '..'); it would change the request path, "
-                                 "so nothing was sent. Use the id identity_account_info returns".format(value))
-    return value
+    """An identity id, safe to put in the URL path (see ``validate_path_id``)."""
+    return validate_path_id(value, option, "identity account id", fix="use the id identity_account_info returns")
 
 
 def validate_sid(value, option=LOOKUP_SID):
     value = _require_text(value, option, "an on-premises security identifier")
     if not _SID_PATTERN.match(value):
-        raise InputError(option, "'{0}' is not a security identifier; expected the form S-1-5-21-<domain>-<rid>".format(value))
+        raise InputError(option, f"'{value}' is not a security identifier; expected the form S-1-5-21-<domain>-<rid>")
     return "S" + value[1:]  # SIDs are written with an upper-case S
 
 
@@ -269,10 +258,10 @@ def object_id_from_cloud_sid(sid):
     """``S-1-12-1-a-b-c-d`` -> the Entra ID object id; ValueError when it is not that form."""
     match = CLOUD_SID_PATTERN.match(sid.strip())
     if not match:
-        raise ValueError("not a cloud security identifier: %r" % (sid,))
+        raise ValueError(f"not a cloud security identifier: {sid!r}")
     parts = [int(part) for part in match.groups()]
     if any(part > 0xFFFFFFFF for part in parts):
-        raise ValueError("cloud security identifier part out of range: %r" % (sid,))
+        raise ValueError(f"cloud security identifier part out of range: {sid!r}")
     return str(uuid.UUID(bytes_le=struct.pack("<4I", *parts)))
 
 
@@ -290,14 +279,14 @@ def validate_upn(value, option=LOOKUP_UPN):
     value = _require_text(value, option, "a user principal name")
     local, _at, domain = value.partition("@")
     if value.count("@") != 1 or not local or not domain or re.search(r"\s", value):
-        raise InputError(option, "'{0}' is not a user principal name; expected exactly one '@', e.g. alice@contoso.com".format(value))
+        raise InputError(option, f"'{value}' is not a user principal name; expected exactly one '@', e.g. alice@contoso.com")
     return value
 
 
 def validate_email(value, option=LOOKUP_EMAIL):
     value = _require_text(value, option, "an e-mail address")
     if value.count("@") != 1 or value.startswith("@") or value.endswith("@") or re.search(r"\s", value):
-        raise InputError(option, "'{0}' is not an e-mail address; expected exactly one '@', e.g. alice@contoso.com".format(value))
+        raise InputError(option, f"'{value}' is not an e-mail address; expected exactly one '@', e.g. alice@contoso.com")
     return value
 
 
@@ -324,26 +313,21 @@ _VALIDATORS = {
 }
 
 
-def odata_string(value):
-    """An OData string literal: single quotes doubled, so input cannot end the literal early."""
-    return "'{0}'".format(value.replace("'", "''"))
-
-
-class Selector(object):
+class Selector:
     """How to find identities: a lookup kind, its validated value and the option it came from."""
 
     def __init__(self, kind, value, option=None):
         if kind not in _VALIDATORS:
-            raise ValueError("unknown lookup kind {0!r}".format(kind))
+            raise ValueError(f"unknown lookup kind {kind!r}")
         self.kind = kind
         self.option = option or kind
         self.value = _VALIDATORS[kind](value, self.option)
 
     def describe(self):
-        return "{0}={1!r}".format(self.option, self.value)
+        return f"{self.option}={self.value!r}"
 
     def __repr__(self):
-        return "Selector({0})".format(self.describe())
+        return f"Selector({self.describe()})"
 
 
 def selector_from_params(params, option_kinds, required=True):
@@ -355,10 +339,10 @@ def selector_from_params(params, option_kinds, required=True):
     """
     given = [option for option in option_kinds if params.get(option) is not None]
     if len(given) > 1:
-        raise InputError(given[0], "give only one of {0}; got {1}".format(", ".join(option_kinds), ", ".join(given)))
+        raise InputError(given[0], f"give only one of {', '.join(option_kinds)}; got {', '.join(given)}")
     if not given:
         if required:
-            raise InputError(list(option_kinds)[0], "one of {0} is required".format(", ".join(option_kinds)))
+            raise InputError(list(option_kinds)[0], f"one of {', '.join(option_kinds)} is required")
         return None
     option = given[0]
     return Selector(option_kinds[option], params[option], option)
@@ -391,8 +375,8 @@ def parse_account(raw):
     actions = raw.get("actions")
     return {
         "identifier": raw.get("identifier"),
-        "identity_provider": _normalise_response_enum(_first_present(raw, "identityProvider", "provider"), _RESPONSE_PROVIDER_BY_KEY),
-        "actions": None if not isinstance(actions, list) else [_normalise_response_enum(a, _RESPONSE_ACTION_BY_KEY) for a in actions],
+        "identity_provider": _normalize_response_enum(_first_present(raw, "identityProvider", "provider"), _RESPONSE_PROVIDER_BY_KEY),
+        "actions": None if not isinstance(actions, list) else [_normalize_response_enum(a, _RESPONSE_ACTION_BY_KEY) for a in actions],
     }
 
 
@@ -427,14 +411,14 @@ def identity_summary(identity):
 
 
 def identity_path(identity_id):
-    return "{0}/{1}".format(IDENTITY_ACCOUNTS_PATH, path_segment(identity_id))
+    return f"{IDENTITY_ACCOUNTS_PATH}/{path_segment(identity_id)}"
 
 
 _ASCII_UPPER_TO_LOWER = dict((code, code + 32) for code in range(ord("A"), ord("Z") + 1))
 
 
 def match_key(text):
-    """The key identifiers are compared by: NFC-normalised, then only A-Z folded to a-z.
+    """The key identifiers are compared by: NFC-normalized, then only A-Z folded to a-z.
 
     ``casefold()`` would make look-alikes equal (U+FB01 'fi' ligature -> 'fi', 'ß' -> 'ss'), so an input could
     resolve to, or slip past, another real account. NFC only joins canonically equivalent spellings.
@@ -462,7 +446,7 @@ def get_identity(client, identity_id, option="id"):
         response = client.get(identity_path(identity_id), permission=READ_PERMISSION)
     except GraphError as error:
         if error.status == 404:
-            error.hint = "no identity account has id '{0}'; find it with msgraph.security.identity_account_info".format(identity_id)
+            error.hint = f"no identity account has id '{identity_id}'; find it with msgraph.security.identity_account_info"
         raise
     return parse_identity(response.body)
 
@@ -473,7 +457,7 @@ def list_identities(client, params=None, path=IDENTITY_ACCOUNTS_PATH):
 
 
 # How a lookup by a property can be asked of the service, best first; SCAN (list everything once) always works.
-QUERY_CAST = "the derived-type query (identityAccounts/{0})".format(USER_TYPE_CAST)
+QUERY_CAST = f"the derived-type query (identityAccounts/{USER_TYPE_CAST})"
 QUERY_PLAIN = "a $filter on identityAccounts"
 QUERY_SCAN = "one scan of every identity"
 # 400: the service does not understand the query; 501: it does not implement it. Any other error stays an error,
@@ -481,7 +465,7 @@ QUERY_SCAN = "one scan of every identity"
 _FALLBACK_STATUSES = {QUERY_CAST: (400, 404, 501), QUERY_PLAIN: (400, 501)}
 
 
-class _ScanIndex(object):
+class _ScanIndex:
     """Every identity of the tenant, read once, indexed by each lookup kind's match key."""
 
     def __init__(self, identities):
@@ -503,7 +487,7 @@ class _ScanIndex(object):
         return list(index.get(match_key(value), []))
 
 
-class IdentityFinder(object):
+class IdentityFinder:
     """Finds identities by UPN, e-mail address, SID, display name or account identifier, with the fewest scans.
 
     Per lookup kind it tries the queries the service may answer, best first (QUERIES), and keeps the first that
@@ -552,19 +536,18 @@ class IdentityFinder(object):
             except GraphError as error:
                 if error.status not in _FALLBACK_STATUSES[query]:
                     raise
-                self.warn("the service refused {0} on {1} ({2}); trying {3}".format(
-                    query, FILTER_PROPERTY[kind], error.code or error.status, queries[queries.index(query) + 1]))
+                self.warn(f"the service refused {query} on {FILTER_PROPERTY[kind]} ({error.code or error.status}); trying {queries[queries.index(query) + 1]}")
                 continue
             if found is not None:
                 return found, query
-            self.warn("the service ignored the $filter of {0} on {1} (it answered with identities that do not match); "
-                      "matching locally on one scan of every identity".format(query, FILTER_PROPERTY[kind]))
+            self.warn(f"the service ignored the $filter of {query} on {FILTER_PROPERTY[kind]} (it answered with identities that do not match); "
+                      "matching locally on one scan of every identity")
             return self._from_scan(kind, values), QUERY_SCAN
         return self._from_scan(kind, values), QUERY_SCAN
 
     def _ask(self, query, kind, values):
         """The matches of a server-side query; None when the answer shows the filter was ignored."""
-        clause = " or ".join("{0} eq {1}".format(FILTER_PROPERTY[kind], odata_string(value)) for value in values)
+        clause = " or ".join(f"{FILTER_PROPERTY[kind]} eq {odata_string(value)}" for value in values)
         path = IDENTITY_ACCOUNTS_PATH + "/" + USER_TYPE_CAST if query == QUERY_CAST else IDENTITY_ACCOUNTS_PATH
         answer = list_identities(self.client, {"$filter": clause}, path=path)
         selectors = [Selector(kind, value) for value in values]
@@ -628,14 +611,12 @@ def exactly_one(selector, matches):
         return matches[0]
     summaries = [identity_summary(identity) for identity in matches]
     if not matches:
-        raise IdentityResolutionError(selector.option, "no identity account matches {0}".format(selector.describe()), summaries)
+        raise IdentityResolutionError(selector.option, f"no identity account matches {selector.describe()}", summaries)
+    candidates = "; ".join(f"{s['id']} ({s['display_name']}, {s['user_principal_name']})" for s in summaries)
     raise IdentityResolutionError(
         selector.option,
-        "{0} matches {1} identity accounts, refusing to guess; target one by identity_account_id: {2}".format(
-            selector.describe(),
-            len(matches),
-            "; ".join("{id} ({display_name}, {user_principal_name})".format(**summary) for summary in summaries),
-        ),
+        f"{selector.describe()} matches {len(matches)} identity accounts, refusing to guess; target one by identity_account_id: "
+        f"{candidates}",
         summaries,
     )
 
@@ -662,7 +643,7 @@ def _identity_keys(identity):
 _NEVER_A_KEY = re.compile(r"[\s\\]")
 
 
-class ProtectedAccounts(object):
+class ProtectedAccounts:
     """The protected_accounts entries and the one rule comparing them with an identity (see match_key)."""
 
     def __init__(self, entries=None, option="protected_accounts"):
@@ -678,9 +659,10 @@ class ProtectedAccounts(object):
         unmatchable = self.unmatchable()
         if not unmatchable:
             return []
-        return ["protected_accounts entries {0} can never match: entries are compared whole with identity and account ids, "
+        listed = ", ".join(f"'{entry}'" for entry in unmatchable)
+        return [f"protected_accounts entries {listed} can never match: entries are compared whole with identity and account ids, "
                 "user principal names, e-mail addresses and SIDs, never with display names or DOMAIN\\sam names; list the "
-                "UPN or SID instead".format(", ".join("'{0}'".format(entry) for entry in unmatchable))]
+                "UPN or SID instead"]
 
     def entry_matching(self, identity):
         """The entry that protects ``identity``, or None."""
@@ -696,9 +678,8 @@ class ProtectedAccounts(object):
         if entry is not None:
             raise InputError(
                 self.option,
-                "refusing to act on identity {0} ({1}): it matches the protected_accounts entry '{2}'".format(
-                    identity.get("id"), identity.get("user_principal_name") or identity.get("display_name"), entry
-                ),
+                f"refusing to act on identity {identity.get('id')} ({identity.get('user_principal_name') or identity.get('display_name')}): it matches the"
+                f" protected_accounts entry '{entry}'",
             )
 
 
@@ -707,7 +688,7 @@ class ProtectedAccounts(object):
 # ---------------------------------------------------------------------------------------------
 
 
-class ReconcileWait(object):
+class ReconcileWait:
     """How long an unknown outcome is reconciled: Defender for Identity applies an action asynchronously.
 
     The identity is read again until it shows the action, or ``timeout`` seconds have passed (0: one read).
@@ -715,7 +696,7 @@ class ReconcileWait(object):
 
     def __init__(self, timeout=30, interval=2.0, max_interval=10.0, sleep=time.sleep, clock=time.monotonic):
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0 or timeout > 3600:
-            raise InputError("reconcile_timeout", "must be a number of seconds between 0 and 3600; got {0!r}".format(timeout))
+            raise InputError("reconcile_timeout", f"must be a number of seconds between 0 and 3600; got {timeout!r}")
         self.timeout = timeout
         self.interval = interval
         self.max_interval = max_interval
@@ -723,8 +704,8 @@ class ReconcileWait(object):
         self.clock = clock
 
 
-class ActionRequest(object):
-    """Validated, normalised input for one invokeAction target. Built before any request is sent.
+class ActionRequest:
+    """Validated, normalized input for one invokeAction target. Built before any request is sent.
 
     Kept independent of the module's argument names so a bulk caller can build one per target.
     """
@@ -732,9 +713,9 @@ class ActionRequest(object):
     def __init__(self, selector, identity_provider, action, account_id=None, protected_accounts=None, action_matrix=None,
                  require_offered_action=False, reconcile=None):
         self.selector = selector
-        self.identity_provider = normalise_identity_provider(identity_provider)
-        self.action = normalise_action(action)
-        self.action_matrix = normalise_action_matrix(action_matrix)
+        self.identity_provider = normalize_identity_provider(identity_provider)
+        self.action = normalize_action(action)
+        self.action_matrix = normalize_action_matrix(action_matrix)
         self.account_id = None if account_id in (None, "") else validate_account_identifier(account_id, "account_id")
         if isinstance(protected_accounts, ProtectedAccounts):
             self.protected = protected_accounts
@@ -762,18 +743,16 @@ def select_account(identity, identity_provider, account_id=None):
                 if account["identity_provider"] != identity_provider:
                     raise InputError(
                         "account_id",
-                        "account '{0}' of identity {1} belongs to identity provider '{2}', not '{3}'".format(
-                            account_id, identity["id"], account["identity_provider"], identity_provider
-                        ),
+                        f"account '{account_id}' of identity {identity['id']} belongs to identity provider '{account['identity_provider']}', not"
+                        f" '{identity_provider}'",
                     )
                 return account
         raise InputError(
             "account_id",
-            "identity {0} {1}, not '{2}'; nothing was sent. An account_id must be one of the identity's own accounts (so the "
+            f"identity {identity['id']} {'has the accounts ' + _describe_accounts(accounts) if accounts else 'lists no accounts'}, not '{account_id}'; nothing"
+            " was sent. An account_id must be one of the identity's own accounts (so the "
             "protected_accounts check applies to its owner): find the identity that lists it with "
-            "msgraph.security.identity_account_info account_identifier={2}".format(
-                identity["id"], "has the accounts " + _describe_accounts(accounts) if accounts else "lists no accounts", account_id
-            ),
+            f"msgraph.security.identity_account_info account_identifier={account_id}",
         )
 
     candidates = _accounts_of(identity, identity_provider)
@@ -782,18 +761,17 @@ def select_account(identity, identity_provider, account_id=None):
     if not candidates:
         raise InputError(
             "identity_provider",
-            "identity {0} has no '{1}' account; its accounts: {2}".format(identity["id"], identity_provider, _describe_accounts(accounts) or "none"),
+            f"identity {identity['id']} has no '{identity_provider}' account; its accounts: {_describe_accounts(accounts) or 'none'}",
         )
     raise InputError(
         "account_id",
-        "identity {0} has {1} '{2}' accounts ({3}); choose one with account_id".format(
-            identity["id"], len(candidates), identity_provider, ", ".join(account["identifier"] for account in candidates)
-        ),
+        f"identity {identity['id']} has {len(candidates)} '{identity_provider}' accounts ({', '.join(account['identifier'] for account in candidates)});"
+        " choose one with account_id",
     )
 
 
 def _describe_accounts(accounts):
-    return ", ".join("{0} ({1})".format(account["identifier"], account["identity_provider"]) for account in accounts)
+    return ", ".join(f"{account['identifier']} ({account['identity_provider']})" for account in accounts)
 
 
 def _state_word(is_enabled):
@@ -818,9 +796,9 @@ def state_evidence(identity, account, action):
 
 
 def _describe_evidence(identity, account):
-    return "isEnabled is {0} and the {1} account {2} offers {3}".format(
-        str(identity.get("is_enabled")).lower(), account["identity_provider"], account["identifier"],
-        ", ".join(str(a) for a in account.get("actions") or []) or "no action")
+    offers = ", ".join(str(a) for a in account.get("actions") or []) or "no action"
+    return (f"isEnabled is {str(identity.get('is_enabled')).lower()} and the {account['identity_provider']} account "
+            f"{account['identifier']} offers {offers}")
 
 
 def evaluate_target_state(identity, account, action):
@@ -832,15 +810,15 @@ def evaluate_target_state(identity, account, action):
     """
     by_is_enabled, by_actions = state_evidence(identity, account, action)
     evidence = _describe_evidence(identity, account)
+    state = _state_word(TARGET_IS_ENABLED[action])
     if by_is_enabled and by_actions:
-        return True, "already {0}: {1}".format(_state_word(TARGET_IS_ENABLED[action]), evidence), None
+        return True, f"already {state}: {evidence}", None
     if by_is_enabled is not None and by_actions is not None and by_is_enabled != by_actions:
-        return False, None, "the evidence disagrees ({0}): isEnabled says it is {1}{2}, the account's actions say it is {3}{2}; " \
-            "sending '{4}'".format(evidence, "" if by_is_enabled else "not ", " " + _state_word(TARGET_IS_ENABLED[action]),
-                                   "" if by_actions else "not ", action)
+        return False, None, (f"the evidence disagrees ({evidence}): isEnabled says it is {'' if by_is_enabled else 'not '}{state}, "
+                             f"the account's actions say it is {'' if by_actions else 'not '}{state}; sending '{action}'")
     if by_is_enabled and by_actions is None:
-        return False, None, "isEnabled says it is already {0}, but the account's actions do not confirm it ({1}); sending " \
-            "'{2}'".format(_state_word(TARGET_IS_ENABLED[action]), evidence, action)
+        return False, None, (f"isEnabled says it is already {state}, but the account's actions do not confirm it ({evidence}); "
+                             f"sending '{action}'")
     return False, None, None
 
 
@@ -853,8 +831,7 @@ def check_account_offers_action(account, action, strict=False):
     actions = account.get("actions")
     if not actions or action in actions:
         return None
-    message = "the {0} account {1} lists the actions {2}, not '{3}'".format(
-        account["identity_provider"], account["identifier"], ", ".join(str(a) for a in actions), action)
+    message = f"the {account['identity_provider']} account {account['identifier']} lists the actions {', '.join((str(a) for a in actions))}, not '{action}'"
     if strict:
         raise InputError("require_offered_action", message + "; nothing was sent because require_offered_action is true")
     return message + "; sending it anyway, the service decides (set require_offered_action=true to refuse instead)"
@@ -880,7 +857,7 @@ def action_diff(identity, account, action, will_send):
     return {"before": before, "after": after}
 
 
-class ActionPlan(object):
+class ActionPlan:
     """Everything decided before sending: the identity, the account, whether to send, and the request."""
 
     def __init__(self, request, identity, account, send, reason, path, body, warnings, evidence_note=None):
@@ -922,9 +899,9 @@ def plan_for_identity(request, identity, warnings=None):
         for message in (note, None if note else offered_warning):
             if message:
                 warnings.append(message)
-    # Built only from normalised values: schema camelCase enums, the account's own identifier.
+    # Built only from normalized values: schema camelCase enums, the account's own identifier.
     body = {"accountId": account["identifier"], "action": request.action, "identityProvider": request.identity_provider}
-    path = "{0}/invokeAction".format(identity_path(identity_id))
+    path = f"{identity_path(identity_id)}/invokeAction"
     return ActionPlan(request, identity, account, send, reason, path, body, warnings, evidence_note=note)
 
 
@@ -933,8 +910,8 @@ def parse_invoke_action_result(body, sent_body, request_id=None, client_request_
     entity = _entity(body)
     result = {
         "account_id": entity.get("accountId") or sent_body["accountId"],
-        "action": _normalise_response_enum(entity.get("action"), _RESPONSE_ACTION_BY_KEY) or sent_body["action"],
-        "identity_provider": _normalise_response_enum(_first_present(entity, "identityProvider", "provider"), _RESPONSE_PROVIDER_BY_KEY)
+        "action": _normalize_response_enum(entity.get("action"), _RESPONSE_ACTION_BY_KEY) or sent_body["action"],
+        "identity_provider": _normalize_response_enum(_first_present(entity, "identityProvider", "provider"), _RESPONSE_PROVIDER_BY_KEY)
         or sent_body["identityProvider"],
         "correlation_id": entity.get("correlationId"),
         "request_id": request_id,
@@ -943,7 +920,7 @@ def parse_invoke_action_result(body, sent_body, request_id=None, client_request_
     echoed = (result["account_id"], result["action"], result["identity_provider"])
     sent = (sent_body["accountId"], sent_body["action"], sent_body["identityProvider"])
     if warn and echoed != sent:
-        warn("the service echoed account/action/provider {0} although {1} was sent".format(echoed, sent))
+        warn(f"the service echoed account/action/provider {echoed} although {sent} was sent")
     return result
 
 
@@ -958,7 +935,7 @@ def _outcome_unknown(error, client_request_id, message):
         method=error.method or "POST",
         url=error.url,
         required_permission=error.required_permission,
-        hint="look up client-request-id {0} in the Microsoft Defender Action center before running the task again".format(client_request_id),
+        hint=f"look up client-request-id {client_request_id} in the Microsoft Defender Action center before running the task again",
     )
 
 
@@ -982,8 +959,8 @@ def _reconcile(client, plan, error, client_request_id, warnings):
         raise _outcome_unknown(
             error,
             client_request_id,
-            "the '{0}' request for account {1} was sent but its outcome is unknown ({2}); it was not resent and"
-            " Graph offers no way to read it back".format(plan.action, account_id, error),
+            f"the '{plan.action}' request for account {account_id} was sent but its outcome is unknown ({error}); it was not resent and"
+            " Graph offers no way to read it back",
         )
     wait = plan.request.reconcile
     deadline = wait.clock() + wait.timeout
@@ -996,8 +973,8 @@ def _reconcile(client, plan, error, client_request_id, warnings):
             raise _outcome_unknown(
                 error,
                 client_request_id,
-                "the '{0}' request for account {1} was sent but its outcome is unknown ({2}); re-reading the identity"
-                " failed too ({3})".format(plan.action, account_id, error, read_error),
+                f"the '{plan.action}' request for account {account_id} was sent but its outcome is unknown ({error}); re-reading the identity"
+                f" failed too ({read_error})",
             )
         if shows_action_applied(plan, identity):
             break
@@ -1007,16 +984,15 @@ def _reconcile(client, plan, error, client_request_id, warnings):
             raise _outcome_unknown(
                 error,
                 client_request_id,
-                "the '{0}' request for account {1} was sent but its outcome is unknown ({2}); {3} read(s) of the identity over"
-                " {4}s (reconcile_timeout) do not show it ({5}), but the action may still be applied".format(
-                    plan.action, account_id, error, reads, wait.timeout, _describe_evidence(identity, account)),
+                f"the '{plan.action}' request for account {account_id} was sent but its outcome is unknown ({error}); {reads} read(s) of the identity over"
+                f" {wait.timeout}s (reconcile_timeout) do not show it ({_describe_evidence(identity, account)}), but the action may still be applied",
             )
         wait.sleep(min(interval, remaining))
         interval = min(interval * 2, wait.max_interval)
     warnings.append(
-        "the '{0}' request's outcome was unknown ({1}); read {2} time(s), the identity now shows it {3}, so the"
-        " action was applied (client-request-id {4})".format(
-            plan.action, error, reads, _state_word(TARGET_IS_ENABLED[plan.action]), client_request_id)
+        f"the '{plan.action}' request's outcome was unknown ({error}); read {reads} time(s), the identity now shows it"
+        f" {_state_word(TARGET_IS_ENABLED[plan.action])}, so the"
+        f" action was applied (client-request-id {client_request_id})"
     )
     return {
         "account_id": account_id,

@@ -48,13 +48,17 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphOutcomeUnknownError,
     InputError,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._graph_client import path_segment, unwrap_entity
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (
+    odata_string,
+    path_segment,
+    unwrap_entity,
+    validate_path_id,
+)
 from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
     cloud_sid_from_object_id,
     _canonical_lookup,
-    _normalise_input_enum,
-    _normalise_response_enum,
-    odata_string,
+    _normalize_input_enum,
+    _normalize_response_enum,
     validate_sid,
     validate_upn,
 )
@@ -103,7 +107,6 @@ UPDATABLE = (
     ("custom_tags", "customTags", None),
 )
 
-_ID_UNSAFE = re.compile(r"[/?#\\\s\x00-\x1f\x7f]")
 _TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
 
@@ -112,22 +115,18 @@ _WHITESPACE = re.compile(r"\s+")
 # Input
 # ---------------------------------------------------------------------------------------------
 
-def normalise_enum(kind, value, option):
+def normalize_enum(kind, value, option):
     """An input enum value in any case -> the schema member; InputError naming ``option`` otherwise."""
-    return _normalise_input_enum(value, _BY_KEY[kind], option, kind.replace("_", " "))
+    return _normalize_input_enum(value, _BY_KEY[kind], option, kind.replace("_", " "))
 
 
-def normalise_enum_list(kind, values, option):
-    return [normalise_enum(kind, value, option) for value in values or []]
+def normalize_enum_list(kind, values, option):
+    return [normalize_enum(kind, value, option) for value in values or []]
 
 
 def validate_entity_id(value, option):
-    """An incident or alert id goes into the URL path."""
-    if not isinstance(value, str) or not value.strip():
-        raise InputError(option, "must be a non-empty string")
-    if _ID_UNSAFE.search(value):
-        raise InputError(option, "%r must not contain '/', '?', '#', '\\', spaces or control characters" % value)
-    return value
+    """An incident or alert id, safe to put in the URL path (see ``validate_path_id``)."""
+    return validate_path_id(value, option, "an incident or alert id")
 
 
 def _utc_datetime(value, option):
@@ -139,7 +138,7 @@ def _utc_datetime(value, option):
         text += "T00:00:00Z"
     found = _TIMESTAMP.match(text)
     if not found:
-        raise InputError(option, "%r is not an ISO 8601 time; use e.g. 2026-05-01T08:00:00Z" % (value,))
+        raise InputError(option, f"{value!r} is not an ISO 8601 time; use e.g. 2026-05-01T08:00:00Z")
     day, clock, fraction, zone = found.groups()
     if len(clock) == 5:
         clock += ":00"
@@ -151,16 +150,16 @@ def _utc_datetime(value, option):
     try:
         moment = datetime.datetime.strptime(day + "T" + clock, "%Y-%m-%dT%H:%M:%S")
     except ValueError:
-        raise InputError(option, "%r is not a valid time" % (value,))
+        raise InputError(option, f"{value!r} is not a valid time")
     return moment.replace(microsecond=micro, tzinfo=_FixedOffset(offset)).astimezone(_UTC)
 
 
-def normalise_timestamp(value, option):
+def normalize_timestamp(value, option):
     """An ISO 8601 time (``2026-05-01T08:00:00Z``, an offset, or a date) -> UTC ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``."""
     utc = _utc_datetime(value, option)
     text = utc.strftime("%Y-%m-%dT%H:%M:%S")
     if utc.microsecond:
-        text += (".%06d" % utc.microsecond).rstrip("0")
+        text += (f".{utc.microsecond:06d}").rstrip("0")
     return text + "Z"
 
 
@@ -199,7 +198,7 @@ def comment_key(text):
 # ---------------------------------------------------------------------------------------------
 
 def _enum(kind, value):
-    return _normalise_response_enum(value, _RESPONSE_BY_KEY[kind])
+    return _normalize_response_enum(value, _RESPONSE_BY_KEY[kind])
 
 
 def _first(raw, *keys):
@@ -314,7 +313,7 @@ def parse_incident(raw):
 # ---------------------------------------------------------------------------------------------
 
 def incident_path(incident_id):
-    return "%s/%s" % (INCIDENTS_PATH, path_segment(incident_id))
+    return f"{INCIDENTS_PATH}/{path_segment(incident_id)}"
 
 
 def build_filter(severities=None, statuses=None, updated_since=None, service_sources=None, odata_filter=None):
@@ -322,12 +321,12 @@ def build_filter(severities=None, statuses=None, updated_since=None, service_sou
     clauses = []
     for prop, values in (("severity", severities), ("status", statuses), ("serviceSource", service_sources)):
         if values:
-            joined = " or ".join("%s eq %s" % (prop, odata_string(value)) for value in values)
-            clauses.append("(%s)" % joined if len(values) > 1 else joined)
+            joined = " or ".join(f"{prop} eq {odata_string(value)}" for value in values)
+            clauses.append(f"({joined})" if len(values) > 1 else joined)
     if updated_since:
-        clauses.append("lastUpdateDateTime ge %s" % updated_since)
+        clauses.append(f"lastUpdateDateTime ge {updated_since}")
     if odata_filter:
-        clauses.append("(%s)" % odata_filter if clauses else odata_filter)
+        clauses.append(f"({odata_filter})" if clauses else odata_filter)
     return " and ".join(clauses) or None
 
 
@@ -373,7 +372,7 @@ def list_incidents(client, severities=None, statuses=None, updated_since=None, o
 
 def get_alert(client, alert_id):
     try:
-        response = client.get("%s/%s" % (ALERTS_PATH, path_segment(alert_id)), permission=ALERT_READ_PERMISSION)
+        response = client.get(f"{ALERTS_PATH}/{path_segment(alert_id)}", permission=ALERT_READ_PERMISSION)
     except GraphError as error:
         if error.status == 404:
             return None
@@ -400,7 +399,7 @@ def alerts_of_incident(client, incident_id):
 # Update
 # ---------------------------------------------------------------------------------------------
 
-def normalise_desired(params):
+def normalize_desired(params):
     """Module options -> the desired values (schema spellings); None = leave as is. ``assigned_to: ''`` unassigns."""
     desired = {}
     for option, _prop, kind in UPDATABLE:
@@ -408,7 +407,7 @@ def normalise_desired(params):
         if value is None:
             continue
         if kind:
-            value = normalise_enum(kind, value, option)
+            value = normalize_enum(kind, value, option)
         elif option == "assigned_to":
             value = value.strip() or ""
         elif option == "custom_tags":
@@ -466,7 +465,7 @@ def update_incident(client, incident_id, desired, comment=None, check_mode=False
     path = incident_path(incident_id)
     before = get_incident(client, incident_id, permission=INCIDENT_WRITE_PERMISSION)
     if before is None:
-        raise GraphError("Incident %s was not found" % incident_id, status=404, code="NotFound",
+        raise GraphError(f"Incident {incident_id} was not found", status=404, code="NotFound",
                          hint="check incident_id; find it with msgraph.security.incident_info")
     body = plan_patch(before, desired)
     wants_comment = bool(comment) and not has_comment(before, comment)
@@ -505,8 +504,8 @@ def _patch(client, incident_id, path, body, desired, warn):
         if now is None or plan_patch(now, desired):
             raise error
         if warn:
-            warn("the PATCH outcome was unknown (%s); reading the incident again shows the change took effect "
-                 "(client-request-id %s)" % (error.code, error.client_request_id))
+            warn(f"the PATCH outcome was unknown ({error.code}); reading the incident again shows the change took effect "
+                 f"(client-request-id {error.client_request_id})")
         return now
     updated = parse_incident(response.body)
     if updated.get("id") is None:  # an empty 204-style answer: read what the service now holds
@@ -522,8 +521,8 @@ def _comment(client, incident_id, path, comment_body, warn):
         if now is None or not has_comment(now, comment_body["comment"]):
             raise error
         if warn:
-            warn("the comment's outcome was unknown (%s); reading the incident again shows it was added "
-                 "(client-request-id %s)" % (error.code, error.client_request_id))
+            warn(f"the comment's outcome was unknown ({error.code}); reading the incident again shows it was added "
+                 f"(client-request-id {error.client_request_id})")
         return now["comments"]
     value = response.body.get("value") if isinstance(response.body, dict) else response.body
     if isinstance(value, list):
@@ -549,7 +548,7 @@ def _user_evidence(source):
     for item in source or []:
         if not isinstance(item, dict):
             raise InputError("evidence_targets", "expects an incident with alerts, a list of alerts or a list of "
-                                                 "evidence items, got an item of type %s" % type(item).__name__)
+                                                 f"evidence items, got an item of type {type(item).__name__}")
         if "evidence" in item and isinstance(item["evidence"], list):
             found.extend((item.get("id"), _flat(evidence)) for evidence in item["evidence"])
         else:
@@ -569,20 +568,20 @@ def _identifiers(evidence):
         if _DOMAIN_SID.match(str(sid)):
             found["on_premises_security_identifier"] = validate_sid(sid, "user_sid")
         else:
-            reasons.append("userSid %s is not a domain account SID (S-1-5-21-...)" % sid)
+            reasons.append(f"userSid {sid} is not a domain account SID (S-1-5-21-...)")
     upn = evidence.get("user_principal_name")
     if upn:
         try:
             found["user_principal_name"] = validate_upn(upn, "user_principal_name")
         except InputError:
-            reasons.append("userPrincipalName %r is not a user principal name" % upn)
+            reasons.append(f"userPrincipalName {upn!r} is not a user principal name")
     object_id = evidence.get("azure_ad_user_id")
     if object_id:
         sid = cloud_sid_from_object_id(object_id)
         if sid:
             found["cloud_security_identifier"] = sid
         else:
-            reasons.append("azureAdUserId %r is not an object id (GUID)" % object_id)
+            reasons.append(f"azureAdUserId {object_id!r} is not an object id (GUID)")
     return found, reasons
 
 
@@ -626,17 +625,16 @@ def evidence_targets(source):
                     values[name].append(value)
         alerts = sorted(set(str(alert) for alert, _e, _i in group["evidence"] if alert is not None))
         names = sorted(set(e.get("display_name") for _a, e, _i in group["evidence"] if e.get("display_name")))
-        accounts = sorted(set("%s\\%s" % (e.get("domain_name") or "", e.get("account_name"))
+        accounts = sorted(set(f"{e.get('domain_name') or ''}\\{e.get('account_name')}"
                               for _a, e, _i in group["evidence"] if e.get("account_name")))
         several = [name for name in IDENTIFIERS if len(values[name]) > 1]
         if several:
             conflicts.append({"identifiers": values, "alerts": alerts, "display_names": names,
-                              "reason": "the evidence gives this person more than one %s; nothing is targeted"
-                                        % " and more than one ".join(several)})
+                              "reason": f"the evidence gives this person more than one {' and more than one '.join(several)}; nothing is targeted"})
             continue
         identifiers = dict((name, values[name][0] if values[name] else None) for name in IDENTIFIERS)
         kind = next(name for name in IDENTIFIERS if identifiers[name])
-        lookup = ({"filter": "cloudSecurityIdentifier eq %s" % odata_string(identifiers[kind])}
+        lookup = ({"filter": f"cloudSecurityIdentifier eq {odata_string(identifiers[kind])}"}
                   if kind == "cloud_security_identifier" else {kind: identifiers[kind]})
         persons.append({"input": identifiers[kind], "lookup": lookup, "identifiers": identifiers, "display_names": names,
                         "accounts": accounts, "alerts": alerts})
@@ -667,8 +665,8 @@ def evidence_identities(persons, lookups):
     results = lookups.get("results") if isinstance(lookups, dict) else lookups
     results = list(results or [])
     if len(results) != len(persons or []):
-        raise InputError("evidence_identities", "expects one identity_account_info result per person (%d persons, %d "
-                                                "results); loop the lookup over persons" % (len(persons or []), len(results)))
+        raise InputError("evidence_identities", f"expects one identity_account_info result per person ({len(persons or [])} persons, {len(results)} "
+                                                "results); loop the lookup over persons")
     identities, not_found, ambiguous = [], [], []
     for person, result in zip(persons, results):
         kind = next(name for name in IDENTIFIERS if person["identifiers"].get(name))
@@ -681,7 +679,7 @@ def evidence_identities(persons, lookups):
         else:
             matches = [{"id": item.get("id"), "display_name": item.get("display_name"),
                         "user_principal_name": item.get("user_principal_name")} for item in found]
-            reason = "%d identities found, %d consistent with every identifier of the evidence" % (len(found), len(matching))
+            reason = f"{len(found)} identities found, {len(matching)} consistent with every identifier of the evidence"
             ambiguous.append(dict(person, matches=matches, reason=reason))
     return {"identities": identities, "not_found": not_found, "ambiguous": ambiguous}
 
@@ -690,7 +688,7 @@ def evidence_identities(persons, lookups):
 # Watermark of the incidents event source
 # ---------------------------------------------------------------------------------------------
 
-class Watermark(object):
+class Watermark:
     """What the event source has emitted: the newest ``lastUpdateDateTime`` and the (id, update time) pairs at it.
 
     The next poll asks for ``lastUpdateDateTime ge <watermark>`` (``ge``, not ``gt``: two incidents may share the
@@ -699,7 +697,7 @@ class Watermark(object):
     """
 
     def __init__(self, since, emitted=None):
-        self.since = normalise_timestamp(since, "updated_since")
+        self.since = normalize_timestamp(since, "updated_since")
         self.emitted = dict(emitted or {})  # incident id -> the lastUpdateDateTime emitted for it
 
     @classmethod
@@ -724,7 +722,7 @@ class Watermark(object):
             return
         self.emitted[str(incident.get("id"))] = updated
         if moment > parse_service_time(self.since):
-            self.since = normalise_timestamp(moment, "since")
+            self.since = normalize_timestamp(moment, "since")
             floor = parse_service_time(self.since)
             self.emitted = dict((key, value) for key, value in self.emitted.items()
                                 if (parse_service_time(value) or floor) >= floor)

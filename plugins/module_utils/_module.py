@@ -38,20 +38,14 @@ from ansible_collections.msgraph.security.plugins.module_utils._http import (
 from ansible_collections.msgraph.security.plugins.module_utils._options import (
     CONNECTION_OPTIONS,
     connection_argument_spec as _table_argument_spec,
+    first_env_value,
+    is_unset,
 )
-
-
-def _env_value(names):
-    for name in names:
-        value = os.environ.get(name)
-        if value is not None and value.strip():
-            return value
-    return None
 
 
 def env_fallback_nonempty(*names):
     """Like ``env_fallback``, but an empty (or blank) variable counts as unset, as AWX injects ``''``."""
-    value = _env_value(names)
+    value = first_env_value(names, os.environ)
     if value is None:
         raise AnsibleFallbackNotFound
     return value
@@ -93,7 +87,7 @@ class GraphModule(AnsibleModule):
         own = copy.deepcopy(argument_spec or {})
         clash = sorted(set(spec) & set(own))
         if clash:
-            raise ValueError("module options clash with the connection options: %s" % ", ".join(clash))
+            raise ValueError(f"module options clash with the connection options: {', '.join(clash)}")
         spec.update(own)
         super(GraphModule, self).__init__(argument_spec=spec, **kwargs)
         sys.excepthook = _redacting_excepthook
@@ -127,10 +121,9 @@ class GraphModule(AnsibleModule):
     def _resolve_unset_connection_params(self):
         """An explicit ``''``/``null`` connection parameter counts as unset: environment, then default."""
         for name, definition in CONNECTION_OPTIONS.items():
-            value = self.params.get(name)
-            if value is not None and not (isinstance(value, str) and not value.strip()):
+            if not is_unset(self.params.get(name)):
                 continue
-            env_value = _env_value(definition.get("env") or [])
+            env_value = first_env_value(definition.get("env") or [], os.environ)
             if env_value is not None:
                 if definition.get("no_log"):
                     self.no_log_values.add(env_value)
@@ -183,6 +176,6 @@ class GraphModule(AnsibleModule):
             payload["msg"] = str(error)
             payload["option"] = error.option
             self.fail_json(**payload)
-        payload["msg"] = "%s: %s" % (type(error).__name__, redact(str(error)))
+        payload["msg"] = f"{type(error).__name__}: {redact(str(error))}"
         payload["exception"] = redact("".join(traceback.format_exception(type(error), error, error.__traceback__)))
         self.fail_json(**payload)

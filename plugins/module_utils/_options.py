@@ -66,20 +66,28 @@ CONNECTION_OPTIONS = {
     "token_cache_dir": {"type": "path", "no_log": False, "env": ["MSGRAPH_TOKEN_CACHE_DIR"]},
 }
 
-# Environment variables listed with each credential, for "set one of ..." messages.
-CREDENTIAL_OPTIONS = ("access_token", "client_certificate_path", "client_secret", "federated_token_file")
-
 
 def env_names(option):
     """The environment variables an option falls back to (possibly empty)."""
     return list(CONNECTION_OPTIONS[option].get("env") or [])
 
 
+def is_unset(value):
+    """The one rule for every connection option: None or a blank string counts as unset (AWX injects ``''`` for blank
+    credential fields), so the environment and then the default apply."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def first_env_value(names, environ):
+    """The value of the first of the environment variables ``names`` that is set and not blank, else None."""
+    return next((environ[name] for name in names if not is_unset(environ.get(name))), None)
+
+
 def describe_option(option):
     """``client_secret (or AZURE_CLIENT_SECRET, AZURE_SECRET)`` for messages."""
     names = env_names(option)
     if names:
-        return "%s (or %s)" % (option, ", ".join(names))
+        return f"{option} (or {', '.join(names)})"
     return option
 
 

@@ -57,7 +57,6 @@ import base64
 import binascii
 import hashlib
 import json
-import re
 import time
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
@@ -65,7 +64,12 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphOutcomeUnknownError,
     InputError,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._graph_client import path_segment, unwrap_entity
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (
+    odata_string,
+    path_segment,
+    unwrap_entity,
+    validate_path_id,
+)
 
 COLLECTION_PATH = "/security/securityActions"
 CLIENT_CONTEXT_MAX_LENGTH = 256
@@ -118,8 +122,8 @@ class SecurityActionFailedError(GraphError):
     def __init__(self, action):
         self.action = action
         info = action.get("error_info") or {}
-        message = "Security action %s ended with status %s: code %s, subcode %s, message %r" % (
-            action.get("id"), action.get("status"), info.get("code"), info.get("subcode"), info.get("message"))
+        message = (f"Security action {action.get('id')} ended with status {action.get('status')}: code {info.get('code')}, "
+                   f"subcode {info.get('subcode')}, message {info.get('message')!r}")
         super(SecurityActionFailedError, self).__init__(
             message, code="securityActionFailed",
             hint="Read error_info; only BlockIp on Microsoft Defender for Endpoint is known to work. "
@@ -132,8 +136,7 @@ class SecurityActionTimeoutError(GraphError):
 
     def __init__(self, action, wait_timeout):
         self.action = action
-        message = "Security action %s still %s after wait_timeout=%ss" % (
-            action.get("id"), action.get("status"), wait_timeout)
+        message = f"Security action {action.get('id')} still {action.get('status')} after wait_timeout={wait_timeout}s"
         super(SecurityActionTimeoutError, self).__init__(
             message, code="waitTimeout",
             hint="Raise wait_timeout, or re-run the task: it finds the action by its client "
@@ -142,7 +145,7 @@ class SecurityActionTimeoutError(GraphError):
 
 
 # ---------------------------------------------------------------------------------------------
-# Input normalisation (no requests)
+# Input normalization (no requests)
 # ---------------------------------------------------------------------------------------------
 
 def normalize_status(status):
@@ -159,8 +162,8 @@ def is_terminal(status):
 def _refuse_read_only(key, option):
     field = _READ_ONLY_LOWER.get(str(key).lower())
     if field:
-        raise InputError(option, "'%s' is a read-only securityAction property the service sets itself "
-                                 "(appId, azureTenantId and user come from the token); remove it" % field)
+        raise InputError(option, f"'{field}' is a read-only securityAction property the service sets itself "
+                                 "(appId, azureTenantId and user come from the token); remove it")
 
 
 def _stringify(value, option, name):
@@ -171,8 +174,7 @@ def _stringify(value, option, name):
         return value
     if isinstance(value, (int, float)):
         return str(value)
-    raise InputError(option, "value of parameter '%s' must be a string, number or boolean, got %s"
-                     % (name, "null" if value is None else type(value).__name__))
+    raise InputError(option, f"value of parameter '{name}' must be a string, number or boolean, got {'null' if value is None else type(value).__name__}")
 
 
 def _parameter_pairs(parameters):
@@ -184,8 +186,8 @@ def _parameter_pairs(parameters):
     pairs = []
     for index, item in enumerate(parameters):
         if not isinstance(item, dict) or set(item) != {"name", "value"}:
-            raise InputError("parameters", "item %d must be a dict with exactly the keys name and value, "
-                                           "got %r" % (index, item))
+            raise InputError("parameters", f"item {index} must be a dict with exactly the keys name and value, "
+                                           f"got {item!r}")
         pairs.append((item["name"], item["value"]))
     return pairs
 
@@ -197,7 +199,7 @@ def normalize_parameters(parameters):
     normalized = []
     for name, value in _parameter_pairs(parameters):
         if not isinstance(name, str) or not name.strip():
-            raise InputError("parameters", "parameter names must be non-empty strings, got %r" % (name,))
+            raise InputError("parameters", f"parameter names must be non-empty strings, got {name!r}")
         _refuse_read_only(name, "parameters")
         normalized.append({"name": name, "value": _stringify(value, "parameters", name)})
     return normalized
@@ -211,17 +213,17 @@ def normalize_vendor_information(vendor_information):
     for key in vendor_information:
         _refuse_read_only(key, "vendor_information")
         if key not in allowed:
-            raise InputError("vendor_information", "unknown key '%s'; allowed: %s" % (key, ", ".join(allowed)))
+            raise InputError("vendor_information", f"unknown key '{key}'; allowed: {', '.join(allowed)}")
     vendor = {}
     for option, camel, required in VENDOR_FIELDS:
         value = vendor_information.get(option)
         if value is None or value == "":
             if required:
-                raise InputError("vendor_information", "'%s' is required (e.g. vendor: Microsoft, "
-                                                       "provider: Windows Defender ATP)" % option)
+                raise InputError("vendor_information", f"'{option}' is required (e.g. vendor: Microsoft, "
+                                                       "provider: Windows Defender ATP)")
             continue
         if not isinstance(value, str):
-            raise InputError("vendor_information", "'%s' must be a string" % option)
+            raise InputError("vendor_information", f"'{option}' must be a string")
         vendor[camel] = value
     return vendor
 
@@ -230,25 +232,17 @@ def validate_client_context(client_context):
     if not isinstance(client_context, str) or not client_context:
         raise InputError("client_context", "must be a non-empty string")
     if len(client_context) > CLIENT_CONTEXT_MAX_LENGTH:
-        raise InputError("client_context", "is %d characters long; Graph allows at most %d"
-                         % (len(client_context), CLIENT_CONTEXT_MAX_LENGTH))
+        raise InputError("client_context", f"is {len(client_context)} characters long; Graph allows at most {CLIENT_CONTEXT_MAX_LENGTH}")
     return client_context
 
 
-_ID_UNSAFE = re.compile(r"[/?#\\\s\x00-\x1f\x7f]")
-
-
 def validate_action_id(action_id, option="id"):
-    """An action id goes into the URL path: non-empty, without '/', '?', '#', '\\', spaces or control characters."""
-    if not isinstance(action_id, str) or not action_id.strip():
-        raise InputError(option, "must be a non-empty string (the id of a security action)")
-    if _ID_UNSAFE.search(action_id):
-        raise InputError(option, "%r must not contain '/', '?', '#', '\\', spaces or control characters" % action_id)
-    return action_id
+    """A security action id, safe to put in the URL path (see ``validate_path_id``)."""
+    return validate_path_id(action_id, option, "the id of a security action")
 
 
 def derive_client_context(name, parameters, vendor_information):
-    """Deterministic client context from already normalised name, parameters and vendor (see module doc)."""
+    """Deterministic client context from already normalized name, parameters and vendor (see module doc)."""
     canonical = {
         "name": name.lower(),
         "parameters": sorted([p["name"].lower(), p["value"]] for p in parameters),
@@ -294,8 +288,8 @@ def _jwt_payload(token):
 def require_beta(api_version):
     """securityActions exist in the beta metadata only (no v1.0 page, no v1.0-Prod entity): refuse v1.0 up front."""
     if api_version != "beta":
-        raise InputError("api_version", "securityActions are offered in Microsoft Graph beta only, not in %s; nothing was "
-                                        "sent. Set api_version=beta (the default) for this task" % api_version)
+        raise InputError("api_version", f"securityActions are offered in Microsoft Graph beta only, not in {api_version}; nothing was "
+                                        "sent. Set api_version=beta (the default) for this task")
 
 
 def refuse_delegated_token(access_token, auth_method):
@@ -313,7 +307,7 @@ def refuse_delegated_token(access_token, auth_method):
     if payload is not None and "scp" in payload:
         raise InputError("access_token", "is a delegated token (it has an 'scp' claim); securityActions "
                                          "accept application permissions only: use an app-only token with "
-                                         "the %s role, or client credentials" % WRITE_PERMISSION)
+                                         f"the {WRITE_PERMISSION} role, or client credentials")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,7 +376,7 @@ def _request_preview(client, method, path, body=None):
 # ---------------------------------------------------------------------------------------------
 
 def _item_path(action_id):
-    return "%s/%s" % (COLLECTION_PATH, path_segment(action_id))
+    return f"{COLLECTION_PATH}/{path_segment(action_id)}"
 
 
 def get_action(client, action_id, permission=READ_PERMISSION):
@@ -423,17 +417,13 @@ def read_actions(client, action_id=None, client_context=None, odata_filter=None,
     return [action_to_snake(action) for action in raw if isinstance(action, dict)]
 
 
-def _odata_string(value):
-    return "'%s'" % value.replace("'", "''")
-
-
 def find_by_client_context(client, client_context, permission=READ_PERMISSION):
     """Every action whose clientContext equals ``client_context`` exactly (raw, oldest first).
 
     Server filter first; results are re-checked here because the filter is undocumented for this
     entity. A 400/501 answer to the filter means it is not supported: scan every page instead.
     """
-    params = {"$filter": "clientContext eq %s" % _odata_string(client_context)}
+    params = {"$filter": f"clientContext eq {odata_string(client_context)}"}
     try:
         candidates = client.get_all(COLLECTION_PATH, params=params, permission=permission)
     except GraphError as error:
@@ -446,8 +436,8 @@ def find_by_client_context(client, client_context, permission=READ_PERMISSION):
 
 def _only_match(matches, client_context, warn):
     if len(matches) > 1:
-        warn("%d security actions share client context %r (ids %s); using the oldest, %s"
-             % (len(matches), client_context, ", ".join(str(a.get("id")) for a in matches), matches[0].get("id")))
+        warn(f"{len(matches)} security actions share client context {client_context!r} (ids {', '.join(str(a.get('id')) for a in matches)}); using the"
+             f" oldest, {matches[0].get('id')}")
     return matches[0] if matches else None
 
 
@@ -478,11 +468,10 @@ def _identity(action):
 def _refuse_conflict(existing, body):
     """An explicit client_context already naming a different action is a mistake, not a no-op."""
     if _identity(existing) != _identity(body):
-        raise InputError("client_context", "%r already identifies security action %s (%s %s) which differs "
+        raise InputError("client_context", f"{body['clientContext']!r} already identifies security action {existing.get('id')} ({existing.get('name')}"
+                                           f" {_parameters_to_snake(existing.get('parameters'))}) which differs "
                                            "in name, parameters or vendor_information; actions cannot be "
-                                           "changed, use another client_context or omit it"
-                         % (body["clientContext"], existing.get("id"), existing.get("name"),
-                            _parameters_to_snake(existing.get("parameters"))))
+                                           "changed, use another client_context or omit it")
 
 
 def _create_exactly_once(client, body, warn):
@@ -493,23 +482,23 @@ def _create_exactly_once(client, body, warn):
         found = _lookup(client, body["clientContext"], warn)
         if found is None:
             raise GraphOutcomeUnknownError(
-                "Create of security action with client context %r: %s; no action with this client context "
-                "exists (yet), so it was not sent again" % (body["clientContext"], error),
+                f"Create of security action with client context {body['clientContext']!r}: {error}; no action with this client context "
+                "exists (yet), so it was not sent again",
                 status=error.status, code=error.code, request_id=error.request_id,
                 client_request_id=error.client_request_id, date=error.date, method=error.method,
                 url=error.url,
                 hint="Re-run the task later: it looks the client context up first and creates the action "
                      "only if it still does not exist.",
             )
-        warn("The create request's outcome was unknown (%s); reconciled: security action %s with client "
-             "context %r exists, so it was not sent again" % (error, found.get("id"), body["clientContext"]))
+        warn(f"The create request's outcome was unknown ({error}); reconciled: security action {found.get('id')} with client "
+             f"context {body['clientContext']!r} exists, so it was not sent again")
         return found
     created = unwrap_entity(response.body)
     if not created.get("id"):  # tolerate a 201 without the entity: read it back
         created = _lookup(client, body["clientContext"], warn) or {}
     if not created.get("id"):
-        raise GraphError("The service accepted the create (HTTP %s) but returned no action and none with client "
-                         "context %r can be found" % (response.status, body["clientContext"]),
+        raise GraphError(f"The service accepted the create (HTTP {response.status}) but returned no action and none with client "
+                         f"context {body['clientContext']!r} can be found",
                          status=response.status, request_id=response.request_id,
                          client_request_id=response.client_request_id, method="POST", url=response.url,
                          hint="Check with security_action_info later; re-running the task does not create a second "
@@ -543,11 +532,12 @@ def ensure_present(client, body, check_mode=False, wait=False, wait_timeout=300,
     if existing is not None:
         _refuse_conflict(existing, body)
         if is_terminal(existing.get("status")) and not _is_completed(existing) and not wait:
-            warn("The existing security action %s with client context %r is %s; it is not tried again. Give a new "
-                 "client_context to repeat it." % (existing.get("id"), client_context, describe_status(existing)))
+            warn(f"The existing security action {existing.get('id')} with client context {client_context!r} is {describe_status(existing)}; it is not tried"
+                 " again. Give a new "
+                 "client_context to repeat it.")
         action = existing
         result = {"changed": False,
-                  "reason": "security action %s with client context %r already exists" % (existing.get("id"), client_context)}
+                  "reason": f"security action {existing.get('id')} with client context {client_context!r} already exists"}
     elif check_mode:
         return {
             "changed": True,
@@ -598,8 +588,7 @@ def _post_cancel(client, action, path):
         response = client.post(path, permission=WRITE_PERMISSION)
     except GraphOutcomeUnknownError as error:
         current = action_to_snake(_reread(client, action["id"]))
-        error.message = "%s; the cancel request was sent but its outcome is unknown, and the action now reads %s" % (
-            error.message, describe_status(current))
+        error.message = f"{error.message}; the cancel request was sent but its outcome is unknown, and the action now reads {describe_status(current)}"
         error.hint = "Read the action again with security_action_info; repeating the cancel is harmless."
         raise
     except GraphError as error:
@@ -620,11 +609,10 @@ def ensure_canceled(client, action_id=None, client_context=None, check_mode=Fals
                                                    "and vendor_information to derive the client context)")
     action = _find_for_cancel(client, action_id, client_context, warn)
     if action is None:
-        return _unchanged(None, "no security action with client context %r exists; nothing to cancel" % client_context)
+        return _unchanged(None, f"no security action with client context {client_context!r} exists; nothing to cancel")
     if is_terminal(action.get("status")):
-        return _unchanged(action, "security action %s is already %s; nothing to cancel"
-                          % (action.get("id"), describe_status(action)))
-    path = "%s/cancelSecurityAction" % _item_path(action["id"])
+        return _unchanged(action, f"security action {action.get('id')} is already {describe_status(action)}; nothing to cancel")
+    path = f"{_item_path(action['id'])}/cancelSecurityAction"
     if check_mode:
         # Microsoft documents no status for a canceled action, so the diff predicts none.
         return {
@@ -635,8 +623,7 @@ def ensure_canceled(client, action_id=None, client_context=None, check_mode=Fals
         }
     response, current = _post_cancel(client, action, path)
     if response is None:
-        return _unchanged(current, "security action %s became %s before it could be canceled"
-                          % (action["id"], describe_status(current)))
+        return _unchanged(current, f"security action {action['id']} became {describe_status(current)} before it could be canceled")
     return {
         "changed": True,
         "security_action": action_to_snake(current),

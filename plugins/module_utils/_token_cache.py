@@ -73,18 +73,18 @@ def cache_file_name(authority, client_id, auth_method, fingerprint=""):
 # --- permissions ---------------------------------------------------------------------------------
 
 def _refuse(path, problem, fix):
-    return InputError(OPTION, "refusing to use %s: %s; %s" % (path, problem, fix))
+    return InputError(OPTION, f"refusing to use {path}: {problem}; {fix}")
 
 
 def _check_private(path, info, kind):
     """Owned by this user and not accessible to group or others (tokens are bearer credentials)."""
     if info.st_uid != os.geteuid():
-        raise _refuse(path, "the %s is owned by uid %d, not by this user (uid %d)" % (kind, info.st_uid, os.geteuid()),
-                      "give the module a %s of its own" % kind)
+        raise _refuse(path, f"the {kind} is owned by uid {info.st_uid}, not by this user (uid {os.geteuid()})",
+                      f"give the module a {kind} of its own")
     if stat.S_IMODE(info.st_mode) & _LOOSE_BITS:
         mode = "0700" if kind == "directory" else "0600"
-        raise _refuse(path, "the %s is accessible by group or others (mode %04o)" % (kind, stat.S_IMODE(info.st_mode)),
-                      "run chmod %s %s" % (mode, path))
+        raise _refuse(path, f"the {kind} is accessible by group or others (mode {stat.S_IMODE(info.st_mode):04o})",
+                      f"run chmod {mode} {path}")
 
 
 def _make_private_directories(path):
@@ -116,7 +116,7 @@ def ensure_private_directory(path):
     try:
         _make_private_directories(path)
     except OSError as exc:
-        raise InputError(OPTION, "cannot create the token cache directory %s: %s" % (path, exc.strerror or exc))
+        raise InputError(OPTION, f"cannot create the token cache directory {path}: {exc.strerror or exc}")
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode):
         raise _refuse(path, "it is a symbolic link", "point token_cache_dir at the real directory")
@@ -185,7 +185,7 @@ class PersistentTokenCache(_CacheBase):
         except OSError as exc:
             if not os.path.exists(self.path):
                 return {}
-            raise InputError(OPTION, "cannot read the token cache file %s: %s" % (self.path, exc.strerror or exc))
+            raise InputError(OPTION, f"cannot read the token cache file {self.path}: {exc.strerror or exc}")
         with os.fdopen(fd, "r") as handle:
             text = handle.read()
         try:
@@ -193,7 +193,7 @@ class PersistentTokenCache(_CacheBase):
         except ValueError:
             content = None
         if not isinstance(content, dict) or content.get("version") != FORMAT_VERSION:
-            self._warn("the token cache file %s is not in a format this collection reads; it will be replaced" % self.path)
+            self._warn(f"the token cache file {self.path} is not in a format this collection reads; it will be replaced")
             return {}
         return content
 
@@ -244,7 +244,7 @@ class PersistentTokenCache(_CacheBase):
                 self._write(content)
         except (IOError, OSError) as exc:
             # The action matters more than the cache: carry on, the next run asks for a token again.
-            self._warn("could not write the token cache file %s: %s" % (self.path, getattr(exc, "strerror", None) or exc))
+            self._warn(f"could not write the token cache file {self.path}: {getattr(exc, 'strerror', None) or exc}")
             return False
         # Our own state is the new base. Not the merged file: entries only another process has are not ours to
         # remove on a later save.

@@ -64,7 +64,7 @@ options:
   user_principal_name:
     description:
       - Target the identity with this user principal name, for example V(alice@contoso.com).
-      - Compared exactly after Unicode NFC normalisation, ignoring the case of the letters A-Z only, so a look-alike
+      - Compared exactly after Unicode NFC normalization, ignoring the case of the letters A-Z only, so a look-alike
         (a ligature, another script's letter) never matches. Must match exactly one identity.
       - Looked up with Microsoft Graph's query for the derived type C(microsoft.graph.security.user) (the property
         belongs to it), then a plain C($filter); if the service answers neither, by one scan of every identity.
@@ -115,7 +115,7 @@ options:
       - Identities the module must never act on, for example break-glass administrators, even when a lookup or
         a variable targets them.
       - Each entry is compared whole with the identity's ID, user principal name, email address, on-premises and
-        cloud security identifiers, and each of its provider account identifiers, after Unicode NFC normalisation
+        cloud security identifiers, and each of its provider account identifiers, after Unicode NFC normalization
         and ignoring the case of A-Z only.
       - An entry that can never equal one of those (it holds a space or a backslash, like a display name or
         C(DOMAIN\sam)) protects nothing; the task warns and names it.

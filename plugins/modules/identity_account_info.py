@@ -41,7 +41,7 @@ options:
   user_principal_name:
     description:
       - The user principal name, for example V(alice@contoso.com).
-      - Compared exactly after Unicode NFC normalisation, ignoring the case of the letters A-Z only, so a
+      - Compared exactly after Unicode NFC normalization, ignoring the case of the letters A-Z only, so a
         look-alike (the ligature U+FB01 for V(fi), V(ß) for V(ss), another script's letter) never matches.
       - In Microsoft's metadata C(identityAccounts) is abstract and C(userPrincipalName) belongs to its derived type
         C(microsoft.graph.security.user), so the lookup is first sent as

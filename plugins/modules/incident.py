@@ -165,7 +165,7 @@ def main():
     params = module.params
     try:
         incident_id = incidents.validate_entity_id(params["incident_id"], "incident_id")
-        desired = incidents.normalise_desired(params)
+        desired = incidents.normalize_desired(params)
         comment = params["comment"]
         if comment is not None and not comment.strip():
             raise InputError("comment", "must not be empty; leave it unset to add no comment")

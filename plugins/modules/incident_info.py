@@ -208,7 +208,7 @@ def read(client, params):
         raise InputError("top", "must be 1 or more")
     if params["filter"] is not None and not params["filter"].strip():
         raise InputError("filter", "must be a non-empty OData filter, e.g. assignedTo eq 'soc@contoso.com'")
-    since = incidents.normalise_timestamp(params["updated_since"], "updated_since") if params["updated_since"] else None
+    since = incidents.normalize_timestamp(params["updated_since"], "updated_since") if params["updated_since"] else None
     return incidents.list_incidents(client, severities=params["severity"], statuses=params["status"], updated_since=since,
                                     odata_filter=params["filter"], top=params["top"], expand_alerts=params["include_alerts"])
 

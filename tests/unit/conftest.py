@@ -48,7 +48,7 @@ def _empty_secret_registry(monkeypatch):
     monkeypatch.setattr(_errors, "_SECRETS", set())
 
 
-class FakeClock(object):
+class FakeClock:
     """Injected as ``sleep`` and ``clock``: sleeping advances time, nothing really waits; ``sleeps`` records each pause."""
 
     def __init__(self, now=1000.0):

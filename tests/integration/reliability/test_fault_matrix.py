@@ -283,7 +283,7 @@ def test_identity_account_info_get(ansible, many_identities, reliability):
             if fault.outcome == "ok":
                 assert [item["id"] for item in result["identity_accounts"]] == [identity["id"]]
                 providers = [account["identity_provider"] for account in result["identity_accounts"][0]["accounts"]]
-                assert "activeDirectory" in providers, f"accounts not normalised from the example shape: {providers}"
+                assert "activeDirectory" in providers, f"accounts not normalized from the example shape: {providers}"
             assert case["writes"] == 0
     reliability.verify()
 

@@ -42,8 +42,8 @@ FAKE_MSAL = '''
 __version__ = "0.0.0-reliability"
 
 
-class TokenCache(object):
-    class CredentialType(object):
+class TokenCache:
+    class CredentialType:
         ACCESS_TOKEN = "AccessToken"
 
 
@@ -55,7 +55,7 @@ class CrashWithCredential(BaseException):
     """Not an Exception: nothing in the module catches it, so the process dies with a traceback."""
 
 
-class ConfidentialClientApplication(object):
+class ConfidentialClientApplication:
     def __init__(self, client_id, client_credential=None, **kwargs):
         self.client_credential = client_credential
 

@@ -104,7 +104,11 @@ from ansible_collections.msgraph.security.plugins.module_utils._connection impor
 )
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError, redact  # noqa: E402
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import connect  # noqa: E402
-from ansible_collections.msgraph.security.plugins.module_utils._options import CONNECTION_OPTIONS  # noqa: E402
+from ansible_collections.msgraph.security.plugins.module_utils._options import (  # noqa: E402
+    CONNECTION_OPTIONS,
+    first_env_value,
+    is_unset,
+)
 
 LOGGER = logging.getLogger(__name__)
 DEFAULT_API_VERSION = "v1.0"
@@ -119,9 +123,7 @@ def connection_params(args, environ=None):
     params = {}
     for name, definition in CONNECTION_OPTIONS.items():
         value = args.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            value = next((environ[env] for env in definition.get("env") or [] if (environ.get(env) or "").strip()), None)
-        params[name] = value
+        params[name] = first_env_value(definition.get("env") or [], environ) if is_unset(value) else value
     if not params.get("api_version"):
         params["api_version"] = DEFAULT_API_VERSION
     return params
@@ -158,16 +160,16 @@ def save_state(path, watermark):
 class IncidentsSource:
     def __init__(self, queue, args, client=None, sleep=asyncio.sleep):
         self.queue = queue
-        self.severities = incidents.normalise_enum_list("severity", args.get("severity"), "severity") or None
-        self.statuses = incidents.normalise_enum_list("status", args.get("status"), "status") or None
-        self.service_sources = incidents.normalise_enum_list("service_source", args.get("service_source"), "service_source") or None
+        self.severities = incidents.normalize_enum_list("severity", args.get("severity"), "severity") or None
+        self.statuses = incidents.normalize_enum_list("status", args.get("status"), "status") or None
+        self.service_sources = incidents.normalize_enum_list("service_source", args.get("service_source"), "service_source") or None
         self.include_alerts = bool(args.get("include_alerts", True)) or bool(self.service_sources)
         self.interval = int(args.get("interval", 60))
         self.max_interval = int(args.get("max_interval", 900))
         if self.interval < 1 or self.max_interval < self.interval:
             raise InputError(["interval", "max_interval"], "interval must be >= 1 and max_interval >= interval")
         self.state_file = args.get("state_file")
-        start = args.get("updated_since") or incidents.normalise_timestamp(_utc_now(), "updated_since")
+        start = args.get("updated_since") or incidents.normalize_timestamp(_utc_now(), "updated_since")
         self.watermark = load_state(self.state_file, start)
         self.client = client or build_client(args)
         self.sleep = sleep

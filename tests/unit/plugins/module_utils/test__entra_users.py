@@ -50,8 +50,8 @@ def forbidden(code="Authorization_RequestDenied", message="Insufficient privileg
 def test_cloud_sid_round_trips_to_the_object_id():
     assert eu.object_id_from_cloud_sid(MEGAN_SID) == MEGAN
     assert eu.cloud_sid_from_object_id(MEGAN) == MEGAN_SID
-    assert eu.normalise_user_id(MEGAN_SID.lower()) == MEGAN
-    assert eu.normalise_user_id(MEGAN.upper()) == MEGAN
+    assert eu.normalize_user_id(MEGAN_SID.lower()) == MEGAN
+    assert eu.normalize_user_id(MEGAN.upper()) == MEGAN
 
 
 @pytest.mark.parametrize("value", ["", "meganb", "S-1-5-21-1-2-3-4", "S-1-12-1-1-2-3-99999999999", MEGAN + "/x"])
@@ -68,9 +68,9 @@ def test_microsofts_identity_example_maps_by_account_identifier_not_by_its_s_1_1
     example = json.loads((pathlib.Path(__file__).resolve().parents[4] / "tests" / "contract" / "payloads" / "entra" /
                           "identityaccounts-get-example.json").read_text())["value"]
     entra = next(a["identifier"] for a in example["accounts"] if a["provider"] == "EntraID")
-    assert eu.normalise_user_id(entra) == "69dfa3ea-1295-4e2c-b469-59564581143d"
+    assert eu.normalize_user_id(entra) == "69dfa3ea-1295-4e2c-b469-59564581143d"
     with pytest.raises(InputError, match="S-1-12-4"):
-        eu.normalise_user_id(example["cloudSecurityIdentifier"])
+        eu.normalize_user_id(example["cloudSecurityIdentifier"])
 
 
 def test_exactly_one_target_option():

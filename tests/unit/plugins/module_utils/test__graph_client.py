@@ -21,6 +21,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._graph_client imp
     GraphClient,
     GraphResponse,
     RetryPolicy,
+    odata_string,
     path_segment,
     unwrap_entity,
 )
@@ -771,3 +772,8 @@ def test_threads_rejected_with_the_same_token_refresh_it_once():
     _together(6, lambda: client.get("/a"))
     assert tokens.acquisitions == 2  # the first token, and one refresh for all six 401s
     assert len(http.sent) == 12  # each thread: rejected once, then accepted with the new token
+
+
+def test_odata_string_doubles_single_quotes():
+    assert odata_string("dana.o'brien@contoso.com") == "'dana.o''brien@contoso.com'"
+    assert odata_string("x' or 1 eq 1 or 'a") == "'x'' or 1 eq 1 or ''a'"

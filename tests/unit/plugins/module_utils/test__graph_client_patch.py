@@ -22,7 +22,7 @@ BASE = ROOT + "/v1.0"
 INCIDENT = "/security/incidents/2972395"
 
 
-class FakeTokens(object):
+class FakeTokens:
     refreshable = True
 
     def get_token(self, force_refresh=False):

@@ -219,13 +219,13 @@ def test_pool_size_sizes_the_connection_pool_for_threads():
     assert VerifyingSession().get_adapter("https://graph.microsoft.com")._pool_maxsize == 10
 
 
-class _Answer(object):
+class _Answer:
     def __init__(self, status_code, headers=None):
         self.status_code = status_code
         self.headers = headers or {}
 
 
-class _Script(object):
+class _Script:
     """A session stand-in answering post/get from a list (an exception in the list is raised)."""
 
     def __init__(self, *answers):

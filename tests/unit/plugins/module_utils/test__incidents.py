@@ -62,7 +62,7 @@ def test_the_alert_example_and_the_comment_response():
 def test_the_update_example_request_is_what_plan_patch_sends_for_its_values():
     current = inc.parse_incident(dict(payload("incident-get-response.json"), classification="Unknown", determination="Unknown",
                                       customTags=[]))
-    desired = inc.normalise_desired({"classification": "TruePositive", "determination": "MultiStagedAttack", "custom_tags": ["Demo"]})
+    desired = inc.normalize_desired({"classification": "TruePositive", "determination": "MultiStagedAttack", "custom_tags": ["Demo"]})
     body = inc.plan_patch(current, desired)
     example = payload("incident-update-request.json")
     assert body == {"classification": "truePositive", "determination": "multiStagedAttack", "customTags": ["Demo"]}
@@ -79,23 +79,23 @@ def test_the_update_example_request_is_what_plan_patch_sends_for_its_values():
     ("2026-05-01 08:00", "2026-05-01T08:00:00Z"),
 ])
 def test_timestamps_become_utc(value, expected):
-    assert inc.normalise_timestamp(value, "updated_since") == expected
+    assert inc.normalize_timestamp(value, "updated_since") == expected
 
 
 @pytest.mark.parametrize("value", ["yesterday", "2026-13-01T00:00:00Z", ""])
 def test_bad_timestamps_name_the_option(value):
     with pytest.raises(InputError) as caught:
-        inc.normalise_timestamp(value, "updated_since")
+        inc.normalize_timestamp(value, "updated_since")
     assert caught.value.option == "updated_since"
 
 
 def test_desired_values_take_both_documented_determination_spellings_and_refuse_redirected():
-    assert inc.normalise_desired({"determination": "compromisedUser"}) == {"determination": "compromisedAccount"}
-    assert inc.normalise_desired({"determination": "ConfirmedActivity"}) == {"determination": "confirmedActivity"}
+    assert inc.normalize_desired({"determination": "compromisedUser"}) == {"determination": "compromisedAccount"}
+    assert inc.normalize_desired({"determination": "ConfirmedActivity"}) == {"determination": "confirmedActivity"}
     with pytest.raises(InputError, match="status"):
-        inc.normalise_desired({"status": "redirected"})
+        inc.normalize_desired({"status": "redirected"})
     with pytest.raises(InputError) as caught:
-        inc.normalise_desired({"determination": "guilty"})
+        inc.normalize_desired({"determination": "guilty"})
     assert caught.value.option == "determination"
 
 
@@ -123,14 +123,14 @@ def stored():
 def test_update_sends_only_differences_and_comments_once():
     client = PatchingClient(routes={("GET", PATH): stored(), ("PATCH", PATH): lambda path, body: dict(stored(), **body),
                                     ("POST", PATH + "/comments"): {"value": [{"comment": "done"}]}})
-    result = inc.update_incident(client, "2972395", inc.normalise_desired({"status": "active", "assigned_to": "me@contoso.com",
+    result = inc.update_incident(client, "2972395", inc.normalize_desired({"status": "active", "assigned_to": "me@contoso.com",
                                                                            "custom_tags": ["Demo"]}), comment="done")
     assert [call["body"] for call in client.calls_of("PATCH")] == [{"assignedTo": "me@contoso.com"}]
     assert result["changed"] and result["patched"] == ["assignedTo"] and result["comment_added"]
     assert client.calls_of("PATCH")[0]["permission"] == "SecurityIncident.ReadWrite.All"
 
     client = PatchingClient(routes={("GET", PATH): stored()})
-    again = inc.update_incident(client, "2972395", inc.normalise_desired({"status": "Active"}), comment="  Demo\n incident ")
+    again = inc.update_incident(client, "2972395", inc.normalize_desired({"status": "Active"}), comment="  Demo\n incident ")
     assert again["changed"] is False and again["requests"] == [] and client.calls_of("POST") == []
 
 

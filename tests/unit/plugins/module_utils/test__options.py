@@ -22,6 +22,8 @@ from ansible_collections.msgraph.security.plugins.module_utils._options import (
     COLLECTION_VERSION,
     connection_argument_spec,
     describe_option,
+    first_env_value,
+    is_unset,
 )
 
 COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
@@ -184,3 +186,17 @@ def test_action_group_fragment_matches_runtime_yml():
         with open(path) as handle:
             runtime = yaml.safe_load(handle)
         assert "graph" in runtime.get("action_groups", {})
+
+
+@pytest.mark.parametrize("value, unset", [
+    (None, True), ("", True), ("  \t", True), ("x", False), (" x ", False), (0, False), (False, False), ([], False),
+])
+def test_is_unset_is_none_or_a_blank_string(value, unset):
+    assert is_unset(value) is unset
+
+
+def test_first_env_value_skips_blank_and_missing_variables():
+    environ = {"A": "", "B": "  ", "C": "from-c", "D": "from-d"}
+    assert first_env_value(["MISSING", "A", "B", "C", "D"], environ) == "from-c"
+    assert first_env_value(["A", "B"], environ) is None
+    assert first_env_value([], environ) is None

@@ -300,7 +300,7 @@ class TestSnakeCase:
 
     @pytest.mark.parametrize("given, expected", [("notStarted", "NotStarted"), ("RUNNING", "Running"),
                                                  ("completed", "Completed"), ("Failed", "Failed"), ("weird", "weird")])
-    def test_status_spelling_is_normalised(self, given, expected):
+    def test_status_spelling_is_normalized(self, given, expected):
         assert sa.normalize_status(given) == expected
 
     def test_terminal_statuses_compare_case_insensitively(self):

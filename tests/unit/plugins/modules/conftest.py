@@ -81,7 +81,7 @@ def undocumented_keys(module, result):
     return sorted(set(result) - STANDARD_RESULT_KEYS - documented_return_keys(module))
 
 
-class FakeResponse(object):
+class FakeResponse:
     def __init__(self, body, status=200, request_id="req-fake", client_request_id=None):
         self.body = body
         self.status = status
@@ -90,7 +90,7 @@ class FakeResponse(object):
         self.headers = {}
 
 
-class FakeGraphClient(object):
+class FakeGraphClient:
     """A stand-in for GraphClient.
 
     ``routes`` maps (method, path) to a body, a FakeResponse, an exception instance to raise, or a
@@ -223,7 +223,7 @@ _CLAUSE_RE = re.compile(r"(\w+) eq '((?:[^']|'')*)'")
 _FILTER_RE = re.compile(r"^\w+ eq '(?:[^']|'')*'(?: or \w+ eq '(?:[^']|'')*')*$")
 
 
-class FakeIdentityTenant(object):
+class FakeIdentityTenant:
     """Identities behind a FakeGraphClient (``.client``): $filter eq, GET by id, invokeAction and its effects.
 
     ``shape``: "schema" or "example" (documentation shape); ``ignore_filter``: answer every identity
