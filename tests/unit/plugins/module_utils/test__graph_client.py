@@ -16,7 +16,7 @@ import requests
 import responses
 import urllib3
 
-from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError
+from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (
     GraphClient,
     GraphResponse,
@@ -24,6 +24,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._graph_client imp
     odata_string,
     path_segment,
     unwrap_entity,
+    validate_path_id,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._http import VerifyingSession
 
@@ -777,3 +778,25 @@ def test_threads_rejected_with_the_same_token_refresh_it_once():
 def test_odata_string_doubles_single_quotes():
     assert odata_string("dana.o'brien@contoso.com") == "'dana.o''brien@contoso.com'"
     assert odata_string("x' or 1 eq 1 or 'a") == "'x'' or 1 eq 1 or ''a'"
+
+
+@pytest.mark.parametrize("value", [
+    "a/b", "a?b", "a#b", "a\\b", "a b", "a\tb", "a\x00b", "a\x7fb",  # path or query changers, control characters
+    "a%2Fb", "a%2fb", "a%3Fb", "a%23b", "a%5Cb", "a%20b", "a%00b",  # the same, percent-encoded
+    ".", "..", "%2E", "%2e%2E", "...",  # dot segments, also encoded
+    "", "   ", None, 42, ["id"],  # not a usable string
+])
+def test_validate_path_id_refuses_what_could_change_the_path_and_names_the_option(value):
+    with pytest.raises(InputError) as caught:
+        validate_path_id(value, "incident_id", "an incident id", fix="use the id incident_info returns")
+    assert caught.value.option == "incident_id"
+    if isinstance(value, str) and value.strip():
+        assert "use the id incident_info returns" in str(caught.value)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2972395", "2972395"), ("  da637551227677560813_-961444813 ", "da637551227677560813_-961444813"),
+    ("0f6b1c3e-5b8a-4c49-9e1e-1e2f3a4b5c6d", "0f6b1c3e-5b8a-4c49-9e1e-1e2f3a4b5c6d"), ("a.b", "a.b"), ("%41", "%41"),
+])
+def test_validate_path_id_returns_the_stripped_id(value, expected):
+    assert validate_path_id(value, "id", "an id") == expected
