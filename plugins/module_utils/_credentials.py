@@ -32,13 +32,13 @@ from ansible_collections.msgraph.security.plugins.module_utils._connection impor
 from ansible_collections.msgraph.security.plugins.module_utils._entra_errors import (
     auth_error_from_result,
     authority_error,
-    short_text,
     transport_error,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphAuthError,
     GraphError,
     InputError,
+    one_line,
     register_secret,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._http import RetryingHttpClient, RetryPolicy, is_tls_error
@@ -68,8 +68,11 @@ class TokenProvider:
     auth_method = None
     refreshable = True
 
-    def __init__(self):
+    def __init__(self, http=None, token_cache=None, verify=True):
         self.sensitive_values = []
+        self._http = http  # the shared RetryingHttpClient, handed to MSAL
+        self.token_cache = token_cache  # None: MSAL's in-memory cache
+        self._verify = verify
 
     def get_token(self, force_refresh=False):
         """A bearer token; raises :class:`GraphAuthError`."""
@@ -83,7 +86,7 @@ class StaticTokenProvider(TokenProvider):
     refreshable = False
 
     def __init__(self, token):
-        super(StaticTokenProvider, self).__init__()
+        super().__init__()
         token = token.strip()
         if token.lower().startswith("bearer "):
             token = token[7:].strip()
@@ -102,16 +105,13 @@ class MsalConfidentialTokenProvider(TokenProvider):
 
     def __init__(self, auth_method, client_id, authority, scope, client_credential, http, instance_discovery=None,
                  token_cache=None, verify=True):
-        super(MsalConfidentialTokenProvider, self).__init__()
+        super().__init__(http, token_cache, verify)
         self.auth_method = auth_method
         self._client_id = client_id
         self._authority = authority
         self._scope = scope
         self._client_credential = client_credential
-        self._http = http
         self._instance_discovery = instance_discovery
-        self._token_cache = token_cache
-        self._verify = verify
         self._app = None
 
     def _application(self):
@@ -120,7 +120,7 @@ class MsalConfidentialTokenProvider(TokenProvider):
                 "client_credential": self._client_credential,
                 "authority": self._authority,
                 "http_client": self._http,
-                "token_cache": self._token_cache,
+                "token_cache": self.token_cache,
             }
             if self._instance_discovery is False:
                 kwargs["instance_discovery"] = False
@@ -144,7 +144,7 @@ class MsalConfidentialTokenProvider(TokenProvider):
             raise
         except Exception as exc:
             raise transport_error(exc, self.auth_method, self._authority, self._verify)
-        save_token_cache(self._token_cache)
+        save_token_cache(self.token_cache)
         return _token_from_result(result, self.auth_method, self._authority)
 
 
@@ -176,12 +176,9 @@ class ManagedIdentityTokenProvider(TokenProvider):
     auth_method = "managed_identity"
 
     def __init__(self, resource, http, client_id=None, token_cache=None, verify=True):
-        super(ManagedIdentityTokenProvider, self).__init__()
+        super().__init__(http, token_cache, verify)
         self._resource = resource
-        self._http = http
         self._client_id = client_id
-        self._token_cache = token_cache
-        self._verify = verify
         self._client = None
 
     def _identity(self):
@@ -193,7 +190,7 @@ class ManagedIdentityTokenProvider(TokenProvider):
         if not hasattr(msal, "ManagedIdentityClient"):
             raise GraphAuthError(f"auth_method managed_identity needs msal >= 1.29.0; installed: {getattr(msal, '__version__', 'unknown')}",
                                  code="MsalTooOld", hint="upgrade the Python library msal on the host running the module")
-        cache = msal.TokenCache() if self._token_cache is None else self._token_cache
+        cache = msal.TokenCache() if self.token_cache is None else self.token_cache
         if fresh_cache:
             _forget_access_tokens(cache)
         return msal.ManagedIdentityClient(self._identity(), http_client=self._http, token_cache=cache)
@@ -210,13 +207,13 @@ class ManagedIdentityTokenProvider(TokenProvider):
             if isinstance(exc, ValueError) and not is_tls_error(exc):
                 # msal.ManagedIdentityError is a ValueError; so is a non-JSON answer from an unexpected endpoint.
                 raise GraphAuthError(
-                    f"Could not get a token from the {which}: {type(exc).__name__}: {short_text(exc)}",
+                    f"Could not get a token from the {which}: {type(exc).__name__}: {one_line(exc)}",
                     code="ManagedIdentityError",
                     hint="run on an Azure host with this managed identity assigned (check managed_identity_client_id), "
                          "or use another auth_method",
                 )
             raise transport_error(exc, self.auth_method, None, self._verify, target="the managed identity endpoint")
-        save_token_cache(self._token_cache)
+        save_token_cache(self.token_cache)
         token = (result or {}).get("access_token")
         if token:
             register_secret(token)

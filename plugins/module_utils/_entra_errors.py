@@ -20,7 +20,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphAuthError
+from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphAuthError, one_line
 from ansible_collections.msgraph.security.plugins.module_utils._http import (
     is_connection_error,
     is_timeout,
@@ -127,16 +127,11 @@ def transport_error(exc, auth_method, url, verify, target=None):
                               code="Timeout", url=url,
                               hint="check network access to the token endpoint (proxy, firewall), or raise timeout")
     if is_connection_error(exc):
-        return GraphAuthError(f"Could not connect to {target} (auth_method {auth_method}): {short_text(exc)}",
+        return GraphAuthError(f"Could not connect to {target} (auth_method {auth_method}): {one_line(exc)}",
                               code="ConnectionError", url=url,
                               hint="check authority_host and cloud_environment, DNS, and proxy settings (HTTPS_PROXY)")
-    return GraphAuthError(f"Could not get a token for Microsoft Graph (auth_method {auth_method}): {type(exc).__name__}: {short_text(exc)}", url=url,
+    return GraphAuthError(f"Could not get a token for Microsoft Graph (auth_method {auth_method}): {type(exc).__name__}: {one_line(exc)}", url=url,
                           hint=f"check the connection options for auth_method {auth_method}")
-
-
-def short_text(exc, limit=300):
-    text = " ".join(str(exc).split())
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _cause_text(exc):
@@ -159,5 +154,5 @@ def authority_error(exc, auth_method, authority):
             code=f"AADSTS{number}" if number else "TenantDiscoveryFailed", url=authority,
             hint=hint + "; with authority_host overridden, check that it points at the token service",
         )
-    return GraphAuthError(f"MSAL rejected the configuration for auth_method {auth_method}: {short_text(exc)}",
+    return GraphAuthError(f"MSAL rejected the configuration for auth_method {auth_method}: {one_line(exc)}",
                           url=authority, hint="check tenant_id, client_id and the credential options")

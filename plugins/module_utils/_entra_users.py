@@ -227,14 +227,6 @@ def _explain_risky_users_forbidden(error):
     return error
 
 
-def _outcome_unknown(error, client_request_id, message):
-    return GraphOutcomeUnknownError(
-        message, status=error.status, code=error.code, request_id=error.request_id, client_request_id=client_request_id,
-        date=error.date, method=error.method, url=error.url, required_permission=error.required_permission,
-        hint=f"look up client-request-id {client_request_id} in the Entra ID audit log before running the task again",
-    )
-
-
 # ---------------------------------------------------------------------------------------------
 # accountEnabled (entra_user)
 # ---------------------------------------------------------------------------------------------
@@ -265,25 +257,38 @@ def run_account_enabled(client, selector, account_enabled, protected_accounts=No
         result.update(outcome="unchanged", reason=f"accountEnabled is already {str(before).lower()}")
         return result
     path = user_path(user["id"])
-    body = {"accountEnabled": account_enabled}
-    result["request"] = {"method": "PATCH", "url": client.url_for(path), "body": dict(body)}
+
+    def reconcile(error, sent_id):
+        result["outcome"], result["request_ids"] = _reconcile_account_enabled(client, selector, user, account_enabled, error,
+                                                                              sent_id, warnings)
+
+    _write(client, result, "PATCH", path, {"accountEnabled": account_enabled}, ENABLE_PERMISSION, check_mode, client_request_id,
+           reconcile, forbidden=lambda error: _explain_forbidden(error, ENABLE_PERMISSION, user))
+    return result
+
+
+def _write(client, result, method, path, body, permission, check_mode, client_request_id, reconcile, forbidden):
+    """Preview or send one write, recording the exact request and its ids in ``result``; the response, or None when
+    nothing more is to be done (check mode, or an unknown outcome that ``reconcile(error, client_request_id)`` settled
+    by reading the user again: a write is never resent). A 403 is explained by ``forbidden(error)``."""
+    result["request"] = {"method": method, "url": client.url_for(path), "body": None if body is None else dict(body)}
     if check_mode:
         result["outcome"] = "check_mode"
-        return result
+        return None
     client_request_id = client_request_id or GraphClient.new_client_request_id()
+    send = client.patch if method == "PATCH" else client.post
     try:
-        response = client.patch(path, body=body, client_request_id=client_request_id, permission=ENABLE_PERMISSION)
+        response = send(path, body=body, client_request_id=client_request_id, permission=permission)
     except GraphOutcomeUnknownError as error:
-        result["outcome"], result["request_ids"] = _reconcile_account_enabled(client, selector, user, account_enabled, error,
-                                                                              client_request_id, warnings)
-        return result
+        reconcile(error, client_request_id)
+        return None
     except GraphError as error:
         if error.status == 403:
-            raise _explain_forbidden(error, ENABLE_PERMISSION, user)
+            raise forbidden(error)
         raise
     result["outcome"] = "sent"
     result["request_ids"] = {"request_id": response.request_id, "client_request_id": response.client_request_id or client_request_id}
-    return result
+    return response
 
 
 def _reconcile_account_enabled(client, selector, user, account_enabled, error, client_request_id, warnings):
@@ -291,13 +296,13 @@ def _reconcile_account_enabled(client, selector, user, account_enabled, error, c
     try:
         after = read_user(client, selector)["account_enabled"]
     except GraphError as read_error:
-        raise _outcome_unknown(error, client_request_id, f"the accountEnabled change for {user['id']} was sent but its outcome is unknown ({error});"
-                               f" reading the user again failed too ({read_error})")
+        raise _unknown_after_reading(error, client_request_id, f"the accountEnabled change for {user['id']} was sent but its outcome is "
+                                     f"unknown ({error}); reading the user again failed too ({read_error})")
     if after is not account_enabled:
-        raise _outcome_unknown(error, client_request_id, f"the accountEnabled change for {user['id']} was sent but its outcome is unknown ({error});"
-                               " the user does not show it, and it was not resent")
-    warnings.append(f"the accountEnabled change's outcome was unknown ({error}); reading the user again shows accountEnabled={str(after).lower()}, so"
-                    f" it was applied (client-request-id {client_request_id})")
+        raise _unknown_after_reading(error, client_request_id, f"the accountEnabled change for {user['id']} was sent but its outcome is "
+                                     f"unknown ({error}); the user does not show it, and it was not resent")
+    warnings.append(f"the accountEnabled change's outcome was unknown ({error}); reading the user again shows "
+                    f"accountEnabled={str(after).lower()}, so it was applied (client-request-id {client_request_id})")
     return "reconciled", {"request_id": error.request_id, "client_request_id": client_request_id}
 
 
@@ -341,39 +346,23 @@ def run_user_action(client, selector, action, protected_accounts=None, check_mod
     check_user_not_protected(user, protected)
     warnings = protected.warnings()
     if action == REVOKE_SIGN_IN_SESSIONS and (user["user_type"] or "").lower() == "guest":
-        warnings.append(f"{user['user_principal_name'] or user['id']} is an external (guest) user: revokeSignInSessions does not revoke their sessions, which"
-                        " their home"
-                        " tenant issues; disable the account or remove the guest instead")
+        warnings.append(f"{user['user_principal_name'] or user['id']} is an external (guest) user: revokeSignInSessions does not "
+                        "revoke their sessions, which their home tenant issues; disable the account or remove the guest instead")
     path, body, permission = _action_request(user, action)
-    result = {
-        "changed": True,
-        "user": user,
-        "action": action,
-        "diff": _action_diff(user, action),
-        "warnings": warnings,
-        "request": {"method": "POST", "url": client.url_for(path), "body": None if body is None else dict(body)},
-    }
-    if check_mode:
-        result["outcome"] = "check_mode"
-        return result
-    client_request_id = client_request_id or GraphClient.new_client_request_id()
-    try:
-        response = client.post(path, body=body, client_request_id=client_request_id, permission=permission)
-    except GraphOutcomeUnknownError as error:
+    result = {"changed": True, "user": user, "action": action, "diff": _action_diff(user, action), "warnings": warnings}
+
+    def reconcile(error, sent_id):
         if action != REVOKE_SIGN_IN_SESSIONS:
-            raise _outcome_unknown(error, client_request_id, f"the {action} request for {user['id']} was sent but its outcome is unknown ({error}); it was"
-                                   " not resent")
-        return _reconcile_revoke(client, selector, user, error, client_request_id, result)
-    except GraphError as error:
-        if error.status == 403:
-            raise (_explain_forbidden(error, permission, user) if action == REVOKE_SIGN_IN_SESSIONS
-                   else _explain_risky_users_forbidden(error))
-        raise
-    if action == REVOKE_SIGN_IN_SESSIONS:
+            raise _unknown_after_reading(error, sent_id, f"the {action} request for {user['id']} was sent but its outcome is "
+                                         f"unknown ({error}); it was not resent")
+        _reconcile_revoke(client, selector, user, error, sent_id, result)
+
+    def forbidden(error):
+        return _explain_forbidden(error, permission, user) if action == REVOKE_SIGN_IN_SESSIONS else _explain_risky_users_forbidden(error)
+
+    response = _write(client, result, "POST", path, body, permission, check_mode, client_request_id, reconcile, forbidden)
+    if response is not None and action == REVOKE_SIGN_IN_SESSIONS:
         _check_revoke_answer(response)
-    result["outcome"] = "sent"
-    result["request_ids"] = {"request_id": response.request_id, "client_request_id": response.client_request_id or client_request_id}
-    if action == REVOKE_SIGN_IN_SESSIONS:
         _read_back_sessions(client, selector, user, result)
     return result
 
@@ -410,14 +399,18 @@ def _reconcile_revoke(client, selector, user, error, client_request_id, result):
     try:
         after = read_user(client, selector)["sign_in_sessions_valid_from_date_time"]
     except GraphError as read_error:
-        raise _outcome_unknown(error, client_request_id, f"revokeSignInSessions for {user['id']} was sent but its outcome is unknown ({error});"
-                               f" reading the user again failed too ({read_error})")
+        raise _unknown_after_reading(error, client_request_id, f"revokeSignInSessions for {user['id']} was sent but its outcome is "
+                                     f"unknown ({error}); reading the user again failed too ({read_error})")
     if not after or after == before:
-        raise _outcome_unknown(error, client_request_id, f"revokeSignInSessions for {user['id']} was sent but its outcome is unknown ({error});"
-                               " signInSessionsValidFromDateTime did not change, and the request was not resent")
-    result["warnings"].append(f"revokeSignInSessions' outcome was unknown ({error}); signInSessionsValidFromDateTime moved from {before} to {after},"
-                              f" so the sessions were revoked (client-request-id {client_request_id})")
+        raise _unknown_after_reading(error, client_request_id, f"revokeSignInSessions for {user['id']} was sent but its outcome is "
+                                     f"unknown ({error}); signInSessionsValidFromDateTime did not change, and the request was not resent")
+    result["warnings"].append(f"revokeSignInSessions' outcome was unknown ({error}); signInSessionsValidFromDateTime moved from {before} "
+                              f"to {after}, so the sessions were revoked (client-request-id {client_request_id})")
     result.update(outcome="reconciled", sign_in_sessions_valid_from_date_time=after,
                   request_ids={"request_id": error.request_id, "client_request_id": client_request_id})
     result["diff"]["after"] = {"sign_in_sessions_valid_from_date_time": after}
     return result
+
+
+def _unknown_after_reading(error, client_request_id, message):
+    return GraphOutcomeUnknownError.after_reconciling(error, message, client_request_id, "the Entra ID audit log")

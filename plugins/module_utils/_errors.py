@@ -71,8 +71,8 @@ def redact(text):
     return text
 
 
-def one_line(text, limit=None):
-    """``text`` (or an exception's message) on one line, cut after ``limit`` characters when given; None stays None."""
+def one_line(text, limit=300):
+    """``text`` (or an exception's message) on one line, cut after ``limit`` characters (None: never); None stays None."""
     if text is None:
         return None
     text = " ".join(str(text).split())
@@ -90,18 +90,18 @@ class GraphError(Exception):
 
     def __init__(self, message, status=None, code=None, request_id=None, client_request_id=None,
                  date=None, method=None, url=None, required_permission=None, hint=None):
-        message = one_line(redact(message)) or "Microsoft Graph request failed"
-        super(GraphError, self).__init__(message)
+        message = one_line(redact(message), limit=None) or "Microsoft Graph request failed"
+        super().__init__(message)
         self.message = message
         self.status = status
-        self.code = one_line(redact(code)) if code else None
+        self.code = one_line(redact(code), limit=None) if code else None
         self.request_id = request_id or None
         self.client_request_id = client_request_id or None
         self.date = date or None
         self.method = method or None
         self.url = redact(url) if url else None
         self.required_permission = required_permission or None
-        self.hint = one_line(redact(hint)) if hint else None
+        self.hint = one_line(redact(hint), limit=None) if hint else None
 
     def to_result(self):
         """Snake_case keys for ``fail_json``; ``None`` values are dropped."""
@@ -143,7 +143,7 @@ class GraphError(Exception):
             text = f"{text} ({'; '.join(details)})"
         if self.hint:
             text = f"{text.rstrip('.')}. Hint: {self.hint}"
-        return one_line(redact(text))
+        return one_line(redact(text), limit=None)
 
     def __repr__(self):
         return f"{type(self).__name__}({self.message!r}, status={self.status!r}, code={self.code!r})"
@@ -158,6 +158,15 @@ class GraphOutcomeUnknownError(GraphError):
 
     The client never replays it: the caller reads the current state to find out what happened.
     """
+
+    @classmethod
+    def after_reconciling(cls, error, message, client_request_id, audit_trail):
+        """The outcome is still unknown after the caller read the target again: ``error``'s details, the caller's
+        ``message``, and a hint to look the client-request-id up in ``audit_trail`` before trying again."""
+        return cls(message, status=error.status, code=error.code, request_id=error.request_id,
+                   client_request_id=client_request_id, date=error.date, method=error.method or "POST", url=error.url,
+                   required_permission=error.required_permission,
+                   hint=f"look up client-request-id {client_request_id} in {audit_trail} before running the task again")
 
 
 class GraphUnsupportedCloudError(GraphError):
@@ -178,8 +187,8 @@ class InputError(ValueError):
             options = [str(option)]
         self.options = options
         self.option = ", ".join(options)
-        self.message = one_line(redact(message))
-        super(InputError, self).__init__(self.message)
+        self.message = one_line(redact(message), limit=None)
+        super().__init__(self.message)
 
     def __str__(self):
         return f"{self.option}: {self.message}"

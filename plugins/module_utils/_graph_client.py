@@ -25,9 +25,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import dataclasses
 import json
 import re
 import threading
+import typing
 import uuid
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
@@ -62,18 +64,18 @@ NOT_ONBOARDED_MARKER = "not onboarded"
 _QUERY_SAFE = "$',():@/"
 
 
+@dataclasses.dataclass
 class GraphResponse:
     """A successful response: ``status``, ``body`` (parsed JSON or None), ``headers``, request ids, the request."""
 
-    def __init__(self, status, body, headers, request_id=None, client_request_id=None, date=None, method=None, url=None):
-        self.status = status
-        self.body = body
-        self.headers = headers
-        self.request_id = request_id
-        self.client_request_id = client_request_id
-        self.date = date
-        self.method = method
-        self.url = url
+    status: int
+    body: typing.Any
+    headers: typing.Mapping[str, str]
+    request_id: typing.Optional[str] = None
+    client_request_id: typing.Optional[str] = None
+    date: typing.Optional[str] = None
+    method: typing.Optional[str] = None
+    url: typing.Optional[str] = None
 
     def __repr__(self):
         return f"GraphResponse({self.method} {self.url} -> {self.status})"
@@ -360,7 +362,7 @@ class GraphClient:
             if method != "GET" and not tls_failed_before_sending(exc):
                 # Not a handshake failure: the TLS session broke while the request or its answer was on the wire.
                 raise GraphOutcomeUnknownError(
-                    f"The {method} met a TLS failure after the request may have been sent ({one_line(exc, limit=300)}); the action may or may not "
+                    f"The {method} met a TLS failure after the request may have been sent ({one_line(exc)}); the action may or may not "
                     "have been carried out",
                     code="TlsErrorAfterSending", client_request_id=client_request_id, method=method, url=url,
                     hint=_OUTCOME_HINT,
@@ -371,13 +373,13 @@ class GraphClient:
         kind = "timed out" if is_timeout(exc) else "connection failed"
         if method != "GET" and not not_sent(exc):
             raise GraphOutcomeUnknownError(
-                f"The {method} {kind} after the request was sent ({one_line(exc, limit=300)}); the action may or may not have been carried out",
+                f"The {method} {kind} after the request was sent ({one_line(exc)}); the action may or may not have been carried out",
                 code="Timeout" if is_timeout(exc) else "ConnectionError",
                 client_request_id=client_request_id, method=method, url=url, hint=_OUTCOME_HINT,
             )
         # A truncated body (ChunkedEncodingError) is as transient as a reset.
         if not is_transient_exception(exc):
-            raise GraphError(f"The request failed: {one_line(exc, limit=300)}", method=method, url=url,
+            raise GraphError(f"The request failed: {one_line(exc)}", method=method, url=url,
                              client_request_id=client_request_id,
                              hint="check graph_endpoint and the network path to it")
         self._wait_before_retry(method, url, state, None, None, f"{kind} ({type(exc).__name__})",
@@ -408,7 +410,7 @@ class GraphClient:
     def _exhausted(self, reason, method, url, state, raw, permission, client_request_id, exc, budget=False):
         last = f"last status HTTP {state.last_status}" if state.last_status is not None else "no response"
         if exc is not None:
-            last = f"last error {one_line(exc, limit=300)}"
+            last = f"last error {one_line(exc)}"
         ids = f"last request-id {state.last_request_id or 'none'}"
         hint = ("the service kept throttling or failing; run the task again later" +
                 (", or raise retry_budget" if budget else ", or raise max_retries"))
@@ -437,6 +439,15 @@ def _param_items(params):
     if isinstance(params, dict):
         return list(params.items())
     return list(params)
+
+
+def first_present(raw, *keys):
+    """The value of the first of ``keys`` that ``raw`` holds and is not None: one property under the names that
+    Microsoft's schema and its documentation examples give it (graph-api.md, response-shape variants)."""
+    for key in keys:
+        if raw.get(key) is not None:
+            return raw[key]
+    return None
 
 
 def odata_string(value):

@@ -105,7 +105,7 @@ class VerifyingSession(_SessionBase):
                  environment_proxy=True):
         if not HAS_REQUESTS:
             raise RuntimeError(f"the Python library requests is required: {REQUESTS_IMPORT_ERROR}")
-        super(VerifyingSession, self).__init__()
+        super().__init__()
         self._settings = dict(validate_certs=validate_certs, ca_path=ca_path, timeout=timeout, agent=agent,
                               pool_size=pool_size)
         if not environment_proxy:
@@ -138,7 +138,7 @@ class VerifyingSession(_SessionBase):
         kwargs["verify"] = self.forced_verify
         if kwargs.get("timeout") is None and self.default_timeout:
             kwargs["timeout"] = self.default_timeout
-        return super(VerifyingSession, self).request(method, url, *args, **kwargs)
+        return super().request(method, url, *args, **kwargs)
 
 
 def header_value(headers, name):
@@ -390,11 +390,11 @@ def tls_error(exc, method=None, url=None, verify=True, auth=False):
             f"the endpoint's certificate is not trusted; set ca_path to the CA bundle that issued the certificate of {target} "
             "(for example a TLS-inspecting proxy's CA), or add that CA to the system trust store"
         )
-    message = f"{summary} for {target}: {one_line(detail, limit=300)}"
+    message = f"{summary} for {target}: {one_line(detail)}"
     reason = _VERIFY_REASON_RE.search(detail)
     if reason:
         # OpenSSL's reason ("self-signed certificate", "unable to get local issuer certificate", ...) comes last in
         # requests' text, after the URL: put it first so that shortening cannot cut it off.
-        message = f"{summary} for {target} ({reason.group(1).strip().rstrip('.')}): {one_line(detail, limit=300)}"
+        message = f"{summary} for {target} ({reason.group(1).strip().rstrip('.')}): {one_line(detail)}"
     error_class = GraphAuthError if auth else GraphError
     return error_class(message, method=method, url=url, hint=hint)

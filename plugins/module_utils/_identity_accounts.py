@@ -41,6 +41,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
 )
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (
     GraphClient,
+    first_present,
     odata_string,
     path_segment,
     unwrap_entity,
@@ -145,7 +146,7 @@ class IdentityResolutionError(InputError):
     """
 
     def __init__(self, option, message, matches=None):
-        super(IdentityResolutionError, self).__init__(option, message)
+        super().__init__(option, message)
         self.matches = list(matches or [])
 
 
@@ -359,13 +360,6 @@ def _entity(body):
     return entity if isinstance(entity, dict) else {}
 
 
-def _first_present(raw, *keys):
-    for key in keys:
-        if raw.get(key) is not None:
-            return raw[key]
-    return None
-
-
 def parse_account(raw):
     """One entry of accounts[]: provider from identityProvider or provider, enums in camelCase.
 
@@ -375,7 +369,7 @@ def parse_account(raw):
     actions = raw.get("actions")
     return {
         "identifier": raw.get("identifier"),
-        "identity_provider": _normalize_response_enum(_first_present(raw, "identityProvider", "provider"), _RESPONSE_PROVIDER_BY_KEY),
+        "identity_provider": _normalize_response_enum(first_present(raw, "identityProvider", "provider"), _RESPONSE_PROVIDER_BY_KEY),
         "actions": None if not isinstance(actions, list) else [_normalize_response_enum(a, _RESPONSE_ACTION_BY_KEY) for a in actions],
     }
 
@@ -911,7 +905,7 @@ def parse_invoke_action_result(body, sent_body, request_id=None, client_request_
     result = {
         "account_id": entity.get("accountId") or sent_body["accountId"],
         "action": _normalize_response_enum(entity.get("action"), _RESPONSE_ACTION_BY_KEY) or sent_body["action"],
-        "identity_provider": _normalize_response_enum(_first_present(entity, "identityProvider", "provider"), _RESPONSE_PROVIDER_BY_KEY)
+        "identity_provider": _normalize_response_enum(first_present(entity, "identityProvider", "provider"), _RESPONSE_PROVIDER_BY_KEY)
         or sent_body["identityProvider"],
         "correlation_id": entity.get("correlationId"),
         "request_id": request_id,
@@ -922,21 +916,6 @@ def parse_invoke_action_result(body, sent_body, request_id=None, client_request_
     if warn and echoed != sent:
         warn(f"the service echoed account/action/provider {echoed} although {sent} was sent")
     return result
-
-
-def _outcome_unknown(error, client_request_id, message):
-    return GraphOutcomeUnknownError(
-        message,
-        status=error.status,
-        code=error.code,
-        request_id=error.request_id,
-        client_request_id=client_request_id,
-        date=error.date,
-        method=error.method or "POST",
-        url=error.url,
-        required_permission=error.required_permission,
-        hint=f"look up client-request-id {client_request_id} in the Microsoft Defender Action center before running the task again",
-    )
 
 
 def shows_action_applied(plan, identity):
@@ -956,7 +935,7 @@ def _reconcile(client, plan, error, client_request_id, warnings):
     """A POST whose outcome is unknown is never resent: disable/enable re-read the state, with a bounded wait."""
     account_id = plan.body["accountId"]
     if plan.action not in TARGET_IS_ENABLED:
-        raise _outcome_unknown(
+        raise _unknown_after_reading(
             error,
             client_request_id,
             f"the '{plan.action}' request for account {account_id} was sent but its outcome is unknown ({error}); it was not resent and"
@@ -970,7 +949,7 @@ def _reconcile(client, plan, error, client_request_id, warnings):
         try:
             identity = get_identity(client, plan.identity["id"], "identity_account_id")
         except GraphError as read_error:
-            raise _outcome_unknown(
+            raise _unknown_after_reading(
                 error,
                 client_request_id,
                 f"the '{plan.action}' request for account {account_id} was sent but its outcome is unknown ({error}); re-reading the identity"
@@ -981,7 +960,7 @@ def _reconcile(client, plan, error, client_request_id, warnings):
         remaining = deadline - wait.clock()
         if remaining <= 0:
             account = next((a for a in identity["accounts"] if _same_text(a["identifier"], account_id)), plan.account)
-            raise _outcome_unknown(
+            raise _unknown_after_reading(
                 error,
                 client_request_id,
                 f"the '{plan.action}' request for account {account_id} was sent but its outcome is unknown ({error}); {reads} read(s) of the identity over"
@@ -1053,3 +1032,7 @@ def run_identity_action(client, request, check_mode=False):
         return result
     result["outcome"], result["invoke_action_result"] = execute_plan(client, plan)
     return result
+
+
+def _unknown_after_reading(error, client_request_id, message):
+    return GraphOutcomeUnknownError.after_reconciling(error, message, client_request_id, "the Microsoft Defender Action center")

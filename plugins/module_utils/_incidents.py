@@ -43,12 +43,9 @@ __metaclass__ = type
 import datetime
 import re
 
-from ansible_collections.msgraph.security.plugins.module_utils._errors import (
-    GraphError,
-    GraphOutcomeUnknownError,
-    InputError,
-)
+from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (
+    first_present,
     odata_string,
     path_segment,
     unwrap_entity,
@@ -201,28 +198,42 @@ def _enum(kind, value):
     return _normalize_response_enum(value, _RESPONSE_BY_KEY[kind])
 
 
-def _first(raw, *keys):
-    for key in keys:
-        if raw.get(key) is not None:
-            return raw[key]
-    return None
+def _snake(camel):
+    """``lastUpdateDateTime`` -> ``last_update_date_time``."""
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", camel).lower()
+
+
+def _properties(raw, plain=(), enums=(), lists=()):
+    """The camelCase properties of ``raw`` under snake_case names: ``plain`` as sent, ``enums`` (property, enum kind)
+    normalized to the schema's spelling, ``lists`` never None."""
+    parsed = {_snake(name): raw.get(name) for name in plain}
+    parsed.update({_snake(name): _enum(kind, raw.get(name)) for name, kind in enums})
+    parsed.update({_snake(name): list(raw.get(name) or []) for name in lists})
+    return parsed
 
 
 def parse_comment(raw):
     raw = raw if isinstance(raw, dict) else {}
     return {
         "comment": raw.get("comment"),
-        "created_by_display_name": _first(raw, "createdByDisplayName", "createdBy"),
-        "created_date_time": _first(raw, "createdDateTime", "createdTime"),
+        "created_by_display_name": first_present(raw, "createdByDisplayName", "createdBy"),
+        "created_date_time": first_present(raw, "createdDateTime", "createdTime"),
     }
 
 
-_USER_ACCOUNT_FIELDS = (
-    ("account_name", "accountName"), ("domain_name", "domainName"), ("user_sid", "userSid"),
-    ("azure_ad_user_id", "azureAdUserId"), ("user_principal_name", "userPrincipalName"), ("display_name", "displayName"),
-)
+# Properties of microsoft.graph.security.userAccount, flattened into each evidence item.
+_USER_ACCOUNT_PROPERTIES = ("accountName", "domainName", "userSid", "azureAdUserId", "userPrincipalName", "displayName")
 _EVIDENCE_COMMON = ("@odata.type", "createdDateTime", "verdict", "remediationStatus", "remediationStatusDetails", "roles",
                     "detailedRoles", "tags", "userAccount")
+_SEVERITY_CLASSIFICATION_DETERMINATION = (("severity", "severity"), ("classification", "classification"),
+                                          ("determination", "determination"))
+_ALERT_PLAIN = ("id", "providerAlertId", "incidentId", "title", "description", "detectionSource", "category", "assignedTo",
+                "alertWebUrl", "incidentWebUrl", "createdDateTime", "lastUpdateDateTime", "firstActivityDateTime",
+                "lastActivityDateTime", "resolvedDateTime")
+_ALERT_ENUMS = (("status", "alert_status"), ("serviceSource", "service_source")) + _SEVERITY_CLASSIFICATION_DETERMINATION
+_INCIDENT_PLAIN = ("id", "displayName", "description", "assignedTo", "createdDateTime", "lastUpdateDateTime", "lastModifiedBy",
+                   "incidentWebUrl", "redirectIncidentId", "tenantId")
+_INCIDENT_ENUMS = (("status", "status"),) + _SEVERITY_CLASSIFICATION_DETERMINATION
 
 
 def evidence_type(raw):
@@ -236,73 +247,28 @@ def parse_evidence(raw):
     every other property of the evidence type under ``properties`` (camelCase, as the service sent it)."""
     raw = raw if isinstance(raw, dict) else {}
     account = raw.get("userAccount") if isinstance(raw.get("userAccount"), dict) else {}
-    flat = {
-        "type": evidence_type(raw),
-        "created_date_time": raw.get("createdDateTime"),
-        "verdict": raw.get("verdict"),
-        "remediation_status": raw.get("remediationStatus"),
-        "roles": list(raw.get("roles") or []),
-        "detailed_roles": list(raw.get("detailedRoles") or []),
-        "tags": list(raw.get("tags") or []),
-    }
-    for snake, camel in _USER_ACCOUNT_FIELDS:
-        flat[snake] = account.get(camel)
-    flat["properties"] = dict((key, value) for key, value in raw.items() if key not in _EVIDENCE_COMMON)
+    flat = {"type": evidence_type(raw)}
+    flat.update(_properties(raw, plain=("createdDateTime", "verdict", "remediationStatus"), lists=("roles", "detailedRoles", "tags")))
+    flat.update(_properties(account, plain=_USER_ACCOUNT_PROPERTIES))
+    flat["properties"] = {key: value for key, value in raw.items() if key not in _EVIDENCE_COMMON}
     return flat
 
 
 def parse_alert(raw):
     raw = unwrap_entity(raw)
-    return {
-        "id": raw.get("id"),
-        "provider_alert_id": raw.get("providerAlertId"),
-        "incident_id": raw.get("incidentId"),
-        "title": raw.get("title"),
-        "description": raw.get("description"),
-        "status": _enum("alert_status", raw.get("status")),
-        "severity": _enum("severity", raw.get("severity")),
-        "classification": _enum("classification", raw.get("classification")),
-        "determination": _enum("determination", raw.get("determination")),
-        "service_source": _enum("service_source", raw.get("serviceSource")),
-        "detection_source": raw.get("detectionSource"),
-        "category": raw.get("category"),
-        "mitre_techniques": list(raw.get("mitreTechniques") or []),
-        "assigned_to": raw.get("assignedTo"),
-        "alert_web_url": raw.get("alertWebUrl"),
-        "incident_web_url": raw.get("incidentWebUrl"),
-        "created_date_time": raw.get("createdDateTime"),
-        "last_update_date_time": raw.get("lastUpdateDateTime"),
-        "first_activity_date_time": raw.get("firstActivityDateTime"),
-        "last_activity_date_time": raw.get("lastActivityDateTime"),
-        "resolved_date_time": raw.get("resolvedDateTime"),
-        "comments": [parse_comment(item) for item in raw.get("comments") or []],
-        "evidence": [parse_evidence(item) for item in raw.get("evidence") or []],
-    }
+    alert = _properties(raw, plain=_ALERT_PLAIN, enums=_ALERT_ENUMS, lists=("mitreTechniques",))
+    alert["comments"] = [parse_comment(item) for item in raw.get("comments") or []]
+    alert["evidence"] = [parse_evidence(item) for item in raw.get("evidence") or []]
+    return alert
 
 
 def parse_incident(raw):
     """A Graph incident (schema or example shape, bare or ``value``-wrapped) -> snake_case."""
     raw = unwrap_entity(raw)
-    tags = raw.get("customTags") if raw.get("customTags") is not None else raw.get("tags")
-    incident = {
-        "id": raw.get("id"),
-        "display_name": raw.get("displayName"),
-        "description": raw.get("description"),
-        "status": _enum("status", raw.get("status")),
-        "severity": _enum("severity", raw.get("severity")),
-        "classification": _enum("classification", raw.get("classification")),
-        "determination": _enum("determination", raw.get("determination")),
-        "assigned_to": raw.get("assignedTo"),
-        "custom_tags": list(tags or []),
-        "system_tags": list(raw.get("systemTags") or []),
-        "comments": [parse_comment(item) for item in raw.get("comments") or []],
-        "created_date_time": raw.get("createdDateTime"),
-        "last_update_date_time": raw.get("lastUpdateDateTime"),
-        "last_modified_by": raw.get("lastModifiedBy"),
-        "incident_web_url": raw.get("incidentWebUrl"),
-        "redirect_incident_id": raw.get("redirectIncidentId"),
-        "tenant_id": raw.get("tenantId"),
-    }
+    incident = _properties(raw, plain=_INCIDENT_PLAIN, enums=_INCIDENT_ENUMS, lists=("systemTags",))
+    # customTags in the metadata; "tags" in the list example with $expand=alerts (docs/service-contract.md).
+    incident["custom_tags"] = list(first_present(raw, "customTags", "tags") or [])
+    incident["comments"] = [parse_comment(item) for item in raw.get("comments") or []]
     if isinstance(raw.get("alerts"), list):
         incident["alerts"] = [parse_alert(item) for item in raw["alerts"]]
     return incident

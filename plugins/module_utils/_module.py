@@ -89,7 +89,7 @@ class GraphModule(AnsibleModule):
         if clash:
             raise ValueError(f"module options clash with the connection options: {', '.join(clash)}")
         spec.update(own)
-        super(GraphModule, self).__init__(argument_spec=spec, **kwargs)
+        super().__init__(argument_spec=spec, **kwargs)
         sys.excepthook = _redacting_excepthook
         for value in self.no_log_values:
             register_secret(value)
@@ -179,3 +179,15 @@ class GraphModule(AnsibleModule):
         payload["msg"] = f"{type(error).__name__}: {redact(str(error))}"
         payload["exception"] = redact("".join(traceback.format_exception(type(error), error, error.__traceback__)))
         self.fail_json(**payload)
+
+    def exit_with_result(self, result):
+        """End the task with a domain result: its ``warnings`` go to :meth:`warn`, its ``diff`` is returned only in
+        diff mode, and a result marked ``failed`` (a bulk target that did not succeed) fails the task."""
+        for warning in result.pop("warnings", None) or []:
+            self.warn(warning)
+        diff = result.pop("diff", None)
+        if self._diff and diff is not None:
+            result["diff"] = diff
+        if result.pop("failed", False):
+            self.fail_json(**result)
+        self.exit_json(**result)

@@ -59,17 +59,8 @@ import hashlib
 import json
 import time
 
-from ansible_collections.msgraph.security.plugins.module_utils._errors import (
-    GraphError,
-    GraphOutcomeUnknownError,
-    InputError,
-)
-from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (
-    odata_string,
-    path_segment,
-    unwrap_entity,
-    validate_path_id,
-)
+from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError, InputError
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import odata_string, path_segment, unwrap_entity, validate_path_id
 
 COLLECTION_PATH = "/security/securityActions"
 CLIENT_CONTEXT_MAX_LENGTH = 256
@@ -124,7 +115,7 @@ class SecurityActionFailedError(GraphError):
         info = action.get("error_info") or {}
         message = (f"Security action {action.get('id')} ended with status {action.get('status')}: code {info.get('code')}, "
                    f"subcode {info.get('subcode')}, message {info.get('message')!r}")
-        super(SecurityActionFailedError, self).__init__(
+        super().__init__(
             message, code="securityActionFailed",
             hint="Read error_info; only BlockIp on Microsoft Defender for Endpoint is known to work. "
                  "A new attempt needs a different client_context (this one stays Failed).",
@@ -137,7 +128,7 @@ class SecurityActionTimeoutError(GraphError):
     def __init__(self, action, wait_timeout):
         self.action = action
         message = f"Security action {action.get('id')} still {action.get('status')} after wait_timeout={wait_timeout}s"
-        super(SecurityActionTimeoutError, self).__init__(
+        super().__init__(
             message, code="waitTimeout",
             hint="Raise wait_timeout, or re-run the task: it finds the action by its client "
                  "context and does not create another one.",

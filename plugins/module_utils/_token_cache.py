@@ -160,7 +160,7 @@ class PersistentTokenCache(_CacheBase):
     def __init__(self, directory, authority, client_id, auth_method, warn=None, fingerprint=""):
         if msal is None:
             raise RuntimeError("the Python library msal is required for token_cache_dir")
-        super(PersistentTokenCache, self).__init__()
+        super().__init__()
         self.directory = ensure_private_directory(directory)
         self.path = os.path.join(self.directory, cache_file_name(authority, client_id, auth_method, fingerprint))
         self.lock_path = self.path + ".lock"

@@ -273,15 +273,6 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def exit_with(module, result):
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
-
-
 def main():
     module = GraphModule(
         argument_spec=ARGUMENT_SPEC,
@@ -300,7 +291,7 @@ def main():
     except (GraphError, InputError) as error:
         module.fail_on_error(error)
     else:
-        exit_with(module, result)
+        module.exit_with_result(result)
 
 
 if __name__ == "__main__":

@@ -316,12 +316,7 @@ def main():
     except (GraphError, InputError) as error:
         module.fail_on_error(error)
     else:
-        for warning in result.pop("warnings"):
-            module.warn(warning)
-        diff = result.pop("diff")
-        if module._diff:
-            result["diff"] = diff
-        module.exit_json(**result)
+        module.exit_with_result(result)
 
 
 if __name__ == "__main__":

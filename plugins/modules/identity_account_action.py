@@ -862,41 +862,16 @@ ARGUMENT_SPEC = dict(
 def build_request(params):
     """Every input check, before any request is sent."""
     return ActionRequest(
-        selector_from_params(params, TARGET_OPTIONS),
-        params["identity_provider"],
-        params["action"],
-        account_id=params["account_id"],
-        protected_accounts=params["protected_accounts"],
-        action_matrix=params["action_matrix"],
-        require_offered_action=params["require_offered_action"],
+        selector_from_params(params, TARGET_OPTIONS), params["identity_provider"], params["action"],
         reconcile=ReconcileWait(params["reconcile_timeout"]),
+        **{name: params[name] for name in ("account_id", "protected_accounts", "action_matrix", "require_offered_action")}
     )
-
-
-def exit_with(module, result):
-    """Warnings to module.warn, the diff only in diff mode; fail_json when a bulk target did not succeed."""
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
-    if result.pop("failed", False):
-        module.fail_json(**result)
-    module.exit_json(**result)
 
 
 def bulk_options(params):
-    return BulkOptions(
-        identity_provider=params["identity_provider"],
-        action=params["action"],
-        protected_accounts=params["protected_accounts"],
-        action_matrix=params["action_matrix"],
-        max_concurrency=params["max_concurrency"],
-        max_targets=params["max_targets"],
-        fail_fast=params["fail_fast"],
-        require_offered_action=params["require_offered_action"],
-        reconcile=ReconcileWait(params["reconcile_timeout"]),
-    )
+    names = ("identity_provider", "action", "protected_accounts", "action_matrix", "max_concurrency", "max_targets", "fail_fast",
+             "require_offered_action")
+    return BulkOptions(reconcile=ReconcileWait(params["reconcile_timeout"]), **{name: params[name] for name in names})
 
 
 def run_targets(module):
@@ -908,7 +883,7 @@ def run_targets(module):
         outcome = run_bulk(client, module.params["targets"], options, check_mode=module.check_mode)
     except (GraphError, InputError) as error:
         module.fail_on_error(error)
-    exit_with(module, outcome)
+    module.exit_with_result(outcome)
 
 
 def run_single(module):
@@ -920,7 +895,7 @@ def run_single(module):
     except (GraphError, InputError) as error:
         module.fail_on_error(error)
     else:
-        exit_with(module, result)
+        module.exit_with_result(result)
 
 
 def main():

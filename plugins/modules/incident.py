@@ -176,10 +176,7 @@ def main():
                                            check_mode=module.check_mode, warn=module.warn)
     except (GraphError, InputError) as error:
         module.fail_on_error(error)
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    module.exit_with_result(result)
 
 
 if __name__ == "__main__":

@@ -565,10 +565,7 @@ def main():
     except (GraphError, InputError) as error:
         # An action that Failed or outlived wait_timeout is returned with the failure.
         module.fail_on_error(error, security_action=getattr(error, "action", {}))
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    module.exit_with_result(result)
 
 
 if __name__ == "__main__":

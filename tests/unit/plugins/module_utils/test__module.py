@@ -287,9 +287,9 @@ SECRET_APP = {"tenant_id": "contoso.onmicrosoft.com", "client_id": "app-1", "cli
 def test_token_cache_dir_opens_a_private_persistent_cache(build, tmp_path):
     module = build(dict(SECRET_APP, token_cache_dir=str(tmp_path / "tokens")))
     client = module.graph_client()
-    assert module.token_cache is client.token_provider._token_cache
+    assert module.token_cache is client.token_provider.token_cache
     assert module.token_cache.path.startswith(str(tmp_path / "tokens"))
-    assert build(SECRET_APP).graph_client().token_provider._token_cache is None  # default: in memory only
+    assert build(SECRET_APP).graph_client().token_provider.token_cache is None  # default: in memory only
     assert not list(tmp_path.glob("tokens/*.json"))  # nothing written before a token is acquired
 
 
@@ -417,3 +417,33 @@ def test_auth_method_for_the_modules(build, failing):
     with pytest.raises(FailJson) as caught:
         module.auth_method()
     assert caught.value.result["option"] == "access_token, client_secret"
+
+
+class ExitJson(Exception):
+    def __init__(self, result):
+        super(ExitJson, self).__init__("exit_json")
+        self.result = result
+
+
+def exit_json(self, **result):
+    raise ExitJson(result)
+
+
+@pytest.mark.parametrize("diff_mode", [False, True])
+def test_exit_with_result_warns_keeps_the_diff_only_in_diff_mode(build, monkeypatch, warnings, diff_mode):
+    monkeypatch.setattr(AnsibleModule, "exit_json", exit_json)
+    module = build({"access_token": TOKEN})
+    module._diff = diff_mode
+    with pytest.raises(ExitJson) as caught:
+        module.exit_with_result({"changed": True, "warnings": ["sent twice"], "diff": {"before": {}, "after": {"x": 1}}})
+    assert warnings[-1] == "sent twice"
+    assert "warnings" not in caught.value.result
+    assert ("diff" in caught.value.result) is diff_mode
+
+
+def test_exit_with_result_fails_a_result_marked_failed(build, monkeypatch):
+    monkeypatch.setattr(AnsibleModule, "exit_json", exit_json)
+    module = build({"access_token": TOKEN})
+    with pytest.raises(FailJson) as caught:
+        module.exit_with_result({"changed": True, "warnings": [], "diff": None, "failed": True, "msg": "1 of 3 failed"})
+    assert caught.value.result["msg"] == "1 of 3 failed" and caught.value.result["changed"] is True
