@@ -217,9 +217,8 @@ class ConnectionSettings:
                 official = ", ".join("https://" + host for host in getattr(self.cloud, _CLOUD_HOSTS[option]))
                 fix = (f"use an official host of the {self.cloud.name} cloud ({official}) or leave {option} unset; only for an emulator or a proxy you "
                        "control set allow_custom_endpoints: true (MSGRAPH_ALLOW_CUSTOM_ENDPOINTS)")
-            raise InputError(option, f"{url} is not a Microsoft host of the {self.cloud.name} cloud and would receive {_ENDPOINT_RECEIVES[option]}; nothing"
-                                     " was sent. "
-                             f"Fix: {fix}")
+            raise InputError(option, f"{url} is not a Microsoft host of the {self.cloud.name} cloud and would receive "
+                                     f"{_ENDPOINT_RECEIVES[option]}; nothing was sent. Fix: {fix}")
 
     # --- validation -----------------------------------------------------------------------
     def validate(self):

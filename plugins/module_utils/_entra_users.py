@@ -208,9 +208,8 @@ def _explain_forbidden(error, permission, user):
     error.required_permission = permission
     if error.code == "Authorization_RequestDenied":
         error.hint = (
-            f"Graph refused to change {user['user_principal_name'] or user['id']}. Either the app lacks {permission} (with admin consent), or the user holds a"
-            " privileged"
-            " administrator role: changing administrators is a sensitive action that needs the caller to hold a"
+            f"Graph refused to change {user['user_principal_name'] or user['id']}. Either the app lacks {permission} (with admin consent), "
+            "or the user holds a privileged administrator role: changing administrators is a sensitive action that needs the caller to hold a"
             " directory role at least as privileged (for example Privileged Authentication Administrator). Contain"
             " administrators through your break-glass procedure, or assign the app such a role deliberately"
         )

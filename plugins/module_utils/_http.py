@@ -6,7 +6,7 @@
 # FOR INTERNAL COLLECTION USE ONLY
 # The interfaces in this file are meant for use within the msgraph.security collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
-# Layer 3: requests, the standard library, _errors and _options only. No Ansible imports.
+# Layer 4: requests, the standard library, _errors and _options only. No Ansible imports.
 
 """The HTTP session shared by MSAL and the Graph client.
 

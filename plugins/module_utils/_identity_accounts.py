@@ -969,9 +969,8 @@ def _reconcile(client, plan, error, client_request_id, warnings):
         wait.sleep(min(interval, remaining))
         interval = min(interval * 2, wait.max_interval)
     warnings.append(
-        f"the '{plan.action}' request's outcome was unknown ({error}); read {reads} time(s), the identity now shows it"
-        f" {_state_word(TARGET_IS_ENABLED[plan.action])}, so the"
-        f" action was applied (client-request-id {client_request_id})"
+        f"the '{plan.action}' request's outcome was unknown ({error}); read {reads} time(s), the identity now shows it "
+        f"{_state_word(TARGET_IS_ENABLED[plan.action])}, so the action was applied (client-request-id {client_request_id})"
     )
     return {
         "account_id": account_id,

@@ -523,9 +523,8 @@ def ensure_present(client, body, check_mode=False, wait=False, wait_timeout=300,
     if existing is not None:
         _refuse_conflict(existing, body)
         if is_terminal(existing.get("status")) and not _is_completed(existing) and not wait:
-            warn(f"The existing security action {existing.get('id')} with client context {client_context!r} is {describe_status(existing)}; it is not tried"
-                 " again. Give a new "
-                 "client_context to repeat it.")
+            warn(f"The existing security action {existing.get('id')} with client context {client_context!r} is {describe_status(existing)}; "
+                 "it is not tried again. Give a new client_context to repeat it.")
         action = existing
         result = {"changed": False,
                   "reason": f"security action {existing.get('id')} with client context {client_context!r} already exists"}
