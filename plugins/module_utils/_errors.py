@@ -6,7 +6,7 @@
 # FOR INTERNAL COLLECTION USE ONLY
 # The interfaces in this file are meant for use within the msgraph.security collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
-# See docs/architecture.md for the layering rules. Standard library only: no Ansible imports.
+# Layer 5, shared by all (docs/architecture.md): standard library only, no Ansible imports.
 
 """Exception types shared by every layer, and the redaction of tokens and secrets from messages."""
 

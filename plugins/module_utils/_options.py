@@ -6,7 +6,7 @@
 # FOR INTERNAL COLLECTION USE ONLY
 # The interfaces in this file are meant for use within the msgraph.security collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
-# Plain data and the standard library only: no Ansible imports.
+# Layer 5, shared by all (docs/architecture.md): plain data and the standard library only, no Ansible imports.
 
 """The connection option table: one source for the argument spec, the env fallbacks and the docs test.
 

@@ -5,6 +5,7 @@ modules import only the module base, the domain helpers and the shared files."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,27 @@ MODULE_MAY_IMPORT_LAYERS = (1, 2, 5)
 def test_modules_import_only_the_module_base_domain_helpers_and_shared_files(path):
     below = {other for other in collection_imports(path) if LAYERS.get(other) not in MODULE_MAY_IMPORT_LAYERS}
     assert below == set(), f"{path.name} imports {sorted(below)}; use what GraphModule offers instead"
+
+
+ARCHITECTURE = MODULE_UTILS.parents[1] / "docs" / "architecture.md"
+
+
+def documented_layers():
+    """File -> layer, from the layer table of docs/architecture.md."""
+    documented = {}
+    for row in ARCHITECTURE.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].isdigit():
+            for name in re.findall(r"`(_[a-z_]+)\.py`", cells[2]):
+                documented[name] = int(cells[0])
+    return documented
+
+
+def test_the_architecture_page_shows_these_layers():
+    assert documented_layers() == LAYERS
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_a_file_that_names_its_layer_names_this_one(name):
+    said = re.findall(r"\bLayer (\d)\b", (MODULE_UTILS / f"{name}.py").read_text(encoding="utf-8"))
+    assert said and {int(layer) for layer in said} == {LAYERS[name]}
