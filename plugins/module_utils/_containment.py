@@ -303,8 +303,9 @@ def _entra_status(result):
     if result is None or result.get("skipped"):
         return "not_started"
     if result.get("failed"):
-        if _graph_error(result).get("error_code") in ("Timeout", "ConnectionError", "UnreadableResponse") \
-                or "outcome is unknown" in str(result.get("msg")):
+        error = _graph_error(result)
+        # A read that timed out is reported as unknown too: whether containment happened must then be checked.
+        if error.get("outcome") == "unknown" or error.get("error_code") in ("Timeout", "ConnectionError", "UnreadableResponse"):
             return "outcome_unknown"
         return "refused" if result.get("option") else "failed"
     return {"check_mode": "would_run", "unchanged": "unchanged"}.get(result.get("outcome"), "succeeded")

@@ -159,6 +159,13 @@ class GraphOutcomeUnknownError(GraphError):
     The client never replays it: the caller reads the current state to find out what happened.
     """
 
+    def to_result(self):
+        """As :meth:`GraphError.to_result`, with ``outcome: unknown``: a caller of the module (a runbook's report)
+        tells an unknown outcome from a failure by this key, not by the wording of the message."""
+        result = super().to_result()
+        result["outcome"] = "unknown"
+        return result
+
     @classmethod
     def after_reconciling(cls, error, message, client_request_id, audit_trail):
         """The outcome is still unknown after the caller read the target again: ``error``'s details, the caller's

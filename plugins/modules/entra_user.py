@@ -243,6 +243,14 @@ error:
       description: What to do about the failure (for example why Graph refused to change an administrator).
       returned: when there is advice
       type: str
+    outcome:
+      description:
+        - C(unknown) when the request was sent but whether Graph carried it out is not known (a time-out, an HTTP 5xx
+          or a connection reset after sending) and reading the target again did not settle it. The request was not
+          sent again; read the target before running the task again.
+      returned: when the outcome of a write is unknown
+      type: str
+      sample: unknown
 option:
   description: The option at fault, when the input was refused before any request.
   returned: failure, for bad input

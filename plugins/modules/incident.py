@@ -143,6 +143,69 @@ comment_added:
   description: Whether the comment was (or would be) added; false when the same text was already there.
   returned: success
   type: bool
+error:
+  description:
+    - The failed request, reported once. What Microsoft Graph (or the token service) said, the request ids to
+      quote to Microsoft support, and what to do. C(msg) says the same in one line.
+  returned: failure, for a Microsoft Graph or token service error
+  type: dict
+  contains:
+    status:
+      description: The HTTP status of the failed request, when there was one.
+      returned: when known
+      type: int
+      sample: 403
+    error_code:
+      description: Graph's C(error.code) (or the C(AADSTS) code when the token request failed).
+      returned: always
+      type: str
+      sample: Forbidden
+    error_message:
+      description: Graph's C(error.message).
+      returned: always
+      type: str
+    request_id:
+      description: The C(request-id) of the failed request.
+      returned: when known
+      type: str
+    client_request_id:
+      description: The C(client-request-id) of the failed request.
+      returned: always
+      type: str
+    date:
+      description: The date of the failed response, when known.
+      returned: when known
+      type: str
+    method:
+      description: The HTTP method of the failed request.
+      returned: when known
+      type: str
+    url:
+      description: The URL of the failed request.
+      returned: when known
+      type: str
+    required_permission:
+      description: The Microsoft Graph permission the failed call needs.
+      returned: on HTTP 403
+      type: str
+      sample: SecurityIncident.ReadWrite.All
+    hint:
+      description: What to do about the failure.
+      returned: when there is advice
+      type: str
+    outcome:
+      description:
+        - C(unknown) when the request was sent but whether Graph carried it out is not known (a time-out, an HTTP 5xx
+          or a connection reset after sending) and reading the target again did not settle it. The request was not
+          sent again; read the target before running the task again.
+      returned: when the outcome of a write is unknown
+      type: str
+      sample: unknown
+option:
+  description: The option at fault, when the input was refused before any request.
+  returned: failure, for bad input
+  type: str
+  sample: incident_id
 """
 
 from ansible_collections.msgraph.security.plugins.module_utils import _incidents as incidents

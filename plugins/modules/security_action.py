@@ -458,6 +458,14 @@ error:
       returned: when known
       type: str
       sample: Re-run the task later; it looks the client context up first and creates the action only if it does not exist.
+    outcome:
+      description:
+        - C(unknown) when the request was sent but whether Graph carried it out is not known (a time-out, an HTTP 5xx
+          or a connection reset after sending) and reading the target again did not settle it. The request was not
+          sent again; read the target before running the task again.
+      returned: when the outcome of a write is unknown
+      type: str
+      sample: unknown
 option:
   description: The option at fault, for invalid input.
   returned: on invalid input

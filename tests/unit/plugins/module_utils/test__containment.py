@@ -191,6 +191,19 @@ def test_report_shows_the_native_path_and_why():
     assert identity["actions"][0]["outcome"] == "not_started"
 
 
+@pytest.mark.parametrize("error, expected", [
+    ({"error_code": "ServiceUnavailable", "status": 503, "outcome": "unknown"}, "outcome_unknown"),  # told by the flag
+    ({"error_code": "Timeout"}, "outcome_unknown"),  # a read that timed out: containment must be checked
+    ({"error_code": "ServiceUnavailable", "status": 503}, "failed"),
+])
+def test_an_entra_result_is_unknown_by_its_error_outcome_not_its_wording(error, expected):
+    result = plan([HYBRID], actions=["revokeAllSessions"], identity_providers="entraID", entra_fallback=True)
+    [target] = result["entra_targets"]
+    looped = {"item": target, "failed": True, "msg": "the request failed", "error": error}
+    [identity] = c.containment_report(result, {}, dry_run=False, entra_results=[looped])
+    assert identity["actions"][0]["outcome"] == expected
+
+
 def test_risk_actions_can_be_left_out_without_p2():
     result = plan([HYBRID], entra_fallback=True, entra_risk_actions="false")
     assert [t["entra_action"] for t in result["entra_targets"]] == ["disable", "revoke_sign_in_sessions"]

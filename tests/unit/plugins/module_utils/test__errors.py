@@ -149,3 +149,13 @@ def test_a_registered_secret_is_redacted_from_later_messages_and_short_values_ar
     assert _errors._SECRETS == {"another-secret-xyz"}
     redacted = redact("token another-secret-xyz leaked")
     assert "another-secret-xyz" not in redacted and redacted.startswith("token ") and redacted.endswith(" leaked")
+
+
+def test_only_an_unknown_outcome_says_outcome_unknown():
+    sent = GraphError("Service unavailable", status=503, code="ServiceUnavailable", request_id="r-1", method="POST")
+    assert "outcome" not in sent.to_result()
+    unknown = GraphOutcomeUnknownError.after_reconciling(sent, "sent, outcome unknown", "c-1", "the Entra ID audit log")
+    result = unknown.to_result()
+    assert result["outcome"] == "unknown"
+    assert (result["status"], result["error_code"], result["request_id"], result["client_request_id"]) == (503, "ServiceUnavailable", "r-1", "c-1")
+    assert result["hint"] == "look up client-request-id c-1 in the Entra ID audit log before running the task again"
