@@ -30,7 +30,7 @@ def payload(name):
 
 class Graph:
     """Calls Graph on the emulator with a real client-credentials token of one app registration. ``verify`` goes on
-    every call: a session-level setting loses to REQUESTS_CA_BUNDLE (test-infrastructure.md section 5)."""
+    every call: requests lets REQUESTS_CA_BUNDLE win over a session-level setting (trust_env)."""
 
     def __init__(self, info, client):
         self.info = info

@@ -15,7 +15,7 @@ ADELE_ID = "5f1b7404-7297-5d35-bc70-9970e79f4775"
 ACCOUNTS = "/{version}/security/identities/identityAccounts"
 SECURITY_ACTIONS = "/beta/security/securityActions"
 UPN_OR_EMAIL = "userPrincipalName eq 'meganb@contoso.com' or emailAddress eq 'adelev@contoso.com'"
-# The only departures the example shape may show, each one documented in graph-api.md section 5: single objects
+# The only departures the example shape may show, each one in docs/service-contract.md row 9: single objects
 # wrapped in "value", "provider" for "identityProvider", and enum values that differ from the schema's only in the
 # case of the first letter (PascalCase actions in the Get example, camelCase "notStarted" in the create example).
 WRAPPED_OR_PROVIDER = re.compile(r"^(value|((value(\[\d+\])?\.)?accounts\[\d+\]\.)?provider): unknown property$")

@@ -16,7 +16,7 @@ from sdk_contract import findings, parse
 ENTRIES = [entry for entry in manifest() if entry["file"]]
 IDS = [entry["file"] for entry in ENTRIES]
 
-# graph-api.md section 5: the examples use "provider" for the schema's "identityProvider", PascalCase enum
+# docs/service-contract.md row 9: the examples use "provider" for the schema's "identityProvider", PascalCase enum
 # values, and wrap single objects in "value". Everything else must match the models exactly.
 PROVIDER_KEYS = {
     "identityaccounts-list": ["value[0].accounts[0].provider", "value[0].accounts[1].provider", "value[0].accounts[2].provider",

@@ -27,7 +27,7 @@ def _parser():
     command.add_argument("--profile", choices=PROFILES, default="schema",
                          help="docs: answer as Microsoft's published examples show (README, 'Profiles')")
     command.add_argument("--cloud", choices=sorted(CLOUDS), default="global")
-    command.add_argument("--matrix", choices=sorted(MATRICES), default="A", help="provider x action matrix (graph-api.md section 4)")
+    command.add_argument("--matrix", choices=sorted(MATRICES), default="A", help="provider x action matrix (docs/service-contract.md row 4)")
     command.add_argument("--extra-identities", type=int, default=0, help="add N deterministic bulk identities")
     command.add_argument("--page-size", type=int, default=20)
     command.add_argument("--token-lifetime", type=int, default=3599, help="access token lifetime in seconds")

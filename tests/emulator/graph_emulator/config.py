@@ -4,7 +4,7 @@ import copy
 import ipaddress
 import threading
 
-# Graph roots per cloud (graph-api.md section 12). The emulator serves every cloud from its own
+# Graph roots per cloud (docs/service-contract.md row 23). The emulator serves every cloud from its own
 # base URL; what changes is the audience it expects in bearer tokens and which APIs exist.
 CLOUDS = {
     "global": "https://graph.microsoft.com",
@@ -13,7 +13,7 @@ CLOUDS = {
     "china": "https://microsoftgraph.chinacloudapi.cn",
 }
 
-# Which API families each cloud offers (graph-api.md section 12.2, current beta pages).
+# Which API families each cloud offers (docs/service-contract.md rows 18 and 23).
 API_CLOUDS = {
     "identity_accounts": {"global", "usgov", "usgov_dod"},
     "security_actions": {"global"},
@@ -47,7 +47,7 @@ ROLE_ALERT_WRITE = "SecurityAlert.ReadWrite.All"
 ACTIONS = ("disable", "enable", "forcePasswordReset", "revokeAllSessions", "requireUserToSignInAgain", "markUserAsCompromised")
 PROVIDERS = ("entraID", "activeDirectory", "okta")
 
-# Provider x action matrices (graph-api.md section 4). Version A also refuses every entraID action.
+# Provider x action matrices (docs/service-contract.md row 4). Version A also refuses every entraID action.
 MATRICES = {
     "A": {
         "activeDirectory": {"disable", "enable", "forcePasswordReset"},

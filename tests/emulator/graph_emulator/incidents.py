@@ -33,7 +33,8 @@ INCIDENT_TYPE = "#microsoft.graph.security.incident"
 INCIDENT_EXAMPLE_TYPE = "#microsoft.graph.incident"
 ALERT_TYPE = "#microsoft.graph.security.alert"
 
-# metadata-facts.md enums (schema members; unknownFutureValue is never accepted in a request).
+# Enum members of Microsoft's metadata (the SDK models of docs/service-contract.md); unknownFutureValue is never
+# accepted in a request.
 CLASSIFICATIONS = ("unknown", "falsePositive", "truePositive", "informationalExpectedActivity")
 DETERMINATIONS = ("unknown", "apt", "malware", "securityPersonnel", "securityTesting", "unwantedSoftware", "other",
                   "multiStagedAttack", "compromisedAccount", "phishing", "maliciousUserActivity", "notMalicious",

@@ -19,7 +19,7 @@ MEGAN_AD = "256db173-930a-4991-9061-0d51a9a93ba5"
 
 
 class CaSession(requests.Session):
-    """Passes verify=<emulator CA> on every request, so REQUESTS_CA_BUNDLE cannot override it (test-infrastructure.md section 5).
+    """Passes verify=<emulator CA> on every request, so REQUESTS_CA_BUNDLE cannot override it (requests lets it win over Session.verify).
     Records every request's form data so tests can look at what msal sent."""
 
     def __init__(self, ca_path):

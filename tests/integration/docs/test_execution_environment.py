@@ -50,7 +50,7 @@ def test_collection_metadata_gives_ansible_builder_exactly_the_python_dependenci
     requirements = requirement_lines(python_file)
     assert {re.split(r"[<>=!~ ]", item)[0].lower() for item in requirements} == {"requests", "msal", "cryptography"}
     for item in requirements:
-        # Certification: lower bounds only (ansible-conventions.md section 9.6), and a comment saying why.
+        # Certification: lower bounds only, so an execution environment can resolve them, and a comment saying why.
         assert ">=" in item and not re.search(r"==|<=|~=|<(?!=)", item), item
         assert lines[lines.index(item) - 1].startswith("#"), f"no comment says why {item} is needed"
     # The controller-side requirements.txt asks for the same.

@@ -4,7 +4,7 @@
 two playbooks sharing one cache at the same time.
 
 Each test uses its own cache directory: MSAL keys tokens by host without the port, so a cache must not
-outlive the emulator instance that issued its tokens (test-infrastructure.md s.6.6).
+outlive the emulator instance that issued its tokens.
 """
 
 from __future__ import annotations
