@@ -25,13 +25,14 @@ Layer 2 (see docs/architecture.md): no Ansible imports; identity_account_action 
    starting new actions after the first failure; the rest are reported ``not_started``.
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
 import functools
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterable, Mapping
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphError,
@@ -39,6 +40,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     InputError,
     redact,
 )
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient
 from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
     ACTION_TARGET_OPTIONS,
     LOOKUP_ID,
@@ -79,9 +81,9 @@ TARGET_KEYS = tuple(ACTION_TARGET_OPTIONS) + ("identity_provider", "action", "ac
 class BulkOptions:
     """Task-level settings. ``identity_provider`` and ``action`` are defaults each target may override."""
 
-    def __init__(self, identity_provider=None, action=None, protected_accounts=None, action_matrix=None,
-                 max_concurrency=DEFAULT_MAX_CONCURRENCY, max_targets=DEFAULT_MAX_TARGETS, fail_fast=False,
-                 require_offered_action=False, reconcile=None):
+    def __init__(self, identity_provider: str | None = None, action: str | None = None, protected_accounts: Iterable[str] | None = None,
+                 action_matrix: str | None = None, max_concurrency: int = DEFAULT_MAX_CONCURRENCY, max_targets: int = DEFAULT_MAX_TARGETS,
+                 fail_fast: bool = False, require_offered_action: bool = False, reconcile: ReconcileWait | None = None) -> None:
         self.identity_provider = identity_provider
         self.action = action
         # Task-level input: a bad entry fails the whole task before any request, not every target one by one.
@@ -101,7 +103,7 @@ def _bounded_int(value, option, low, high):
     return value
 
 
-def check_limits(targets, options):
+def check_limits(targets: Any, options: BulkOptions) -> None:
     """The safety cap: refuse the whole task, before any request, when the list is longer than expected."""
     if not isinstance(targets, list):
         raise InputError("targets", "must be a list of targets")
@@ -126,7 +128,7 @@ def _error_code(error):
 class TargetResult:
     """What happened to one target; :meth:`to_dict` is its entry in ``results`` (snake_case, no secrets)."""
 
-    def __init__(self, index, target):
+    def __init__(self, index: int, target: Mapping[str, Any] | None) -> None:
         self.index = index
         self.target = dict((key, value) for key, value in (target or {}).items() if value not in (None, ""))
         self.status = None
@@ -143,17 +145,17 @@ class TargetResult:
         self.error_message = None
         self.warnings = []
 
-    def done(self, status, changed=False, reason=None):
+    def done(self, status: str, changed: bool = False, reason: str | None = None) -> None:
         self.status, self.changed, self.reason = status, changed, reason
 
-    def error(self, status, error):
+    def error(self, status: str, error: BaseException) -> None:
         self.done(status, changed=status == OUTCOME_UNKNOWN, reason=None)
         self.error_code = _error_code(error)
         self.error_message = redact(str(error))
         self.request_id = getattr(error, "request_id", None) or self.request_id
         self.client_request_id = getattr(error, "client_request_id", None) or self.client_request_id
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         names = ("index", "target", "status", "changed", "reason", "identity_account_id", "account_id", "identity_provider",
                  "action", "correlation_id", "request_id", "client_request_id", "error_code", "error_message", "warnings")
         return dict((name, getattr(self, name)) for name in names)
@@ -193,7 +195,7 @@ def _check_target_shape(target):
         raise InputError("targets", f"unknown key(s) {', '.join(unknown)}; a target takes {', '.join(TARGET_KEYS)}")
 
 
-def build_requests(targets, options):
+def build_requests(targets: list[Any], options: BulkOptions) -> list[_Work]:
     """A _Work per target; a target whose input is wrong is refused here, before any request."""
     works = []
     for index, target in enumerate(targets):
@@ -344,7 +346,7 @@ def _run_all(pool, jobs):
 
 # --- the run -------------------------------------------------------------------------------------
 
-def run_bulk(client, targets, options, check_mode=False):
+def run_bulk(client: GraphClient, targets: list[Any], options: BulkOptions, check_mode: bool = False) -> dict[str, Any]:
     """Act on every target. Returns changed, failed, msg, results, summary, diff (a list), warnings.
 
     Raises :class:`InputError` only for the whole task (the max_targets cap), before any request.

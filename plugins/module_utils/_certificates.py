@@ -10,7 +10,7 @@
 
 """Certificate credentials: a PEM file with the certificate and its private key, read with cryptography."""
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
@@ -24,7 +24,7 @@ x509 = serialization = rsa = hashes = None
 UnsupportedAlgorithm = ValueError
 
 
-def load_cryptography():
+def load_cryptography() -> None:
     """Import cryptography's certificate and key modules into this module, once."""
     global x509, serialization, rsa, hashes, UnsupportedAlgorithm
     if x509 is None:
@@ -41,13 +41,13 @@ _KEY_BLOCK_RE = re.compile(r"-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)---
 class CertificateCredential:
     """A PEM certificate + private key read from ``client_certificate_path``, ready for MSAL."""
 
-    def __init__(self, private_key_pem, certificates_pem, thumbprint, passphrase=None):
+    def __init__(self, private_key_pem: str, certificates_pem: list[str], thumbprint: str, passphrase: str | None = None) -> None:
         self.private_key_pem = private_key_pem
         self.certificates_pem = certificates_pem  # leaf first
         self.thumbprint = thumbprint  # SHA-1 of the leaf certificate's DER, upper-case hex
         self.passphrase = passphrase
 
-    def msal_credential(self):
+    def msal_credential(self) -> dict[str, str]:
         credential = {
             "private_key": self.private_key_pem,
             "thumbprint": self.thumbprint,
@@ -59,11 +59,11 @@ class CertificateCredential:
         return credential
 
     @property
-    def sensitive_values(self):
+    def sensitive_values(self) -> list[str]:
         return [self.private_key_pem]
 
 
-def load_certificate(path, password=None):
+def load_certificate(path: str, password: str | None = None) -> CertificateCredential:
     """Read a PEM file holding a certificate and its private key. :class:`InputError` names the option at fault.
 
     cryptography parses the certificates and the key; the thumbprint is its SHA-1 fingerprint of the leaf (the

@@ -10,9 +10,11 @@
 
 """National clouds: token authority, Graph root, ``.default`` scope, and which API each cloud offers."""
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
+
+from typing import Iterable
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphUnsupportedCloudError,
@@ -27,7 +29,7 @@ class Cloud:
     (lower case, port 443); the first authority host is the default.
     """
 
-    def __init__(self, name, display_name, authority_host, graph_root, other_authority_hosts=()):
+    def __init__(self, name: str, display_name: str, authority_host: str, graph_root: str, other_authority_hosts: Iterable[str] = ()) -> None:
         self.name = name
         self.display_name = display_name
         self.authority_host = authority_host  # https://login.microsoftonline.com
@@ -36,12 +38,12 @@ class Cloud:
         self.graph_hosts = (_host_of(graph_root),)
 
     @property
-    def scope(self):
+    def scope(self) -> str:
         """The client-credentials scope for Microsoft Graph in this cloud."""
         return self.graph_root + "/.default"
 
     @property
-    def msi_resource(self):
+    def msi_resource(self) -> str:
         """The managed identity ``resource`` for Microsoft Graph in this cloud."""
         return self.graph_root
 
@@ -104,7 +106,7 @@ API_DESCRIPTIONS = {
 }
 
 
-def resolve_cloud(name):
+def resolve_cloud(name: Cloud | str | None) -> Cloud:
     """The :class:`Cloud` for a name (case-insensitive; AWX names accepted). ``None``/'' means global."""
     if isinstance(name, Cloud):
         return name
@@ -119,7 +121,7 @@ def resolve_cloud(name):
     return CLOUDS[key]
 
 
-def require_api(cloud, api):
+def require_api(cloud: Cloud | str | None, api: str) -> None:
     """Raise :class:`GraphUnsupportedCloudError` if ``api`` is not offered in ``cloud``. No request is made."""
     cloud = resolve_cloud(cloud)
     if api not in API_AVAILABILITY:

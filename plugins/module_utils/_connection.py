@@ -14,16 +14,17 @@
 ``allow_custom_endpoints`` is true; managed identity endpoints from the environment must be on this host.
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
 import ipaddress
 import os
 import re
+from typing import Any, Mapping
 from urllib.parse import urlparse, urlsplit
 
-from ansible_collections.msgraph.security.plugins.module_utils._clouds import CLOUDS, resolve_cloud
+from ansible_collections.msgraph.security.plugins.module_utils._clouds import CLOUDS, Cloud, resolve_cloud
 from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
 from ansible_collections.msgraph.security.plugins.module_utils._http import validate_ca_path
 from ansible_collections.msgraph.security.plugins.module_utils._options import (
@@ -52,7 +53,7 @@ _REQUIRED_BY_METHOD = {
 }
 
 
-def normalize_https_url(option, value, allow_path=True):
+def normalize_https_url(option: str, value: str | None, allow_path: bool = True) -> str | None:
     """``https://host[:port][/path]`` without a trailing slash; a bare host gets ``https://``."""
     if is_unset(value):
         return None
@@ -124,7 +125,7 @@ class ConnectionSettings:
     Call :meth:`validate` before use: it raises :class:`InputError` for bad input, before any request.
     """
 
-    def __init__(self, **params):
+    def __init__(self, **params: Any) -> None:
         unknown = set(params) - set(CONNECTION_OPTIONS)
         if unknown:
             raise TypeError(f"unknown connection settings: {', '.join(sorted(unknown))}")
@@ -142,11 +143,11 @@ class ConnectionSettings:
         self._validated = False
 
     @classmethod
-    def from_params(cls, params):
+    def from_params(cls, params: Mapping[str, Any]) -> ConnectionSettings:
         """Build from a module's ``params`` (other keys are ignored)."""
         return cls(**dict((name, params.get(name)) for name in CONNECTION_OPTIONS))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         shown = []
         for name, definition in CONNECTION_OPTIONS.items():
             value = getattr(self, name)
@@ -157,34 +158,34 @@ class ConnectionSettings:
 
     # --- derived values -------------------------------------------------------------------
     @property
-    def cloud(self):
+    def cloud(self) -> Cloud:
         return resolve_cloud(self.cloud_environment)
 
     @property
-    def authority_host_url(self):
+    def authority_host_url(self) -> str:
         """The authority host actually used: the override, else the cloud's."""
         return normalize_https_url("authority_host", self.authority_host, allow_path=False) or self.cloud.authority_host
 
     @property
-    def authority_overridden(self):
+    def authority_overridden(self) -> bool:
         return bool(self.authority_host) and self.authority_host_url != self.cloud.authority_host
 
     @property
-    def authority(self):
+    def authority(self) -> str:
         """``https://login.microsoftonline.com/<tenant_id>``."""
         return f"{self.authority_host_url}/{self.tenant_id}"
 
     @property
-    def graph_endpoint_url(self):
+    def graph_endpoint_url(self) -> str:
         """The Graph root actually used: the override, else the cloud's (never changes the scope)."""
         return normalize_https_url("graph_endpoint", self.graph_endpoint) or self.cloud.graph_root
 
     @property
-    def scope(self):
+    def scope(self) -> str:
         """Always the cloud's Graph scope, whatever graph_endpoint/authority_host say."""
         return self.cloud.scope
 
-    def custom_endpoints(self):
+    def custom_endpoints(self) -> list[tuple[str, str]]:
         """``[(option, url)]`` for ``authority_host``/``graph_endpoint`` set to a host that is not one of the cloud's
         official hosts (``_clouds.Cloud.authority_hosts``/``graph_hosts``)."""
         cloud = self.cloud
@@ -195,7 +196,7 @@ class ConnectionSettings:
                 found.append((option, url))
         return found
 
-    def custom_endpoint_warnings(self, auth_method=None):
+    def custom_endpoint_warnings(self, auth_method: str | None = None) -> list[str]:
         """One warning per non-Microsoft host that receives a credential (``allow_custom_endpoints: true``)."""
         messages = []
         for option, url in self.custom_endpoints():
@@ -221,7 +222,7 @@ class ConnectionSettings:
                                      f"{_ENDPOINT_RECEIVES[option]}; nothing was sent. Fix: {fix}")
 
     # --- validation -----------------------------------------------------------------------
-    def validate(self):
+    def validate(self) -> ConnectionSettings:
         """Raise :class:`InputError` for anything wrong that can be seen without a request. Returns self."""
         cloud = self.cloud  # InputError for an unknown cloud name
         normalize_https_url("authority_host", self.authority_host, allow_path=False)
@@ -256,7 +257,7 @@ def _missing_message(option):
     return f"is required for this auth_method; set {describe_option(option)}"
 
 
-def select_auth_method(settings):
+def select_auth_method(settings: ConnectionSettings) -> str:
     """The auth method to use (never ``auto``); :class:`InputError` when the credentials do not add up."""
     method = settings.auth_method or "auto"
     if method == "auto":
@@ -305,7 +306,7 @@ def _is_local_host(host):
     return address.is_loopback or address.is_link_local
 
 
-def check_managed_identity_environment(environ=None):
+def check_managed_identity_environment(environ: Mapping[str, str] | None = None) -> None:
     """:class:`InputError` unless every managed identity endpoint in the environment is loopback or link-local.
 
     The endpoint is given the identity request and answers with a token that Graph then receives: a variable

@@ -22,11 +22,12 @@ entraID account in the chosen matrix, the plan can use Microsoft Graph's own dir
 user's object id (docs/service-contract.md); the modules verify it by reading the user before sending anything.
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
 import re
+from typing import Any, Mapping
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
 from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
@@ -65,7 +66,7 @@ PATH_DEFENDER = "defender_for_identity"
 PATH_ENTRA = "entra_native"
 
 
-def as_list(value, option):
+def as_list(value: str | list[Any] | tuple[Any, ...] | None, option: str) -> list[str]:
     """A list, or one string separated by commas, semicolons, spaces or new lines (an AWX survey answer)."""
     if value is None:
         return []
@@ -100,8 +101,9 @@ def _compile_patterns(patterns):
 class ContainmentOptions:
     """The operator's choices, validated before anything is looked up (a bad one fails the run, nothing sent)."""
 
-    def __init__(self, actions, identity_providers=None, action_matrix=None, protected_accounts=None,
-                 protected_account_patterns=None, entra_fallback=False, entra_risk_actions=True):
+    def __init__(self, actions: str | list[str] | None, identity_providers: str | list[str] | None = None, action_matrix: str | None = None,
+                 protected_accounts: str | list[str] | None = None, protected_account_patterns: str | list[str] | None = None,
+                 entra_fallback: bool | str | None = False, entra_risk_actions: bool | str | None = True) -> None:
         wanted = [normalize_action(action, "actions") for action in as_list(actions, "actions")]
         if not wanted:
             raise InputError("actions", f"give at least one of: {', '.join(ACTIONS)}")
@@ -203,7 +205,7 @@ def _steps_for(identity, options):
     return steps, entra_steps, notes
 
 
-def plan_containment(identities, options):
+def plan_containment(identities: list[dict[str, Any]] | None, options: ContainmentOptions) -> dict[str, list[dict[str, Any]]]:
     """{"targets": [...], "entra_targets": [...], "identities": [...]}: what identity_account_action (and, with
     entra_fallback, entra_user / entra_user_action) must do, and why, per identity.
 
@@ -227,7 +229,7 @@ def plan_containment(identities, options):
     return {"targets": targets, "entra_targets": entra_targets, "identities": planned}
 
 
-def resolve_lookups(lookup_results):
+def resolve_lookups(lookup_results: list[dict[str, Any]] | None) -> dict[str, list[Any]]:
     """Exactly one identity per looked-up input (fail closed): {"identities": [...], "errors": [...]}.
 
     ``lookup_results`` is the registered ``results`` of a looped identity_account_info task (each carries the
@@ -336,7 +338,8 @@ def _entra_action_report(step, result):
     }
 
 
-def containment_report(plan, action_task_result, dry_run, done_word="contained", entra_results=None):
+def containment_report(plan: Mapping[str, Any], action_task_result: Mapping[str, Any] | None, dry_run: bool, done_word: str = "contained",
+                       entra_results: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Per identity: status, protected reason, each action's outcome, ids and path (Defender for Identity or native
     Entra ID, and why), and the planner's notes. ``entra_results``: the ``results`` of the looped entra_user and
     entra_user_action tasks (each carries its entra target as ``item``)."""
@@ -382,7 +385,7 @@ def _action_line(action):
     return f"  {action['identity_provider']} {action['account_id']} {action['action']}{path}: {text}"
 
 
-def summary_lines(report, header):
+def summary_lines(report: list[dict[str, Any]], header: str) -> list[str]:
     """The report as lines for the job output: one per identity, one per action, then warnings and notes."""
     lines = [header]
     for identity in report:
@@ -395,5 +398,5 @@ def summary_lines(report, header):
     return lines
 
 
-def failed_actions(report):
+def failed_actions(report: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [action for identity in report for action in identity["actions"] if action["error"]]

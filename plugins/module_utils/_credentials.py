@@ -17,15 +17,17 @@ when ``auth_method: managed_identity``. Connection settings live in ``_connectio
 ``_certificates``, the sign-in error mapping in ``_entra_errors``.
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
 import os
 import traceback
+from typing import Any, Callable
 
 from ansible_collections.msgraph.security.plugins.module_utils._certificates import load_certificate
 from ansible_collections.msgraph.security.plugins.module_utils._connection import (
+    ConnectionSettings,
     check_managed_identity_environment,
     select_auth_method,
 )
@@ -41,8 +43,12 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     one_line,
     register_secret,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._http import RetryingHttpClient, RetryPolicy, is_tls_error
-from ansible_collections.msgraph.security.plugins.module_utils._token_cache import credential_fingerprint, open_token_cache
+from ansible_collections.msgraph.security.plugins.module_utils._http import RetryingHttpClient, RetryPolicy, VerifyingSession, is_tls_error
+from ansible_collections.msgraph.security.plugins.module_utils._token_cache import (
+    PersistentTokenCache,
+    credential_fingerprint,
+    open_token_cache,
+)
 
 try:
     import msal
@@ -68,13 +74,14 @@ class TokenProvider:
     auth_method = None
     refreshable = True
 
-    def __init__(self, http=None, token_cache=None, verify=True):
+    def __init__(self, http: RetryingHttpClient | VerifyingSession | None = None, token_cache: msal.TokenCache | None = None,
+                 verify: bool | str = True) -> None:
         self.sensitive_values = []
         self._http = http  # the shared RetryingHttpClient, handed to MSAL
         self.token_cache = token_cache  # None: MSAL's in-memory cache
         self._verify = verify
 
-    def get_token(self, force_refresh=False):
+    def get_token(self, force_refresh: bool = False) -> str:
         """A bearer token; raises :class:`GraphAuthError`."""
         raise NotImplementedError
 
@@ -85,7 +92,7 @@ class StaticTokenProvider(TokenProvider):
     auth_method = "access_token"
     refreshable = False
 
-    def __init__(self, token):
+    def __init__(self, token: str) -> None:
         super().__init__()
         token = token.strip()
         if token.lower().startswith("bearer "):
@@ -96,15 +103,16 @@ class StaticTokenProvider(TokenProvider):
         self.sensitive_values.append(token)
         self._token = token
 
-    def get_token(self, force_refresh=False):
+    def get_token(self, force_refresh: bool = False) -> str:
         return self._token
 
 
 class MsalConfidentialTokenProvider(TokenProvider):
     """Client credentials through ``msal.ConfidentialClientApplication`` (secret, certificate, federated)."""
 
-    def __init__(self, auth_method, client_id, authority, scope, client_credential, http, instance_discovery=None,
-                 token_cache=None, verify=True):
+    def __init__(self, auth_method: str, client_id: str, authority: str, scope: str, client_credential: str | dict[str, Any],
+                 http: RetryingHttpClient, instance_discovery: bool | None = None, token_cache: msal.TokenCache | None = None,
+                 verify: bool | str = True) -> None:
         super().__init__(http, token_cache, verify)
         self.auth_method = auth_method
         self._client_id = client_id
@@ -134,7 +142,7 @@ class MsalConfidentialTokenProvider(TokenProvider):
                 raise transport_error(exc, self.auth_method, self._authority, self._verify)
         return self._app
 
-    def get_token(self, force_refresh=False):
+    def get_token(self, force_refresh: bool = False) -> str:
         app = self._application()
         try:
             if force_refresh:
@@ -148,7 +156,7 @@ class MsalConfidentialTokenProvider(TokenProvider):
         return _token_from_result(result, self.auth_method, self._authority)
 
 
-def save_token_cache(token_cache):
+def save_token_cache(token_cache: msal.TokenCache | None) -> None:
     """A persistent cache (``_token_cache.PersistentTokenCache``) writes itself back if MSAL changed it."""
     save = getattr(token_cache, "save_if_changed", None)
     if save is not None:
@@ -175,7 +183,8 @@ class ManagedIdentityTokenProvider(TokenProvider):
 
     auth_method = "managed_identity"
 
-    def __init__(self, resource, http, client_id=None, token_cache=None, verify=True):
+    def __init__(self, resource: str, http: VerifyingSession, client_id: str | None = None, token_cache: msal.TokenCache | None = None,
+                 verify: bool | str = True) -> None:
         super().__init__(http, token_cache, verify)
         self._resource = resource
         self._client_id = client_id
@@ -195,7 +204,7 @@ class ManagedIdentityTokenProvider(TokenProvider):
             _forget_access_tokens(cache)
         return msal.ManagedIdentityClient(self._identity(), http_client=self._http, token_cache=cache)
 
-    def get_token(self, force_refresh=False):
+    def get_token(self, force_refresh: bool = False) -> str:
         which = f"user-assigned managed identity {self._client_id}" if self._client_id else "system-assigned managed identity"
         try:
             if self._client is None or force_refresh:
@@ -250,7 +259,7 @@ def _check_readable_file(option, path):
         raise InputError(option, f"{path} is not readable by this user")
 
 
-def credential_of(settings, method):
+def credential_of(settings: ConnectionSettings, method: str) -> str | bytes | None:
     """What the cache key fingerprints for ``method``: the secret, the certificate file's bytes, or the federated
     token file's path (its content rotates by design); None for managed identity (the client id is in the key)."""
     if method == "client_secret":
@@ -266,7 +275,7 @@ def credential_of(settings, method):
     return None
 
 
-def open_persistent_cache(settings, method, warn=None):
+def open_persistent_cache(settings: ConnectionSettings, method: str, warn: Callable[[str], None] | None = None) -> PersistentTokenCache | None:
     """The opt-in persistent token cache of ``settings.token_cache_dir`` for ``method``, loaded; None when unset.
 
     One file per authority, client, auth method and credential fingerprint: after a secret or certificate is
@@ -284,7 +293,8 @@ def open_persistent_cache(settings, method, warn=None):
                             fingerprint=credential_fingerprint(credential_of(settings, method)))
 
 
-def build_token_provider(settings, http, token_cache=None, retry=None, on_retry=None):
+def build_token_provider(settings: ConnectionSettings, http: VerifyingSession, token_cache: msal.TokenCache | None = None,
+                         retry: RetryPolicy | None = None, on_retry: Callable[[str], None] | None = None) -> TokenProvider:
     """The :class:`TokenProvider` for ``settings`` (a validated :class:`ConnectionSettings`).
 
     ``http``: the shared :class:`VerifyingSession` (MSAL's ``http_client``). ``token_cache``: an optional

@@ -14,11 +14,12 @@ Each common AADSTS code maps to one sentence telling the operator what to fix
 (https://learn.microsoft.com/entra/identity-platform/reference-error-codes).
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
 import re
+from typing import Any, Mapping
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphAuthError, one_line
 from ansible_collections.msgraph.security.plugins.module_utils._http import (
@@ -67,7 +68,7 @@ ERROR_HINTS = {
 }
 
 
-def parse_token_error(result):
+def parse_token_error(result: Mapping[str, Any] | None) -> tuple[str, str, str | None, str | None, str | None, str | None]:
     """``(code, message, trace_id, correlation_id, timestamp, number)`` from an MSAL error dict."""
     result = result or {}
     error = result.get("error") or ""
@@ -102,7 +103,7 @@ def _search(pattern, text, flags=0):
     return match.group(1).strip() if match else None
 
 
-def auth_error_from_result(result, auth_method, authority=None):
+def auth_error_from_result(result: Mapping[str, Any] | None, auth_method: str, authority: str | None = None) -> GraphAuthError:
     """A :class:`GraphAuthError` for an MSAL error dict: AADSTS code, one-line message and what to fix."""
     code, message, trace_id, correlation_id, timestamp, number = parse_token_error(result)
     error = (result or {}).get("error")
@@ -117,7 +118,7 @@ def auth_error_from_result(result, auth_method, authority=None):
                           hint=hint)
 
 
-def transport_error(exc, auth_method, url, verify, target=None):
+def transport_error(exc: BaseException, auth_method: str, url: str | None, verify: bool | str, target: str | None = None) -> GraphAuthError:
     """Map an exception raised while talking to the token endpoint to a :class:`GraphAuthError`."""
     target = target or f"the token endpoint {url}"
     if is_tls_error(exc):
@@ -142,7 +143,7 @@ def _cause_text(exc):
     return " ".join(texts)
 
 
-def authority_error(exc, auth_method, authority):
+def authority_error(exc: BaseException, auth_method: str, authority: str) -> GraphAuthError:
     """MSAL raises ValueError from the app constructor when tenant discovery fails (unknown tenant)."""
     text = _cause_text(exc)
     number = _search(r"AADSTS(\d+)", text)

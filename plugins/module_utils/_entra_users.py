@@ -28,13 +28,14 @@ vendored under tests/contract/payloads/entra/):
   is converted to an object id; any other cloud SID is refused.
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
 import re
+from typing import Any, Iterable, Mapping
 
-from ansible_collections.msgraph.security.plugins.module_utils._clouds import require_api
+from ansible_collections.msgraph.security.plugins.module_utils._clouds import Cloud, require_api
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphError,
     GraphOutcomeUnknownError,
@@ -47,6 +48,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._identity_account
     LOOKUP_UPN,
     IdentityResolutionError,
     ProtectedAccounts,
+    Selector,
     cloud_sid_from_object_id,
     object_id_from_cloud_sid,
     selector_from_params,
@@ -89,7 +91,7 @@ _NOT_LICENSED = "not licensed"
 # ---------------------------------------------------------------------------------------------
 
 
-def normalize_user_id(value, option="user_id"):
+def normalize_user_id(value: Any, option: str = "user_id") -> str:
     """An object id (GUID) or its ``S-1-12-1`` cloud SID -> the lower-case object id; anything else is refused."""
     text = value.strip() if isinstance(value, str) else value
     if not isinstance(text, str) or not text:
@@ -116,7 +118,7 @@ def normalize_user_id(value, option="user_id"):
     return text.lower()
 
 
-def user_selector(params):
+def user_selector(params: Mapping[str, Any]) -> Selector:
     """The one target of ``user_id`` / ``user_principal_name`` (exactly one, validated, before any request)."""
     params = dict(params)
     if params.get("user_id") is not None and params.get("user_principal_name") is None:
@@ -125,7 +127,7 @@ def user_selector(params):
     return selector_from_params(params, USER_TARGET_OPTIONS)
 
 
-def user_path(user_id):
+def user_path(user_id: str) -> str:
     return f"{USERS_PATH}/{path_segment(user_id)}"
 
 
@@ -134,7 +136,7 @@ def user_path(user_id):
 # ---------------------------------------------------------------------------------------------
 
 
-def parse_user(raw):
+def parse_user(raw: Any) -> dict[str, Any]:
     """A Graph user -> snake_case, with the S-1-12-1 form of its id."""
     raw = raw if isinstance(raw, dict) else {}
     user_id = raw.get("id")
@@ -156,7 +158,7 @@ def _is_guid(value):
     return isinstance(value, str) and bool(_GUID.match(value))
 
 
-def read_user(client, selector):
+def read_user(client: GraphClient, selector: Selector) -> dict[str, Any]:
     """GET the one user ``selector`` names; fails closed when Graph answers with another user or none."""
     try:
         response = client.get(user_path(selector.value), params={"$select": USER_SELECT}, permission=READ_PERMISSION)
@@ -177,7 +179,7 @@ def read_user(client, selector):
     return user
 
 
-def check_user_not_protected(user, protected):
+def check_user_not_protected(user: Mapping[str, Any], protected: ProtectedAccounts) -> None:
     """The identity modules' guard (a ProtectedAccounts), on the user's id, UPN, mail, on-premises SID and cloud SID."""
     protected.check(
         {
@@ -192,7 +194,7 @@ def check_user_not_protected(user, protected):
     )
 
 
-def sync_warning(user, account_enabled):
+def sync_warning(user: Mapping[str, Any], account_enabled: bool) -> str | None:
     """A user synchronised from Active Directory gets accountEnabled back from AD at the next sync."""
     if user.get("on_premises_sync_enabled") is not True:
         return None
@@ -231,7 +233,8 @@ def _explain_risky_users_forbidden(error):
 # ---------------------------------------------------------------------------------------------
 
 
-def run_account_enabled(client, selector, account_enabled, protected_accounts=None, check_mode=False, client_request_id=None):
+def run_account_enabled(client: GraphClient, selector: Selector, account_enabled: bool, protected_accounts: Iterable[str] | None = None,
+                        check_mode: bool = False, client_request_id: str | None = None) -> dict[str, Any]:
     """Read the user, guard, and PATCH accountEnabled only when it differs. Returns the module's result keys."""
     protected = ProtectedAccounts(protected_accounts)
     if not isinstance(account_enabled, bool):
@@ -310,14 +313,14 @@ def _reconcile_account_enabled(client, selector, user, account_enabled, error, c
 # ---------------------------------------------------------------------------------------------
 
 
-def normalize_user_action(value, option="action"):
+def normalize_user_action(value: Any, option: str = "action") -> str:
     key = re.sub(r"[\s\-]", "_", value.strip()).lower() if isinstance(value, str) else None
     if key not in USER_ACTIONS:
         raise InputError(option, f"'{value}' is not a known action; use one of: {', '.join(USER_ACTIONS)}")
     return key
 
 
-def plan_user_action(cloud, action):
+def plan_user_action(cloud: Cloud | str | None, action: Any) -> str:
     """Input checks before any request: the action, and whether the cloud offers the API it needs."""
     action = normalize_user_action(action)
     require_api(cloud, ACTION_API[action])
@@ -337,7 +340,8 @@ def _action_diff(user, action):
     return {"before": {"risk_state": None, "risk_level": None}, "after": dict(_RISK_EFFECT[action])}
 
 
-def run_user_action(client, selector, action, protected_accounts=None, check_mode=False, client_request_id=None):
+def run_user_action(client: GraphClient, selector: Selector, action: Any, protected_accounts: Iterable[str] | None = None,
+                    check_mode: bool = False, client_request_id: str | None = None) -> dict[str, Any]:
     """Read the user, guard, and send the command (every run: commands have no state to compare)."""
     protected = ProtectedAccounts(protected_accounts)
     action = normalize_user_action(action)

@@ -10,11 +10,12 @@
 
 """Exception types shared by every layer, and the redaction of tokens and secrets from messages."""
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
 import re
+from typing import Any
 
 REDACTED = "<redacted>"
 
@@ -36,7 +37,7 @@ _MIN_SECRET_LENGTH = 4
 _MIN_LINE_LENGTH = 16
 
 
-def register_secret(value):
+def register_secret(value: Any) -> None:
     """Remember a literal secret so that :func:`redact` removes it from every message."""
     if isinstance(value, bytes):
         try:
@@ -54,7 +55,7 @@ def register_secret(value):
                 _SECRETS.add(line)
 
 
-def redact(text):
+def redact(text: Any) -> str | None:
     """Return ``text`` with bearer tokens, JWT-looking strings and registered secrets replaced."""
     if text is None:
         return None
@@ -71,7 +72,7 @@ def redact(text):
     return text
 
 
-def one_line(text, limit=300):
+def one_line(text: Any, limit: int | None = 300) -> str | None:
     """``text`` (or an exception's message) on one line, cut after ``limit`` characters (None: never); None stays None."""
     if text is None:
         return None
@@ -88,8 +89,9 @@ class GraphError(Exception):
     needs (set on 403); ``hint``: one sentence telling the operator what to do.
     """
 
-    def __init__(self, message, status=None, code=None, request_id=None, client_request_id=None,
-                 date=None, method=None, url=None, required_permission=None, hint=None):
+    def __init__(self, message: str | None, status: int | None = None, code: str | None = None, request_id: str | None = None,
+                 client_request_id: str | None = None, date: str | None = None, method: str | None = None, url: str | None = None,
+                 required_permission: str | None = None, hint: str | None = None) -> None:
         message = one_line(redact(message), limit=None) or "Microsoft Graph request failed"
         super().__init__(message)
         self.message = message
@@ -103,7 +105,7 @@ class GraphError(Exception):
         self.required_permission = required_permission or None
         self.hint = one_line(redact(hint), limit=None) if hint else None
 
-    def to_result(self):
+    def to_result(self) -> dict[str, Any]:
         """Snake_case keys for ``fail_json``; ``None`` values are dropped."""
         result = {
             "status": self.status,
@@ -119,7 +121,7 @@ class GraphError(Exception):
         }
         return dict((key, value) for key, value in result.items() if value is not None)
 
-    def __str__(self):
+    def __str__(self) -> str:
         parts = []
         if self.code:
             parts.append(f"{self.code}: {self.message}")
@@ -145,7 +147,7 @@ class GraphError(Exception):
             text = f"{text.rstrip('.')}. Hint: {self.hint}"
         return one_line(redact(text), limit=None)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, status={self.status!r}, code={self.code!r})"
 
 
@@ -167,7 +169,7 @@ class GraphOutcomeUnknownError(GraphError):
         return result
 
     @classmethod
-    def after_reconciling(cls, error, message, client_request_id, audit_trail):
+    def after_reconciling(cls, error: GraphError, message: str, client_request_id: str, audit_trail: str) -> GraphOutcomeUnknownError:
         """The outcome is still unknown after the caller read the target again: ``error``'s details, the caller's
         ``message``, and a hint to look the client-request-id up in ``audit_trail`` before trying again."""
         return cls(message, status=error.status, code=error.code, request_id=error.request_id,
@@ -187,7 +189,7 @@ class InputError(ValueError):
     the list); ``str()`` names it and says how to fix it.
     """
 
-    def __init__(self, option, message):
+    def __init__(self, option: str | list[str] | tuple[str, ...], message: str) -> None:
         if isinstance(option, (list, tuple)):
             options = [str(item) for item in option]
         else:
@@ -197,5 +199,5 @@ class InputError(ValueError):
         self.message = one_line(redact(message), limit=None)
         super().__init__(self.message)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.option}: {self.message}"

@@ -7,7 +7,7 @@
 # The interfaces in this file are meant for use within the msgraph.security collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
 # Layer 3: the standard library, _errors, _http (the transport: all that knows requests) and, for connect(),
-# _credentials' token providers only. No Ansible imports.
+# _credentials' token providers and _connection's settings only. No Ansible imports.
 
 """Microsoft Graph client: request ids, retries within a time budget, token refresh, paging, errors.
 
@@ -21,7 +21,7 @@
 * a 401 re-acquires the token once (``force_refresh``) and sends the request again.
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
@@ -29,11 +29,12 @@ import dataclasses
 import json
 import re
 import threading
-import typing
 import uuid
+from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
-from ansible_collections.msgraph.security.plugins.module_utils._credentials import build_token_provider
+from ansible_collections.msgraph.security.plugins.module_utils._connection import ConnectionSettings
+from ansible_collections.msgraph.security.plugins.module_utils._credentials import TokenProvider, build_token_provider
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphError,
     GraphOutcomeUnknownError,
@@ -69,19 +70,19 @@ class GraphResponse:
     """A successful response: ``status``, ``body`` (parsed JSON or None), ``headers``, request ids, the request."""
 
     status: int
-    body: typing.Any
-    headers: typing.Mapping[str, str]
-    request_id: typing.Optional[str] = None
-    client_request_id: typing.Optional[str] = None
-    date: typing.Optional[str] = None
-    method: typing.Optional[str] = None
-    url: typing.Optional[str] = None
+    body: Any
+    headers: Mapping[str, str]
+    request_id: str | None = None
+    client_request_id: str | None = None
+    date: str | None = None
+    method: str | None = None
+    url: str | None = None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"GraphResponse({self.method} {self.url} -> {self.status})"
 
 
-def unwrap_entity(body):
+def unwrap_entity(body: Any) -> dict[str, Any]:
     """``{"value": {...}}`` -> ``{...}``; a bare object is returned unchanged; ``None`` -> ``{}``.
 
     A ``value`` that is a list is a collection page and is left alone. A body that is not an object (a JSON
@@ -98,7 +99,7 @@ def unwrap_entity(body):
 _PATH_UNSAFE = re.compile(r"[/?#\\\s\x00-\x1f\x7f]")
 
 
-def validate_path_id(value, option, what, fix=None):
+def validate_path_id(value: Any, option: str, what: str, fix: str | None = None) -> str:
     """An id that goes into a URL path, stripped; :class:`InputError` naming ``option`` for anything that could change
     the path or query.
 
@@ -117,7 +118,7 @@ def validate_path_id(value, option, what, fix=None):
     return value
 
 
-def path_segment(value):
+def path_segment(value: str) -> str:
     """Percent-encode one path segment (an id) for use in a Graph path."""
     return quote(str(value), safe="")
 
@@ -137,7 +138,8 @@ class _Attempt:
         self.last_client_request_id = None
 
 
-def connect(settings, token_cache=None, pool_size=None, warn=None):
+def connect(settings: ConnectionSettings, token_cache: Any = None, pool_size: int | None = None,
+            warn: Callable[[str], None] | None = None) -> GraphClient:
     """A GraphClient for validated ConnectionSettings, the way every module and the event source connect.
 
     One verifying session (TLS policy, connection pool) for the token service and Graph, and one RetryPolicy for
@@ -162,7 +164,8 @@ class GraphClient:
     ``on_retry(message)`` is called before each retry (modules turn it into a warning).
     """
 
-    def __init__(self, graph_endpoint, api_version, token_provider, http, timeout=30, retry=None, on_retry=None):
+    def __init__(self, graph_endpoint: str, api_version: str, token_provider: TokenProvider, http: VerifyingSession, timeout: float = 30,
+                 retry: RetryPolicy | None = None, on_retry: Callable[[str], None] | None = None) -> None:
         self.graph_endpoint = graph_endpoint.rstrip("/")
         self.api_version = api_version.strip("/")
         self.token_provider = token_provider
@@ -177,15 +180,15 @@ class GraphClient:
         self._current_token = None
 
     @staticmethod
-    def new_client_request_id():
+    def new_client_request_id() -> str:
         return str(uuid.uuid4())
 
-    def ensure_token(self):
+    def ensure_token(self) -> None:
         """Acquire the token now (raises GraphAuthError): a batch fails once, before its first request."""
         self._token()
 
     # --- URLs ---------------------------------------------------------------------------
-    def url_for(self, path, params=None):
+    def url_for(self, path: str, params: dict[str, Any] | Iterable[tuple[str, Any]] | None = None) -> str:
         """The exact URL a request for ``path`` (relative to ``<endpoint>/<api_version>``) goes to."""
         if path.startswith("https://") or path.startswith("http://"):
             url = path
@@ -202,11 +205,12 @@ class GraphClient:
         return (parsed.scheme.lower(), parsed.netloc.lower()) == self._origin
 
     # --- public verbs -------------------------------------------------------------------
-    def get(self, path, params=None, permission=None, client_request_id=None):
+    def get(self, path: str, params: dict[str, Any] | Iterable[tuple[str, Any]] | None = None, permission: str | None = None,
+            client_request_id: str | None = None) -> GraphResponse:
         """GET; retried on 429/503/504, connection errors, timeouts and truncated bodies."""
         return self._request("GET", self.url_for(path, params), permission=permission, client_request_id=client_request_id)
 
-    def post(self, path, body=None, client_request_id=None, permission=None):
+    def post(self, path: str, body: Any = None, client_request_id: str | None = None, permission: str | None = None) -> GraphResponse:
         """POST; retried only on 429 (rejected) or when the connection could not be opened.
 
         Timeout, connection reset after sending, any 5xx, or an unreadable 2xx body raise
@@ -215,12 +219,13 @@ class GraphClient:
         return self._request("POST", self.url_for(path), body=body, permission=permission,
                              client_request_id=client_request_id)
 
-    def patch(self, path, body=None, client_request_id=None, permission=None):
+    def patch(self, path: str, body: Any = None, client_request_id: str | None = None, permission: str | None = None) -> GraphResponse:
         """PATCH: a write, retried and never replayed exactly like :meth:`post` (every non-GET is)."""
         return self._request("PATCH", self.url_for(path), body=body, permission=permission,
                              client_request_id=client_request_id)
 
-    def get_all(self, path, params=None, max_items=None, permission=None):
+    def get_all(self, path: str, params: dict[str, Any] | Iterable[tuple[str, Any]] | None = None, max_items: int | None = None,
+                permission: str | None = None) -> list[Any]:
         """Every item of a collection, following ``@odata.nextLink`` to the end or ``max_items``."""
         items = []
         url = self.url_for(path, params)
@@ -441,7 +446,7 @@ def _param_items(params):
     return list(params)
 
 
-def first_present(raw, *keys):
+def first_present(raw: Mapping[str, Any], *keys: str) -> Any:
     """The value of the first of ``keys`` that ``raw`` holds and is not None: one property under the names that
     Microsoft's schema and its documentation examples give it (graph-api.md, response-shape variants)."""
     for key in keys:
@@ -450,7 +455,7 @@ def first_present(raw, *keys):
     return None
 
 
-def odata_string(value):
+def odata_string(value: str) -> str:
     """An OData string literal: single quotes doubled, so input cannot end the literal early."""
     return "'" + value.replace("'", "''") + "'"
 
@@ -467,7 +472,7 @@ def _parse_body(raw):
         return None, False
 
 
-def error_from_response(raw, method, url, permission=None, client_request_id=None):
+def error_from_response(raw: Any, method: str, url: str, permission: str | None = None, client_request_id: str | None = None) -> GraphError:
     """A :class:`GraphError` for an error response: ``{"error": {code, message, innerError|innererror}}``.
 
     ``code`` "" or ``UnknownError`` falls back to the HTTP status text. A 403 names ``permission`` and tells a

@@ -16,7 +16,7 @@ on every request, so ``ca_path`` wins over those variables. MSAL gets the same s
 so token requests and Graph requests share one connection pool and one TLS policy.
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
@@ -28,6 +28,7 @@ import threading
 import time
 import traceback
 import warnings
+from typing import Any, Callable, Mapping
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphAuthError, GraphError, InputError, one_line
 from ansible_collections.msgraph.security.plugins.module_utils._options import COLLECTION_NAME, COLLECTION_VERSION
@@ -63,7 +64,7 @@ INSECURE_WARNING = (
 CA_PATH_IGNORED_WARNING = "ca_path is ignored because validate_certs is false."
 
 
-def user_agent():
+def user_agent() -> str:
     """``msgraph.security/1.0.0 (ansible-collection) python-requests/2.x``."""
     agent = f"{COLLECTION_NAME}/{COLLECTION_VERSION} (ansible-collection)"
     if HAS_REQUESTS:
@@ -71,7 +72,7 @@ def user_agent():
     return agent
 
 
-def validate_ca_path(path):
+def validate_ca_path(path: str | None) -> None:
     """Raise :class:`InputError` unless ``path`` is a readable file or directory."""
     if not path:
         return
@@ -81,7 +82,7 @@ def validate_ca_path(path):
         raise InputError("ca_path", f"the CA bundle {path} is not readable by this user")
 
 
-def verify_setting(validate_certs=True, ca_path=None):
+def verify_setting(validate_certs: bool = True, ca_path: str | None = None) -> tuple[bool | str, list[str]]:
     """The value passed as ``verify=`` on every request, and the warnings it implies."""
     messages = []
     if not validate_certs:
@@ -101,8 +102,8 @@ class VerifyingSession(_SessionBase):
     host (default 10), for callers sending from more threads than that.
     """
 
-    def __init__(self, validate_certs=True, ca_path=None, timeout=None, agent=None, pool_size=None,
-                 environment_proxy=True):
+    def __init__(self, validate_certs: bool = True, ca_path: str | None = None, timeout: float | None = None, agent: str | None = None,
+                 pool_size: int | None = None, environment_proxy: bool = True) -> None:
         if not HAS_REQUESTS:
             raise RuntimeError(f"the Python library requests is required: {REQUESTS_IMPORT_ERROR}")
         super().__init__()
@@ -126,7 +127,7 @@ class VerifyingSession(_SessionBase):
         self.default_timeout = timeout
         self.headers["User-Agent"] = agent or user_agent()
 
-    def without_environment_proxy(self):
+    def without_environment_proxy(self) -> VerifyingSession:
         """A session with the same TLS policy, timeout and agent that never goes through an environment proxy.
 
         Managed identity endpoints are local (IMDS, App Service): a proxy would see the identity request in clear
@@ -134,14 +135,14 @@ class VerifyingSession(_SessionBase):
         """
         return VerifyingSession(environment_proxy=False, **self._settings)
 
-    def request(self, method, url, *args, **kwargs):
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs["verify"] = self.forced_verify
         if kwargs.get("timeout") is None and self.default_timeout:
             kwargs["timeout"] = self.default_timeout
         return super().request(method, url, *args, **kwargs)
 
 
-def header_value(headers, name):
+def header_value(headers: Mapping[str, str] | None, name: str) -> str | None:
     """A header of a requests-like or plain mapping, case-insensitive; None when absent."""
     if not headers:
         return None
@@ -171,8 +172,9 @@ class RetryPolicy:
     The budget counts the gate's closed time once, however many threads wait behind it.
     """
 
-    def __init__(self, max_retries=5, budget_seconds=120, base_delay=1.0, max_delay=30.0,
-                 sleep=None, clock=None, now=None, jitter=None):
+    def __init__(self, max_retries: int = 5, budget_seconds: float = 120, base_delay: float = 1.0, max_delay: float = 30.0,
+                 sleep: Callable[[float], None] | None = None, clock: Callable[[], float] | None = None,
+                 now: Callable[[], float] | None = None, jitter: Callable[[], float] | None = None) -> None:
         self.max_retries = max(0, int(max_retries))
         self.budget_seconds = max(0.0, float(budget_seconds))
         self.base_delay = float(base_delay)
@@ -186,7 +188,7 @@ class RetryPolicy:
         self._resume_at = None  # clock() value when the gate opens again
         self._lock = threading.Lock()
 
-    def hold(self, delay):
+    def hold(self, delay: float) -> bool:
         """Close the gate until ``delay`` seconds from now (or leave it closed longer); False if the extra
         closed time would exceed the budget, in which case nothing changes."""
         with self._lock:
@@ -201,7 +203,7 @@ class RetryPolicy:
             self.pauses += 1
             return True
 
-    def wait_until_open(self):
+    def wait_until_open(self) -> None:
         """Sleep while the gate is closed (returns at once when it is open)."""
         while True:
             with self._lock:
@@ -210,12 +212,12 @@ class RetryPolicy:
                 return
             self.sleep(remaining)
 
-    def backoff(self, retry_number):
+    def backoff(self, retry_number: int) -> float:
         """Capped exponential backoff with jitter for the n-th retry (1-based), in [delay/2, delay]."""
         delay = min(self.max_delay, self.base_delay * (2 ** max(0, retry_number - 1)))
         return delay / 2.0 + (delay / 2.0) * self.jitter()
 
-    def retry_after(self, headers):
+    def retry_after(self, headers: Mapping[str, str] | None) -> float | None:
         """Seconds from a ``Retry-After`` header (seconds or HTTP date), or None."""
         value = header_value(headers, "Retry-After")
         if value is None:
@@ -243,7 +245,7 @@ class RetryPolicy:
         return max(0.0, when.timestamp() - reference)
 
     @property
-    def remaining(self):
+    def remaining(self) -> float:
         return max(0.0, self.budget_seconds - self.waited)
 
 
@@ -251,7 +253,7 @@ class RetryPolicy:
 TRANSIENT_TOKEN_STATUSES = frozenset([429, 500, 502, 503, 504])
 
 
-def is_transient_exception(exc):
+def is_transient_exception(exc: BaseException) -> bool:
     """A connection failure, timeout or truncated body (never a TLS failure): worth another try if nothing changed."""
     if requests is None or is_tls_error(exc):
         return False
@@ -259,21 +261,21 @@ def is_transient_exception(exc):
                             requests.exceptions.ChunkedEncodingError))
 
 
-def is_request_exception(exc):
+def is_request_exception(exc: BaseException) -> bool:
     """Any failure requests raised while sending or receiving (as opposed to a bug or a library's own error)."""
     return requests is not None and isinstance(exc, requests.exceptions.RequestException)
 
 
-def is_timeout(exc):
+def is_timeout(exc: BaseException) -> bool:
     return requests is not None and isinstance(exc, requests.exceptions.Timeout)
 
 
-def is_connection_error(exc):
+def is_connection_error(exc: BaseException) -> bool:
     """Could not connect, or the connection broke (TLS failures included: check :func:`is_tls_error` first)."""
     return requests is not None and isinstance(exc, requests.exceptions.ConnectionError)
 
 
-def not_sent(exc):
+def not_sent(exc: BaseException) -> bool:
     """True when the request provably never left this host (the connection could not be opened).
 
     A TLS handshake failure (certificate verification included) is not in this list on purpose: urllib3 raises the
@@ -291,7 +293,7 @@ def not_sent(exc):
     return False
 
 
-def tls_failed_before_sending(exc):
+def tls_failed_before_sending(exc: BaseException) -> bool:
     """True for a TLS failure that provably happened during the handshake (certificate, protocol): nothing was sent."""
     text = str(exc)
     markers = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "WRONG_VERSION_NUMBER", "handshake failure",
@@ -310,21 +312,21 @@ class RetryingHttpClient:
     retry (modules turn it into a warning). TLS failures are never retried. Anything else is delegated to the session.
     """
 
-    def __init__(self, session, policy=None, on_retry=None):
+    def __init__(self, session: VerifyingSession, policy: RetryPolicy | None = None, on_retry: Callable[[str], None] | None = None) -> None:
         self.session = session
         self.policy = policy or RetryPolicy()
         self.on_retry = on_retry
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self.session, name)
 
-    def post(self, url, **kwargs):
+    def post(self, url: str, **kwargs: Any) -> requests.Response:
         return self._send("POST", self.session.post, url, kwargs)
 
-    def get(self, url, **kwargs):
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
         return self._send("GET", self.session.get, url, kwargs)
 
-    def close(self):
+    def close(self) -> None:
         return self.session.close()
 
     def _send(self, method, send, url, kwargs):
@@ -361,7 +363,7 @@ class RetryingHttpClient:
         return True
 
 
-def is_tls_error(exc):
+def is_tls_error(exc: BaseException) -> bool:
     """True for a TLS handshake / certificate verification failure."""
     if isinstance(exc, SSLError):
         return True
@@ -372,7 +374,7 @@ def is_tls_error(exc):
 _VERIFY_REASON_RE = re.compile(r"certificate verify failed: ([^()'\"\]]+)")
 
 
-def tls_error(exc, method=None, url=None, verify=True, auth=False):
+def tls_error(exc: BaseException, method: str | None = None, url: str | None = None, verify: bool | str = True, auth: bool = False) -> GraphError:
     """A :class:`GraphError` (or :class:`GraphAuthError` for token endpoints) explaining a TLS failure."""
     detail = str(exc)
     if "CERTIFICATE_VERIFY_FAILED" in detail or "certificate verify failed" in detail.lower():

@@ -23,7 +23,7 @@ Facts this file relies on (shared/reference/graph-api.md):
 * the only readable state is isEnabled and accounts[].actions (section 6.5).
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
@@ -33,6 +33,7 @@ import threading
 import time
 import unicodedata
 import uuid
+from typing import Any, Callable, Iterable, Mapping
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphError,
@@ -145,7 +146,7 @@ class IdentityResolutionError(InputError):
     pick the right identity_account_id.
     """
 
-    def __init__(self, option, message, matches=None):
+    def __init__(self, option: str | list[str] | tuple[str, ...], message: str, matches: Iterable[dict[str, Any]] | None = None) -> None:
         super().__init__(option, message)
         self.matches = list(matches or [])
 
@@ -182,12 +183,12 @@ def _normalize_input_enum(value, by_key, option, kind):
     return canonical
 
 
-def normalize_identity_provider(value, option="identity_provider"):
+def normalize_identity_provider(value: Any, option: str = "identity_provider") -> str:
     """``ActiveDirectory``, ``active_directory``, ``EntraID``, ``entra_id``, ``OKTA`` -> schema camelCase."""
     return _normalize_input_enum(value, _PROVIDER_BY_KEY, option, "identity provider")
 
 
-def normalize_action(value, option="action"):
+def normalize_action(value: Any, option: str = "action") -> str:
     """``Disable``, ``force_password_reset``, ``ForcePasswordReset`` -> schema camelCase."""
     return _normalize_input_enum(value, _ACTION_BY_KEY, option, "identity account action")
 
@@ -199,7 +200,7 @@ def _normalize_response_enum(value, by_key):
     return by_key.get(_enum_key(value), value)
 
 
-def normalize_action_matrix(value, option="action_matrix"):
+def normalize_action_matrix(value: str | None, option: str = "action_matrix") -> str:
     if value is None:
         return DEFAULT_ACTION_MATRIX
     if value not in ACTION_MATRICES:
@@ -207,11 +208,11 @@ def normalize_action_matrix(value, option="action_matrix"):
     return value
 
 
-def supported_actions(identity_provider, action_matrix=DEFAULT_ACTION_MATRIX):
+def supported_actions(identity_provider: str, action_matrix: str = DEFAULT_ACTION_MATRIX) -> tuple[str, ...]:
     return ACTION_MATRICES[action_matrix].get(identity_provider, ())
 
 
-def check_action_allowed_by_matrix(identity_provider, action, action_matrix=DEFAULT_ACTION_MATRIX):
+def check_action_allowed_by_matrix(identity_provider: str, action: str, action_matrix: str = DEFAULT_ACTION_MATRIX) -> None:
     """Refuse provider x action pairs the chosen documented matrix does not list (before any request)."""
     allowed = supported_actions(identity_provider, action_matrix)
     if action in allowed:
@@ -243,19 +244,19 @@ def _require_text(value, option, what):
     return value.strip()
 
 
-def validate_identity_id(value, option="id"):
+def validate_identity_id(value: Any, option: str = "id") -> str:
     """An identity id, safe to put in the URL path (see ``validate_path_id``)."""
     return validate_path_id(value, option, "identity account id", fix="use the id identity_account_info returns")
 
 
-def validate_sid(value, option=LOOKUP_SID):
+def validate_sid(value: Any, option: str = LOOKUP_SID) -> str:
     value = _require_text(value, option, "an on-premises security identifier")
     if not _SID_PATTERN.match(value):
         raise InputError(option, f"'{value}' is not a security identifier; expected the form S-1-5-21-<domain>-<rid>")
     return "S" + value[1:]  # SIDs are written with an upper-case S
 
 
-def object_id_from_cloud_sid(sid):
+def object_id_from_cloud_sid(sid: str) -> str:
     """``S-1-12-1-a-b-c-d`` -> the Entra ID object id; ValueError when it is not that form."""
     match = CLOUD_SID_PATTERN.match(sid.strip())
     if not match:
@@ -266,7 +267,7 @@ def object_id_from_cloud_sid(sid):
     return str(uuid.UUID(bytes_le=struct.pack("<4I", *parts)))
 
 
-def cloud_sid_from_object_id(object_id):
+def cloud_sid_from_object_id(object_id: Any) -> str | None:
     """The ``S-1-12-1`` form of an Entra ID object id (Defender for Identity's cloudSecurityIdentifier); None when
     ``object_id`` is not a GUID."""
     try:
@@ -276,7 +277,7 @@ def cloud_sid_from_object_id(object_id):
     return "S-1-12-1-" + "-".join(str(part) for part in struct.unpack("<4I", raw))
 
 
-def validate_upn(value, option=LOOKUP_UPN):
+def validate_upn(value: Any, option: str = LOOKUP_UPN) -> str:
     value = _require_text(value, option, "a user principal name")
     local, _at, domain = value.partition("@")
     if value.count("@") != 1 or not local or not domain or re.search(r"\s", value):
@@ -284,22 +285,22 @@ def validate_upn(value, option=LOOKUP_UPN):
     return value
 
 
-def validate_email(value, option=LOOKUP_EMAIL):
+def validate_email(value: Any, option: str = LOOKUP_EMAIL) -> str:
     value = _require_text(value, option, "an e-mail address")
     if value.count("@") != 1 or value.startswith("@") or value.endswith("@") or re.search(r"\s", value):
         raise InputError(option, f"'{value}' is not an e-mail address; expected exactly one '@', e.g. alice@contoso.com")
     return value
 
 
-def validate_display_name(value, option=LOOKUP_DISPLAY_NAME):
+def validate_display_name(value: Any, option: str = LOOKUP_DISPLAY_NAME) -> str:
     return _require_text(value, option, "a display name")
 
 
-def validate_account_identifier(value, option=LOOKUP_ACCOUNT_IDENTIFIER):
+def validate_account_identifier(value: Any, option: str = LOOKUP_ACCOUNT_IDENTIFIER) -> str:
     return _require_text(value, option, "a provider account identifier")
 
 
-def validate_filter(value, option=LOOKUP_FILTER):
+def validate_filter(value: Any, option: str = LOOKUP_FILTER) -> str:
     return _require_text(value, option, "an OData filter")
 
 
@@ -317,21 +318,21 @@ _VALIDATORS = {
 class Selector:
     """How to find identities: a lookup kind, its validated value and the option it came from."""
 
-    def __init__(self, kind, value, option=None):
+    def __init__(self, kind: str, value: Any, option: str | None = None) -> None:
         if kind not in _VALIDATORS:
             raise ValueError(f"unknown lookup kind {kind!r}")
         self.kind = kind
         self.option = option or kind
         self.value = _VALIDATORS[kind](value, self.option)
 
-    def describe(self):
+    def describe(self) -> str:
         return f"{self.option}={self.value!r}"
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Selector({self.describe()})"
 
 
-def selector_from_params(params, option_kinds, required=True):
+def selector_from_params(params: Mapping[str, Any], option_kinds: Mapping[str, str], required: bool = True) -> Selector | None:
     """Build the one Selector set in ``params``.
 
     ``option_kinds`` maps option names to lookup kinds, e.g. {"identity_account_id": "id", ...}.
@@ -360,7 +361,7 @@ def _entity(body):
     return entity if isinstance(entity, dict) else {}
 
 
-def parse_account(raw):
+def parse_account(raw: Any) -> dict[str, Any]:
     """One entry of accounts[]: provider from identityProvider or provider, enums in camelCase.
 
     ``actions`` stays None when the service does not list it, so callers can tell "unknown" from "none".
@@ -374,7 +375,7 @@ def parse_account(raw):
     }
 
 
-def parse_identity(raw):
+def parse_identity(raw: Any) -> dict[str, Any]:
     """A Graph identityAccounts object (either shape) -> snake_case dict with every documented field."""
     raw = _entity(raw)
     return {
@@ -390,7 +391,7 @@ def parse_identity(raw):
     }
 
 
-def identity_summary(identity):
+def identity_summary(identity: Mapping[str, Any]) -> dict[str, Any]:
     """What an operator needs to tell identities apart in an error message."""
     return {
         "id": identity.get("id"),
@@ -404,14 +405,14 @@ def identity_summary(identity):
 # ---------------------------------------------------------------------------------------------
 
 
-def identity_path(identity_id):
+def identity_path(identity_id: str) -> str:
     return f"{IDENTITY_ACCOUNTS_PATH}/{path_segment(identity_id)}"
 
 
 _ASCII_UPPER_TO_LOWER = dict((code, code + 32) for code in range(ord("A"), ord("Z") + 1))
 
 
-def match_key(text):
+def match_key(text: str) -> str:
     """The key identifiers are compared by: NFC-normalized, then only A-Z folded to a-z.
 
     ``casefold()`` would make look-alikes equal (U+FB01 'fi' ligature -> 'fi', 'ß' -> 'ss'), so an input could
@@ -424,7 +425,7 @@ def _same_text(left, right):
     return isinstance(left, str) and isinstance(right, str) and match_key(left) == match_key(right)
 
 
-def matches_selector(identity, selector):
+def matches_selector(identity: Mapping[str, Any], selector: Selector) -> bool:
     """True when a parsed identity matches the selector locally (a server filter may have been ignored)."""
     if selector.kind == LOOKUP_ACCOUNT_IDENTIFIER:
         return any(_same_text(account["identifier"], selector.value) for account in identity["accounts"])
@@ -433,7 +434,7 @@ def matches_selector(identity, selector):
     return True  # a raw filter is the service's to apply
 
 
-def get_identity(client, identity_id, option="id"):
+def get_identity(client: GraphClient, identity_id: str, option: str = "id") -> dict[str, Any]:
     """GET one identity by id. A 404 is raised as the client's GraphError (code, request id, hint)."""
     identity_id = validate_identity_id(identity_id, option)
     try:
@@ -445,7 +446,7 @@ def get_identity(client, identity_id, option="id"):
     return parse_identity(response.body)
 
 
-def list_identities(client, params=None, path=IDENTITY_ACCOUNTS_PATH):
+def list_identities(client: GraphClient, params: dict[str, Any] | None = None, path: str = IDENTITY_ACCOUNTS_PATH) -> list[dict[str, Any]]:
     """Every identity (all pages), optionally with raw query ``params`` such as {"$filter": ...}."""
     return [parse_identity(item) for item in client.get_all(path, params=params, permission=READ_PERMISSION)]
 
@@ -500,7 +501,7 @@ class IdentityFinder:
         LOOKUP_ACCOUNT_IDENTIFIER: (QUERY_SCAN,),  # no filter on accounts[].identifier is documented
     }
 
-    def __init__(self, client, warn=None):
+    def __init__(self, client: GraphClient, warn: Callable[[str], None] | None = None) -> None:
         self.client = client
         self.warn = warn or (lambda message: None)
         self.scans = 0
@@ -509,7 +510,7 @@ class IdentityFinder:
         self._query_of_kind = {}
         self._scan = None
 
-    def find(self, kind, values):
+    def find(self, kind: str, values: list[str]) -> list[dict[str, Any]]:
         """The identities matching any of ``values`` (all of lookup ``kind``), each matched exactly."""
         with self._kind_locks[kind]:
             query = self._query_of_kind.get(kind)
@@ -519,7 +520,7 @@ class IdentityFinder:
         found = None if query == QUERY_SCAN else self._ask(query, kind, values)
         return found if found is not None else self._from_scan(kind, values)
 
-    def query_used(self, kind):
+    def query_used(self, kind: str) -> str | None:
         return self._query_of_kind.get(kind)
 
     def _probe(self, kind, values):
@@ -572,7 +573,7 @@ class IdentityFinder:
         return found
 
 
-def find_identities(client, selector=None, warn=None):
+def find_identities(client: GraphClient, selector: Selector | None = None, warn: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
     """Every identity matching ``selector`` (every identity when it is None), following all pages.
 
     Server-filtered results are matched again locally: if the service ignored the filter we must
@@ -592,14 +593,14 @@ def find_identities(client, selector=None, warn=None):
     return [identity for identity in IdentityFinder(client, warn).find(selector.kind, [selector.value]) if matches_selector(identity, selector)]
 
 
-def resolve_identity(client, selector, warn=None):
+def resolve_identity(client: GraphClient, selector: Selector, warn: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Exactly one identity, or IdentityResolutionError listing what matched (fail closed)."""
     if selector.kind == LOOKUP_ID:
         return get_identity(client, selector.value, selector.option)
     return exactly_one(selector, find_identities(client, selector, warn))
 
 
-def exactly_one(selector, matches):
+def exactly_one(selector: Selector, matches: list[dict[str, Any]]) -> dict[str, Any]:
     """The one identity ``matches`` holds for ``selector``, or IdentityResolutionError listing them."""
     if len(matches) == 1:
         return matches[0]
@@ -640,16 +641,16 @@ _NEVER_A_KEY = re.compile(r"[\s\\]")
 class ProtectedAccounts:
     """The protected_accounts entries and the one rule comparing them with an identity (see match_key)."""
 
-    def __init__(self, entries=None, option="protected_accounts"):
+    def __init__(self, entries: Iterable[str] | None = None, option: str = "protected_accounts") -> None:
         self.option = option
         self.entries = [_require_text(entry, option, "each protected_accounts entry") for entry in entries or []]
         self._by_key = dict((match_key(entry), entry) for entry in self.entries)
 
-    def unmatchable(self):
+    def unmatchable(self) -> list[str]:
         """Entries that no compared key can ever equal, so they protect nothing."""
         return [entry for entry in self.entries if _NEVER_A_KEY.search(entry)]
 
-    def warnings(self):
+    def warnings(self) -> list[str]:
         unmatchable = self.unmatchable()
         if not unmatchable:
             return []
@@ -658,7 +659,7 @@ class ProtectedAccounts:
                 "user principal names, e-mail addresses and SIDs, never with display names or DOMAIN\\sam names; list the "
                 "UPN or SID instead"]
 
-    def entry_matching(self, identity):
+    def entry_matching(self, identity: Mapping[str, Any]) -> str | None:
         """The entry that protects ``identity``, or None."""
         for key in _identity_keys(identity):
             entry = self._by_key.get(match_key(key))
@@ -666,7 +667,7 @@ class ProtectedAccounts:
                 return entry
         return None
 
-    def check(self, identity):
+    def check(self, identity: Mapping[str, Any]) -> None:
         """Refuse (InputError) an identity that an entry protects."""
         entry = self.entry_matching(identity)
         if entry is not None:
@@ -688,7 +689,8 @@ class ReconcileWait:
     The identity is read again until it shows the action, or ``timeout`` seconds have passed (0: one read).
     """
 
-    def __init__(self, timeout=30, interval=2.0, max_interval=10.0, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, timeout: float = 30, interval: float = 2.0, max_interval: float = 10.0,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0 or timeout > 3600:
             raise InputError("reconcile_timeout", f"must be a number of seconds between 0 and 3600; got {timeout!r}")
         self.timeout = timeout
@@ -704,8 +706,9 @@ class ActionRequest:
     Kept independent of the module's argument names so a bulk caller can build one per target.
     """
 
-    def __init__(self, selector, identity_provider, action, account_id=None, protected_accounts=None, action_matrix=None,
-                 require_offered_action=False, reconcile=None):
+    def __init__(self, selector: Selector, identity_provider: str | None, action: str | None, account_id: str | None = None,
+                 protected_accounts: ProtectedAccounts | Iterable[str] | None = None, action_matrix: str | None = None,
+                 require_offered_action: bool = False, reconcile: ReconcileWait | None = None) -> None:
         self.selector = selector
         self.identity_provider = normalize_identity_provider(identity_provider)
         self.action = normalize_action(action)
@@ -724,7 +727,7 @@ def _accounts_of(identity, identity_provider):
     return [account for account in identity["accounts"] if account["identity_provider"] == identity_provider]
 
 
-def select_account(identity, identity_provider, account_id=None):
+def select_account(identity: Mapping[str, Any], identity_provider: str, account_id: str | None = None) -> dict[str, Any]:
     """The account the action applies to: the identity's account for that provider, or its account ``account_id``.
 
     An ``account_id`` the identity does not list is refused, also when it lists no accounts at all: otherwise a
@@ -772,7 +775,7 @@ def _state_word(is_enabled):
     return "enabled" if is_enabled else "disabled"
 
 
-def state_evidence(identity, account, action):
+def state_evidence(identity: Mapping[str, Any], account: Mapping[str, Any], action: str) -> tuple[bool | None, bool | None]:
     """What each readable signal says about disable/enable's target state: (by_is_enabled, by_actions).
 
     True: the signal says the state is reached; False: not reached; None: the signal says nothing. ``isEnabled``
@@ -795,7 +798,7 @@ def _describe_evidence(identity, account):
             f"{account['identifier']} offers {offers}")
 
 
-def evaluate_target_state(identity, account, action):
+def evaluate_target_state(identity: Mapping[str, Any], account: Mapping[str, Any], action: str) -> tuple[bool, str | None, str | None]:
     """For disable/enable: (already_in_state, reason, note).
 
     ``changed=false`` only when both signals say the target state is reached. On missing or contradicting evidence
@@ -816,7 +819,7 @@ def evaluate_target_state(identity, account, action):
     return False, None, None
 
 
-def check_account_offers_action(account, action, strict=False):
+def check_account_offers_action(account: Mapping[str, Any], action: str, strict: bool = False) -> str | None:
     """A non-empty ``actions`` list that lacks the action: a warning (returned), or a refusal when ``strict``.
 
     An empty or missing list says nothing (Microsoft's List example lists none), and the service's own refusal
@@ -842,7 +845,7 @@ def _predicted_actions(actions, action):
     return predicted
 
 
-def action_diff(identity, account, action, will_send):
+def action_diff(identity: Mapping[str, Any], account: Mapping[str, Any], action: str, will_send: bool) -> dict[str, dict[str, Any]]:
     """{before, after}: isEnabled and the account's actions now, and as expected after the action."""
     before = {"is_enabled": identity.get("is_enabled"), "actions": account.get("actions")}
     if not will_send or action not in TARGET_IS_ENABLED:
@@ -854,7 +857,8 @@ def action_diff(identity, account, action, will_send):
 class ActionPlan:
     """Everything decided before sending: the identity, the account, whether to send, and the request."""
 
-    def __init__(self, request, identity, account, send, reason, path, body, warnings, evidence_note=None):
+    def __init__(self, request: ActionRequest, identity: dict[str, Any], account: dict[str, Any], send: bool, reason: str | None, path: str,
+                 body: dict[str, str], warnings: list[str], evidence_note: str | None = None) -> None:
         self.request = request
         self.identity = identity
         self.account = account
@@ -866,18 +870,18 @@ class ActionPlan:
         self.evidence_note = evidence_note
 
     @property
-    def action(self):
+    def action(self) -> str:
         return self.request.action
 
 
-def plan_action(client, request):
+def plan_action(client: GraphClient, request: ActionRequest) -> ActionPlan:
     """Resolve, guard, validate and decide; reads only (GET), never writes."""
     warnings = []
     identity = resolve_identity(client, request.selector, warnings.append)
     return plan_for_identity(request, identity, warnings)
 
 
-def plan_for_identity(request, identity, warnings=None):
+def plan_for_identity(request: ActionRequest, identity: dict[str, Any], warnings: list[str] | None = None) -> ActionPlan:
     """Guard, validate and decide for an identity already read (a bulk run reads many at once); no request."""
     warnings = [] if warnings is None else warnings
     request.protected.check(identity)
@@ -899,7 +903,8 @@ def plan_for_identity(request, identity, warnings=None):
     return ActionPlan(request, identity, account, send, reason, path, body, warnings, evidence_note=note)
 
 
-def parse_invoke_action_result(body, sent_body, request_id=None, client_request_id=None, warn=None):
+def parse_invoke_action_result(body: Any, sent_body: Mapping[str, str], request_id: str | None = None, client_request_id: str | None = None,
+                               warn: Callable[[str], None] | None = None) -> dict[str, Any]:
     """invokeActionResult in either shape -> snake_case; fields the service omits come from what was sent."""
     entity = _entity(body)
     result = {
@@ -918,7 +923,7 @@ def parse_invoke_action_result(body, sent_body, request_id=None, client_request_
     return result
 
 
-def shows_action_applied(plan, identity):
+def shows_action_applied(plan: ActionPlan, identity: Mapping[str, Any]) -> bool:
     """After an unknown outcome: does the identity read now prove disable/enable took effect?
 
     The account's actions decide when they speak (and isEnabled does not contradict them). Without them only a
@@ -982,7 +987,7 @@ def _reconcile(client, plan, error, client_request_id, warnings):
     }
 
 
-def execute_plan(client, plan):
+def execute_plan(client: GraphClient, plan: ActionPlan) -> tuple[str, dict[str, Any]]:
     """Send the planned invokeAction once, with a fresh client-request-id. Returns (outcome, result)."""
     client_request_id = GraphClient.new_client_request_id()
     try:
@@ -999,7 +1004,7 @@ def execute_plan(client, plan):
     return "sent", result
 
 
-def run_identity_action(client, request, check_mode=False):
+def run_identity_action(client: GraphClient, request: ActionRequest, check_mode: bool = False) -> dict[str, Any]:
     """Plan and (unless in check mode or already in state) send one invokeAction.
 
     Returns a dict with snake_case keys: changed, outcome, reason, identity_account, request,

@@ -36,15 +36,17 @@ Decisions documented once, here (the service contract is docs/service-contract.m
   comment outcome is reconciled by reading the comments again, never by posting again.
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
 import datetime
 import re
+from typing import Any, Callable, Iterable, Mapping
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (
+    GraphClient,
     first_present,
     odata_string,
     path_segment,
@@ -112,16 +114,16 @@ _WHITESPACE = re.compile(r"\s+")
 # Input
 # ---------------------------------------------------------------------------------------------
 
-def normalize_enum(kind, value, option):
+def normalize_enum(kind: str, value: Any, option: str) -> str:
     """An input enum value in any case -> the schema member; InputError naming ``option`` otherwise."""
     return _normalize_input_enum(value, _BY_KEY[kind], option, kind.replace("_", " "))
 
 
-def normalize_enum_list(kind, values, option):
+def normalize_enum_list(kind: str, values: Iterable[Any] | None, option: str) -> list[str]:
     return [normalize_enum(kind, value, option) for value in values or []]
 
 
-def validate_entity_id(value, option):
+def validate_entity_id(value: Any, option: str) -> str:
     """An incident or alert id, safe to put in the URL path (see ``validate_path_id``)."""
     return validate_path_id(value, option, "an incident or alert id")
 
@@ -151,7 +153,7 @@ def _utc_datetime(value, option):
     return moment.replace(microsecond=micro, tzinfo=_FixedOffset(offset)).astimezone(_UTC)
 
 
-def normalize_timestamp(value, option):
+def normalize_timestamp(value: str | datetime.datetime, option: str) -> str:
     """An ISO 8601 time (``2026-05-01T08:00:00Z``, an offset, or a date) -> UTC ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``."""
     utc = _utc_datetime(value, option)
     text = utc.strftime("%Y-%m-%dT%H:%M:%S")
@@ -177,7 +179,7 @@ class _FixedOffset(datetime.tzinfo):
 _UTC = _FixedOffset(datetime.timedelta(0))
 
 
-def parse_service_time(value):
+def parse_service_time(value: str | datetime.datetime | None) -> datetime.datetime | None:
     """A service timestamp (up to 7 fraction digits) as an aware UTC datetime, or None."""
     try:
         return _utc_datetime(value, "time")
@@ -185,7 +187,7 @@ def parse_service_time(value):
         return None
 
 
-def comment_key(text):
+def comment_key(text: Any) -> str | None:
     """What "the same comment" means: ends trimmed, white space runs collapsed, case kept."""
     return _WHITESPACE.sub(" ", text).strip() if isinstance(text, str) else None
 
@@ -212,7 +214,7 @@ def _properties(raw, plain=(), enums=(), lists=()):
     return parsed
 
 
-def parse_comment(raw):
+def parse_comment(raw: Any) -> dict[str, Any]:
     raw = raw if isinstance(raw, dict) else {}
     return {
         "comment": raw.get("comment"),
@@ -236,13 +238,13 @@ _INCIDENT_PLAIN = ("id", "displayName", "description", "assignedTo", "createdDat
 _INCIDENT_ENUMS = (("status", "status"),) + _SEVERITY_CLASSIFICATION_DETERMINATION
 
 
-def evidence_type(raw):
+def evidence_type(raw: Any) -> str | None:
     """``#microsoft.graph.security.userEvidence`` -> ``userEvidence``."""
     odata_type = raw.get("@odata.type") if isinstance(raw, dict) else None
     return odata_type.rsplit(".", 1)[-1] if isinstance(odata_type, str) and odata_type else None
 
 
-def parse_evidence(raw):
+def parse_evidence(raw: Any) -> dict[str, Any]:
     """One evidence item in the flat form alert_info documents: common fields, the user account flattened, and
     every other property of the evidence type under ``properties`` (camelCase, as the service sent it)."""
     raw = raw if isinstance(raw, dict) else {}
@@ -254,7 +256,7 @@ def parse_evidence(raw):
     return flat
 
 
-def parse_alert(raw):
+def parse_alert(raw: Any) -> dict[str, Any]:
     raw = unwrap_entity(raw)
     alert = _properties(raw, plain=_ALERT_PLAIN, enums=_ALERT_ENUMS, lists=("mitreTechniques",))
     alert["comments"] = [parse_comment(item) for item in raw.get("comments") or []]
@@ -262,7 +264,7 @@ def parse_alert(raw):
     return alert
 
 
-def parse_incident(raw):
+def parse_incident(raw: Any) -> dict[str, Any]:
     """A Graph incident (schema or example shape, bare or ``value``-wrapped) -> snake_case."""
     raw = unwrap_entity(raw)
     incident = _properties(raw, plain=_INCIDENT_PLAIN, enums=_INCIDENT_ENUMS, lists=("systemTags",))
@@ -278,11 +280,12 @@ def parse_incident(raw):
 # Reads
 # ---------------------------------------------------------------------------------------------
 
-def incident_path(incident_id):
+def incident_path(incident_id: str) -> str:
     return f"{INCIDENTS_PATH}/{path_segment(incident_id)}"
 
 
-def build_filter(severities=None, statuses=None, updated_since=None, service_sources=None, odata_filter=None):
+def build_filter(severities: list[str] | None = None, statuses: list[str] | None = None, updated_since: str | None = None,
+                 service_sources: list[str] | None = None, odata_filter: str | None = None) -> str | None:
     """The ``$filter`` for the documented properties: values of one property joined with ``or``, properties with ``and``."""
     clauses = []
     for prop, values in (("severity", severities), ("status", statuses), ("serviceSource", service_sources)):
@@ -296,7 +299,8 @@ def build_filter(severities=None, statuses=None, updated_since=None, service_sou
     return " and ".join(clauses) or None
 
 
-def matches_bounds(item, severities=None, statuses=None, updated_since=None, service_sources=None):
+def matches_bounds(item: Mapping[str, Any], severities: list[str] | None = None, statuses: list[str] | None = None, updated_since: str | None = None,
+                   service_sources: list[str] | None = None) -> bool:
     """The local re-check of the bounds sent in ``$filter`` (item: a parsed incident or alert)."""
     if severities and item.get("severity") not in severities:
         return False
@@ -311,7 +315,8 @@ def matches_bounds(item, severities=None, statuses=None, updated_since=None, ser
     return True
 
 
-def get_incident(client, incident_id, expand_alerts=False, permission=INCIDENT_READ_PERMISSION):
+def get_incident(client: GraphClient, incident_id: str, expand_alerts: bool = False,
+                 permission: str = INCIDENT_READ_PERMISSION) -> dict[str, Any] | None:
     """The parsed incident, or None for a 404."""
     params = {"$expand": "alerts"} if expand_alerts else None
     try:
@@ -323,8 +328,8 @@ def get_incident(client, incident_id, expand_alerts=False, permission=INCIDENT_R
     return parse_incident(response.body)
 
 
-def list_incidents(client, severities=None, statuses=None, updated_since=None, odata_filter=None, top=None,
-                   expand_alerts=False):
+def list_incidents(client: GraphClient, severities: list[str] | None = None, statuses: list[str] | None = None, updated_since: str | None = None,
+                   odata_filter: str | None = None, top: int | None = None, expand_alerts: bool = False) -> list[dict[str, Any]]:
     """Every matching incident (all pages, at most ``top``), newest first as the service orders them."""
     params = {"$filter": build_filter(severities, statuses, updated_since, odata_filter=odata_filter)}
     if expand_alerts:
@@ -336,7 +341,7 @@ def list_incidents(client, severities=None, statuses=None, updated_since=None, o
     return [item for item in parsed if matches_bounds(item, severities, statuses, updated_since)]
 
 
-def get_alert(client, alert_id):
+def get_alert(client: GraphClient, alert_id: str) -> dict[str, Any] | None:
     try:
         response = client.get(f"{ALERTS_PATH}/{path_segment(alert_id)}", permission=ALERT_READ_PERMISSION)
     except GraphError as error:
@@ -346,7 +351,8 @@ def get_alert(client, alert_id):
     return parse_alert(response.body)
 
 
-def list_alerts(client, severities=None, statuses=None, service_sources=None, updated_since=None, odata_filter=None, top=None):
+def list_alerts(client: GraphClient, severities: list[str] | None = None, statuses: list[str] | None = None, service_sources: list[str] | None = None,
+                updated_since: str | None = None, odata_filter: str | None = None, top: int | None = None) -> list[dict[str, Any]]:
     params = {"$filter": build_filter(severities, statuses, updated_since, service_sources, odata_filter)}
     if top:
         params["$top"] = top
@@ -355,7 +361,7 @@ def list_alerts(client, severities=None, statuses=None, service_sources=None, up
     return [item for item in parsed if matches_bounds(item, severities, statuses, updated_since, service_sources)]
 
 
-def alerts_of_incident(client, incident_id):
+def alerts_of_incident(client: GraphClient, incident_id: str) -> list[dict[str, Any]] | None:
     """The incident's alerts (``$expand=alerts``: alerts_v2 documents no ``$filter`` on incidentId); None if no incident."""
     incident = get_incident(client, incident_id, expand_alerts=True)
     return None if incident is None else incident.get("alerts", [])
@@ -365,7 +371,7 @@ def alerts_of_incident(client, incident_id):
 # Update
 # ---------------------------------------------------------------------------------------------
 
-def normalize_desired(params):
+def normalize_desired(params: Mapping[str, Any]) -> dict[str, Any]:
     """Module options -> the desired values (schema spellings); None = leave as is. ``assigned_to: ''`` unassigns."""
     desired = {}
     for option, _prop, kind in UPDATABLE:
@@ -394,7 +400,7 @@ def _differs(option, current, wanted):
     return (current or "").lower() != wanted.lower()
 
 
-def plan_patch(incident, desired):
+def plan_patch(incident: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
     """The PATCH body: only the properties whose value differs, in Graph spelling."""
     body = {}
     for option, prop, _kind in UPDATABLE:
@@ -404,12 +410,12 @@ def plan_patch(incident, desired):
     return body
 
 
-def has_comment(incident, text):
+def has_comment(incident: Mapping[str, Any], text: str) -> bool:
     key = comment_key(text)
     return any(comment_key(item.get("comment")) == key for item in incident.get("comments") or [])
 
 
-def diff_fields(incident):
+def diff_fields(incident: Mapping[str, Any]) -> dict[str, Any]:
     return dict((option, incident.get(option)) for option, _prop, _kind in UPDATABLE)
 
 
@@ -425,7 +431,8 @@ def _preview(client, method, path, body):
     return {"method": method, "url": client.url_for(path), "body": body}
 
 
-def update_incident(client, incident_id, desired, comment=None, check_mode=False, warn=None):
+def update_incident(client: GraphClient, incident_id: str, desired: Mapping[str, Any], comment: str | None = None, check_mode: bool = False,
+                    warn: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Read, PATCH what differs, add the comment unless present. Returns the module result (changed, incident,
     requests, diff, patched, comment_added). Raises GraphError; an unknown write outcome is reconciled by reading."""
     path = incident_path(incident_id)
@@ -555,7 +562,7 @@ def _key(name, value):
     return (name, value.lower())
 
 
-def evidence_targets(source):
+def evidence_targets(source: dict[str, Any] | list[dict[str, Any]] | None) -> dict[str, list[dict[str, Any]]]:
     """Turn user evidence into identities to look up and ``identity_account_action`` targets.
 
     Returns ``{"targets", "persons", "unidentified", "conflicts"}`` (see the evidence_targets filter's documentation).
@@ -622,7 +629,7 @@ def _consistent(identity, identifiers, required):
     return True
 
 
-def evidence_identities(persons, lookups):
+def evidence_identities(persons: list[dict[str, Any]], lookups: dict[str, Any] | list[dict[str, Any]] | None) -> dict[str, list[dict[str, Any]]]:
     """Pair ``persons`` (evidence_targets) with the identity_account_info results of their lookups, failing closed.
 
     ``lookups``: the registered loop result over ``persons`` (its ``results``) or that list. Returns
@@ -662,25 +669,25 @@ class Watermark:
     (id, lastUpdateDateTime) pair was emitted. ``to_dict``/``from_dict`` persist it between restarts.
     """
 
-    def __init__(self, since, emitted=None):
+    def __init__(self, since: str | datetime.datetime, emitted: Mapping[str, str] | None = None) -> None:
         self.since = normalize_timestamp(since, "updated_since")
         self.emitted = dict(emitted or {})  # incident id -> the lastUpdateDateTime emitted for it
 
     @classmethod
-    def from_dict(cls, data, default_since):
+    def from_dict(cls, data: Any, default_since: str | datetime.datetime) -> Watermark:
         if not isinstance(data, dict) or not data.get("since"):
             return cls(default_since)
         return cls(data["since"], data.get("emitted"))
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return {"version": 1, "since": self.since, "emitted": dict(self.emitted)}
 
-    def is_new(self, incident):
+    def is_new(self, incident: Mapping[str, Any]) -> bool:
         updated = incident.get("last_update_date_time")
         seen = self.emitted.get(str(incident.get("id")))
         return seen is None or parse_service_time(seen) != parse_service_time(updated)
 
-    def mark(self, incident):
+    def mark(self, incident: Mapping[str, Any]) -> None:
         """Record ``incident`` as emitted and move the watermark up; pairs below it are forgotten."""
         updated = incident.get("last_update_date_time")
         moment = parse_service_time(updated)
@@ -694,7 +701,7 @@ class Watermark:
                                 if (parse_service_time(value) or floor) >= floor)
 
 
-def incidents_to_emit(incidents, watermark, service_sources=None):
+def incidents_to_emit(incidents: Iterable[dict[str, Any]], watermark: Watermark, service_sources: list[str] | None = None) -> list[dict[str, Any]]:
     """The new or changed incidents, oldest update first, optionally only those with an alert from ``service_sources``."""
     chosen = []
     for incident in incidents:

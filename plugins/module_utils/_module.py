@@ -10,7 +10,7 @@
 
 """``GraphModule``: the connection argument spec, early input checks, the Graph client, error mapping."""
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
@@ -18,6 +18,7 @@ import copy
 import os
 import sys
 import traceback
+from typing import Any, NoReturn
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.errors import AnsibleFallbackNotFound
@@ -30,7 +31,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._credentials impo
     open_persistent_cache,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError, redact, register_secret
-from ansible_collections.msgraph.security.plugins.module_utils._graph_client import connect
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, connect
 from ansible_collections.msgraph.security.plugins.module_utils._http import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
@@ -43,7 +44,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._options import (
 )
 
 
-def env_fallback_nonempty(*names):
+def env_fallback_nonempty(*names: str) -> str:
     """Like ``env_fallback``, but an empty (or blank) variable counts as unset, as AWX injects ``''``."""
     value = first_env_value(names, os.environ)
     if value is None:
@@ -60,7 +61,7 @@ def _redacting_excepthook(kind, value, trace):
     sys.stderr.write(redact("".join(traceback.format_exception(kind, value, trace))))
 
 
-def connection_argument_spec():
+def connection_argument_spec() -> dict[str, dict[str, Any]]:
     """The connection options' argument spec, with env fallbacks that skip empty variables."""
     return _table_argument_spec(fallback=env_fallback_nonempty)
 
@@ -78,7 +79,8 @@ class GraphModule(AnsibleModule):
     # when the client is built, unless something set it before.
     token_cache = None
 
-    def __init__(self, argument_spec=None, api=None, default_api_version=None, **kwargs):
+    def __init__(self, argument_spec: dict[str, dict[str, Any]] | None = None, api: str | None = None, default_api_version: str | None = None,
+                 **kwargs: Any) -> None:
         spec = connection_argument_spec()
         self._default_overrides = {}
         if default_api_version:
@@ -111,7 +113,7 @@ class GraphModule(AnsibleModule):
         except InputError:
             return None  # reported when the client is built
 
-    def auth_method(self):
+    def auth_method(self) -> str:
         """The auth method the task uses (never ``auto``); fails the task when the credentials do not add up."""
         try:
             return select_auth_method(self.connection_settings)
@@ -137,7 +139,7 @@ class GraphModule(AnsibleModule):
             else:
                 self.params[name] = None
 
-    def graph_client(self, pool_size=None):
+    def graph_client(self, pool_size: int | None = None) -> GraphClient:
         """The :class:`GraphClient`, built once (session -> token provider -> client). Fails the task on error.
 
         ``pool_size``: connections kept open to each host, for modules that send requests from several threads.
@@ -161,7 +163,7 @@ class GraphModule(AnsibleModule):
             self.fail_on_error(err)
         return self._graph_client
 
-    def fail_on_error(self, error, **result):
+    def fail_on_error(self, error: BaseException, **result: Any) -> NoReturn:
         """Fail the task for ``error``, keeping ``result`` (e.g. ``changed``, what was read so far).
 
         GraphError -> ``msg=str(error)`` and ``error=error.to_result()`` (the details once, never again at the top
@@ -180,7 +182,7 @@ class GraphModule(AnsibleModule):
         payload["exception"] = redact("".join(traceback.format_exception(type(error), error, error.__traceback__)))
         self.fail_json(**payload)
 
-    def exit_with_result(self, result):
+    def exit_with_result(self, result: dict[str, Any]) -> NoReturn:
         """End the task with a domain result: its ``warnings`` go to :meth:`warn`, its ``diff`` is returned only in
         diff mode, and a result marked ``failed`` (a bulk target that did not succeed) fails the task."""
         for warning in result.pop("warnings", None) or []:

@@ -14,11 +14,12 @@
 (names, types, defaults, choices, no_log, and every environment variable named in the description).
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
 import copy
+from typing import Any, Callable, Iterable, Mapping
 
 # The collection version, used in the user agent. Keep equal to galaxy.yml (a unit test checks it).
 COLLECTION_VERSION = "1.0.0"
@@ -67,23 +68,23 @@ CONNECTION_OPTIONS = {
 }
 
 
-def env_names(option):
+def env_names(option: str) -> list[str]:
     """The environment variables an option falls back to (possibly empty)."""
     return list(CONNECTION_OPTIONS[option].get("env") or [])
 
 
-def is_unset(value):
+def is_unset(value: Any) -> bool:
     """The one rule for every connection option: None or a blank string counts as unset (AWX injects ``''`` for blank
     credential fields), so the environment and then the default apply."""
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def first_env_value(names, environ):
+def first_env_value(names: Iterable[str], environ: Mapping[str, str]) -> str | None:
     """The value of the first of the environment variables ``names`` that is set and not blank, else None."""
     return next((environ[name] for name in names if not is_unset(environ.get(name))), None)
 
 
-def describe_option(option):
+def describe_option(option: str) -> str:
     """``client_secret (or AZURE_CLIENT_SECRET, AZURE_SECRET)`` for messages."""
     names = env_names(option)
     if names:
@@ -91,7 +92,7 @@ def describe_option(option):
     return option
 
 
-def connection_argument_spec(fallback=None):
+def connection_argument_spec(fallback: Callable[..., str] | None = None) -> dict[str, dict[str, Any]]:
     """The argument spec of the connection options, as ``AnsibleModule`` takes it.
 
     ``fallback``: a callable ``fallback(*env_names)`` that returns the first usable environment

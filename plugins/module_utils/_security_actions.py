@@ -49,7 +49,7 @@ Decisions documented once, here:
   checking the signature) has an ``scp`` claim is delegated and refused before any request.
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
@@ -58,9 +58,16 @@ import binascii
 import hashlib
 import json
 import time
+from typing import Any, Callable, Mapping
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError, InputError
-from ansible_collections.msgraph.security.plugins.module_utils._graph_client import odata_string, path_segment, unwrap_entity, validate_path_id
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (
+    GraphClient,
+    odata_string,
+    path_segment,
+    unwrap_entity,
+    validate_path_id,
+)
 
 COLLECTION_PATH = "/security/securityActions"
 CLIENT_CONTEXT_MAX_LENGTH = 256
@@ -110,7 +117,7 @@ _CANCEL_REFUSED_STATUSES = (400, 409)
 class SecurityActionFailedError(GraphError):
     """The action reached status Failed; ``action`` holds it in snake_case."""
 
-    def __init__(self, action):
+    def __init__(self, action: dict[str, Any]) -> None:
         self.action = action
         info = action.get("error_info") or {}
         message = (f"Security action {action.get('id')} ended with status {action.get('status')}: code {info.get('code')}, "
@@ -125,7 +132,7 @@ class SecurityActionFailedError(GraphError):
 class SecurityActionTimeoutError(GraphError):
     """``wait`` ran out of time; ``action`` holds the last state read, in snake_case."""
 
-    def __init__(self, action, wait_timeout):
+    def __init__(self, action: dict[str, Any], wait_timeout: float) -> None:
         self.action = action
         message = f"Security action {action.get('id')} still {action.get('status')} after wait_timeout={wait_timeout}s"
         super().__init__(
@@ -139,14 +146,14 @@ class SecurityActionTimeoutError(GraphError):
 # Input normalization (no requests)
 # ---------------------------------------------------------------------------------------------
 
-def normalize_status(status):
+def normalize_status(status: str | None) -> str | None:
     """The documented spelling of a status (``notStarted`` -> ``NotStarted``); unknown as given."""
     if not isinstance(status, str):
         return status
     return _STATUS_SPELLING.get(status.lower(), status)
 
 
-def is_terminal(status):
+def is_terminal(status: str | None) -> bool:
     return isinstance(status, str) and bool(status) and status.lower() not in _IN_PROGRESS_STATUSES
 
 
@@ -183,7 +190,7 @@ def _parameter_pairs(parameters):
     return pairs
 
 
-def normalize_parameters(parameters):
+def normalize_parameters(parameters: dict[str, Any] | list[dict[str, Any]] | None) -> list[dict[str, str]]:
     """Graph keyValuePair list ``[{"name": str, "value": str}]``; at least one pair (Required)."""
     if not parameters:
         raise InputError("parameters", "at least one parameter is required, e.g. {IP: 192.0.2.10} for BlockIp")
@@ -196,7 +203,7 @@ def normalize_parameters(parameters):
     return normalized
 
 
-def normalize_vendor_information(vendor_information):
+def normalize_vendor_information(vendor_information: dict[str, Any]) -> dict[str, str]:
     """snake_case vendor_information -> Graph securityVendorInformation (camelCase, unset dropped)."""
     if not isinstance(vendor_information, dict):
         raise InputError("vendor_information", "must be a dict with at least vendor and provider")
@@ -219,7 +226,7 @@ def normalize_vendor_information(vendor_information):
     return vendor
 
 
-def validate_client_context(client_context):
+def validate_client_context(client_context: Any) -> str:
     if not isinstance(client_context, str) or not client_context:
         raise InputError("client_context", "must be a non-empty string")
     if len(client_context) > CLIENT_CONTEXT_MAX_LENGTH:
@@ -227,12 +234,12 @@ def validate_client_context(client_context):
     return client_context
 
 
-def validate_action_id(action_id, option="id"):
+def validate_action_id(action_id: Any, option: str = "id") -> str:
     """A security action id, safe to put in the URL path (see ``validate_path_id``)."""
     return validate_path_id(action_id, option, "the id of a security action")
 
 
-def derive_client_context(name, parameters, vendor_information):
+def derive_client_context(name: str, parameters: list[dict[str, str]], vendor_information: Mapping[str, str]) -> str:
     """Deterministic client context from already normalized name, parameters and vendor (see module doc)."""
     canonical = {
         "name": name.lower(),
@@ -244,7 +251,8 @@ def derive_client_context(name, parameters, vendor_information):
     return DERIVED_CONTEXT_PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def build_create_body(name, parameters, vendor_information, client_context=None, action_reason=None):
+def build_create_body(name: str | None, parameters: dict[str, Any] | list[dict[str, Any]] | None, vendor_information: dict[str, Any],
+                      client_context: str | None = None, action_reason: str | None = None) -> dict[str, Any]:
     """The POST body for a new action; raises InputError before any request."""
     if not isinstance(name, str) or not name.strip():
         raise InputError("name", "is required, e.g. BlockIp")
@@ -276,14 +284,14 @@ def _jwt_payload(token):
     return payload if isinstance(payload, dict) else None
 
 
-def require_beta(api_version):
+def require_beta(api_version: str) -> None:
     """securityActions exist in the beta metadata only (no v1.0 page, no v1.0-Prod entity): refuse v1.0 up front."""
     if api_version != "beta":
         raise InputError("api_version", f"securityActions are offered in Microsoft Graph beta only, not in {api_version}; nothing was "
                                         "sent. Set api_version=beta (the default) for this task")
 
 
-def refuse_delegated_token(access_token, auth_method):
+def refuse_delegated_token(access_token: str | None, auth_method: str) -> None:
     """Refuse a user-supplied delegated token before any request.
 
     ``auth_method`` is the method actually used (never ``auto``). securityActions only accept
@@ -330,7 +338,7 @@ def _parameters_to_snake(parameters):
     return [{"name": p.get("name"), "value": p.get("value")} for p in parameters or [] if isinstance(p, dict)]
 
 
-def action_to_snake(action):
+def action_to_snake(action: Mapping[str, Any]) -> dict[str, Any]:
     """Graph securityAction (camelCase, either response shape) -> the documented snake_case dict."""
     return {
         "id": action.get("id"),
@@ -370,7 +378,7 @@ def _item_path(action_id):
     return f"{COLLECTION_PATH}/{path_segment(action_id)}"
 
 
-def get_action(client, action_id, permission=READ_PERMISSION):
+def get_action(client: GraphClient, action_id: str, permission: str = READ_PERMISSION) -> dict[str, Any]:
     """The raw action; GraphError (404) when it does not exist.
 
     ``permission`` is what a 403 names: the write paths name the permission the whole task needs.
@@ -378,7 +386,7 @@ def get_action(client, action_id, permission=READ_PERMISSION):
     return unwrap_entity(client.get(_item_path(action_id), permission=permission).body)
 
 
-def get_action_or_none(client, action_id):
+def get_action_or_none(client: GraphClient, action_id: str) -> dict[str, Any] | None:
     try:
         return get_action(client, action_id)
     except GraphError as error:
@@ -387,7 +395,7 @@ def get_action_or_none(client, action_id):
         raise
 
 
-def list_actions(client, odata_filter=None, top=None):
+def list_actions(client: GraphClient, odata_filter: str | None = None, top: int | None = None) -> list[Any]:
     params = {}
     if odata_filter:
         params["$filter"] = odata_filter
@@ -396,7 +404,8 @@ def list_actions(client, odata_filter=None, top=None):
     return client.get_all(COLLECTION_PATH, params=params or None, max_items=top, permission=READ_PERMISSION)
 
 
-def read_actions(client, action_id=None, client_context=None, odata_filter=None, top=None):
+def read_actions(client: GraphClient, action_id: str | None = None, client_context: str | None = None, odata_filter: str | None = None,
+                 top: int | None = None) -> list[dict[str, Any]]:
     """security_action_info: one by id (missing -> empty), by client context, or a (filtered) list; snake_case."""
     if action_id:
         found = get_action_or_none(client, action_id)
@@ -408,7 +417,7 @@ def read_actions(client, action_id=None, client_context=None, odata_filter=None,
     return [action_to_snake(action) for action in raw if isinstance(action, dict)]
 
 
-def find_by_client_context(client, client_context, permission=READ_PERMISSION):
+def find_by_client_context(client: GraphClient, client_context: str, permission: str = READ_PERMISSION) -> list[dict[str, Any]]:
     """Every action whose clientContext equals ``client_context`` exactly (raw, oldest first).
 
     Server filter first; results are re-checked here because the filter is undocumented for this
@@ -497,7 +506,8 @@ def _create_exactly_once(client, body, warn):
     return created
 
 
-def wait_for_terminal(client, action, wait_timeout, poll_interval, sleep=time.sleep, clock=time.monotonic):
+def wait_for_terminal(client: GraphClient, action: dict[str, Any], wait_timeout: float, poll_interval: float,
+                      sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
     """Poll until the action is terminal; any end but Completed, and timeouts, raise with the action."""
     deadline = clock() + wait_timeout
     while not is_terminal(action.get("status")):
@@ -511,8 +521,9 @@ def wait_for_terminal(client, action, wait_timeout, poll_interval, sleep=time.sl
     return action
 
 
-def ensure_present(client, body, check_mode=False, wait=False, wait_timeout=300, poll_interval=5,
-                   warn=None, sleep=time.sleep, clock=time.monotonic):
+def ensure_present(client: GraphClient, body: dict[str, Any], check_mode: bool = False, wait: bool = False, wait_timeout: float = 300,
+                   poll_interval: float = 5, warn: Callable[[str], None] | None = None, sleep: Callable[[float], None] = time.sleep,
+                   clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
     """Create the action described by ``body`` (from build_create_body) unless its client context exists.
 
     Returns ``{changed, security_action, diff, [reason], [request]}`` with snake_case values.
@@ -557,7 +568,7 @@ def _is_completed(action):
     return str(action.get("status") or "").lower() == "completed"
 
 
-def describe_status(action):
+def describe_status(action: Mapping[str, Any]) -> str | None:
     return normalize_status(action.get("status"))
 
 
@@ -591,7 +602,8 @@ def _post_cancel(client, action, path):
     return response, _reread(client, action["id"])
 
 
-def ensure_canceled(client, action_id=None, client_context=None, check_mode=False, warn=None):
+def ensure_canceled(client: GraphClient, action_id: str | None = None, client_context: str | None = None, check_mode: bool = False,
+                    warn: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Cancel by id or client context; terminal or missing (by client context) actions are left alone."""
     warn = _ignore if warn is None else warn
     if not action_id and not client_context:

@@ -27,7 +27,7 @@ The format is JSON on purpose: loading a pickle from a shared directory would ex
 Why not ``msal-extensions``: see docs/architecture.md ("Token cache").
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
@@ -39,6 +39,7 @@ import json
 import os
 import stat
 import tempfile
+from typing import Callable
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
 
@@ -56,7 +57,7 @@ _LOOSE_BITS = stat.S_IRWXG | stat.S_IRWXO
 _FINGERPRINT_CONTEXT = b"msgraph.security token cache credential v1\0"
 
 
-def credential_fingerprint(credential):
+def credential_fingerprint(credential: str | bytes | None) -> str:
     """A SHA-256 of the credential (text or bytes) for the cache key; '' for none. Never the credential itself."""
     if credential is None or credential == "":
         return ""
@@ -64,7 +65,7 @@ def credential_fingerprint(credential):
     return hashlib.sha256(_FINGERPRINT_CONTEXT + data).hexdigest()
 
 
-def cache_file_name(authority, client_id, auth_method, fingerprint=""):
+def cache_file_name(authority: str, client_id: str, auth_method: str, fingerprint: str = "") -> str:
     """``<sha256>.json``: one file per authority, client, auth method and credential, named without revealing them."""
     identity = "\n".join(str(part or "").lower() for part in (authority, client_id, auth_method, fingerprint))
     return hashlib.sha256(identity.encode("utf-8")).hexdigest() + ".json"
@@ -108,7 +109,7 @@ def _make_private_directories(path):
         os.chmod(directory, 0o700)
 
 
-def ensure_private_directory(path):
+def ensure_private_directory(path: str) -> str:
     """Create ``path`` with mode 0700 if missing; refuse one that is not a private directory of this user."""
     if not path or not str(path).strip():
         raise InputError(OPTION, "must be a directory path")
@@ -157,7 +158,8 @@ class PersistentTokenCache(_CacheBase):
     ``warn(message)``: where problems that do not stop the task go (an unreadable file, a failed write).
     """
 
-    def __init__(self, directory, authority, client_id, auth_method, warn=None, fingerprint=""):
+    def __init__(self, directory: str, authority: str, client_id: str, auth_method: str, warn: Callable[[str], None] | None = None,
+                 fingerprint: str = "") -> None:
         if msal is None:
             raise RuntimeError("the Python library msal is required for token_cache_dir")
         super().__init__()
@@ -216,7 +218,7 @@ class PersistentTokenCache(_CacheBase):
             self.warn(message)
 
     # public -----------------------------------------------------------------------------------
-    def load(self):
+    def load(self) -> PersistentTokenCache:
         """Read the file (under a shared lock) into this cache."""
         with self._locked(exclusive=False):
             content = self._read()
@@ -226,10 +228,10 @@ class PersistentTokenCache(_CacheBase):
         return self
 
     @property
-    def changed(self):
+    def changed(self) -> bool:
         return bool(self.has_state_changed)
 
-    def save_if_changed(self):
+    def save_if_changed(self) -> bool:
         """Write back (read-modify-write under an exclusive lock) only when MSAL changed the cache."""
         if not self.changed:
             return False
@@ -272,6 +274,7 @@ def _merge_sections(stored, ours, base):
     return merged
 
 
-def open_token_cache(directory, authority, client_id, auth_method, warn=None, fingerprint=""):
+def open_token_cache(directory: str, authority: str, client_id: str, auth_method: str, warn: Callable[[str], None] | None = None,
+                     fingerprint: str = "") -> PersistentTokenCache:
     """A loaded :class:`PersistentTokenCache`. :class:`InputError` (``token_cache_dir``) for unsafe permissions."""
     return PersistentTokenCache(directory, authority, client_id, auth_method, warn=warn, fingerprint=fingerprint).load()
