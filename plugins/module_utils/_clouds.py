@@ -52,7 +52,7 @@ def _host_of(url):
     return url.split("://", 1)[-1].split("/", 1)[0].lower()
 
 
-# Official endpoints, from Microsoft's national cloud pages (graph-api.md section 12.1):
+# Official endpoints, from Microsoft's national cloud pages (docs/service-contract.md row 23):
 # - https://learn.microsoft.com/graph/deployments (microsoft-graph-docs-contrib: concepts/deployments.md):
 #   Graph roots graph.microsoft.com, graph.microsoft.us, dod-graph.microsoft.us, microsoftgraph.chinacloudapi.cn and
 #   token services login.microsoftonline.com, login.microsoftonline.us, login.chinacloudapi.cn;
@@ -83,7 +83,7 @@ CLOUD_ALIASES = {
     "azurechinacloud": "china",
 }
 
-# API name -> the clouds offering it (graph-api.md section 12.2).
+# API name -> the clouds offering it (docs/service-contract.md rows 18 and 23).
 API_AVAILABILITY = {
     "identity_accounts": frozenset(["global", "usgov", "usgov_dod"]),
     "security_actions": frozenset(["global"]),

@@ -161,7 +161,7 @@ class GraphOutcomeUnknownError(GraphError):
     The client never replays it: the caller reads the current state to find out what happened.
     """
 
-    def to_result(self):
+    def to_result(self) -> dict[str, Any]:
         """As :meth:`GraphError.to_result`, with ``outcome: unknown``: a caller of the module (a runbook's report)
         tells an unknown outcome from a failure by this key, not by the wording of the message."""
         result = super().to_result()

@@ -60,7 +60,7 @@ try:
 except ImportError:  # pragma: no cover
     _HTTP_REASONS = {}
 
-RETRYABLE_STATUSES = frozenset([429, 503, 504])  # Graph's transient answers (graph-api.md section 10)
+RETRYABLE_STATUSES = frozenset([429, 503, 504])  # Graph's transient answers (docs/service-contract.md row 20)
 NOT_ONBOARDED_MARKER = "not onboarded"
 _QUERY_SAFE = "$',():@/"
 
@@ -448,7 +448,7 @@ def _param_items(params):
 
 def first_present(raw: Mapping[str, Any], *keys: str) -> Any:
     """The value of the first of ``keys`` that ``raw`` holds and is not None: one property under the names that
-    Microsoft's schema and its documentation examples give it (graph-api.md, response-shape variants)."""
+    Microsoft's schema and its documentation examples give it (docs/service-contract.md row 9)."""
     for key in keys:
         if raw.get(key) is not None:
             return raw[key]

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) msgraph.security contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 # FOR INTERNAL COLLECTION USE ONLY
@@ -13,14 +13,14 @@ Layer 2 (see docs/architecture.md): no Ansible imports. Every decision the modul
 identity_account_info and identity_account_action make lives here, so unit tests reach it
 with a fake client that has the GraphClient methods used below (get, get_all, post, url_for).
 
-Facts this file relies on (shared/reference/graph-api.md):
+Facts this file relies on, each with its Microsoft source in docs/service-contract.md:
 * identities: GET /security/identities/identityAccounts[/{id}], documented $filter example on
-  onPremisesSecurityIdentifier only (section 6.4);
-* actions: POST .../{id}/invokeAction with {accountId, action, identityProvider} (section 2);
+  onPremisesSecurityIdentifier only (rows 1, 6 and 7);
+* actions: POST .../{id}/invokeAction with {accountId, action, identityProvider} (row 2);
 * responses come in two shapes: schema (bare object, identityProvider, camelCase enums) and
-  documentation example (wrapped in "value", "provider", PascalCase enums) (section 5);
-* two conflicting provider x action matrices (section 4);
-* the only readable state is isEnabled and accounts[].actions (section 6.5).
+  documentation example (wrapped in "value", "provider", PascalCase enums) (row 9);
+* two conflicting provider x action matrices (row 4);
+* the only readable state is isEnabled and accounts[].actions (rows 10 to 12).
 """
 
 from __future__ import absolute_import, annotations, division, print_function
@@ -51,11 +51,11 @@ from ansible_collections.msgraph.security.plugins.module_utils._graph_client imp
 
 IDENTITY_ACCOUNTS_PATH = "/security/identities/identityAccounts"
 
-# Least-privileged application permissions (graph-api.md section 8); passed to the client so a 403 names them.
+# Least-privileged application permissions (docs/service-contract.md row 22); passed to the client so a 403 names them.
 READ_PERMISSION = "SecurityIdentitiesAccount.Read.All"
 ACTION_PERMISSION = "SecurityIdentitiesActions.ReadWrite.All"
 
-# Schema enumerations (graph-api.md section 3), in their camelCase schema spelling.
+# Schema enumerations (docs/service-contract.md row 3), in their camelCase schema spelling.
 IDENTITY_PROVIDERS = ("activeDirectory", "entraID", "okta")
 ACTIONS = (
     "disable",
@@ -67,7 +67,7 @@ ACTIONS = (
 )
 UNKNOWN_FUTURE_VALUE = "unknownFutureValue"
 
-# The two documented provider x action matrices (graph-api.md section 4).
+# The two documented provider x action matrices (docs/service-contract.md row 4).
 # "documented": the invokeAction page (Version A), which says Entra ID actions are not covered.
 # "extended": the account resource page (Version B), which adds Entra ID actions.
 ACTION_MATRICES = {
@@ -122,7 +122,7 @@ _MATCH_FIELD = {
 }
 
 # In the metadata identityAccounts is abstract; userPrincipalName and emailAddress belong to the derived type
-# microsoft.graph.security.user (metadata-facts.md), so a lookup on them first addresses that type by an OData cast.
+# microsoft.graph.security.user (docs/service-contract.md row 5), so a lookup on them first addresses that type by an OData cast.
 USER_TYPE_CAST = "microsoft.graph.security.user"
 DERIVED_TYPE_KINDS = (LOOKUP_UPN, LOOKUP_EMAIL)
 
@@ -223,7 +223,7 @@ def check_action_allowed_by_matrix(identity_provider: str, action: str, action_m
         supported = "it supports no action in this matrix"
     message = f"action '{action}' is not supported for identity provider '{identity_provider}' by the '{action_matrix}' action matrix; {supported}"
     if action_matrix != "extended" and action in supported_actions(identity_provider, "extended"):
-        # Why a hint: the account resource page lists it, the invokeAction page does not (graph-api.md s.4).
+        # Why a hint: the account resource page lists it, the invokeAction page does not (docs/service-contract.md row 4).
         message += (
             ". The account resource documentation (action_matrix=extended) lists it; the invokeAction page says"
             " Entra ID actions are not covered, so the service may still refuse it"

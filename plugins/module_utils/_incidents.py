@@ -70,7 +70,7 @@ ALERT_READ_PERMISSION = "SecurityAlert.Read.All"
 COMMENT_ODATA_TYPE = "microsoft.graph.security.alertComment"
 USER_EVIDENCE = "userEvidence"
 
-# Schema members (metadata-facts.md); unknownFutureValue is never sent.
+# Schema members (Microsoft's metadata, through the SDK models of docs/service-contract.md); unknownFutureValue is never sent.
 UNKNOWN_FUTURE_VALUE = "unknownFutureValue"
 SEVERITIES = ("unknown", "informational", "low", "medium", "high")
 INCIDENT_STATUSES = ("active", "resolved", "inProgress", "redirected", "awaitingAction")
@@ -629,16 +629,17 @@ def _consistent(identity, identifiers, required):
     return True
 
 
-def evidence_identities(persons: list[dict[str, Any]], lookups: dict[str, Any] | list[dict[str, Any]] | None) -> dict[str, list[dict[str, Any]]]:
+def evidence_identities(persons: list[dict[str, Any]] | None, lookups: dict[str, Any] | list[dict[str, Any]] | None) -> dict[str, list[dict[str, Any]]]:
     """Pair ``persons`` (evidence_targets) with the identity_account_info results of their lookups, failing closed.
 
     ``lookups``: the registered loop result over ``persons`` (its ``results``) or that list. Returns
     ``{"identities": [identity + "input"], "not_found": [person], "ambiguous": [person + "matches"]}``.
     """
+    persons = list(persons or [])
     results = lookups.get("results") if isinstance(lookups, dict) else lookups
     results = list(results or [])
-    if len(results) != len(persons or []):
-        raise InputError("evidence_identities", f"expects one identity_account_info result per person ({len(persons or [])} persons, {len(results)} "
+    if len(results) != len(persons):
+        raise InputError("evidence_identities", f"expects one identity_account_info result per person ({len(persons)} persons, {len(results)} "
                                                 "results); loop the lookup over persons")
     identities, not_found, ambiguous = [], [], []
     for person, result in zip(persons, results):

@@ -211,6 +211,17 @@ def identity(identity_id, upn, sid=None, cloud=None):
             "cloud_security_identifier": cloud}
 
 
+@pytest.mark.parametrize("persons, lookups", [(None, []), (None, {"results": []}), ([], None)])
+def test_evidence_identities_of_no_evidence_is_empty(persons, lookups):
+    assert inc.evidence_identities(persons, lookups) == {"identities": [], "not_found": [], "ambiguous": []}
+
+
+def test_evidence_identities_refuses_lookups_without_persons():
+    with pytest.raises(InputError) as caught:
+        inc.evidence_identities(None, [{"identity_accounts": []}])
+    assert "0 persons, 1 results" in str(caught.value)
+
+
 def test_evidence_identities_fails_closed():
     persons = inc.evidence_targets([
         {"type": "userEvidence", "user_sid": "S-1-5-21-1-2-3-1105", "user_principal_name": "alexw@contoso.com"},
