@@ -200,6 +200,9 @@ SA_CASES = [
     ("cancel with an empty id", "state canceled, id: ''", {"state": "canceled", "id": ""}, ["id", "non-empty"]),
     ("cancel with a path in id", "state canceled, id: x/cancelSecurityAction", {"state": "canceled", "id": "x/cancelSecurityAction"},
      ["id", "'/'"]),
+    ("cancel with an encoded path in id", "state canceled, id: x%2FcancelSecurityAction",
+     {"state": "canceled", "id": "x%2FcancelSecurityAction"}, ["id", "percent-encoded"]),
+    ("cancel with a dot-segment id", "state canceled, id: '..'", {"state": "canceled", "id": ".."}, ["id", "dot segment"]),
 ]
 
 SA_INFO_CASES = [
@@ -210,6 +213,8 @@ SA_INFO_CASES = [
     ("empty id", "id: ''", {"id": ""}, ["id", "non-empty"]),
     ("blank id", "id: '  '", {"id": "  "}, ["id", "non-empty"]),
     ("id with a slash", "id: ../x", {"id": "../x"}, ["id", "'/'"]),
+    ("id with an encoded query", "id: 'x%3F$top=1'", {"id": "x%3F$top=1"}, ["id", "percent-encoded"]),
+    ("encoded dot-segment id", "id: '%2e%2e'", {"id": "%2e%2e"}, ["id", "dot segment"]),
     ("empty filter", "filter: ''", {"filter": ""}, ["filter", "non-empty"]),
     ("id and filter", "id and filter together", {"id": "abc", "filter": "name eq 'BlockIp'"}, ["id", "filter", "mutually exclusive"]),
     ("id and top", "id and top together", {"id": "abc", "top": 5}, ["id", "top", "mutually exclusive"]),

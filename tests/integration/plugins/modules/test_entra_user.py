@@ -231,4 +231,5 @@ def test_unknown_revoke_outcome_is_never_resent(emulator, ansible, applied):
     else:
         failed(played, "revoke")
         assert "outcome is unknown" in result["msg"] and result["error"]["client_request_id"] in result["error"]["hint"]
+        assert result["error"]["outcome"] == "unknown"  # what the runbooks' reports read
     assert writes(emulator) == [("POST", f"/v1.0/users/{target['id']}/revokeSignInSessions")]

@@ -365,6 +365,7 @@ def test_contradictory_evidence_after_a_timeout_stays_an_unknown_outcome(emulato
     result = failed_task(played, "disable")
     writes = wait_for_writes(emulator, 1)
     assert len(writes) == 1 and "outcome is unknown" in result["msg"] and "do not show it (isEnabled is" in result["msg"]
+    assert result["error"]["outcome"] == "unknown"
     assert writes[0]["client_request_id"] in result["msg"]
 
 

@@ -146,6 +146,17 @@ def test_bad_input_and_missing_permission_fail_clearly_before_or_at_the_request(
     assert stored(emulator, IDENTITY_INCIDENT)["status"] == "active"
 
 
+def test_ids_that_would_change_the_request_path_are_refused_before_any_request(ansible, emulator):
+    result = play(ansible,
+                  dict(task("incident", "encoded slash", incident_id="2972395%2Fcomments", status="resolved"), ignore_errors=True),
+                  dict(task("incident_info", "dot segment", incident_id="%2e%2e"), ignore_errors=True),
+                  dict(task("alert_info", "encoded query", alert_id="da637551227677560813_-961444813%3F$top=1"), ignore_errors=True))
+    assert (result.task("encoded slash")["option"], result.task("dot segment")["option"], result.task("encoded query")["option"]) == (
+        "incident_id", "incident_id", "alert_id")
+    assert "percent-encoded" in result.task("encoded slash")["msg"] and "dot segment" in result.task("dot segment")["msg"]
+    assert emulator.admin.requests() == []
+
+
 def test_china_is_refused_before_any_request(ansible, emulator):
     result = play(ansible, dict(task("incident_info", "china", cloud_environment="china"), ignore_errors=True))
     assert result.task("china")["error"]["error_code"] == "UnsupportedCloud"
