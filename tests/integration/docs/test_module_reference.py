@@ -43,10 +43,32 @@ def run(command, cwd=None):
     return completed.returncode, completed.stdout + completed.stderr
 
 
+# antsibull-docs lints a copy in a directory from tempfile.mkdtemp ("antsibull-docs-" and 8 random characters) and
+# can put that path in each page's github_url. When the last random character is "_" (1 run in 37), docutils reads
+# "...-xxxxxxx_/" as a link to an unknown target and every page fails on line 4. That names the linter's temporary
+# directory, not anything of this collection, so such a run is repeated once; any other message fails.
+TEMPORARY_NAME_ARTIFACT = re.compile(r'\.rst:4:0: \(ERROR/3\) Unknown target name: "antsibull-docs-[a-z0-9_]{7}"\.$')
+
+
+def only_temporary_name_artifacts(output):
+    lines = [line for line in output.splitlines() if line.strip()]
+    return bool(lines) and all(TEMPORARY_NAME_ARTIFACT.search(line) for line in lines)
+
+
+def test_only_the_linters_temporary_directory_name_is_forgiven():
+    artifact = ('/c/plugins/filter/split_list.rst:4:0: (ERROR/3) Unknown target name: "antsibull-docs-b3oee9z".')
+    assert only_temporary_name_artifacts(artifact)
+    assert not only_temporary_name_artifacts(artifact + "\n/c/plugins/module/incident.rst:120:0: (ERROR/3) Unknown target name: \"x\".")
+    assert not only_temporary_name_artifacts('/c/plugins/module/incident.rst:4:0: (ERROR/3) Unknown target name: "incident".')
+    assert not only_temporary_name_artifacts("")
+
+
 def test_collection_docs_pass_the_antsibull_docs_linter():
     """Plugin documentation schema and markup (O(), RV(), M() references), docs/docsite/*.yml and the extra docs."""
     collection = collections_path() / "ansible_collections" / "msgraph" / "security"
     rc, output = run([ANTSIBULL_DOCS, "lint-collection-docs", "--plugin-docs", collection], cwd=collection)
+    if only_temporary_name_artifacts(output):
+        rc, output = run([ANTSIBULL_DOCS, "lint-collection-docs", "--plugin-docs", collection], cwd=collection)
     assert rc == 0 and not output.strip(), output
 
 
