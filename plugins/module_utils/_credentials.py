@@ -77,7 +77,7 @@ class TokenProvider:
     def __init__(self, http: RetryingHttpClient | VerifyingSession | None = None, token_cache: msal.TokenCache | None = None,
                  verify: bool | str = True) -> None:
         self.sensitive_values = []
-        self._http = http  # the shared RetryingHttpClient, handed to MSAL
+        self._http = http  # what MSAL sends its requests through (the task's session, or its retrying wrapper)
         self.token_cache = token_cache  # None: MSAL's in-memory cache
         self._verify = verify
 

@@ -198,10 +198,11 @@ def sync_warning(user: Mapping[str, Any], account_enabled: bool) -> str | None:
     """A user synchronised from Active Directory gets accountEnabled back from AD at the next sync."""
     if user.get("on_premises_sync_enabled") is not True:
         return None
+    action = "enable" if account_enabled else "disable"
     return (
-        f"user {user['user_principal_name'] or user['id']} is synchronised from on-premises Active Directory (onPremisesSyncEnabled): directory sync overwrites"
-        f" accountEnabled with the AD account's state, so {'disable' if not account_enabled else 'enable'} the Active Directory account too (msgraph.security."
-        f"identity_account_action, identity_provider: activeDirectory, action: {'disable' if not account_enabled else 'enable'})"
+        f"user {user['user_principal_name'] or user['id']} is synchronised from on-premises Active Directory (onPremisesSyncEnabled): "
+        f"directory sync overwrites accountEnabled with the AD account's state, so {action} the Active Directory account too "
+        f"(msgraph.security.identity_account_action, identity_provider: activeDirectory, action: {action})"
     )
 
 

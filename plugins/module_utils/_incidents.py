@@ -41,6 +41,7 @@ from __future__ import absolute_import, annotations, division, print_function
 __metaclass__ = type
 
 import datetime
+import functools
 import re
 from typing import Any, Callable, Iterable, Mapping
 
@@ -200,8 +201,9 @@ def _enum(kind, value):
     return _normalize_response_enum(value, _RESPONSE_BY_KEY[kind])
 
 
+@functools.lru_cache(maxsize=None)
 def _snake(camel):
-    """``lastUpdateDateTime`` -> ``last_update_date_time``."""
+    """``lastUpdateDateTime`` -> ``last_update_date_time`` (cached: the property tables name a few dozen, read per item)."""
     return re.sub(r"(?<!^)([A-Z])", r"_\1", camel).lower()
 
 

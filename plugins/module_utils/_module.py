@@ -39,6 +39,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._http import (
 from ansible_collections.msgraph.security.plugins.module_utils._options import (
     CONNECTION_OPTIONS,
     connection_argument_spec as _table_argument_spec,
+    env_names,
     first_env_value,
     is_unset,
 )
@@ -125,7 +126,7 @@ class GraphModule(AnsibleModule):
         for name, definition in CONNECTION_OPTIONS.items():
             if not is_unset(self.params.get(name)):
                 continue
-            env_value = first_env_value(definition.get("env") or [], os.environ)
+            env_value = first_env_value(env_names(name), os.environ)
             if env_value is not None:
                 if definition.get("no_log"):
                     self.no_log_values.add(env_value)

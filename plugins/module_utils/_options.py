@@ -106,8 +106,8 @@ def connection_argument_spec(fallback: Callable[..., str] | None = None) -> dict
             entry["default"] = copy.deepcopy(definition["default"])
         if "choices" in definition:
             entry["choices"] = list(definition["choices"])
-        names = definition.get("env") or []
+        names = env_names(name)
         if fallback is not None and names:
-            entry["fallback"] = (fallback, list(names))
+            entry["fallback"] = (fallback, names)
         spec[name] = entry
     return spec

@@ -106,6 +106,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import Gr
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import connect  # noqa: E402
 from ansible_collections.msgraph.security.plugins.module_utils._options import (  # noqa: E402
     CONNECTION_OPTIONS,
+    env_names,
     first_env_value,
     is_unset,
 )
@@ -121,9 +122,9 @@ def connection_params(args, environ=None):
     """The connection options from the source's arguments, else their environment variables (blank counts as unset)."""
     environ = os.environ if environ is None else environ
     params = {}
-    for name, definition in CONNECTION_OPTIONS.items():
+    for name in CONNECTION_OPTIONS:
         value = args.get(name)
-        params[name] = first_env_value(definition.get("env") or [], environ) if is_unset(value) else value
+        params[name] = first_env_value(env_names(name), environ) if is_unset(value) else value
     if not params.get("api_version"):
         params["api_version"] = DEFAULT_API_VERSION
     return params
