@@ -131,8 +131,11 @@ def transport_error(exc: BaseException, auth_method: str, url: str | None, verif
         return GraphAuthError(f"Could not connect to {target} (auth_method {auth_method}): {one_line(exc)}",
                               code="ConnectionError", url=url,
                               hint="check authority_host and cloud_environment, DNS, and proxy settings (HTTPS_PROXY)")
+    # MSAL raises MsalServiceError("HTTP Error: 503") for an error answer without an OAuth body: keep its status,
+    # so a caller can tell a token-service outage (429/5xx) from a configuration error.
+    status = _search(r"HTTP Error: (\d{3})\b", str(exc))
     return GraphAuthError(f"Could not get a token for Microsoft Graph (auth_method {auth_method}): {type(exc).__name__}: {one_line(exc)}", url=url,
-                          hint=f"check the connection options for auth_method {auth_method}")
+                          status=int(status) if status else None, hint=f"check the connection options for auth_method {auth_method}")
 
 
 def _cause_text(exc):

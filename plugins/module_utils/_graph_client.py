@@ -63,6 +63,11 @@ except ImportError:  # pragma: no cover
 RETRYABLE_STATUSES = frozenset([429, 503, 504])  # Graph's transient answers (docs/service-contract.md row 20)
 NOT_ONBOARDED_MARKER = "not onboarded"
 _QUERY_SAFE = "$',():@/"
+# Evolvable enums: without this preference Graph returns members added after unknownFutureValue as
+# unknownFutureValue (e.g. incident status awaitingAction, alert serviceSource microsoftSentinel), so a filter on
+# them finds nothing. Sent to the resources that have such members (docs/service-contract.md, "Evolvable enums").
+PREFER_UNKNOWN_ENUM_MEMBERS = "include-unknown-enum-members"
+EVOLVABLE_ENUM_PATHS = ("/security/incidents", "/security/alerts_v2")
 
 
 @dataclasses.dataclass
@@ -200,6 +205,11 @@ class GraphClient:
                 url += ("&" if "?" in url else "?") + urlencode(items, quote_via=quote, safe=_QUERY_SAFE)
         return url
 
+    def _has_evolvable_enums(self, url):
+        base = f"{self.graph_endpoint}/{self.api_version}"
+        path = url[len(base):].split("?", 1)[0] if url.startswith(base) else ""
+        return any(path == prefix or path.startswith(prefix + "/") for prefix in EVOLVABLE_ENUM_PATHS)
+
     def _same_origin(self, url):
         parsed = urlsplit(url)
         return (parsed.scheme.lower(), parsed.netloc.lower()) == self._origin
@@ -303,6 +313,8 @@ class GraphClient:
             token = fresh_token or self._token()
             fresh_token = None
             headers = self._headers(token, client_request_id, data is not None)
+            if self._has_evolvable_enums(url):
+                headers["Prefer"] = PREFER_UNKNOWN_ENUM_MEMBERS
             state.attempts += 1
             try:
                 raw = self.http.request(method, url, data=data, headers=headers, timeout=self.timeout,

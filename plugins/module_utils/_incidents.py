@@ -42,6 +42,8 @@ __metaclass__ = type
 
 import datetime
 import functools
+import hashlib
+import json
 import re
 from typing import Any, Callable, Iterable, Mapping
 
@@ -331,15 +333,17 @@ def get_incident(client: GraphClient, incident_id: str, expand_alerts: bool = Fa
 
 
 def list_incidents(client: GraphClient, severities: list[str] | None = None, statuses: list[str] | None = None, updated_since: str | None = None,
-                   odata_filter: str | None = None, top: int | None = None, expand_alerts: bool = False) -> list[dict[str, Any]]:
-    """Every matching incident (all pages, at most ``top``), newest first as the service orders them."""
+                   odata_filter: str | None = None, top: int | None = None, expand_alerts: bool = False,
+                   malformed: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """Every matching incident (all pages, at most ``top``), newest first as the service orders them.
+    ``malformed``: see :func:`parse_each` (the event source skips a bad item; modules let it fail)."""
     params = {"$filter": build_filter(severities, statuses, updated_since, odata_filter=odata_filter)}
     if expand_alerts:
         params["$expand"] = "alerts"
     if top:
         params["$top"] = top
     raw = client.get_all(INCIDENTS_PATH, params=params, max_items=top, permission=INCIDENT_READ_PERMISSION)
-    parsed = [parse_incident(item) for item in raw]
+    parsed = parse_each(raw, parse_incident, malformed)
     return [item for item in parsed if matches_bounds(item, severities, statuses, updated_since)]
 
 
@@ -391,6 +395,10 @@ def normalize_desired(params: Mapping[str, Any]) -> dict[str, Any]:
         desired[option] = value
     if desired.get("status") == "redirected":
         raise InputError("status", "'redirected' is set by the service when it merges incidents; it cannot be requested")
+    if desired.get("status") == "awaitingAction":
+        raise InputError("status", "'awaitingAction' cannot be requested: only Microsoft Defender Experts set it (incident resource, "
+                                   "incidentStatus values: https://learn.microsoft.com/graph/api/resources/security-incident); "
+                                   "use active, inProgress or resolved")
     return desired
 
 
@@ -664,54 +672,176 @@ def evidence_identities(persons: list[dict[str, Any]] | None, lookups: dict[str,
 # Watermark of the incidents event source
 # ---------------------------------------------------------------------------------------------
 
+# The first line of every audit comment respond_to_incident writes (docs/eda.md, "Why it cannot loop").
+OWN_COMMENT_PREFIX = "msgraph.security respond_to_incident"
+# Incidents whose last emitted content is remembered (oldest update forgotten first): about 200 bytes each.
+MAX_REMEMBERED = 10000
+# How far ahead of this host's clock a stored watermark may be before it is refused (clock skew between hosts).
+FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
+# Changed by the runbook's own write (the incident module PATCHes status/assignedTo in the task that posts the audit
+# comment) and, in Defender, by an incident status change cascading to its alerts.
+_WRITTEN_WITH_COMMENT = ("status", "assigned_to")
+_ALERT_WRITTEN_WITH_COMMENT = ("status", "assigned_to", "resolved_date_time")
+# Never a change of the incident's content: they move with every write, ours included.
+_BOOKKEEPING = ("last_update_date_time", "last_modified_by")
+
+
+def is_own_comment(comment: Any) -> bool:
+    """A comment whose first line starts with the collection's audit marker (a parsed comment or its text)."""
+    text = comment.get("comment") if isinstance(comment, dict) else comment
+    return isinstance(text, str) and text.lstrip().startswith(OWN_COMMENT_PREFIX)
+
+
+def _digest(value):
+    text = json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def change_fingerprint(incident: Mapping[str, Any]) -> dict[str, Any]:
+    """What tells a person's change from the collection's own write, for :meth:`Watermark.decide`.
+
+    ``content``: a digest of everything but the bookkeeping times, the collection's own comments and what its
+    runbook writes together with its comment (incident status/assignedTo and the alerts' status/assignedTo/
+    resolvedDateTime, digested as ``written``, kept for diagnostics); ``own_comments``: how many of the
+    collection's comments the incident (and its alerts) carry.
+    """
+    content, written, own = {}, {}, 0
+    for key, value in incident.items():
+        if key in _BOOKKEEPING:
+            continue
+        if key in _WRITTEN_WITH_COMMENT:
+            written[key] = value
+        elif key == "comments":
+            own += sum(1 for item in value or [] if is_own_comment(item))
+            content[key] = [item for item in value or [] if not is_own_comment(item)]
+        elif key == "alerts":
+            content[key], written[key] = [], []
+            for alert in value or []:
+                alert = alert if isinstance(alert, dict) else {"value": alert}
+                comments = alert.get("comments") or []
+                own += sum(1 for item in comments if is_own_comment(item))
+                content[key].append(dict(((name, item) for name, item in alert.items()
+                                          if name not in _ALERT_WRITTEN_WITH_COMMENT + _BOOKKEEPING + ("comments",)),
+                                         comments=[item for item in comments if not is_own_comment(item)]))
+                written[key].append([alert.get(name) for name in _ALERT_WRITTEN_WITH_COMMENT])
+        else:
+            content[key] = value
+    return {"content": _digest(content), "written": _digest(written), "own_comments": own}
+
+
 class Watermark:
-    """What the event source has emitted: the newest ``lastUpdateDateTime`` and the (id, update time) pairs at it.
+    """What the event source has emitted: the newest ``lastUpdateDateTime`` and, per incident, the update and
+    content last seen.
 
     The next poll asks for ``lastUpdateDateTime ge <watermark>`` (``ge``, not ``gt``: two incidents may share the
-    newest time and one of them may arrive after the poll); an incident is new or changed unless its exact
-    (id, lastUpdateDateTime) pair was emitted. ``to_dict``/``from_dict`` persist it between restarts.
+    newest time and one of them may arrive after the poll). :meth:`decide` tells a new or changed incident from
+    one already emitted and from one whose only change is the collection's own write. ``to_dict``/``from_dict``
+    persist it between restarts (version 1 files, without content, are read: their incidents count as changed).
     """
 
-    def __init__(self, since: str | datetime.datetime, emitted: Mapping[str, str] | None = None) -> None:
+    def __init__(self, since: str | datetime.datetime, emitted: Mapping[str, Any] | None = None) -> None:
         self.since = normalize_timestamp(since, "updated_since")
-        self.emitted = dict(emitted or {})  # incident id -> the lastUpdateDateTime emitted for it
+        self.emitted = {}  # incident id -> {"updated", "content", "written", "own_comments"}
+        for key, record in (emitted or {}).items():
+            record = {"updated": record} if isinstance(record, str) else record
+            if isinstance(record, dict) and isinstance(record.get("updated"), str):
+                self.emitted[str(key)] = dict(record)
 
     @classmethod
     def from_dict(cls, data: Any, default_since: str | datetime.datetime) -> Watermark:
         if not isinstance(data, dict) or not data.get("since"):
             return cls(default_since)
-        return cls(data["since"], data.get("emitted"))
+        emitted = data.get("emitted")
+        return cls(data["since"], emitted if isinstance(emitted, dict) else None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": 1, "since": self.since, "emitted": dict(self.emitted)}
+        return {"version": 2, "since": self.since, "emitted": dict(self.emitted)}
+
+    def decide(self, incident: Mapping[str, Any]) -> str:
+        """``new`` (never emitted, or a change a person or Defender made), ``seen`` (this update was already
+        handled) or ``own_write`` (a new audit comment of the collection is the only change, besides the status
+        and owner its runbook sets in the same task)."""
+        record = self.emitted.get(str(incident.get("id")))
+        if record is None:
+            return "new"
+        if parse_service_time(record["updated"]) == parse_service_time(incident.get("last_update_date_time")):
+            return "seen"
+        if "content" not in record:
+            return "new"
+        now = change_fingerprint(incident)
+        if now["content"] != record["content"]:
+            return "new"
+        # Our write always shows as a new audit comment; without one, a status/owner change (or a change nothing
+        # shows) is someone else's and is emitted.
+        return "own_write" if now["own_comments"] > int(record.get("own_comments") or 0) else "new"
 
     def is_new(self, incident: Mapping[str, Any]) -> bool:
-        updated = incident.get("last_update_date_time")
-        seen = self.emitted.get(str(incident.get("id")))
-        return seen is None or parse_service_time(seen) != parse_service_time(updated)
+        return self.decide(incident) == "new"
 
     def mark(self, incident: Mapping[str, Any]) -> None:
-        """Record ``incident`` as emitted and move the watermark up; pairs below it are forgotten."""
+        """Record ``incident`` as handled (emitted, or absorbed as our own write) and move the watermark up."""
         updated = incident.get("last_update_date_time")
         moment = parse_service_time(updated)
         if moment is None:
             return
-        self.emitted[str(incident.get("id"))] = updated
+        incident_id = str(incident.get("id"))
+        self.emitted.pop(incident_id, None)
+        self.emitted[incident_id] = dict(change_fingerprint(incident), updated=updated)
         if moment > parse_service_time(self.since):
             self.since = normalize_timestamp(moment, "since")
-            floor = parse_service_time(self.since)
-            self.emitted = dict((key, value) for key, value in self.emitted.items()
-                                if (parse_service_time(value) or floor) >= floor)
+        if len(self.emitted) > MAX_REMEMBERED:
+            oldest = sorted(self.emitted, key=lambda key: parse_service_time(self.emitted[key]["updated"]) or moment)
+            for key in oldest[:len(self.emitted) - MAX_REMEMBERED]:
+                del self.emitted[key]
+
+    def refuse_future(self, now: datetime.datetime, fallback: str | datetime.datetime) -> str | None:
+        """A watermark later than ``now`` (beyond clock skew) would hide every incident until then: it is replaced
+        by ``fallback`` (the time of the file's last save, or the start time) and the warning is returned."""
+        since = parse_service_time(self.since)
+        if since is None or since <= now + FUTURE_TOLERANCE:
+            return None
+        planted = self.since
+        self.since = normalize_timestamp(fallback, "since")
+        return (f"the state file's watermark {planted} is in the future (this host's clock says {normalize_timestamp(now, 'now')}); "
+                f"it was refused and polling starts from {self.since}")
+
+
+def plan_emission(incidents: Iterable[dict[str, Any]], watermark: Watermark, service_sources: list[str] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``(emit, absorb)``: the new or changed incidents (optionally only those with an alert from
+    ``service_sources``) and those whose only change is the collection's own write (recorded, never emitted);
+    each oldest update first."""
+    emit, absorb = [], []
+    for incident in incidents:
+        verdict = watermark.decide(incident)
+        if verdict == "own_write":
+            absorb.append(incident)
+        elif verdict == "new" and not (service_sources and not any(
+                alert.get("service_source") in service_sources for alert in incident.get("alerts") or [])):
+            emit.append(incident)
+    return _oldest_first(emit), _oldest_first(absorb)
 
 
 def incidents_to_emit(incidents: Iterable[dict[str, Any]], watermark: Watermark, service_sources: list[str] | None = None) -> list[dict[str, Any]]:
-    """The new or changed incidents, oldest update first, optionally only those with an alert from ``service_sources``."""
-    chosen = []
-    for incident in incidents:
-        if not watermark.is_new(incident):
-            continue
-        if service_sources and not any(alert.get("service_source") in service_sources for alert in incident.get("alerts") or []):
-            continue
-        chosen.append(incident)
-    return sorted(chosen, key=lambda item: (parse_service_time(item.get("last_update_date_time")) or parse_service_time("1970-01-01"),
-                                            str(item.get("id"))))
+    """The new or changed incidents, oldest update first (see :func:`plan_emission`)."""
+    return plan_emission(incidents, watermark, service_sources)[0]
+
+
+def _oldest_first(items):
+    return sorted(items, key=lambda item: (parse_service_time(item.get("last_update_date_time")) or parse_service_time("1970-01-01"),
+                                           str(item.get("id"))))
+
+
+def parse_each(raw_items: Iterable[Any], parse: Callable[[Any], dict[str, Any]],
+               malformed: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """``parse`` every item; with ``malformed(message)`` an item that cannot be parsed is skipped with a message
+    naming its id (a long-running source must not end on one bad item), without it the error propagates."""
+    parsed = []
+    for item in raw_items:
+        try:
+            parsed.append(parse(item))
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            if malformed is None:
+                raise
+            item_id = item.get("id") if isinstance(item, dict) else None
+            malformed(f"skipped a malformed item (id {item_id!r}): {type(exc).__name__}: {exc}")
+    return parsed

@@ -73,19 +73,19 @@ def cache_file_name(authority: str, client_id: str, auth_method: str, fingerprin
 
 # --- permissions ---------------------------------------------------------------------------------
 
-def _refuse(path, problem, fix):
-    return InputError(OPTION, f"refusing to use {path}: {problem}; {fix}")
+def _refuse(path, problem, fix, option=OPTION):
+    return InputError(option, f"refusing to use {path}: {problem}; {fix}")
 
 
-def _check_private(path, info, kind):
+def _check_private(path, info, kind, option=OPTION):
     """Owned by this user and not accessible to group or others (tokens are bearer credentials)."""
     if info.st_uid != os.geteuid():
         raise _refuse(path, f"the {kind} is owned by uid {info.st_uid}, not by this user (uid {os.geteuid()})",
-                      f"give the module a {kind} of its own")
+                      f"give the module a {kind} of its own", option)
     if stat.S_IMODE(info.st_mode) & _LOOSE_BITS:
         mode = "0700" if kind == "directory" else "0600"
         raise _refuse(path, f"the {kind} is accessible by group or others (mode {stat.S_IMODE(info.st_mode):04o})",
-                      f"run chmod {mode} {path}")
+                      f"run chmod {mode} {path}", option)
 
 
 def _make_private_directories(path):
@@ -109,25 +109,26 @@ def _make_private_directories(path):
         os.chmod(directory, 0o700)
 
 
-def ensure_private_directory(path: str) -> str:
-    """Create ``path`` with mode 0700 if missing; refuse one that is not a private directory of this user."""
+def ensure_private_directory(path: str, option: str = OPTION) -> str:
+    """Create ``path`` with mode 0700 if missing; refuse one that is not a private directory of this user.
+    ``option``: the option named in errors (the event source's ``state_file`` shares these rules)."""
     if not path or not str(path).strip():
-        raise InputError(OPTION, "must be a directory path")
+        raise InputError(option, "must be a directory path")
     path = os.path.abspath(os.path.expanduser(str(path)))
     try:
         _make_private_directories(path)
     except OSError as exc:
-        raise InputError(OPTION, f"cannot create the token cache directory {path}: {exc.strerror or exc}")
+        raise InputError(option, f"cannot create the directory {path}: {exc.strerror or exc}")
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode):
-        raise _refuse(path, "it is a symbolic link", "point token_cache_dir at the real directory")
+        raise _refuse(path, "it is a symbolic link", f"point {option} at the real directory", option)
     if not stat.S_ISDIR(info.st_mode):
-        raise _refuse(path, "it is not a directory", "point token_cache_dir at a directory")
-    _check_private(path, info, "directory")
+        raise _refuse(path, "it is not a directory", f"point {option} at a directory", option)
+    _check_private(path, info, "directory", option)
     return path
 
 
-def _open_private(path, flags):
+def open_private(path: str, flags: int, option: str = OPTION) -> int:
     """Open without following symlinks, create with 0600, and check what was opened.
 
     :class:`InputError` for a symlink, a non-regular file, or a file of another user or with loose permissions;
@@ -137,13 +138,13 @@ def _open_private(path, flags):
         fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), 0o600)
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.EMLINK) or os.path.islink(path):
-            raise _refuse(path, "it is a symbolic link (possibly planted to redirect the cache)", "remove it")
+            raise _refuse(path, "it is a symbolic link (possibly planted to redirect the file)", "remove it", option)
         raise
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise _refuse(path, "it is not a regular file", "remove it")
-        _check_private(path, info, "file")
+            raise _refuse(path, "it is not a regular file", "remove it", option)
+        _check_private(path, info, "file", option)
     except Exception:
         os.close(fd)
         raise
@@ -173,7 +174,7 @@ class PersistentTokenCache(_CacheBase):
     # file access ------------------------------------------------------------------------------
     @contextlib.contextmanager
     def _locked(self, exclusive):
-        fd = _open_private(self.lock_path, os.O_RDWR | os.O_CREAT)
+        fd = open_private(self.lock_path, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             yield
@@ -183,7 +184,7 @@ class PersistentTokenCache(_CacheBase):
     def _read(self):
         """The file's content as a dict; {} when there is none or it cannot be understood."""
         try:
-            fd = _open_private(self.path, os.O_RDONLY)
+            fd = open_private(self.path, os.O_RDONLY)
         except OSError as exc:
             if not os.path.exists(self.path):
                 return {}

@@ -44,9 +44,11 @@ options:
     type: str
   status:
     description:
-      - The status. V(redirected) is set by the service when it merges incidents and is refused.
+      - The status, V(active), V(inProgress) or V(resolved). Case is ignored.
+      - V(redirected) is set by the service when it merges incidents and is refused.
+      - V(awaitingAction) is refused with the reason, nothing sent; only Microsoft Defender Experts set it (the
+        incident resource page, "incidentStatus values").
     type: str
-    choices: [active, resolved, inProgress, awaitingAction]
   custom_tags:
     description:
       - The complete list of custom tags (compared as a set; order does not matter). V([]) removes every tag.
@@ -217,7 +219,7 @@ ARGUMENT_SPEC = dict(
     assigned_to=dict(type="str"),
     classification=dict(type="str", choices=list(incidents.CLASSIFICATIONS)),
     determination=dict(type="str"),
-    status=dict(type="str", choices=[status for status in incidents.INCIDENT_STATUSES if status != "redirected"]),
+    status=dict(type="str"),
     custom_tags=dict(type="list", elements="str"),
     comment=dict(type="str"),
 )

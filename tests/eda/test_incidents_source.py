@@ -16,14 +16,17 @@ START = "2026-05-01T08:30:01Z"  # the seed's newest update: only later updates a
 
 
 def run(source, polls):
-    """Run ``polls`` polls without waiting between them; the events queued."""
+    """Run ``polls`` polls on a simulated clock (a wait advances it, a poll takes no time); the events queued."""
     queue = asyncio.Queue()
     source.queue = queue
+    clock = [1000.0]
 
-    async def no_wait(_seconds):
-        source.waits.append(_seconds)
+    async def no_wait(seconds):
+        source.waits.append(round(seconds, 3))
+        clock[0] += seconds
 
     source.sleep = no_wait
+    source.clock = lambda: clock[0]
     source.waits = []
     asyncio.run(source.run(polls=polls))
     events = []
@@ -49,7 +52,8 @@ def test_new_and_changed_incidents_are_emitted_once_and_survive_a_restart(source
     assert [event["incident"]["id"] for event in events] == [created["id"]]
     assert events[0]["incident"]["alerts"] == [] and events[0]["incident"]["severity"] == "high"
     assert stat.S_IMODE(os.stat(state).st_mode) == 0o600
-    assert json.loads(state.read_text())["emitted"] == {created["id"]: created["lastUpdateDateTime"]}
+    assert {key: record["updated"] for key, record in json.loads(state.read_text())["emitted"].items()} == {
+        created["id"]: created["lastUpdateDateTime"]}
 
     restarted = make(source_module, graph_env, monkeypatch, state_file=str(state), severity=["high"], updated_since="2020-01-01")
     assert run(restarted, 1) == []  # the state file wins over updated_since: nothing twice

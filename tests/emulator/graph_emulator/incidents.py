@@ -50,6 +50,52 @@ INCIDENT_RESOURCE = Resource("microsoft.graph.security.incident", {
 ALERT_RESOURCE = Resource("microsoft.graph.security.alert", {
     "assignedTo": "string", "classification": "string", "determination": "string", "createdDateTime": "datetime",
     "lastUpdateDateTime": "datetime", "severity": "string", "serviceSource": "string", "status": "string"}, set())
+# Evolvable enums (v1.0 metadata): the members after unknownFutureValue. Without the request header
+# "Prefer: include-unknown-enum-members" Graph answers them as unknownFutureValue (best practices, "Handling future
+# members in evolvable enumerations"; the incident and alert resource pages), in both profiles.
+PREFER_UNKNOWN_MEMBERS = "include-unknown-enum-members"
+UNKNOWN_FUTURE_VALUE = "unknownFutureValue"
+EVOLVABLE_INCIDENT = {"status": ("awaitingAction",)}
+EVOLVABLE_ALERT = {
+    "serviceSource": ("microsoftDefenderForCloud", "microsoftSentinel", "microsoftInsiderRiskManagement",
+                      "microsoftThreatIntelligence", "microsoftSecurityForAI"),
+    "detectionSource": ("microsoftDefenderForCloud", "microsoftDefenderForIoT", "microsoftDefenderForServers",
+                        "microsoftDefenderForStorage", "microsoftDefenderForDNS", "microsoftDefenderForDatabases",
+                        "microsoftDefenderForContainers", "microsoftDefenderForNetwork", "microsoftDefenderForAppService",
+                        "microsoftDefenderForKeyVault", "microsoftDefenderForResourceManager",
+                        "microsoftDefenderForApiManagement", "nrtAlerts", "scheduledAlerts",
+                        "microsoftDefenderThreatIntelligenceAnalytics", "builtInMl", "microsoftInsiderRiskManagement",
+                        "microsoftThreatIntelligence", "microsoftDefenderForAIServices", "securityCopilot", "microsoftSentinel"),
+}
+
+
+def prefers_unknown_members(req):
+    """True when the request's Prefer header (comma-separated preferences) includes include-unknown-enum-members."""
+    value = req.headers.get("Prefer") or ""
+    return any(part.strip().lower() == PREFER_UNKNOWN_MEMBERS for part in value.split(","))
+
+
+def _hide_members(item, evolvable):
+    for name, members in evolvable.items():
+        value = item.get(name)
+        if isinstance(value, str) and value.lower() in (member.lower() for member in members):
+            item[name] = UNKNOWN_FUTURE_VALUE
+    return item
+
+
+def hide_evolvable(rendered, req):
+    """An incident or alert as Graph answers a request without the preference: evolvable members hidden."""
+    if prefers_unknown_members(req):
+        return rendered
+    if "alerts" in rendered or rendered.get("@odata.type", "").endswith("incident"):
+        _hide_members(rendered, EVOLVABLE_INCIDENT)
+        for alert in rendered.get("alerts") or []:
+            _hide_members(alert, EVOLVABLE_ALERT)
+    else:
+        _hide_members(rendered, EVOLVABLE_ALERT)
+    return rendered
+
+
 INCIDENT_OPTIONS = ("$filter", "$top", "$skip", "$skiptoken", "$count", "$expand")
 ALERT_OPTIONS = ("$filter", "$top", "$skip", "$skiptoken", "$count")
 
@@ -296,7 +342,7 @@ class Incidents:
         page, next_link, count = _page(req, self.store.incidents(), INCIDENT_RESOURCE, INCIDENT_OPTIONS, self.config["page_size"],
                                        self.config["max_page_size"])
         shape = self.config["shape"]
-        rendered = [render_incident(item, shape, self.store.alerts(item["id"]) if expand else None) for item in page]
+        rendered = [hide_evolvable(render_incident(item, shape, self.store.alerts(item["id"]) if expand else None), req) for item in page]
         return self._collection(req, version, "security/incidents", rendered, next_link, count)
 
     @graph_handler
@@ -307,7 +353,8 @@ class Incidents:
             raise ODataError(f"Query option '{unsupported[0]}' is not supported by this API.")
         expand = _expand_alerts(req)
         incident = self.store.incident(incident_id)
-        body = render_incident(incident, self.config["shape"], self.store.alerts(incident_id) if expand else None, single=True)
+        body = hide_evolvable(render_incident(incident, self.config["shape"], self.store.alerts(incident_id) if expand else None,
+                                              single=True), req)
         return dict({"@odata.context": self._context(req, version, "security/incidents/$entity")}, **body)
 
     @graph_handler
@@ -317,7 +364,7 @@ class Incidents:
         if not isinstance(body, dict):
             raise graph_error(req, 400, "BadRequest", "The request body must be a JSON object.")
         updated = self.store.update(incident_id, body, claims.get("appid"))
-        rendered = render_incident(updated, self.config["shape"], single=True)
+        rendered = hide_evolvable(render_incident(updated, self.config["shape"], single=True), req)
         return dict({"@odata.context": self._context(req, version, "security/incidents/$entity")}, **rendered)
 
     @graph_handler
@@ -334,7 +381,7 @@ class Incidents:
         self.guard.authorize(req, "alerts", (ROLE_ALERT_READ, ROLE_ALERT_WRITE))
         page, next_link, count = _page(req, self.store.alerts(), ALERT_RESOURCE, ALERT_OPTIONS, self.config["page_size"],
                                        self.config["max_page_size"])
-        return self._collection(req, version, "security/alerts_v2", [render_alert(item) for item in page], next_link, count)
+        return self._collection(req, version, "security/alerts_v2", [hide_evolvable(render_alert(item), req) for item in page], next_link, count)
 
     @graph_handler
     def get_alert(self, req, version, alert_id):
@@ -342,4 +389,4 @@ class Incidents:
         unsupported = sorted(key for key in req.query if key.startswith("$"))
         if unsupported:
             raise ODataError(f"Query option '{unsupported[0]}' is not supported by this API.")
-        return dict({"@odata.context": self._context(req, version, "security/alerts_v2/$entity")}, **render_alert(self.store.alert(alert_id)))
+        return dict({"@odata.context": self._context(req, version, "security/alerts_v2/$entity")}, **hide_evolvable(render_alert(self.store.alert(alert_id)), req))

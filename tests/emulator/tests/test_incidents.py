@@ -109,3 +109,32 @@ def test_admin_creates_and_updates_incidents(api, admin):
     updated = admin.put_incident({"id": "2972396", "status": "resolved"})
     assert updated["status"] == "resolved" and updated["lastUpdateDateTime"] >= created["lastUpdateDateTime"]
     assert updated["displayName"] == "Password spray"
+
+
+# --- evolvable enums: members after unknownFutureValue need "Prefer: include-unknown-enum-members" ---------
+
+PREFER = {"Prefer": "include-unknown-enum-members"}
+
+
+@pytest.mark.parametrize("profile", ["schema", "docs"])
+def test_evolvable_members_are_unknown_future_value_unless_the_client_prefers_them(api, emulator, profile):
+    emulator.configure({"profile": profile})
+    created = emulator.admin.put_incident({"status": "awaitingAction", "alerts": [
+        {"id": "da_sentinel", "serviceSource": "microsoftSentinel", "detectionSource": "scheduledAlerts"},
+        {"id": "da_mdi", "serviceSource": "microsoftDefenderForIdentity", "detectionSource": "microsoftDefenderForIdentity"}]})
+    path = INCIDENTS + "/" + created["id"]
+    hidden = api.get(path, client=CLIENT, params={"$expand": "alerts"}).json()
+    assert hidden["status"] == "unknownFutureValue"
+    assert sorted((alert["serviceSource"], alert["detectionSource"]) for alert in hidden["alerts"]) == [
+        ("microsoftDefenderForIdentity", "microsoftDefenderForIdentity"), ("unknownFutureValue", "unknownFutureValue")]
+    shown = api.get(path, client=CLIENT, params={"$expand": "alerts"}, headers=PREFER).json()
+    assert shown["status"] == "awaitingAction"
+    assert sorted(alert["serviceSource"] for alert in shown["alerts"]) == ["microsoftDefenderForIdentity", "microsoftSentinel"]
+    listed = api.get(INCIDENTS, client=CLIENT, params={"$filter": "status eq 'awaitingAction'"}).json()["value"]
+    assert [item["status"] for item in listed] == ["unknownFutureValue"]
+    alert = api.get(ALERTS + "/da_sentinel", client=CLIENT).json()
+    assert alert["serviceSource"] == "unknownFutureValue"
+    alert = api.get(ALERTS + "/da_sentinel", client=CLIENT, headers={"Prefer": "return=minimal, include-unknown-enum-members"}).json()
+    assert alert["serviceSource"] == "microsoftSentinel"
+    patched = api.call("PATCH", path, client=CLIENT, json={"assignedTo": "soc@contoso.com"}).json()
+    assert patched["status"] == "unknownFutureValue"

@@ -175,3 +175,26 @@ def test_no_secret_or_token_in_the_output_at_vvvv(ansible, emulator):
     assert secret not in result.output and "Wr0ng-secret-value~incident.2026" not in result.output
     assert re.search(r"eyJ[\w-]+\.eyJ[\w-]+\.", result.output) is None
     assert result.status("denied") == "failed" and "AADSTS" in result.task("denied")["msg"]
+
+
+@pytest.mark.parametrize("profile", ["schema", "docs"])
+def test_evolvable_enum_members_are_found_as_microsoft_serves_them(ansible, emulator, profile):
+    """Without "Prefer: include-unknown-enum-members" Graph answers awaitingAction and microsoftSentinel as
+    unknownFutureValue (both emulator profiles do); the modules ask for them, so filters on them find the items."""
+    emulator.admin.configure(profile=profile)
+    waiting = emulator.admin.put_incident({"displayName": "Defender Experts ask", "status": "awaitingAction", "severity": "high",
+                                           "alerts": [{"id": "da_sentinel_1", "serviceSource": "microsoftSentinel", "severity": "high"}]})
+    result = play(ansible,
+                  task("incident_info", "awaiting", status=["awaitingAction"]),
+                  task("incident_info", "one", incident_id=waiting["id"], include_alerts=True),
+                  task("alert_info", "sentinel", service_source=["microsoftSentinel"]),
+                  dict(task("incident", "set awaiting", incident_id=IDENTITY_INCIDENT, status="awaitingAction"), ignore_errors=True))
+    assert [item["id"] for item in result.task("awaiting")["incidents"]] == [waiting["id"]]
+    one = result.task("one")["incidents"][0]
+    assert one["status"] == "awaitingAction" and one["alerts"][0]["service_source"] == "microsoftSentinel"
+    assert [alert["id"] for alert in result.task("sentinel")["alerts"]] == ["da_sentinel_1"]
+    refused = result.task("set awaiting")
+    assert "Defender Experts" in refused["msg"] and refused["option"] == "status", refused
+    reads = emulator.admin.requests(route="list_incidents") + emulator.admin.requests(route="list_alerts")
+    assert reads and all(entry["headers"].get("Prefer") == "include-unknown-enum-members" for entry in reads)
+    assert writes(emulator) == []  # the refused status sent nothing

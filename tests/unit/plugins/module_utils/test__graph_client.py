@@ -800,3 +800,24 @@ def test_validate_path_id_refuses_what_could_change_the_path_and_names_the_optio
 ])
 def test_validate_path_id_returns_the_stripped_id(value, expected):
     assert validate_path_id(value, "id", "an id") == expected
+
+
+# --- evolvable enums --------------------------------------------------------------------------------------
+
+@responses.activate
+def test_incident_and_alert_requests_ask_for_evolvable_enum_members_and_others_do_not(client):
+    for method, path in (("GET", "/security/incidents"), ("GET", "/security/incidents/7"), ("PATCH", "/security/incidents/7"),
+                         ("POST", "/security/incidents/7/comments"), ("GET", "/security/alerts_v2"),
+                         ("GET", "/security/alerts_v2/da1"), ("GET", "/security/identities/identityAccounts"),
+                         ("GET", "/security/incidentsX"), ("GET", "/users")):
+        responses.add(method, BASE + path, json={"value": []})
+        client._request(method, client.url_for(path, {"$filter": "status eq 'awaitingAction'"} if method == "GET" else None),
+                        body={} if method != "GET" else None)
+    prefer = [(call.request.method, call.request.url.split("?")[0][len(BASE):], call.request.headers.get("Prefer"))
+              for call in responses.calls]
+    wanted = "include-unknown-enum-members"
+    assert prefer == [("GET", "/security/incidents", wanted), ("GET", "/security/incidents/7", wanted),
+                      ("PATCH", "/security/incidents/7", wanted), ("POST", "/security/incidents/7/comments", wanted),
+                      ("GET", "/security/alerts_v2", wanted), ("GET", "/security/alerts_v2/da1", wanted),
+                      ("GET", "/security/identities/identityAccounts", None), ("GET", "/security/incidentsX", None),
+                      ("GET", "/users", None)]

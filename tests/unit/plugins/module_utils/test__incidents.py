@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import json
 from pathlib import Path
 
@@ -256,7 +257,8 @@ def test_watermark_emits_each_update_once_including_ties_and_survives_a_round_tr
     assert [item["id"] for item in chosen] == ["3", "1", "2"]  # oldest update first, ties by id
     for item in chosen:
         mark.mark(item)
-    assert mark.since == "2026-05-01T08:05:00.123456Z" and sorted(mark.emitted) == ["1", "2"]
+    # every handled incident is remembered (bounded by MAX_REMEMBERED): a later own write is recognised as such
+    assert mark.since == "2026-05-01T08:05:00.123456Z" and sorted(mark.emitted) == ["1", "2", "3"]
     restored = inc.Watermark.from_dict(mark.to_dict(), "2020-01-01T00:00:00Z")
     again = [update("1", "2026-05-01T08:05:00.1234567Z"), update("2", "2026-05-01T08:06:00Z"),
              update("4", "2026-05-01T08:05:00.1234567Z")]  # 4 arrived late with the same time: still new
@@ -269,3 +271,70 @@ def test_watermark_service_source_filter_needs_a_matching_alert():
              update("2", "2026-05-01T08:01:00Z", alerts=[{"service_source": "microsoftDefenderForIdentity"}])]
     assert [item["id"] for item in inc.incidents_to_emit(items, mark, ["microsoftDefenderForIdentity"])] == ["2"]
     assert inc.Watermark.from_dict(None, "2026-05-01").since == "2026-05-01T00:00:00Z"
+
+
+# --- loop-proofing: the collection's own write --------------------------------------------------------------
+
+OWN = "msgraph.security respond_to_incident, incident 7: containment executed"
+
+
+def parsed(when, comments=(), status="active", assigned_to=None, alerts=None, **extra):
+    raw = {"id": "7", "lastUpdateDateTime": when, "status": status, "assignedTo": assigned_to, "severity": "high",
+           "comments": [{"comment": text} for text in comments],
+           "alerts": alerts if alerts is not None else [{"id": "a1", "status": "new", "lastUpdateDateTime": when, "evidence": []}]}
+    raw.update(extra)
+    return inc.parse_incident(raw)
+
+
+def test_own_comments_are_recognised_by_their_first_line_only():
+    assert inc.is_own_comment(OWN + "\nmore") and inc.is_own_comment({"comment": "  " + OWN})
+    assert not inc.is_own_comment("note: " + OWN) and not inc.is_own_comment(None) and not inc.is_own_comment(5)
+
+
+def test_decide_tells_our_write_from_anyone_elses():
+    mark = inc.Watermark("2026-05-01T08:00:00Z")
+    first = parsed("2026-05-01T08:01:00Z")
+    assert mark.decide(first) == "new"
+    mark.mark(first)
+    assert mark.decide(first) == "seen"
+    ours = parsed("2026-05-01T08:02:00Z", comments=[OWN], status="inProgress", assigned_to="soc@contoso.com",
+                  alerts=[{"id": "a1", "status": "inProgress", "lastUpdateDateTime": "2026-05-01T08:02:00Z", "evidence": []}])
+    assert mark.decide(ours) == "own_write"
+    assert mark.decide(parsed("2026-05-01T08:02:00Z", status="resolved")) == "new"  # no audit comment came with it
+    assert mark.decide(parsed("2026-05-01T08:02:00Z", comments=[OWN], severity="medium")) == "new"
+    assert mark.decide(parsed("2026-05-01T08:02:00Z", comments=["a person's note"])) == "new"
+    assert mark.decide(parsed("2026-05-01T08:02:00Z", alerts=[{"id": "a1", "evidence": []}, {"id": "a2", "evidence": []}])) == "new"
+    emit, absorb = inc.plan_emission([ours], mark)
+    assert (emit, [item["id"] for item in absorb]) == ([], ["7"])
+
+
+def test_the_memory_is_bounded(monkeypatch):
+    monkeypatch.setattr(inc, "MAX_REMEMBERED", 3)
+    mark = inc.Watermark("2026-05-01T08:00:00Z")
+    for minute in range(5):
+        mark.mark(update(str(minute), f"2026-05-01T08:0{minute}:00Z"))
+    assert sorted(mark.emitted) == ["2", "3", "4"]  # the oldest updates are forgotten first
+
+
+def test_a_future_watermark_is_refused_and_a_near_one_kept():
+    now = datetime.datetime(2026, 5, 1, 9, 0, tzinfo=datetime.timezone.utc)
+    mark = inc.Watermark("2026-05-01T09:04:00Z")
+    assert mark.refuse_future(now, "2026-05-01T08:00:00Z") is None  # within clock skew
+    mark = inc.Watermark("2031-01-01T00:00:00Z")
+    assert "in the future" in mark.refuse_future(now, "2026-05-01T08:00:00Z") and mark.since == "2026-05-01T08:00:00Z"
+
+
+def test_parse_each_skips_a_malformed_item_only_when_asked():
+    messages = []
+    items = [{"id": "8", "comments": 5}, {"id": "9"}]
+    assert [item["id"] for item in inc.parse_each(items, inc.parse_incident, messages.append)] == ["9"]
+    assert "'8'" in messages[0]
+    with pytest.raises(TypeError):
+        inc.parse_each(items, inc.parse_incident)
+
+
+def test_awaiting_action_is_refused_as_input_with_the_reason():
+    with pytest.raises(InputError) as caught:
+        inc.normalize_desired({"status": "AwaitingAction"})
+    assert caught.value.option == "status" and "Defender Experts" in str(caught.value)
+    assert inc.normalize_desired({"status": "inprogress"}) == {"status": "inProgress"}
