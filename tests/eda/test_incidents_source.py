@@ -99,3 +99,45 @@ def test_configuration_errors_stop_the_source_before_any_request(source_module, 
     with pytest.raises(GraphAuthError):
         run(source, 1)
     assert emulator.admin.requests(route="list_incidents") == []
+
+
+OWN_COMMENT = "msgraph.security respond_to_incident, incident {id}: containment executed\nalex@contoso.com: CONTAINED"
+
+
+def write(source_module, incident_id, text, **desired):
+    """A write as the incident module makes it (PATCH what differs, then the comment), over Graph."""
+    from ansible_collections.msgraph.security.plugins.module_utils import _incidents as incidents
+    return incidents.update_incident(source_module.build_client({}), incident_id, desired, comment=text)
+
+
+def test_the_collections_own_comment_is_not_emitted_again_but_a_persons_is(source_module, graph_env, emulator, monkeypatch, tmp_path):
+    source = make(source_module, graph_env, monkeypatch, state_file=str(tmp_path / "state" / "s.json"))
+    created = emulator.admin.put_incident({"displayName": "Pass-the-ticket", "severity": "high"})
+    assert [event["incident"]["id"] for event in run(source, 1)] == [created["id"]]
+    write(source_module, created["id"], OWN_COMMENT.format(id=created["id"]), status="inProgress", assigned_to="soc@contoso.com")
+    assert [entry["route"] for entry in emulator.admin.writes()] == ["update_incident", "add_incident_comment"]
+    assert run(source, 3) == []  # three polls: the audit comment (and the status set with it) emit nothing
+    write(source_module, created["id"], "Checked with the user: not travelling")
+    again = run(source, 2)
+    assert [event["incident"]["id"] for event in again] == [created["id"]]
+
+
+def test_a_sentinel_incident_is_found_because_the_source_asks_for_evolvable_members(source_module, graph_env, emulator, monkeypatch):
+    emulator.admin.configure(profile="docs")
+    source = make(source_module, graph_env, monkeypatch, service_source=["microsoftSentinel"], status=["awaitingAction"])
+    sentinel = emulator.admin.put_incident({"displayName": "Sentinel", "severity": "high", "status": "awaitingAction",
+                                            "alerts": [{"id": "da_sentinel_eda", "serviceSource": "microsoftSentinel"}]})
+    events = run(source, 1)
+    assert [event["incident"]["id"] for event in events] == [sentinel["id"]]
+    assert events[0]["incident"]["status"] == "awaitingAction"
+    assert events[0]["incident"]["alerts"][0]["service_source"] == "microsoftSentinel"
+    assert emulator.admin.requests(route="list_incidents")[-1]["headers"].get("Prefer") == "include-unknown-enum-members"
+
+
+def test_a_token_service_outage_is_waited_out_and_nothing_is_lost(source_module, graph_env, emulator, monkeypatch):
+    source = make(source_module, graph_env, monkeypatch, interval=5, max_interval=20, max_retries=1)
+    created = emulator.admin.put_incident({"displayName": "during the outage", "severity": "high"})
+    emulator.admin.add_fault(route="token", kind="status", status=503, retry_after=0, times=6)  # 3 polls x 2 attempts
+    events = run(source, 4)
+    assert source.waits == [10, 20, 20]
+    assert [event["incident"]["id"] for event in events] == [created["id"]]
