@@ -31,6 +31,7 @@ CATEGORIES = [
     ("input", "Bad input refused", "Input"),
     ("secrets", "Secrets kept", "Run"),
     ("tls", "TLS trust", "Endpoint"),
+    ("eda", "Event source faults survived (no incident lost)", "Fault"),
 ]
 
 
@@ -149,6 +150,8 @@ def render(record, references, outcomes):
         f"| Secret checks passed (every module x every auth method, -vvvv, default and JSON output) | {secrets[0]} of {secrets[1]} |",
         f"| Secrets leaked | {summary['leaks']} |",
         f"| TLS checks passed | {tls[0]} of {tls[1]} |",
+        f"| Event-source faults survived, no incident lost (outages, retry budget, malformed item, state file, crash) | "
+        f"{summary['by_category']['eda'][0]} of {summary['by_category']['eda'][1]} |",
         f"| Write requests observed in the emulator's log | {summary['writes']} |",
         f"| Duplicate writes (a write that took effect twice) | {summary['duplicates']} |",
         f"| Cases proven by other integration tests (below) | {len(references)} ({reference_counts(references)}) |",
