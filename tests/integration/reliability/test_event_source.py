@@ -7,51 +7,23 @@ retry policy). Every case ends with the incidents created during it emitted (non
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import logging
 import os
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from graph_emulator.environment import module_environment
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
+from ansible_collections.msgraph.security.tests.unit.conftest import FakeClock as Clock
+from ansible_collections.msgraph.security.tests.unit.extensions.eda.plugins.event_source.test_incidents import source_module
 
 CLIENT = "incident_responder"
 MODULE = "incidents (event source)"
 START = "2026-05-01T08:30:01Z"
 OWN = "msgraph.security respond_to_incident, incident {id}: containment executed"
-
-
-def _load_source():
-    for entry in sys.path:
-        path = Path(entry) / "ansible_collections" / "msgraph" / "security" / "extensions" / "eda" / "plugins" / "event_source" / "incidents.py"
-        if path.exists():
-            spec = importlib.util.spec_from_file_location("msgraph_incidents_source_reliability", path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            return module
-    raise RuntimeError("put the directory holding ansible_collections/ on PYTHONPATH")
-
-
-source_module = _load_source()
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class Queue:
@@ -166,47 +138,29 @@ def test_event_source_faults(environment, tmp_path, reliability, caplog, monkeyp
             case["writes"] = len(emulator.admin.writes())
             case["observed"] = str(caught.value).replace(str(tmp_path), "<tmp>")
 
-    with reliability.case("eda", "a private state file with a planted future watermark", MODULE,
-                          "the watermark is refused with a warning; polling from the file's last save; the incident emitted",
-                          path="-", expected_writes=0) as case:
-        emulator.admin.reset()
-        folder = tmp_path / "e" / "state"
-        folder.mkdir(parents=True, mode=0o700)
-        path = folder / "incidents.json"
-        path.write_text(json.dumps({"version": 2, "since": "2099-01-01T00:00:00Z", "emitted": {}}))
-        path.chmod(0o600)
-        saved = time.time() - 60  # the last save, a minute ago
-        os.utime(path, (saved, saved))
-        created = emulator.admin.put_incident({"displayName": "after the plant", "severity": "high"})
-        caplog.clear()
-        with caplog.at_level(logging.WARNING):
-            made = source(tmp_path / "e")
-        assert "in the future" in caplog.text
-        ids = emitted(made, 1)
-        assert ids == [created["id"]], ids
-        case["writes"] = len(emulator.admin.writes())
-        case["observed"] = f"warned, since {made.watermark.since}; emitted {ids}"
-
-    with reliability.case("eda", "a truncated state file", MODULE,
-                          "replaced with a warning, polling from its last save; the incident emitted",
-                          path="-", expected_writes=0) as case:
-        emulator.admin.reset()
-        folder = tmp_path / "f" / "state"
-        folder.mkdir(parents=True, mode=0o700)
-        path = folder / "incidents.json"
-        path.write_text('{"version": 2, "since": "2026-')
-        path.chmod(0o600)
-        saved = time.time() - 60  # the last save, a minute ago
-        os.utime(path, (saved, saved))
-        created = emulator.admin.put_incident({"displayName": "after truncation", "severity": "high"})
-        caplog.clear()
-        with caplog.at_level(logging.WARNING):
-            made = source(tmp_path / "f")
-        assert "unreadable" in caplog.text
-        ids = emitted(made, 1)
-        assert ids == [created["id"]], ids
-        case["writes"] = len(emulator.admin.writes())
-        case["observed"] = f"warned; emitted {ids}"
+    for name, content, warning in (
+            ("a private state file with a planted future watermark",
+             json.dumps({"version": 2, "since": "2099-01-01T00:00:00Z", "emitted": {}}), "in the future"),
+            ("a truncated state file", '{"version": 2, "since": "2026-', "unreadable")):
+        with reliability.case("eda", name, MODULE, "refused or replaced with a warning, polling from the file's last save; "
+                              "the incident emitted", path="-", expected_writes=0) as case:
+            emulator.admin.reset()
+            folder = tmp_path / name.split()[-3] / "state"
+            folder.mkdir(parents=True, mode=0o700)
+            path = folder / "incidents.json"
+            path.write_text(content)
+            path.chmod(0o600)
+            saved = time.time() - 60  # the last save, a minute ago
+            os.utime(path, (saved, saved))
+            created = emulator.admin.put_incident({"displayName": name, "severity": "high"})
+            caplog.clear()
+            with caplog.at_level(logging.WARNING):
+                made = source(folder.parent)
+            assert warning in caplog.text, caplog.text
+            ids = emitted(made, 1)
+            assert ids == [created["id"]], ids
+            case["writes"] = len(emulator.admin.writes())
+            case["observed"] = f"warned ({warning}), polling from {made.watermark.since}; emitted {ids}"
 
     with reliability.case("eda", "the process dies between queueing the event and saving the state", MODULE,
                           "at least once: the restarted source emits the incident again (none lost)",
