@@ -806,7 +806,8 @@ class Watermark:
                 f"it was refused and polling starts from {self.since}")
 
 
-def plan_emission(incidents: Iterable[dict[str, Any]], watermark: Watermark, service_sources: list[str] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def plan_emission(incidents: Iterable[dict[str, Any]], watermark: Watermark,
+                  service_sources: list[str] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """``(emit, absorb)``: the new or changed incidents (optionally only those with an alert from
     ``service_sources``) and those whose only change is the collection's own write (recorded, never emitted);
     each oldest update first."""

@@ -389,4 +389,5 @@ class Incidents:
         unsupported = sorted(key for key in req.query if key.startswith("$"))
         if unsupported:
             raise ODataError(f"Query option '{unsupported[0]}' is not supported by this API.")
-        return dict({"@odata.context": self._context(req, version, "security/alerts_v2/$entity")}, **hide_evolvable(render_alert(self.store.alert(alert_id)), req))
+        alert = hide_evolvable(render_alert(self.store.alert(alert_id)), req)
+        return dict({"@odata.context": self._context(req, version, "security/alerts_v2/$entity")}, **alert)

@@ -45,8 +45,9 @@ def incident(incident_id="7", updated="2026-05-01T08:40:00Z", comments=(), statu
     return {"id": incident_id, "displayName": "Pass-the-ticket", "severity": "high", "status": status, "assignedTo": assigned_to,
             "lastUpdateDateTime": updated, "createdDateTime": "2026-05-01T08:31:00Z", "customTags": [],
             "comments": [{"comment": text, "createdByDisplayName": "x", "createdDateTime": updated} for text in comments],
-            "alerts": alerts if alerts is not None else [{"id": "da1", "serviceSource": "microsoftDefenderForIdentity",
-                                                           "status": "new", "lastUpdateDateTime": updated, "evidence": []}]}
+            "alerts": alerts if alerts is not None else [
+                {"id": "da1", "serviceSource": "microsoftDefenderForIdentity", "status": "new", "lastUpdateDateTime": updated,
+                 "evidence": []}]}
 
 
 class FakeClient:
