@@ -11,6 +11,9 @@ FLOOR := $(VENV)/floor
 EDA := $(VENV)/eda
 CONTRACT := $(VENV)/contract
 MINIMUMS := $(VENV)/minimums
+# The ansible-core releases between the floor (2.16) and the newest (2.21, .venv/latest): one venv each, named by
+# its core (tests/README.md says why each is in the matrix).
+MIDDLE_CORES := 2.19 2.20
 RESULTS := $(BUILD)/results
 COLLECTIONS := $(BUILD)/collections
 LATEST_PYTHON = $(shell tests/utils/find_python.sh latest)
@@ -61,6 +64,14 @@ $(FLOOR)/.stamp: requirements.txt tests/requirements.txt
 	$(FLOOR_PYTHON) -m venv $(FLOOR)
 	$(FLOOR)/bin/python -m pip install $(PIP_QUIET) --upgrade pip
 	$(FLOOR)/bin/python -m pip install $(PIP_QUIET) 'ansible-core>=2.16,<2.17' -r requirements.txt -r tests/requirements.txt
+	touch $@
+
+# A middle core of the matrix: that ansible-core release line exactly, on the Python find_python.sh picks for it.
+$(VENV)/core-%/.stamp: requirements.txt tests/requirements.txt
+	rm -rf $(VENV)/core-$*
+	$$(tests/utils/find_python.sh core-$*) -m venv $(VENV)/core-$*
+	$(VENV)/core-$*/bin/python -m pip install $(PIP_QUIET) --upgrade pip
+	$(VENV)/core-$*/bin/python -m pip install $(PIP_QUIET) 'ansible-core==$*.*' -r requirements.txt -r tests/requirements.txt
 	touch $@
 
 # make demo's venv: only what the demo runs (ansible-core, the collection's requirements, the emulator's), so a
