@@ -256,7 +256,7 @@ def test_one_refused_action_does_not_stop_the_others(emulator, ansible):
     assert outcomes["entraID"]["request_id"] == failed_write["request_id"]
     assert reported["status"].startswith("FAILED (1 of 3")
     final = play.task("Fail the run when an action failed (details in the summary above)")
-    assert final["msg"].startswith("1 containment action(s) did not succeed")
+    assert final["msg"].startswith("1 containment action did not succeed")
 
 
 def test_entra_fallback_false_sends_defender_for_identity_actions_only(emulator, ansible):
