@@ -35,7 +35,7 @@ SHELLS = ("bash", "sh", "shell", "console")
 ILLUSTRATIVE = re.compile(r"^<!-- illustrative: (?P<reason>.*\S.*) -->$")
 SAMPLE = re.compile(r"^<!-- sample-output: (?P<name>[a-z0-9-]+) -->$")
 # The pages whose commands assume the collection is installed (getting-started.md installs it itself).
-COLLECTION_INSTALLED = {"README.md", "emulator.md", "runbooks.md", "awx.md", "eda.md", "authentication.md", "README.md"}
+COLLECTION_INSTALLED = {"README.md", "emulator.md", "runbooks.md", "awx.md", "eda.md", "authentication.md"}  # both READMEs
 SCRUBBED = ("AZURE_", "MSGRAPH_", "ANSIBLE_", "IDENTITY_", "MSI_", "IMDS_", "PYTHONPATH")
 
 
@@ -92,10 +92,18 @@ def session_environment(tmp_path: Path, clone: Path, page: Path) -> dict:
     env = {key: value for key, value in os.environ.items() if not key.startswith(SCRUBBED)}
     home = tmp_path / "home"
     home.mkdir()
+    # An unmarked `pip install` must fail, not change the test's own environment.
+    refuse = tmp_path / "refuse"
+    refuse.mkdir()
+    for name in ("pip", "pip3"):
+        (refuse / name).write_text("#!/bin/sh\necho 'the docs test installs nothing: mark the block illustrative' >&2\nexit 1\n",
+                                   encoding="utf-8")
+        (refuse / name).chmod(0o755)
     env.update(
         HOME=str(home),
         # The environment a reader has after `pip install ansible-core -r requirements.txt -r tests/emulator/...`.
-        PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+        PATH=os.pathsep.join([str(refuse), str(Path(sys.executable).parent), env.get("PATH", "")]),
+        PIP_DRY_RUN="1",  # and `python -m pip install` installs nothing either
         ANSIBLE_LOCALHOST_WARNING="false",
         ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
         ANSIBLE_NOCOLOR="1",
