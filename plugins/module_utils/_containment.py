@@ -371,7 +371,7 @@ def containment_report(plan: Mapping[str, Any], action_task_result: Mapping[str,
         if identity.get("protected_reason"):
             status = "protected, skipped"
         elif failed:
-            status = f"FAILED ({len(failed)} of {len(actions)} actions)"
+            status = f"FAILED ({len(failed)} of {len(actions)} action{'' if len(actions) == 1 else 's'})"
         elif not actions:
             status = "nothing to do"
         elif all(action["outcome"] == "unchanged" for action in actions):

@@ -238,3 +238,11 @@ def test_the_sync_warning_stays_when_the_ad_action_fails():
     identity = sync_warned_report("failed")
     native = [action for action in identity["actions"] if action["path"] == "entra_native"]
     assert SYNC_WARNING in native[0]["warnings"]
+
+
+def test_one_failed_action_of_one_is_one_action():
+    result = plan([HYBRID], actions=["revokeAllSessions"], identity_providers="entraID", entra_fallback=True)
+    [target] = result["entra_targets"]
+    failed = {"item": target, "failed": True, "msg": "the request failed", "error": {"error_code": "BadRequest"}}
+    [identity] = c.containment_report(result, {}, dry_run=False, entra_results=[failed])
+    assert identity["status"] == "FAILED (1 of 1 action)"
