@@ -119,8 +119,9 @@ demo: $(DEMO)/.stamp collection
 
 test: venv $(MIDDLE_CORES:%=$(VENV)/core-%/.stamp) collection
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
-	@# Two lanes on two cores: the integration suite (waits on the emulator, its faults and ansible-playbook start-up)
-	@# runs while sanity, lint, units and the emulator's tests use the CPU it leaves; its output follows theirs.
+	@# Two lanes on two cores: the whole integration suite (it waits on the emulator, its faults and ansible-playbook
+	@# start-up) runs while sanity, lint, units, the emulator's tests and the smoke legs of the other cores use the CPU
+	@# it leaves; its output follows theirs.
 	@$(STAGE) integration-latest $(MAKE) --no-print-directory integration > $(RESULTS)/integration-latest.log 2>&1 & \
 	integration=$$!; \
 	$(STAGE) sanity-floor tests/utils/sanity.sh $(FLOOR) floor; \
@@ -131,9 +132,9 @@ test: venv $(MIDDLE_CORES:%=$(VENV)/core-%/.stamp) collection
 	for core in $(MIDDLE_CORES); do $(STAGE) units-$$core $(MAKE) --no-print-directory units-$$core; done; \
 	$(STAGE) units-latest $(MAKE) --no-print-directory units-latest; \
 	$(STAGE) emulator-tests $(MAKE) --no-print-directory emulator-tests; \
+	$(STAGE) integration-floor $(MAKE) --no-print-directory integration-floor; \
+	for core in $(MIDDLE_CORES); do $(STAGE) integration-$$core $(MAKE) --no-print-directory integration-$$core; done; \
 	wait $$integration; cat $(RESULTS)/integration-latest.log
-	@$(STAGE) integration-floor $(MAKE) --no-print-directory integration-floor
-	@for core in $(MIDDLE_CORES); do $(STAGE) integration-$$core $(MAKE) --no-print-directory integration-$$core; done
 	@$(STAGE) eda-tests $(MAKE) --no-print-directory eda-tests
 	@$(STAGE) contract $(MAKE) --no-print-directory contract
 	@$(STAGE) minimums-units $(MAKE) --no-print-directory minimums-units
