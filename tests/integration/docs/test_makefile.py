@@ -59,7 +59,7 @@ def test_every_supported_core_has_a_sanity_unit_and_smoke_leg():
     recipe = (ROOT / "Makefile").read_text(encoding="utf-8").split("\n$(VENV)/core-%/.stamp:", 1)[1].split("\n\n", 1)[0]
     assert "'ansible-core==$*.*'" in recipe and "find_python.sh core-$*" in recipe
     for core in middle_cores():
-        found = subprocess.run([str(ROOT / "tests" / "utils" / "find_python.sh"), f"core-{core}"], capture_output=True, text=True)
+        found = subprocess.run([str(ROOT / "tests" / "utils" / "find_python.sh"), f"core-{core}"], capture_output=True, text=True, check=False)
         assert found.returncode == 0 and found.stdout.strip(), found.stderr
     # ... and the READMEs name each core with its reason.
     for page in (ROOT / "README.md", ROOT / "tests" / "README.md"):
