@@ -11,6 +11,9 @@ FLOOR := $(VENV)/floor
 EDA := $(VENV)/eda
 CONTRACT := $(VENV)/contract
 MINIMUMS := $(VENV)/minimums
+# The ansible-core releases between the floor (2.16) and the newest (2.21, .venv/latest): one venv each, named by
+# its core (tests/README.md says why each is in the matrix).
+MIDDLE_CORES := 2.19 2.20
 RESULTS := $(BUILD)/results
 COLLECTIONS := $(BUILD)/collections
 LATEST_PYTHON = $(shell tests/utils/find_python.sh latest)
@@ -22,18 +25,20 @@ PYTEST_ARGS := -p no:cacheprovider -q -rfE
 
 .PHONY: help venv collection demo emulator test sanity sanity-latest sanity-floor units units-latest units-floor \
         emulator-tests integration integration-floor eda-tests contract minimums minimums-units minimums-smoke lint \
-        changelog bench bench-smoke clean
+        changelog release-notes docs-samples bench bench-smoke clean
 
 help:
 	@echo "The two commands:"
 	@echo "  make demo              set everything up, start the Graph emulator and play a runbook against it"
 	@echo "  make test              every stage below, then one line: N passed, N failed, N skipped"
 	@echo "Stages of make test (tests/README.md says what each proves):"
-	@echo "  make sanity            ansible-test sanity on the newest and the floor ansible-core (sanity-latest, sanity-floor)"
+	@echo "Each supported ansible-core gets a sanity, unit and integration leg: floor 2.16, $(MIDDLE_CORES), latest 2.21."
+	@echo "  make sanity            ansible-test sanity on the floor, middle and newest cores (sanity-floor, sanity-2.19, sanity-2.20, sanity-latest)"
 	@echo "  make lint              ansible-lint --profile production"
-	@echo "  make units             unit tests on both cores (units-latest, units-floor)"
+	@echo "  make units             unit tests on every core (units-floor, units-2.19, units-2.20, units-latest)"
 	@echo "  make emulator-tests    the Graph/Entra emulator's own tests"
-	@echo "  make integration       real ansible-playbook runs against the emulator (integration-floor: smoke subset, floor core)"
+	@echo "  make integration       real ansible-playbook runs against the emulator on 2.21; the smoke subset on the others"
+	@echo "                         (integration-floor, integration-2.19, integration-2.20)"
 	@echo "  make eda-tests         the event source and example rulebook under ansible-rulebook"
 	@echo "  make contract          Microsoft's payloads, emulator answers and request bodies through Microsoft's SDK models"
 	@echo "  make minimums          units and smoke tests with every dependency at its declared floor (minimums-units, minimums-smoke)"
@@ -42,7 +47,10 @@ help:
 	@echo "  make bench             benchmarks against the emulator, writes docs/performance.md"
 	@echo "  make reliability-report  the reliability suite, writes docs/reliability.md"
 	@echo "  make changelog         antsibull-changelog lint"
-	@echo "  make emulator          start the Graph/Entra emulator in the foreground (info file: build/emulator/info.json)"
+	@echo "  make release-notes     fold changelogs/fragments/ into galaxy.yml's release (1.0.0) and render CHANGELOG.rst"
+	@echo "  make docs-samples      rewrite the guides' sample outputs from a real run against the emulator"
+	@echo "  make emulator          start the Graph/Entra emulator in the foreground (make demo's small venv; info file:"
+	@echo "                         build/emulator/info.json)"
 	@echo "  make venv collection   build the virtual environments / link build/collections to this checkout"
 	@echo "  make clean             remove build/ and tests/output/"
 
@@ -61,6 +69,14 @@ $(FLOOR)/.stamp: requirements.txt tests/requirements.txt
 	$(FLOOR_PYTHON) -m venv $(FLOOR)
 	$(FLOOR)/bin/python -m pip install $(PIP_QUIET) --upgrade pip
 	$(FLOOR)/bin/python -m pip install $(PIP_QUIET) 'ansible-core>=2.16,<2.17' -r requirements.txt -r tests/requirements.txt
+	touch $@
+
+# A middle core of the matrix: that ansible-core release line exactly, on the Python find_python.sh picks for it.
+$(VENV)/core-%/.stamp: requirements.txt tests/requirements.txt
+	rm -rf $(VENV)/core-$*
+	$$(tests/utils/find_python.sh core-$*) -m venv $(VENV)/core-$*
+	$(VENV)/core-$*/bin/python -m pip install $(PIP_QUIET) --upgrade pip
+	$(VENV)/core-$*/bin/python -m pip install $(PIP_QUIET) 'ansible-core==$*.*' -r requirements.txt -r tests/requirements.txt
 	touch $@
 
 # make demo's venv: only what the demo runs (ansible-core, the collection's requirements, the emulator's), so a
@@ -101,16 +117,24 @@ $(EDA)/.stamp: requirements.txt tests/requirements-eda.txt
 demo: $(DEMO)/.stamp collection
 	$(PYTEST_ENV) $(DEMO)/bin/python tests/utils/demo.py
 
-test: venv collection
+test: venv $(MIDDLE_CORES:%=$(VENV)/core-%/.stamp) collection
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
-	@$(STAGE) sanity-latest tests/utils/sanity.sh $(LATEST) latest
-	@$(STAGE) sanity-floor tests/utils/sanity.sh $(FLOOR) floor
-	@$(STAGE) lint $(MAKE) --no-print-directory lint
-	@$(STAGE) units-latest $(MAKE) --no-print-directory units-latest
-	@$(STAGE) units-floor $(MAKE) --no-print-directory units-floor
-	@$(STAGE) emulator-tests $(MAKE) --no-print-directory emulator-tests
-	@$(STAGE) integration-latest $(MAKE) --no-print-directory integration
-	@$(STAGE) integration-floor $(MAKE) --no-print-directory integration-floor
+	@# Two lanes on two cores: the whole integration suite (it waits on the emulator, its faults and ansible-playbook
+	@# start-up) runs while sanity, lint, units, the emulator's tests and the smoke legs of the other cores use the CPU
+	@# it leaves; its output follows theirs.
+	@$(STAGE) integration-latest $(MAKE) --no-print-directory integration > $(RESULTS)/integration-latest.log 2>&1 & \
+	integration=$$!; \
+	$(STAGE) sanity-floor tests/utils/sanity.sh $(FLOOR) floor; \
+	for core in $(MIDDLE_CORES); do $(STAGE) sanity-$$core $(MAKE) --no-print-directory sanity-$$core; done; \
+	$(STAGE) sanity-latest tests/utils/sanity.sh $(LATEST) latest; \
+	$(STAGE) lint $(MAKE) --no-print-directory lint; \
+	$(STAGE) units-floor $(MAKE) --no-print-directory units-floor; \
+	for core in $(MIDDLE_CORES); do $(STAGE) units-$$core $(MAKE) --no-print-directory units-$$core; done; \
+	$(STAGE) units-latest $(MAKE) --no-print-directory units-latest; \
+	$(STAGE) emulator-tests $(MAKE) --no-print-directory emulator-tests; \
+	$(STAGE) integration-floor $(MAKE) --no-print-directory integration-floor; \
+	for core in $(MIDDLE_CORES); do $(STAGE) integration-$$core $(MAKE) --no-print-directory integration-$$core; done; \
+	wait $$integration; cat $(RESULTS)/integration-latest.log
 	@$(STAGE) eda-tests $(MAKE) --no-print-directory eda-tests
 	@$(STAGE) contract $(MAKE) --no-print-directory contract
 	@$(STAGE) minimums-units $(MAKE) --no-print-directory minimums-units
@@ -119,17 +143,22 @@ test: venv collection
 	@$(LATEST)/bin/python tests/utils/summary.py $(RESULTS)
 
 # --- individual stages -----------------------------------------------------------------------
-sanity: sanity-latest sanity-floor
+sanity: sanity-floor $(MIDDLE_CORES:%=sanity-%) sanity-latest
 sanity-latest: $(LATEST)/.stamp
 	tests/utils/sanity.sh $(LATEST) latest
 sanity-floor: $(FLOOR)/.stamp
 	tests/utils/sanity.sh $(FLOOR) floor
+# The middle cores (MIDDLE_CORES): make sanity-2.19, units-2.19, integration-2.19 (the smoke subset), and 2.20.
+sanity-2.%: $(VENV)/core-2.%/.stamp
+	tests/utils/sanity.sh $(VENV)/core-2.$* core-2.$*
 
-units: units-latest units-floor
+units: units-floor $(MIDDLE_CORES:%=units-%) units-latest
 units-latest: $(LATEST)/.stamp collection
 	$(PYTEST_ENV) $(LATEST)/bin/python -m pytest $(PYTEST_ARGS) --junitxml=$(RESULTS)/units-latest.xml tests/unit
 units-floor: $(FLOOR)/.stamp collection
 	$(PYTEST_ENV) $(FLOOR)/bin/python -m pytest $(PYTEST_ARGS) --junitxml=$(RESULTS)/units-floor.xml tests/unit
+units-2.%: $(VENV)/core-2.%/.stamp collection
+	$(PYTEST_ENV) $(VENV)/core-2.$*/bin/python -m pytest $(PYTEST_ARGS) --junitxml=$(RESULTS)/units-2.$*.xml tests/unit
 
 emulator-tests: $(LATEST)/.stamp
 	$(PYTEST_ENV) $(LATEST)/bin/python -m pytest $(PYTEST_ARGS) --junitxml=$(RESULTS)/emulator-tests.xml tests/emulator/tests
@@ -139,6 +168,9 @@ integration: $(LATEST)/.stamp collection
 # The floor leg plays the smoke subset: every module once, real tokens, over HTTPS.
 integration-floor: $(FLOOR)/.stamp collection
 	$(PYTEST_ENV) $(FLOOR)/bin/python -m pytest $(PYTEST_ARGS) -n 2 -m smoke --junitxml=$(RESULTS)/integration-floor.xml tests/integration
+integration-2.%: $(VENV)/core-2.%/.stamp collection
+	$(PYTEST_ENV) $(VENV)/core-2.$*/bin/python -m pytest $(PYTEST_ARGS) -n 2 -m smoke --junitxml=$(RESULTS)/integration-2.$*.xml \
+		tests/integration
 
 # The incidents event source against the emulator, and the example rulebook under the real ansible-rulebook.
 eda-tests: $(LATEST)/.stamp $(EDA)/.stamp collection
@@ -162,8 +194,16 @@ lint: $(LATEST)/.stamp collection
 changelog: $(LATEST)/.stamp
 	$(LATEST)/bin/antsibull-changelog lint
 
-emulator: $(LATEST)/.stamp
-	PYTHONPATH=$(ROOT)/tests/emulator $(LATEST)/bin/python -m graph_emulator serve --workdir $(BUILD)/emulator --info-file $(BUILD)/emulator/info.json
+# Fold every fragment of changelogs/fragments/ into the release of galaxy.yml's version (1.0.0; created on the first
+# run, extended by later ones) and render CHANGELOG.rst. antsibull-changelog reads the plugins through ansible-doc,
+# so it runs in the collection's ansible_collections/ path.
+release-notes: $(LATEST)/.stamp collection
+	cd $(COLLECTIONS)/ansible_collections/msgraph/security && PATH=$(LATEST)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
+		antsibull-changelog release --update-existing --version "$$(sed -n 's/^version: //p' galaxy.yml)"
+
+# The emulator needs four packages: it runs from make demo's small venv, not the test toolchain.
+emulator: $(DEMO)/.stamp
+	PYTHONPATH=$(ROOT)/tests/emulator $(DEMO)/bin/python -m graph_emulator serve --workdir $(BUILD)/emulator --info-file $(BUILD)/emulator/info.json
 
 # Reliability and security suite, plus the integration tests it credits, then docs/reliability.md from the run.
 .PHONY: reliability-report
@@ -173,6 +213,11 @@ reliability-report: $(LATEST)/.stamp collection
 		tests/integration/reliability $$($(LATEST)/bin/python tests/utils/reliability_report.py --reference-tests) || status=$$?; \
 	$(LATEST)/bin/python tests/utils/reliability_report.py --junit $(BUILD)/reliability-junit.xml || status=$$?; \
 	exit $$status
+
+# The sample outputs of the guides (<!-- sample-output: NAME --> blocks) from a real run against the emulator.
+docs-samples: $(LATEST)/.stamp collection
+	$(PYTEST_ENV) UPDATE_DOCS_SAMPLES=1 $(LATEST)/bin/python -m pytest $(PYTEST_ARGS) tests/integration/docs/test_command_blocks.py \
+		-k sample_output_is_a_real_runs
 
 bench: $(LATEST)/.stamp collection
 	$(PYTEST_ENV) $(LATEST)/bin/python tests/bench/run.py

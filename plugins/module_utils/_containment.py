@@ -338,6 +338,19 @@ def _entra_action_report(step, result):
     }
 
 
+def _drop_covered_sync_warnings(actions):
+    """entra_user warns that directory sync undoes a native disable/enable of a synchronised user unless the Active
+    Directory account gets the same action: where this plan gives it that action (sent, would be sent or already
+    done), the warning asks for what the run does, so the report leaves it out."""
+    done = {action["action"] for action in actions
+            if action["identity_provider"] == "activeDirectory" and action["outcome"] not in FAILURE_STATUSES}
+    for action in actions:
+        if action["path"] == PATH_ENTRA:
+            action["warnings"] = [warning for warning in action["warnings"] if not (
+                "(onPremisesSyncEnabled)" in warning
+                and any(warning.endswith(f"identity_provider: activeDirectory, action: {name})") for name in done))]
+
+
 def containment_report(plan: Mapping[str, Any], action_task_result: Mapping[str, Any] | None, dry_run: bool, done_word: str = "contained",
                        entra_results: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Per identity: status, protected reason, each action's outcome, ids and path (Defender for Identity or native
@@ -353,11 +366,12 @@ def containment_report(plan: Mapping[str, Any], action_task_result: Mapping[str,
         actions = [_action_report(step, _result_for(step, results), task_error) for step in identity.get("steps") or []]
         actions += [_entra_action_report(step, _entra_result_for(step, entra_results or []))
                     for step in identity.get("entra_steps") or []]
+        _drop_covered_sync_warnings(actions)
         failed = [action for action in actions if action["outcome"] in FAILURE_STATUSES]
         if identity.get("protected_reason"):
             status = "protected, skipped"
         elif failed:
-            status = f"FAILED ({len(failed)} of {len(actions)} actions)"
+            status = f"FAILED ({len(failed)} of {len(actions)} action{'' if len(actions) == 1 else 's'})"
         elif not actions:
             status = "nothing to do"
         elif all(action["outcome"] == "unchanged" for action in actions):
@@ -388,12 +402,14 @@ def _action_line(action):
 def summary_lines(report: list[dict[str, Any]], header: str) -> list[str]:
     """The report as lines for the job output: one per identity, one per action, then warnings and notes."""
     lines = [header]
+    shown = set()  # a warning every action repeats (a custom endpoint, say) is shown once, under its first action
     for identity in report:
         lines.append(f"{identity.get('display_name') or '?'} <{identity.get('user_principal_name') or ''}> id {identity.get('id')}:"
                      f" {identity['status'].upper()}{' - ' + identity['protected_reason'] if identity.get('protected_reason') else ''}")
         for action in identity["actions"]:
             lines.append(_action_line(action))
-            lines.extend("    warning: " + warning for warning in action["warnings"])
+            lines.extend("    warning: " + warning for warning in action["warnings"] if warning not in shown)
+            shown.update(action["warnings"])
         lines.extend("  " + note for note in identity["notes"])
     return lines
 

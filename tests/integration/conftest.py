@@ -66,6 +66,12 @@ class PlayResult:
     def output(self):
         return self.stdout + self.stderr
 
+    @property
+    def recap(self):
+        """The PLAY RECAP counts of localhost: {"ok": 12, "changed": 0, ...}."""
+        line = next(line for line in self.stdout.splitlines() if line.startswith("localhost") and "changed=" in line)
+        return {key: int(value) for key, value in (item.split("=") for item in line.split(":", 1)[1].split())}
+
 
 class AnsibleRunner:
     """Plays playbooks with the ansible-playbook next to the running interpreter."""

@@ -9,7 +9,10 @@ case "$leg" in
   latest) wanted="3.12 3.13" ;;
   floor) wanted="3.11 3.12 3.10" ;;
   minimums) wanted="3.10" ;;
-  *) echo "usage: $0 latest|floor|minimums" >&2; exit 2 ;;
+  # 2.19: the core pip gives a Python 3.11 user; 2.20 needs Python 3.12.
+  core-2.19) wanted="3.11" ;;
+  core-2.20) wanted="3.12 3.13" ;;
+  *) echo "usage: $0 latest|floor|minimums|core-2.19|core-2.20" >&2; exit 2 ;;
 esac
 pyenv_root="$(pyenv root 2>/dev/null || true)"
 for version in $wanted; do

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -96,26 +95,15 @@ def test_installed_tarball_documents_every_module_and_plays_every_runbook(tarbal
     assert "ERROR" not in output
 
 
-def test_release_notes_are_generated_from_the_fragments(tmp_path):
-    copy = tmp_path / "ansible_collections" / "msgraph" / "security"
-    shutil.copytree(ROOT, copy, symlinks=True, ignore=shutil.ignore_patterns(
-        ".venv", "build", ".git", ".ansible", ".pytest_cache", "__pycache__", "output", "*.tar.gz"))
+def test_release_notes_list_every_module_and_runbook(tmp_path):
+    """CHANGELOG.rst (rendered from changelogs/changelog.yaml: tests/integration/docs/test_changelog.py) lists what
+    the release brings, and both files pass antsibull-changelog's own checks."""
     env = hermetic_env(tmp_path, tmp_path)
     changelog = BIN / "antsibull-changelog"
+    run([changelog, "lint"], env=env, cwd=ROOT)
+    run([changelog, "lint-changelog-yaml", "changelogs/changelog.yaml"], env=env, cwd=ROOT)
 
-    run([changelog, "lint"], env=env, cwd=copy)
-    run([changelog, "release", "--version", GALAXY["version"], "--date", "2026-05-01"], env=env, cwd=copy)
-    run([changelog, "lint-changelog-yaml", "changelogs/changelog.yaml"], env=env, cwd=copy)
-
-    notes = (copy / "CHANGELOG.rst").read_text(encoding="utf-8")
+    notes = (ROOT / "CHANGELOG.rst").read_text(encoding="utf-8")
     assert f"v{GALAXY['version']}\n" in notes
     assert section(notes, "New Modules") == [f"msgraph.security.{m}" for m in MODULES]
     assert section(notes, "New Playbooks") == sorted(f"msgraph.security.{r}" for r in RUNBOOKS)
-    # Every fragment's text made it into the notes, and the fragments were consumed (keep_fragments: false).
-    for fragment in (ROOT / "changelogs" / "fragments").glob("*.yml"):
-        for kind, entries in yaml.safe_load(fragment.read_text(encoding="utf-8")).items():
-            for entry in entries:
-                text = entry["description"] if isinstance(entry, dict) else entry
-                assert " ".join(text.split())[:60] in " ".join(notes.split()), (fragment.name, kind)
-    assert not list((copy / "changelogs" / "fragments").glob("*.yml"))
-    assert (ROOT / "changelogs" / "fragments" / "runbooks_awx_docs.yml").is_file()  # the repository is untouched

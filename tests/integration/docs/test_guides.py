@@ -5,6 +5,7 @@ ways, runbook variables and permissions checked against their sources, and every
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -130,3 +131,56 @@ def test_docs_index_lists_every_guide():
     for guide in GUIDES:
         if guide.name != "README.md":
             assert f"]({guide.name})" in index, f"docs/README.md does not link {guide.name}"
+
+
+def test_runbooks_page_counts_its_runbooks():
+    text = read(DOCS / "runbooks.md")
+    words = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+    listed = re.findall(r"^\| `msgraph\.security\.(\w+)` \|", text, flags=re.M)
+    shipped = sorted(path.stem for path in (ROOT / "playbooks").glob("*.yml") if path.stem != "demo_identity_response")
+    assert sorted(listed) == shipped
+    assert f"The collection ships {words[len(shipped)]} playbooks" in text
+
+
+def test_execution_environment_asks_for_the_python_the_readme_claims():
+    claimed = re.search(r"Python (3\.\d+) or newer on the host that runs the modules", read(ROOT / "README.md")).group(1)
+    environment = read(DOCS / "awx" / "execution-environment.yml")
+    assert re.findall(r"Python >= (3\.\d+)", environment) == [claimed]
+
+
+def test_each_runbook_names_the_emulator_client_that_holds_its_permissions():
+    """docs/emulator.md's table: the client of each runbook exists in the emulator's seed, and holds every
+    permission each module the runbook uses documents as needed (the least-privilege table of getting-started.md)."""
+    text = read(DOCS / "emulator.md")
+    table = text.split("<!-- runbook-clients:start -->", 1)[1].split("<!-- runbook-clients:end -->", 1)[0]
+    clients = dict(re.findall(r"^\| `(\w+)` \| `(\w+)` \|", table, flags=re.M))
+    assert sorted(clients) == sorted(RUNBOOKS)
+    seed = json.loads(read(ROOT / "tests" / "emulator" / "graph_emulator" / "data" / "tenant.json"))
+    roles = {app["name"]: set(app.get("roles") or []) for app in seed["applications"]}
+    permissions = module_permissions()
+    for runbook, client in clients.items():
+        playbook = yaml.safe_load(read(ROOT / "playbooks" / f"{runbook}.yml"))[0]
+        used = {task_module(task) for task in playbook["tasks"]} & set(permissions)
+        assert used, runbook
+        for module in sorted(used):
+            if runbook == "respond_to_incident" and module.startswith("entra_"):
+                continue  # its plan uses no native Entra ID action (entra_fallback is not offered there)
+            held = roles[client] | {role.replace(".ReadWrite.", ".Read.") for role in roles[client]}  # ReadWrite grants Read
+            assert permissions[module] <= held, f"{runbook}: {client} lacks {permissions[module] - held} for {module}"
+
+
+def task_module(task):
+    return next((key.split(".")[-1] for key in task if key.startswith("msgraph.security.")), None)
+
+
+def module_permissions():
+    """Module -> the least-privilege permissions getting-started.md names for it (held to the modules' docs above)."""
+    text = read(DOCS / "getting-started.md")
+    permission = r"(?:Security|User\.|IdentityRiskyUser)[A-Za-z.]+"
+    result = {}
+    for row in (line for line in text.splitlines() if line.startswith("| `") and re.search(permission, line)):
+        cells = row.split("|")
+        for module in re.findall(r"`([a-z_]+)`", cells[1]):
+            needed = re.sub(r"\((?:or |and [^)]* with )[^)]*\)", "", cells[2])  # alternatives and option-dependent ones
+            result.setdefault(module, set()).update(re.findall(r"`(%s)`" % permission, needed))
+    return result

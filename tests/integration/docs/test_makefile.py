@@ -24,11 +24,56 @@ def test_make_help_lists_every_target():
     assert targets() and not missing, f"make help does not mention {missing}"
 
 
-def test_tests_readme_names_every_stage_of_make_test():
+def middle_cores():
+    return re.search(r"^MIDDLE_CORES := (.+)$", (ROOT / "Makefile").read_text(encoding="utf-8"), flags=re.M).group(1).split()
+
+
+def make_test_stages():
+    """The stages make test runs, with the loop over the middle cores unrolled."""
     recipe = (ROOT / "Makefile").read_text(encoding="utf-8").split("\ntest:", 1)[1].split("\n\n", 1)[0]
-    stages = re.findall(r"--no-print-directory (\S+)", recipe)
+    stages = []
+    for stage in re.findall(r"--no-print-directory ([^\s;]+)", recipe):
+        stages += [stage.replace("$$core", core) for core in middle_cores()] if "$$core" in stage else [stage]
+    return stages
+
+
+def test_tests_readme_names_every_stage_of_make_test():
+    stages = make_test_stages()
     readme = (ROOT / "tests" / "README.md").read_text(encoding="utf-8")
     assert stages and not [stage for stage in stages if f"make {stage}" not in readme]
+
+
+def test_every_supported_core_has_a_sanity_unit_and_smoke_leg():
+    """2.16 (the floor of meta/runtime.yml), every middle core and the newest: each one sanity, units and integration."""
+    floor = re.search(r"requires_ansible: '>=(\d+\.\d+)", (ROOT / "meta" / "runtime.yml").read_text(encoding="utf-8")).group(1)
+    assert floor == "2.16" and middle_cores() == ["2.19", "2.20"]
+    recipe = (ROOT / "Makefile").read_text(encoding="utf-8").split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    stages = []  # the stage names make test records (build/results/<stage>.ok)
+    for stage in re.findall(r"\$\(STAGE\) ([^\s;]+)", recipe):
+        stages += [stage.replace("$$core", core) for core in middle_cores()] if "$$core" in stage else [stage]
+    assert "tests/utils/sanity.sh $(FLOOR) floor" in recipe and "tests/utils/sanity.sh $(LATEST) latest" in recipe
+    for leg in ["floor"] + middle_cores() + ["latest"]:
+        for kind in ("sanity", "units", "integration"):
+            assert f"{kind}-{leg}" in stages, f"make test has no {kind} leg for {leg}"
+    # Each middle core's venv holds exactly that release line, on the Python find_python.sh picks for it.
+    recipe = (ROOT / "Makefile").read_text(encoding="utf-8").split("\n$(VENV)/core-%/.stamp:", 1)[1].split("\n\n", 1)[0]
+    assert "'ansible-core==$*.*'" in recipe and "find_python.sh core-$*" in recipe
+    for core in middle_cores():
+        found = subprocess.run([str(ROOT / "tests" / "utils" / "find_python.sh"), f"core-{core}"], capture_output=True, text=True, check=False)
+        assert found.returncode == 0 and found.stdout.strip(), found.stderr
+    # ... and the READMEs name each core with its reason.
+    for page in (ROOT / "README.md", ROOT / "tests" / "README.md"):
+        text = page.read_text(encoding="utf-8")
+        matrix = text.split("<!-- core-matrix:start -->", 1)[1].split("<!-- core-matrix:end -->", 1)[0]
+        for core in ["2.16"] + middle_cores() + ["2.21"]:
+            assert re.search(r"^\| %s \|[^|]*\S[^|]*\|" % re.escape(core), matrix, flags=re.M), f"{page.name}: no reason for {core}"
+
+
+def test_make_emulator_runs_from_the_demo_venv():
+    """It needs four packages: a first-time user does not wait for the test toolchain (issue 23)."""
+    recipe = (ROOT / "Makefile").read_text(encoding="utf-8").split("\nemulator:", 1)[1].split("\n\n", 1)[0]
+    assert "$(DEMO)/.stamp" in recipe and "$(DEMO)/bin/python -m graph_emulator serve" in recipe
+    assert "$(LATEST)" not in recipe
 
 
 def demo_recipe():

@@ -36,6 +36,8 @@ def test_dry_run_then_block(emulator, ansible, shape):
     assert "deprecated" in dry.output.lower()  # the module's own warning reaches the operator
     lines = dry.task(SUMMARY)["msg"]
     assert lines[0].startswith("DRY RUN") and lines[1].startswith("DEPRECATED API")
+    assert "Re-run with execute_block=true to block." in lines[0]
+    assert dry.recap["changed"] == 0  # a dry run changes nothing, and the PLAY RECAP says so
     assert [line.split(":")[0] for line in lines[2:]] == [PUBLIC, PRIVATE]
     assert all("WOULD BE CREATED (DRY RUN)" in line for line in lines[2:])
 
@@ -56,4 +58,21 @@ def test_dry_run_then_block(emulator, ansible, shape):
     assert stored[report[PUBLIC]["id"]]["status"] == "Completed"
     assert report[PRIVATE]["outcome"] == "failed" and "securityActionFailed" in report[PRIVATE]["error"]
     assert stored[report[PRIVATE]["id"]]["status"] == "Failed"
-    assert "1 address(es) not blocked" in done.task("Fail the run when an address could not be blocked (details in the summary above)")["msg"]
+    # One failure, its detail shown once (in the summary); the closing message names the address, not the error again.
+    closing = done.task("Fail the run when an address could not be blocked (details in the summary above)")["msg"]
+    assert closing == f"1 address was not blocked ({PRIVATE}); the summary above says why."
+    assert sum(report[PRIVATE]["error"] in line for line in done.task(SUMMARY)["msg"]) == 1
+
+
+def test_check_flag_hint_and_a_switch_typo(ansible, emulator):
+    checked = ansible.play(PLAYBOOK, extra_vars={"indicators": PUBLIC, "execute_block": True}, check=True, client="legacy_actions")
+
+    assert checked.rc == 0, checked.output
+    assert checked.task(SUMMARY)["msg"][0] == "DRY RUN - check mode, nothing was sent. Re-run without --check to block."
+    assert checked.recap["changed"] == 0
+
+    typo = ansible.play(PLAYBOOK, extra_vars={"indicators": PUBLIC, "execute_block": "ture"}, client="legacy_actions")
+
+    assert typo.rc != 0
+    assert "execute_block: must be true or false, got 'ture'" in typo.task("Read the operator's input")["msg"]
+    assert emulator.admin.writes() == []

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.parametrize("emulator_profile", [pytest.param("schema",
                                      indirect=True)
 
 PLAYBOOK = Path(__file__).resolve().parents[3] / "playbooks" / "contain_compromised_identity.yml"
+ANNOUNCE = "Say whether this run sends anything"
 APPLY = "Apply the containment actions (check mode unless execute_containment is true)"
 SUMMARY = "Show the summary (find the correlation ids in the Microsoft Defender Action center)"
 ARTIFACT = "Keep the summary as an AWX/AAP artifact (available to the next workflow node)"
@@ -136,12 +137,22 @@ def test_dry_run_sends_nothing_and_shows_the_plan(emulator, ansible, shape, how)
     assert {item["status"] for item in play.task(APPLY)["results"]} == {"would_run"}
     lines = play.task(SUMMARY)["msg"]
     assert lines[0].startswith("DRY RUN") and "INC-0001" in lines[0]
+    # The hint names what this run lacks: --check wins over execute_containment=true, so it says "without --check".
+    hint = "Re-run without --check to contain." if check else "Re-run with execute_containment=true to contain."
+    assert hint in lines[0] and hint in play.task(ANNOUNCE)["msg"]
+    assert ("execute_containment=true" in lines[0]) is not check
+    assert "5 identities: " in play.task(ANNOUNCE)["msg"]  # as typed: the upper-case duplicate is contained once
+    assert play.recap["changed"] == 0  # a dry run changes nothing, and the PLAY RECAP says so
     status = {line.split(" id ")[1].split(":")[0]: line for line in lines if " id " in line}
     assert "WOULD BE CONTAINED (DRY RUN)" in status[hybrid["id"]]
     # The hybrid user's Entra ID sessions: Defender for Identity does not reach them, the native action would.
     summary = "\n".join(lines)
     assert f"entraID {entra_user_id(hybrid)} revoke_sign_in_sessions (native Entra ID): would be sent (dry run)" in summary
     assert "native Entra ID actions planned instead (entra_fallback)" in summary
+    # The hybrid user is synchronised from AD and the plan disables its AD account: no warning asks for that, and
+    # the warning every task gives about the emulator (a custom endpoint) is shown once.
+    assert "so disable the Active Directory account too" not in summary
+    assert summary.count("graph_endpoint 127.0.0.1") <= 1
     assert "PROTECTED, SKIPPED" in status[glass["id"]] and "protected_account_patterns" in status[glass["id"]]
     assert "PROTECTED, SKIPPED" in status[protected_by_id["id"]] and "protected_accounts" in status[protected_by_id["id"]]
     assert len(status) == 4  # the duplicate UPN was contained once
@@ -193,8 +204,8 @@ def test_execute_posts_exactly_the_planned_actions(emulator, ansible, shape):
     # The hybrid users' sync warning: in the report on newer ansible-core (2.16 keeps loop warnings out of results).
     assert "onPremisesSyncEnabled" in play.output
     # (every task also warns that the emulator, a non-Microsoft host, receives the credential: allow_custom_endpoints)
-    sync_warned = [any("onPremisesSyncEnabled" in w for w in a["warnings"]) for a in native if a["action"] == "disable"]
-    assert all(sync_warned) or not any(a["warnings"] for a in native)
+    # ... but not in the report: the plan disabled the Active Directory account, which is what the warning asks for.
+    assert not any("onPremisesSyncEnabled" in w for a in native for w in a["warnings"])
     assert "revoke_sign_in_sessions (native Entra ID): sent" in summary
     assert [identity["status"] for identity in reported] == ["contained", "contained"]
 
@@ -245,7 +256,7 @@ def test_one_refused_action_does_not_stop_the_others(emulator, ansible):
     assert outcomes["entraID"]["request_id"] == failed_write["request_id"]
     assert reported["status"].startswith("FAILED (1 of 3")
     final = play.task("Fail the run when an action failed (details in the summary above)")
-    assert final["msg"].startswith("1 containment action(s) did not succeed")
+    assert final["msg"].startswith("1 containment action did not succeed")
 
 
 def test_entra_fallback_false_sends_defender_for_identity_actions_only(emulator, ansible):
@@ -259,3 +270,27 @@ def test_entra_fallback_false_sends_defender_for_identity_actions_only(emulator,
     assert posted(emulator) == sorted(expected_documented_plan(hybrid))
     summary = "\n".join(play.task(SUMMARY)["msg"])
     assert "entra_fallback=true would use Microsoft Graph's native Entra ID actions" in summary
+
+
+def test_one_identity_is_one_identity_and_an_executed_run_reports_its_changes(emulator, ansible):
+    hybrid = enabled_with(emulator, {"activeDirectory", "entraID"})
+
+    play = ansible.play(PLAYBOOK, extra_vars={"identities": hybrid["userPrincipalName"], "execute_containment": "yes"})
+
+    assert play.rc == 0, play.output
+    assert f"1 identity: {hybrid['userPrincipalName']}." in play.task(ANNOUNCE)["msg"]
+    assert play.recap["changed"] == 3  # the native Entra ID disable, its other native actions, the action task
+
+
+@pytest.mark.parametrize("extra_vars, message", [
+    ({"identities": "alexw@contoso.com", "execute_containment": "ture"}, "execute_containment: must be true or false, got 'ture'"),
+    # A display name: two words, neither a UPN, a SID nor an id; refused before any lookup.
+    ({"identities": "Alex Wilber", "execute_containment": True},
+     "identities: 'Alex', 'Wilber' are not user principal names, on-premises SIDs or identity account ids. Display names are not accepted"),
+])
+def test_input_that_is_not_what_it_should_be_is_refused_before_any_request(emulator, ansible, extra_vars, message):
+    play = ansible.play(PLAYBOOK, extra_vars=extra_vars)
+
+    assert play.rc != 0
+    assert message in play.task("Read the operator's input")["msg"] and "Nothing was sent." in play.output
+    assert emulator.admin.requests() == []

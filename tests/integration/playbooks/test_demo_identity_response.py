@@ -26,3 +26,5 @@ def test_demo_walks_from_preview_to_an_idempotent_rerun(ansible, emulator):
     assert executed["changed"] is True and repeated["changed"] is False
     assert executed["invoke_action_result"]["correlation_id"]
     assert executed["invoke_action_result"]["request_id"] == write["request_id"]
+    # One action was sent once: the PLAY RECAP says one change, not the preview's as well.
+    assert preview["changed"] is False and played.recap["changed"] == 1

@@ -53,6 +53,8 @@ def test_dry_run_reads_plans_and_writes_nothing(ansible, emulator):
     lookups = [entry["query"].get("$filter") for entry in emulator.admin.requests(route="list_identity_accounts")]
     assert "cloudSecurityIdentifier eq 'S-1-12-1-3565551495-1438611337-3952953731-2043564913'" in lookups
     assert "DRY RUN, nothing was sent" in result.output
+    assert result.recap["changed"] == 0  # a dry run changes nothing, and the PLAY RECAP says so
+    assert " people named by the evidence: " in result.task("Show what the evidence names")["msg"][1]
 
 
 def test_execute_contains_comments_every_correlation_id_and_sets_status_and_owner(ansible, emulator):
@@ -94,3 +96,11 @@ def test_unknown_incident_and_missing_id_fail_before_any_write(ansible, emulator
     empty = play(ansible, incident_id="")
     assert empty.rc != 0 and "Set incident_id" in empty.output
     assert emulator.admin.writes() == []
+
+
+def test_a_switch_typo_is_refused_before_any_request(ansible, emulator):
+    result = play(ansible, execute_containment="ture")
+
+    assert result.rc != 0
+    assert "execute_containment: must be true or false, got 'ture'" in result.task("Read the operator's input")["msg"]
+    assert emulator.admin.requests() == []

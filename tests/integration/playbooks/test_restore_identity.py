@@ -64,7 +64,8 @@ def test_dry_run_then_restore(emulator, ansible, shape, emulator_profile):
                 for item in dry.task(APPLY)["results"]}
     assert outcomes == {(disabled["id"], "activeDirectory"): "would_run", (disabled["id"], "okta"): "would_run",
                         (enabled["id"], "activeDirectory"): "unchanged" if confirmed else "would_run"}
-    assert dry.task(SUMMARY)["msg"][0].startswith("DRY RUN")
+    assert dry.task(SUMMARY)["msg"][0] == "DRY RUN - check mode, nothing was sent. Re-run with execute_restore=true to enable the accounts."
+    assert dry.recap["changed"] == 0  # a dry run changes nothing, and the PLAY RECAP says so
     assert identities(emulator)[disabled["id"]] == disabled
 
     done = ansible.play(PLAYBOOK, extra_vars={"identities": targets, "execute_restore": True})
@@ -95,3 +96,26 @@ def test_dry_run_then_restore(emulator, ansible, shape, emulator_profile):
                   if action["path"] == "defender_for_identity") == sorted(invocations)
     summary = done.task(SUMMARY)["msg"]
     assert summary[0].startswith("EXECUTED") and summary[-1].startswith("Not undone")
+
+
+@pytest.mark.parametrize("extra_vars, message", [
+    ({"identities": "alexw@contoso.com", "execute_restore": "ture"}, "execute_restore: must be true or false, got 'ture'"),
+    ({"identities": "alexw@contoso.com Wilber"}, "identities: 'Wilber' is not a user principal name, an on-premises SID or an identity account id."),
+])
+def test_input_that_is_not_what_it_should_be_is_refused_before_any_request(emulator, ansible, extra_vars, message):
+    play = ansible.play(PLAYBOOK, extra_vars=extra_vars)
+
+    assert play.rc != 0
+    assert message in play.task("Read the operator's input")["msg"]
+    assert emulator.admin.requests() == []
+
+
+def test_check_flag_with_execute_says_without_check(emulator, ansible):
+    enabled = pick(emulator, True, {"activeDirectory", "entraID"})
+
+    play = ansible.play(PLAYBOOK, extra_vars={"identities": enabled["userPrincipalName"], "execute_restore": True}, check=True)
+
+    assert play.rc == 0, play.output
+    assert play.task(SUMMARY)["msg"][0] == "DRY RUN - check mode, nothing was sent. Re-run without --check to enable the accounts."
+    assert f"1 identity: {enabled['userPrincipalName']}." in play.task("Say whether this run sends anything")["msg"]
+    assert play.recap["changed"] == 0 and emulator.admin.writes() == []

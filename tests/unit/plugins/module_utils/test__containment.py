@@ -208,3 +208,41 @@ def test_risk_actions_can_be_left_out_without_p2():
     result = plan([HYBRID], entra_fallback=True, entra_risk_actions="false")
     assert [t["entra_action"] for t in result["entra_targets"]] == ["disable", "revoke_sign_in_sessions"]
     assert any("entra_risk_actions=false" in note for note in result["identities"][0]["notes"])
+
+
+SYNC_WARNING = ("user hybrid@contoso.com is synchronised from on-premises Active Directory (onPremisesSyncEnabled): directory "
+                "sync overwrites accountEnabled with the AD account's state, so disable the Active Directory account too "
+                "(msgraph.security.identity_account_action, identity_provider: activeDirectory, action: disable)")
+ENDPOINT_WARNING = "allow_custom_endpoints is true: graph_endpoint 127.0.0.1:1 is not a Microsoft host"
+
+
+def sync_warned_report(ad_status):
+    """A dry run that disables the hybrid user natively in Entra ID and its AD account with ``ad_status``."""
+    result = plan([HYBRID], actions=["disable"], identity_providers=["activeDirectory", "entraID"], entra_fallback=True)
+    [target] = result["entra_targets"]
+    native = {"item": target, "outcome": "check_mode", "warnings": [ENDPOINT_WARNING, SYNC_WARNING]}
+    defender = {"results": [dict(t, status=ad_status, warnings=[ENDPOINT_WARNING]) for t in result["targets"]]}
+    [identity] = c.containment_report(result, defender, dry_run=True, entra_results=[native])
+    return identity
+
+
+def test_no_sync_warning_for_the_ad_action_the_plan_already_takes():
+    identity = sync_warned_report("would_run")
+    native = [action for action in identity["actions"] if action["path"] == "entra_native"]
+    assert native[0]["warnings"] == [ENDPOINT_WARNING]
+    # ... and a warning every action repeats is shown once.
+    assert sum(ENDPOINT_WARNING in line for line in c.summary_lines([identity], "header")) == 1
+
+
+def test_the_sync_warning_stays_when_the_ad_action_fails():
+    identity = sync_warned_report("failed")
+    native = [action for action in identity["actions"] if action["path"] == "entra_native"]
+    assert SYNC_WARNING in native[0]["warnings"]
+
+
+def test_one_failed_action_of_one_is_one_action():
+    result = plan([HYBRID], actions=["revokeAllSessions"], identity_providers="entraID", entra_fallback=True)
+    [target] = result["entra_targets"]
+    failed = {"item": target, "failed": True, "msg": "the request failed", "error": {"error_code": "BadRequest"}}
+    [identity] = c.containment_report(result, {}, dry_run=False, entra_results=[failed])
+    assert identity["status"] == "FAILED (1 of 1 action)"
