@@ -305,7 +305,7 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def read(client, params):
+def read(client, params, warn=None):
     if params["alert_id"] is not None:
         found = incidents.get_alert(client, incidents.validate_entity_id(params["alert_id"], "alert_id"))
         return [] if found is None else [found]
@@ -318,7 +318,7 @@ def read(client, params):
     since = incidents.normalize_timestamp(params["updated_since"], "updated_since") if params["updated_since"] else None
     return incidents.list_alerts(client, severities=params["severity"], statuses=params["status"],
                                  service_sources=params["service_source"], updated_since=since, odata_filter=params["filter"],
-                                 top=params["top"])
+                                 top=params["top"], warn=warn)
 
 
 def main():
@@ -326,7 +326,7 @@ def main():
     module = GraphModule(argument_spec=ARGUMENT_SPEC, api="alerts", default_api_version="v1.0", supports_check_mode=True,
                          mutually_exclusive=exclusive)
     try:
-        found = read(module.graph_client(), module.params)
+        found = read(module.graph_client(), module.params, warn=module.warn)
     except (GraphError, InputError) as error:
         module.fail_on_error(error)
     module.exit_json(changed=False, alerts=found)

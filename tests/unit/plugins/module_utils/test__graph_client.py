@@ -22,9 +22,11 @@ from ansible_collections.msgraph.security.plugins.module_utils._graph_client imp
     GraphResponse,
     RetryPolicy,
     odata_string,
+    origin_of,
     path_segment,
     unwrap_entity,
     validate_path_id,
+    validate_server_id,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._http import VerifyingSession
 
@@ -800,3 +802,72 @@ def test_validate_path_id_refuses_what_could_change_the_path_and_names_the_optio
 ])
 def test_validate_path_id_returns_the_stripped_id(value, expected):
     assert validate_path_id(value, "id", "an id") == expected
+
+
+# --- the default port, server ids, answers after sending ----------------------------------------------------
+
+@pytest.mark.parametrize("one, other", [
+    ("https://graph.microsoft.com", "https://graph.microsoft.com:443/v1.0/x?$skiptoken=1"),
+    ("https://GRAPH.microsoft.com:443", "https://graph.microsoft.com/v1.0/x"),
+])
+def test_the_default_port_is_the_same_origin(one, other):
+    assert origin_of(one) == origin_of(other) == ("https", "graph.microsoft.com", 443)
+
+
+def test_other_ports_and_schemes_are_other_origins():
+    assert origin_of("https://graph.microsoft.com:8443") != origin_of("https://graph.microsoft.com")
+    assert origin_of("http://graph.microsoft.com") != origin_of("https://graph.microsoft.com")
+    assert origin_of("https://graph.microsoft.com:99999") is None
+
+
+@responses.activate
+def test_an_endpoint_with_port_443_follows_graphs_own_next_links(clock, tokens, warnings):
+    client = make_client(clock, tokens, warnings, endpoint=ROOT + ":443")
+    responses.add(responses.GET, ROOT + ":443/beta/security/identities/identityAccounts",
+                  json={"value": [1], "@odata.nextLink": ACCOUNTS + "?$skiptoken=2"})
+    responses.add(responses.GET, ACCOUNTS + "?$skiptoken=2", json={"value": [2]})
+    assert client.get_all("/security/identities/identityAccounts") == [1, 2]
+
+
+@pytest.mark.parametrize("value", ["..", ".", "%2E%2E", "a/b", "a%2Fb", "x?y", "x#y", "a b", "", None, 7])
+def test_a_server_id_that_could_change_the_path_is_a_graph_error_not_bad_input(value):
+    with pytest.raises(GraphError) as caught:
+        validate_server_id(value, "a security action id")
+    assert caught.value.code == "UnsafeServerId" and "nothing more was sent" in caught.value.message
+
+
+def test_a_plain_server_id_passes():
+    assert validate_server_id("8b7c9d1e-aaaa", "a security action id") == "8b7c9d1e-aaaa"
+
+
+def _ssl_error_raised_in(function_name):
+    import ssl
+
+    def raiser():
+        raise ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:2580)")
+    namespace = {}
+    exec(f"def {function_name}(inner):\n    inner()\n", namespace)  # pylint: disable=exec-used
+    try:
+        namespace[function_name](raiser)
+    except ssl.SSLError as original:
+        try:
+            raise requests.exceptions.SSLError(original) from original
+        except requests.exceptions.SSLError as wrapped:
+            return wrapped
+
+
+@responses.activate
+def test_a_plaintext_answer_after_the_post_was_sent_is_an_unknown_outcome(client):
+    responses.add(responses.POST, BASE + ACTION, body=_ssl_error_raised_in("getresponse"))
+    with pytest.raises(GraphOutcomeUnknownError) as caught:
+        client.post(ACTION, body={"action": "disable"}, client_request_id="cri-plain")
+    assert caught.value.code == "TlsErrorAfterSending" and caught.value.to_result()["outcome"] == "unknown"
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_plaintext_server_met_in_the_handshake_is_a_plain_tls_failure(client):
+    responses.add(responses.POST, BASE + ACTION, body=_ssl_error_raised_in("do_handshake"))
+    with pytest.raises(GraphError) as caught:
+        client.post(ACTION, body={"action": "disable"})
+    assert not isinstance(caught.value, GraphOutcomeUnknownError) and "TLS connection failed" in caught.value.message
