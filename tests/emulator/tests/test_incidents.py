@@ -109,3 +109,14 @@ def test_admin_creates_and_updates_incidents(api, admin):
     updated = admin.put_incident({"id": "2972396", "status": "resolved"})
     assert updated["status"] == "resolved" and updated["lastUpdateDateTime"] >= created["lastUpdateDateTime"]
     assert updated["displayName"] == "Password spray"
+
+
+@pytest.mark.parametrize("path", [INCIDENTS, ALERTS])
+def test_a_filter_joining_values_with_or_can_be_refused(api, admin, path):
+    combined = {"$filter": "(severity eq 'high' or severity eq 'medium')"}
+    assert _get(api, path, **combined)["value"]
+    admin.configure(incident_filter_or="refuse")
+    refused = api.get(path, client=CLIENT, params=combined)
+    assert refused.status_code == 400 and "'or' operator is not supported" in refused.json()["error"]["message"]
+    assert _get(api, path, **{"$filter": "severity eq 'high'"})["value"]  # the documented form still answers
+    assert api.get(path, client=CLIENT, params={"$filter": "assignedTo eq 'a or b'"}).status_code == 200  # a literal is no operator
