@@ -31,6 +31,7 @@ CATEGORIES = [
     ("input", "Bad input refused", "Input"),
     ("secrets", "Secrets kept", "Run"),
     ("tls", "TLS trust", "Endpoint"),
+    ("transport", "Transport guards and service variants", "Trap"),
 ]
 
 
@@ -126,6 +127,7 @@ def render(record, references, outcomes):
     minutes = (record["finished"] - record["started"]) / 60.0
     faults, inputs = summary["by_category"]["fault"], summary["by_category"]["input"]
     secrets, tls = summary["by_category"]["secrets"], summary["by_category"]["tls"]
+    transport = summary["by_category"]["transport"]
     lines = [
         "# Reliability and security report",
         "",
@@ -149,6 +151,8 @@ def render(record, references, outcomes):
         f"| Secret checks passed (every module x every auth method, -vvvv, default and JSON output) | {secrets[0]} of {secrets[1]} |",
         f"| Secrets leaked | {summary['leaks']} |",
         f"| TLS checks passed | {tls[0]} of {tls[1]} |",
+        f"| Transport guards held (.netrc, requests floor, answers after sending, returned ids, refused filters) | {transport[0]} of "
+        f"{transport[1]} |",
         f"| Write requests observed in the emulator's log | {summary['writes']} |",
         f"| Duplicate writes (a write that took effect twice) | {summary['duplicates']} |",
         f"| Cases proven by other integration tests (below) | {len(references)} ({reference_counts(references)}) |",
