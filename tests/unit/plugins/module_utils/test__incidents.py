@@ -238,6 +238,7 @@ def test_the_merge_removes_duplicates_by_id_and_applies_top_after_merging():
     found = inc.list_alerts(client, severities=["high", "medium"], top=1)
     assert len(client.calls) == 3 and [call["params"]["$top"] for call in client.calls] == [1, 1, 1]
     assert [item["id"] for item in found] == ["4"]
+    assert [item["id"] for item in inc.list_alerts(client, severities=["high", "medium"])] == ["4", "1"]  # each once
 
 
 @pytest.mark.parametrize("severities", [["high"], None])
