@@ -78,6 +78,10 @@ notes:
   - B(Permissions) C(SecurityAlert.Read.All) (application or delegated); O(incident_id) also needs
     C(SecurityIncident.Read.All). A missing permission fails with HTTP 403 naming it.
   - Offered in the global cloud and in US Government L4 and L5 (DoD), not in the China (21Vianet) cloud.
+  - B(Several values.) Several values of one option are sent as C((severity eq 'high' or severity eq 'medium')).
+    Microsoft documents only C({property} eq '{value}'), so if the service answers 400 to that, the module sends one
+    query per combination of values, merges them, keeps each item once (by id), newest update first, applies
+    O(top) to the merged list, and warns.
 seealso:
   - module: msgraph.security.incident_info
   - name: List alerts_v2 (Microsoft Graph v1.0)

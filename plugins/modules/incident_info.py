@@ -77,6 +77,10 @@ notes:
     module fails before any request.
   - The bounds O(severity), O(status) and O(updated_since) are sent to the service and checked again on every
     result.
+  - B(Several values.) Several values of one option are sent as C((severity eq 'high' or severity eq 'medium')).
+    Microsoft documents only C({property} eq '{value}'), so if the service answers 400 to that, the module sends one
+    query per combination of values, merges them, keeps each item once (by id), newest update first, applies
+    O(top) to the merged list, and warns.
 seealso:
   - module: msgraph.security.incident
   - module: msgraph.security.alert_info
