@@ -29,6 +29,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._graph_client imp
     validate_server_id,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._http import VerifyingSession
+from ansible_collections.msgraph.security.tests.unit.conftest import ssl_error_raised_in
 
 ROOT = "https://graph.microsoft.com"
 BASE = ROOT + "/beta"
@@ -840,25 +841,9 @@ def test_a_plain_server_id_passes():
     assert validate_server_id("8b7c9d1e-aaaa", "a security action id") == "8b7c9d1e-aaaa"
 
 
-def _ssl_error_raised_in(function_name):
-    import ssl
-
-    def raiser():
-        raise ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:2580)")
-    namespace = {}
-    exec(f"def {function_name}(inner):\n    inner()\n", namespace)  # pylint: disable=exec-used
-    try:
-        namespace[function_name](raiser)
-    except ssl.SSLError as original:
-        try:
-            raise requests.exceptions.SSLError(original) from original
-        except requests.exceptions.SSLError as wrapped:
-            return wrapped
-
-
 @responses.activate
 def test_a_plaintext_answer_after_the_post_was_sent_is_an_unknown_outcome(client):
-    responses.add(responses.POST, BASE + ACTION, body=_ssl_error_raised_in("getresponse"))
+    responses.add(responses.POST, BASE + ACTION, body=ssl_error_raised_in("getresponse"))
     with pytest.raises(GraphOutcomeUnknownError) as caught:
         client.post(ACTION, body={"action": "disable"}, client_request_id="cri-plain")
     assert caught.value.code == "TlsErrorAfterSending" and caught.value.to_result()["outcome"] == "unknown"
@@ -867,7 +852,7 @@ def test_a_plaintext_answer_after_the_post_was_sent_is_an_unknown_outcome(client
 
 @responses.activate
 def test_a_plaintext_server_met_in_the_handshake_is_a_plain_tls_failure(client):
-    responses.add(responses.POST, BASE + ACTION, body=_ssl_error_raised_in("do_handshake"))
+    responses.add(responses.POST, BASE + ACTION, body=ssl_error_raised_in("do_handshake"))
     with pytest.raises(GraphError) as caught:
         client.post(ACTION, body={"action": "disable"})
     assert not isinstance(caught.value, GraphOutcomeUnknownError) and "TLS connection failed" in caught.value.message

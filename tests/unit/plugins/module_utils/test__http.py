@@ -24,7 +24,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._http import (
     verify_setting,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._options import COLLECTION_VERSION
-from ansible_collections.msgraph.security.tests.unit.conftest import FakeClock
+from ansible_collections.msgraph.security.tests.unit.conftest import FakeClock, ssl_error_raised_in
 
 
 class RecordingAdapter(BaseAdapter):
@@ -378,31 +378,12 @@ def test_a_redirect_drops_the_token_for_another_host_and_never_adds_netrc_creden
 
 # --- did the request leave this host? -------------------------------------------------------------
 
-def _raised_in(function_name, message):
-    """An ssl error raised inside a function of that name, wrapped as urllib3 and requests wrap it."""
-    import ssl
-
-    def raiser():
-        raise ssl.SSLError(1, message)
-
-    namespace = {}
-    exec(f"def {function_name}(inner):\n    inner()\n", namespace)  # pylint: disable=exec-used
-    try:
-        namespace[function_name](raiser)
-    except ssl.SSLError as original:
-        try:
-            raise requests.exceptions.SSLError(original) from original
-        except requests.exceptions.SSLError as wrapped:
-            return wrapped
-    raise AssertionError("nothing raised")
-
-
 def test_a_plaintext_server_met_in_the_handshake_proves_nothing_was_sent():
-    assert _http.tls_failed_before_sending(_raised_in("do_handshake", "[SSL: WRONG_VERSION_NUMBER] wrong version number"))
+    assert _http.tls_failed_before_sending(ssl_error_raised_in("do_handshake"))
 
 
 def test_a_plaintext_answer_read_after_sending_is_not_proof():
-    assert not _http.tls_failed_before_sending(_raised_in("getresponse", "[SSL: WRONG_VERSION_NUMBER] wrong version number"))
+    assert not _http.tls_failed_before_sending(ssl_error_raised_in("getresponse"))
 
 
 def test_a_tls_failure_with_no_trace_of_where_it_happened_is_not_proof():

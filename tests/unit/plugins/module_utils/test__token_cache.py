@@ -337,12 +337,16 @@ def _provider(cache):
                                          token_cache=cache)
 
 
-@responses.activate
-def test_second_process_makes_no_token_request(cache_dir):
+def _serve_discovery_and_token():
     responses.add(responses.GET, DISCOVERY, json={"authorization_endpoint": AUTHORITY + "/oauth2/v2.0/authorize",
                                                   "token_endpoint": TOKEN_URL, "issuer": AUTHORITY + "/v2.0"})
     responses.add(responses.POST, TOKEN_URL, json={"access_token": "tok-from-service", "expires_in": 3599,
                                                    "token_type": "Bearer"})
+
+
+@responses.activate
+def test_second_process_makes_no_token_request(cache_dir):
+    _serve_discovery_and_token()
     assert _provider(new_cache(cache_dir)).get_token() == "tok-from-service"
     assert [call.request.method for call in responses.calls] == ["GET", "POST"]
     second = _provider(new_cache(cache_dir))
@@ -358,10 +362,7 @@ def _retrying_provider(cache):
 
 @responses.activate
 def test_a_second_process_makes_no_discovery_request_either(cache_dir):
-    responses.add(responses.GET, DISCOVERY, json={"authorization_endpoint": AUTHORITY + "/oauth2/v2.0/authorize",
-                                                  "token_endpoint": TOKEN_URL, "issuer": AUTHORITY + "/v2.0"})
-    responses.add(responses.POST, TOKEN_URL, json={"access_token": "tok-from-service", "expires_in": 3599,
-                                                   "token_type": "Bearer"})
+    _serve_discovery_and_token()
     assert _retrying_provider(new_cache(cache_dir)).get_token() == "tok-from-service"
     assert [call.request.method for call in responses.calls] == ["GET", "POST"]
     for _task in range(3):
