@@ -162,7 +162,7 @@ def require_api(cloud: Cloud | str | None, api: str, api_version: str | None = N
             "nothing was sent",
             code="UnsupportedCloud",
             hint=(f"set api_version: {other[0]} (Microsoft's sources disagree on whether it is offered there; the task warns) "
-                  if other else "") + f"or run the task against a tenant in the global cloud",
+                  if other else "") + "or run the task against a tenant in the global cloud",
         )
     if cloud.name in available:
         return

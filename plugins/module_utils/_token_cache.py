@@ -210,7 +210,7 @@ class PersistentTokenCache(_CacheBase):
         problem = _shape_problem(content)
         if problem:
             warn(f"the token cache file {self.path} is valid JSON but not in the shape this collection writes ({problem}); "
-                       "it is treated as empty and will be replaced")
+                 "it is treated as empty and will be replaced")
             return {}
         return content
 

@@ -233,7 +233,8 @@ def test_a_refused_or_is_answered_by_one_documented_query_per_combination_merged
 
 
 def test_the_merge_removes_duplicates_by_id_and_applies_top_after_merging():
-    duplicated = lambda params: [INCIDENTS[3], INCIDENTS[0]] if " or " not in params["$filter"] else _refusing_or([])(params)
+    def duplicated(params):
+        return [INCIDENTS[3], INCIDENTS[0]] if " or " not in params["$filter"] else _refusing_or([])(params)
     client = FakeGraphClient(collections={"/security/alerts_v2": duplicated})
     found = inc.list_alerts(client, severities=["high", "medium"], top=1)
     assert len(client.calls) == 3 and [call["params"]["$top"] for call in client.calls] == [1, 1, 1]
