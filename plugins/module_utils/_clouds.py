@@ -17,6 +17,7 @@ __metaclass__ = type
 from typing import Iterable
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
+    GraphError,
     GraphUnsupportedCloudError,
     InputError,
 )
@@ -106,6 +107,31 @@ API_DESCRIPTIONS = {
 }
 
 
+US_GOVERNMENT = frozenset(["usgov", "usgov_dod"])
+
+# API -> API version -> the clouds among API_AVAILABILITY's where that version does not offer it: refused before any
+# request. The US Government v1.0 metadata (microsoftgraph/msgraph-metadata schemas/v1.0-Fairfax.csdl at f54f11b6,
+# vendored excerpt tests/unit/plugins/module_utils/data/v1.0-identityContainer-Prod-and-Fairfax.xml) has no identityAccounts
+# under identityContainer and no invokeAction action; the v1.0 List and invokeAction pages say global only as well.
+NOT_IN_VERSION = {
+    "identity_accounts": {"v1.0": US_GOVERNMENT},
+}
+
+# API -> API version -> clouds where Microsoft's sources disagree: allowed, with a warning naming the disagreement,
+# and a 404/400 there is explained as "may not be offered in this cloud" (docs/service-contract.md row 23a).
+DISPUTED = {
+    "identity_accounts": {"beta": US_GOVERNMENT},
+}
+DISPUTE_SOURCES = {
+    "identity_accounts": (
+        "Microsoft's sources disagree on whether US Government clouds offer the identityAccounts API in beta: the rendered beta "
+        "List and invokeAction pages (learn.microsoft.com, view=graph-rest-beta) show US Government L4 and L5 as available, while "
+        "the beta invokeAction revision this collection pins (microsoft-graph-docs-contrib f2d3e93f) and the v1.0 pages say "
+        "global only, and the US Government v1.0 metadata (v1.0-Fairfax.csdl) has no identityAccounts"
+    ),
+}
+
+
 def resolve_cloud(name: Cloud | str | None) -> Cloud:
     """The :class:`Cloud` for a name (case-insensitive; AWX names accepted). ``None``/'' means global."""
     if isinstance(name, Cloud):
@@ -121,12 +147,23 @@ def resolve_cloud(name: Cloud | str | None) -> Cloud:
     return CLOUDS[key]
 
 
-def require_api(cloud: Cloud | str | None, api: str) -> None:
-    """Raise :class:`GraphUnsupportedCloudError` if ``api`` is not offered in ``cloud``. No request is made."""
+def require_api(cloud: Cloud | str | None, api: str, api_version: str | None = None) -> None:
+    """Raise :class:`GraphUnsupportedCloudError` if ``api`` is not offered in ``cloud`` (in ``api_version``, when
+    given). No request is made."""
     cloud = resolve_cloud(cloud)
     if api not in API_AVAILABILITY:
         raise ValueError(f"unknown API {api!r}; known: {', '.join(sorted(API_AVAILABILITY))}")
     available = API_AVAILABILITY[api]
+    if cloud.name in available and cloud.name in NOT_IN_VERSION.get(api, {}).get(api_version, ()):
+        other = sorted(version for version, clouds in DISPUTED.get(api, {}).items() if cloud.name in clouds)
+        raise GraphUnsupportedCloudError(
+            f"The {api} ({API_DESCRIPTIONS.get(api, api)}) is not offered in {api_version} in the {cloud.name} cloud ({cloud.display_name}): "
+            f"Microsoft's {api_version} metadata for US Government (v1.0-Fairfax.csdl) has no identityAccounts and no invokeAction; "
+            "nothing was sent",
+            code="UnsupportedCloud",
+            hint=(f"set api_version: {other[0]} (Microsoft's sources disagree on whether it is offered there; the task warns) "
+                  if other else "") + "or run the task against a tenant in the global cloud",
+        )
     if cloud.name in available:
         return
     description = API_DESCRIPTIONS.get(api, api)
@@ -135,3 +172,28 @@ def require_api(cloud: Cloud | str | None, api: str) -> None:
         code="UnsupportedCloud",
         hint=f"run this task against a tenant in one of: {', '.join(sorted(available))} (cloud_environment)",
     )
+
+
+def _disputed(cloud, api, api_version):
+    return bool(api) and resolve_cloud(cloud).name in DISPUTED.get(api, {}).get(api_version, ())
+
+
+def availability_warnings(cloud: Cloud | str | None, api: str | None, api_version: str | None) -> list[str]:
+    """Warnings for an API whose availability in ``cloud`` and ``api_version`` Microsoft's sources disagree on."""
+    if not _disputed(cloud, api, api_version):
+        return []
+    name = resolve_cloud(cloud).name
+    return [f"{DISPUTE_SOURCES[api]}. The task goes ahead in {api_version} in the {name} cloud; if the tenant lacks the API, Graph "
+            "answers 404 or 400 and the error says so"]
+
+
+def explain_unavailable(error: GraphError, cloud: Cloud | str | None, api: str | None, api_version: str | None) -> GraphError:
+    """A 404 or 400 for an API whose availability is disputed in this cloud: the hint says it may not be offered
+    here, citing both sources, and keeps what Graph said (code, request ids). Any other error is returned as it is."""
+    if error.status not in (400, 404) or not _disputed(cloud, api, api_version):
+        return error
+    name = resolve_cloud(cloud).name
+    note = (f"the {api} may not be offered in this cloud ({name}, {api_version}): {DISPUTE_SOURCES[api]}; if the tenant lacks it, "
+            "run the task against a tenant in the global cloud")
+    error.hint = f"{note}; otherwise: {error.hint}" if error.hint else note
+    return error

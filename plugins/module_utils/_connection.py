@@ -54,7 +54,8 @@ _REQUIRED_BY_METHOD = {
 
 
 def normalize_https_url(option: str, value: str | None, allow_path: bool = True) -> str | None:
-    """``https://host[:port][/path]`` without a trailing slash; a bare host gets ``https://``."""
+    """``https://host[:port][/path]`` without a trailing slash; a bare host gets ``https://``; the default port 443 is
+    dropped, so that ``https://graph.microsoft.com:443`` is the same endpoint as Graph's own links name."""
     if is_unset(value):
         return None
     text = str(value).strip()
@@ -77,7 +78,7 @@ def normalize_https_url(option: str, value: str | None, allow_path: bool = True)
     host = parsed.hostname
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
-    netloc = host if port is None else f"{host}:{port}"
+    netloc = host if port in (None, 443) else f"{host}:{port}"
     return f"https://{netloc.lower()}{path}"
 
 

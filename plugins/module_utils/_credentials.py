@@ -334,7 +334,7 @@ def build_token_provider(settings: ConnectionSettings, http: VerifyingSession, t
     # the task's one retry policy (the Graph client's), so both services together stay within retry_budget.
     retrying = RetryingHttpClient(http, policy=retry or RetryPolicy(max_retries=settings.max_retries,
                                                                     budget_seconds=settings.retry_budget),
-                                  on_retry=on_retry)
+                                  on_retry=on_retry, stored_answers=getattr(token_cache, "discovery", None))
     provider = MsalConfidentialTokenProvider(
         method, settings.client_id, settings.authority, settings.scope, credential, retrying,
         instance_discovery=False if settings.authority_overridden else None,

@@ -123,6 +123,35 @@ def validate_path_id(value: Any, option: str, what: str, fix: str | None = None)
     return value
 
 
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def origin_of(url: str) -> tuple[str, str, int | None] | None:
+    """``(scheme, host, port)`` of a URL, lower case, the scheme's default port filled in (``https://h`` and
+    ``https://h:443`` are one origin); None for a URL that does not parse."""
+    try:
+        parsed = urlsplit(url)
+        port = parsed.port
+    except ValueError:
+        return None
+    scheme = parsed.scheme.lower()
+    return scheme, (parsed.hostname or "").lower(), port if port is not None else _DEFAULT_PORTS.get(scheme)
+
+
+def validate_server_id(value: Any, what: str, response: GraphResponse | None = None) -> str:
+    """An id the service returned, checked like an input id before it goes into a URL path: a :class:`GraphError`
+    (the service's answer is wrong, not the task's input) for anything that could change the path; nothing is sent."""
+    try:
+        return validate_path_id(value, "id", what)
+    except InputError as error:
+        raise GraphError(f"The service returned {what} that cannot be used in a request path ({error.message}); nothing more was sent",
+                         code="UnsafeServerId", status=getattr(response, "status", None),
+                         request_id=getattr(response, "request_id", None),
+                         client_request_id=getattr(response, "client_request_id", None),
+                         method=getattr(response, "method", None), url=getattr(response, "url", None),
+                         hint="the answer does not look like Microsoft Graph's; check graph_endpoint and what is between this host and it")
+
+
 def path_segment(value: str) -> str:
     """Percent-encode one path segment (an id) for use in a Graph path."""
     return quote(str(value), safe="")
@@ -178,8 +207,7 @@ class GraphClient:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.on_retry = on_retry
-        parsed = urlsplit(self.graph_endpoint)
-        self._origin = (parsed.scheme.lower(), parsed.netloc.lower())
+        self._origin = origin_of(self.graph_endpoint)
         # Threads share one token: one acquisition at a time, and one refresh per rejected token.
         self._token_lock = threading.Lock()
         self._current_token = None
@@ -211,8 +239,7 @@ class GraphClient:
         return any(path == prefix or path.startswith(prefix + "/") for prefix in EVOLVABLE_ENUM_PATHS)
 
     def _same_origin(self, url):
-        parsed = urlsplit(url)
-        return (parsed.scheme.lower(), parsed.netloc.lower()) == self._origin
+        return origin_of(url) == self._origin
 
     # --- public verbs -------------------------------------------------------------------
     def get(self, path: str, params: dict[str, Any] | Iterable[tuple[str, Any]] | None = None, permission: str | None = None,

@@ -14,6 +14,11 @@ requests' ``Session.merge_environment_settings()`` replaces ``verify=True``/``No
 with ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``. :class:`VerifyingSession` therefore passes ``verify`` explicitly
 on every request, so ``ca_path`` wins over those variables. MSAL gets the same session (``http_client=``),
 so token requests and Graph requests share one connection pool and one TLS policy.
+
+The requests floor (:data:`REQUESTS_FLOOR`) is enforced at import: an older requests counts as missing, with the
+same error. Forcing ``verify`` alone would not be enough: before 2.28 ``CURL_CA_BUNDLE=""`` turned verification off
+inside requests (``merge_environment_settings``), and older releases also send ``.netrc`` credentials to the wrong
+host (CVE-2024-47081) and leak ``Proxy-Authorization`` on redirects (CVE-2023-32681); no setting of ours undoes those.
 """
 
 from __future__ import absolute_import, annotations, division, print_function
@@ -21,6 +26,7 @@ from __future__ import absolute_import, annotations, division, print_function
 __metaclass__ = type
 
 import email.utils
+import json
 import os
 import random
 import re
@@ -33,10 +39,39 @@ from typing import Any, Callable, Mapping
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphAuthError, GraphError, InputError, one_line
 from ansible_collections.msgraph.security.plugins.module_utils._options import COLLECTION_NAME, COLLECTION_VERSION
 
+# The lowest requests the collection runs with (requirements.txt says why); older counts as missing.
+REQUESTS_FLOOR = (2, 32, 4)
+REQUESTS_REQUIREMENT = "requests>=2.32.4"
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """``"2.27.1"`` -> ``(2, 27, 1)``; a suffix such as ``rc1`` or ``.post1`` ends the numbers."""
+    numbers = []
+    for part in str(text).split(".")[:3]:
+        digits = re.match(r"\d+", part)
+        if not digits:
+            break
+        numbers.append(int(digits.group(0)))
+    return tuple(numbers)
+
+
+def requests_too_old(version: str) -> str | None:
+    """Why requests ``version`` cannot be used (it is below :data:`REQUESTS_FLOOR`), or None when it can."""
+    if version_tuple(version) >= REQUESTS_FLOOR:
+        return None
+    return (f"requests {version} is installed, but {REQUESTS_REQUIREMENT} is required: before 2.28 an empty CURL_CA_BUNDLE "
+            "switches TLS verification off, and before 2.32.4 .netrc credentials can reach the wrong host (CVE-2024-47081); "
+            f"install {REQUESTS_REQUIREMENT} on the host that runs the module")
+
+
+REQUESTS_TOO_OLD = None  # why the installed requests is refused, when it imports but is below the floor
 try:
     import requests
     from requests.exceptions import SSLError
 
+    REQUESTS_TOO_OLD = requests_too_old(requests.__version__)
+    if REQUESTS_TOO_OLD:
+        raise ImportError(REQUESTS_TOO_OLD)
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
     _SessionBase = requests.Session
@@ -112,6 +147,9 @@ class VerifyingSession(_SessionBase):
         if not environment_proxy:
             # trust_env=False: requests reads no HTTP(S)_PROXY/ALL_PROXY and no .netrc (verify is forced anyway).
             self.trust_env = False
+        # A session-wide auth that changes nothing: requests looks a .netrc entry up only when no auth is set, and
+        # that entry would replace the bearer token (and the token request's headers) with Basic credentials.
+        self.auth = keep_headers
         if pool_size and pool_size > _DEFAULT_POOL_SIZE:
             # requests keeps 10 connections per host; more threads would open and discard extra connections.
             adapter = requests.adapters.HTTPAdapter(pool_connections=_DEFAULT_POOL_SIZE, pool_maxsize=int(pool_size))
@@ -135,11 +173,23 @@ class VerifyingSession(_SessionBase):
         """
         return VerifyingSession(environment_proxy=False, **self._settings)
 
+    def rebuild_auth(self, prepared_request: Any, response: Any) -> None:
+        """On a redirect: drop the Authorization header when the host changes (as requests does), but never put
+        .netrc credentials in its place (requests' own ``rebuild_auth`` reads .netrc whatever ``auth`` says)."""
+        headers = prepared_request.headers
+        if "Authorization" in headers and self.should_strip_auth(response.request.url, prepared_request.url):
+            del headers["Authorization"]
+
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs["verify"] = self.forced_verify
         if kwargs.get("timeout") is None and self.default_timeout:
             kwargs["timeout"] = self.default_timeout
         return super().request(method, url, *args, **kwargs)
+
+
+def keep_headers(request: Any) -> Any:
+    """The session's ``auth``: leaves the request as it is (the Graph client sets the bearer token itself)."""
+    return request
 
 
 def header_value(headers: Mapping[str, str] | None, name: str) -> str | None:
@@ -293,13 +343,65 @@ def not_sent(exc: BaseException) -> bool:
     return False
 
 
+# Frames of the TLS handshake (the connection being opened) and of reading an answer, in the standard library and
+# urllib3 (1.26 and 2.x): where the original ssl error was raised says whether the request had been sent.
+_HANDSHAKE_FRAMES = frozenset(["do_handshake", "_validate_conn", "_ssl_wrap_socket_and_match_hostname", "_match_hostname"])
+_AFTER_SENDING_FRAMES = frozenset(["getresponse", "_send_output", "_send_request", "send_request"])
+
+
+def _exception_chain(exc):
+    """``exc`` and every exception it wraps (cause, context, args, urllib3's ``reason``), each once."""
+    seen, stack, chain = set(), [exc], []
+    while stack:
+        current = stack.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        chain.append(current)
+        stack.extend([current.__cause__, current.__context__, getattr(current, "reason", None)] + list(current.args))
+    return chain
+
+
+# Certificate checks run only in the handshake: such a failure proves by itself that nothing was sent.
+_CERTIFICATE_MARKERS = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "hostname mismatch", "doesn't match")
+
+
 def tls_failed_before_sending(exc: BaseException) -> bool:
-    """True for a TLS failure that provably happened during the handshake (certificate, protocol): nothing was sent."""
-    text = str(exc)
-    markers = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "WRONG_VERSION_NUMBER", "handshake failure",
-               "HANDSHAKE_FAILURE", "TLSV1_ALERT", "SSLV3_ALERT", "UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS_AVAILABLE",
-               "hostname mismatch", "doesn't match")
-    return any(marker in text for marker in markers)
+    """True for a TLS failure that provably happened while the connection was opened: nothing was sent.
+
+    A certificate failure is proof enough. For any other failure the message cannot tell: a plaintext answer read
+    after the request was sent gives the same ``WRONG_VERSION_NUMBER`` as a plaintext server met in the handshake.
+    The traceback of the original error can: the handshake runs in ``do_handshake`` (urllib3 ``_validate_conn``),
+    an answer is read in ``getresponse``. Without that proof, a write's outcome is unknown.
+    """
+    if any(marker in str(exc) for marker in _CERTIFICATE_MARKERS):
+        return True
+    handshake = False
+    for error in _exception_chain(exc):
+        frames = set(frame.f_code.co_name for frame, _line in traceback.walk_tb(error.__traceback__))
+        if frames & _AFTER_SENDING_FRAMES:
+            return False
+        handshake = handshake or bool(frames & _HANDSHAKE_FRAMES)
+    return handshake
+
+
+class CachedResponse:
+    """A stored 2xx answer to a GET, with what MSAL reads of an http_client's response."""
+
+    def __init__(self, status_code: int, text: str, headers: Mapping[str, str] | None = None) -> None:
+        self.status_code = status_code
+        self.text = text
+        self.headers = dict(headers or {})
+
+    @property
+    def content(self) -> bytes:
+        return self.text.encode("utf-8")
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+    def raise_for_status(self) -> None:
+        """Only 2xx answers are stored: nothing to raise."""
 
 
 class RetryingHttpClient:
@@ -310,12 +412,18 @@ class RetryingHttpClient:
     error or a timeout is tried again, by the task's one :class:`RetryPolicy`: the same ``Retry-After`` handling,
     backoff, ``max_retries`` per request and time budget as Graph requests, and ``on_retry(message)`` before each
     retry (modules turn it into a warning). TLS failures are never retried. Anything else is delegated to the session.
+
+    ``stored_answers``: where 2xx answers to GETs (MSAL's discovery requests) are kept between runs, an object with
+    ``stored_answer(url, params)`` -> ``(status, text, headers)`` or None, and ``store_answer(url, params, response)``
+    (``_token_cache.DiscoveryAnswers``), or None.
     """
 
-    def __init__(self, session: VerifyingSession, policy: RetryPolicy | None = None, on_retry: Callable[[str], None] | None = None) -> None:
+    def __init__(self, session: VerifyingSession, policy: RetryPolicy | None = None, on_retry: Callable[[str], None] | None = None,
+                 stored_answers: Any = None) -> None:
         self.session = session
         self.policy = policy or RetryPolicy()
         self.on_retry = on_retry
+        self.stored_answers = stored_answers
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.session, name)
@@ -323,8 +431,16 @@ class RetryingHttpClient:
     def post(self, url: str, **kwargs: Any) -> requests.Response:
         return self._send("POST", self.session.post, url, kwargs)
 
-    def get(self, url: str, **kwargs: Any) -> requests.Response:
-        return self._send("GET", self.session.get, url, kwargs)
+    def get(self, url: str, **kwargs: Any) -> requests.Response | CachedResponse:
+        store = self.stored_answers
+        if store is not None:
+            stored = store.stored_answer(url, kwargs.get("params"))
+            if stored is not None:
+                return CachedResponse(*stored)
+        response = self._send("GET", self.session.get, url, kwargs)
+        if store is not None and 200 <= response.status_code < 300:
+            store.store_answer(url, kwargs.get("params"), response)
+        return response
 
     def close(self) -> None:
         return self.session.close()

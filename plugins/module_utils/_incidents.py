@@ -21,6 +21,10 @@ Decisions documented once, here (the service contract is docs/service-contract.m
 * **Filters.** ``severity``, ``status`` and ``lastUpdateDateTime`` are documented ``$filter`` properties. The
   bounds are sent to the service *and* re-checked on every result, so a service that ignores a clause cannot
   widen what a playbook (or a rulebook) acts on.
+* **Several values of one property.** Sent first as ``(p eq 'a' or p eq 'b')``. Microsoft's list pages document
+  only ``{property} eq '{value}'``, so a 400 to the combined filter is answered by one query per combination of
+  values (each the documented form), merged, de-duplicated by id and ordered newest update first; ``top`` then
+  applies to the merged list. A 400 to a single-value query is the service's answer and is reported.
 * **Idempotent update.** The incident is read first; only the properties whose value differs are PATCHed (enum
   values compared case-insensitively, ``custom_tags`` as a set). A PATCH is a write: its outcome, if unknown, is
   reconciled by reading the incident again, never by sending it again.
@@ -43,6 +47,7 @@ __metaclass__ = type
 import datetime
 import functools
 import hashlib
+import itertools
 import json
 import re
 from typing import Any, Callable, Iterable, Mapping
@@ -332,17 +337,55 @@ def get_incident(client: GraphClient, incident_id: str, expand_alerts: bool = Fa
     return parse_incident(response.body)
 
 
+def _value_combinations(severities, statuses, service_sources):
+    """Each combination of one value per property (None: the property is not filtered)."""
+    return list(itertools.product(*[[[value] for value in values] if values else [None]
+                                    for values in (severities, statuses, service_sources)]))
+
+
+def _newest_first(item):
+    moment = parse_service_time(item.get("lastUpdateDateTime")) if isinstance(item, dict) else None
+    return (moment or parse_service_time("1970-01-01")).timestamp()
+
+
+def list_filtered(client: GraphClient, path: str, permission: str, severities: list[str] | None = None, statuses: list[str] | None = None,
+                  service_sources: list[str] | None = None, updated_since: str | None = None, odata_filter: str | None = None,
+                  top: int | None = None, params: Mapping[str, Any] | None = None,
+                  warn: Callable[[str], None] | None = None) -> list[Any]:
+    """The raw items of ``path`` matching the filter: one combined query, or, when the service answers 400 to a filter
+    joining several values with ``or``, one documented ``eq`` query per combination, merged and de-duplicated by id."""
+    query = dict(params or {}, **{"$filter": build_filter(severities, statuses, updated_since, service_sources, odata_filter)})
+    if top:
+        query["$top"] = top
+    try:
+        return client.get_all(path, params=query, max_items=top, permission=permission)
+    except GraphError as error:
+        combinations = _value_combinations(severities, statuses, service_sources)
+        if error.status != 400 or len(combinations) < 2:
+            raise
+        refused = error
+    if warn:
+        warn(f"the service refused the filter joining several values with 'or' (HTTP 400 {refused.code}, request-id "
+             f"{refused.request_id}); sent {len(combinations)} queries of one value each instead and merged them")
+    merged, seen = [], set()
+    for severity, status, source in combinations:
+        single = dict(query, **{"$filter": build_filter(severity, status, updated_since, source, odata_filter)})
+        for item in client.get_all(path, params=single, max_items=top, permission=permission):
+            key = item.get("id") if isinstance(item, dict) else None
+            if key is None or key not in seen:
+                seen.add(key)
+                merged.append(item)
+    merged.sort(key=_newest_first, reverse=True)
+    return merged[:top] if top else merged
+
+
 def list_incidents(client: GraphClient, severities: list[str] | None = None, statuses: list[str] | None = None, updated_since: str | None = None,
                    odata_filter: str | None = None, top: int | None = None, expand_alerts: bool = False,
-                   malformed: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+                   warn: Callable[[str], None] | None = None, malformed: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
     """Every matching incident (all pages, at most ``top``), newest first as the service orders them.
     ``malformed``: see :func:`parse_each` (the event source skips a bad item; modules let it fail)."""
-    params = {"$filter": build_filter(severities, statuses, updated_since, odata_filter=odata_filter)}
-    if expand_alerts:
-        params["$expand"] = "alerts"
-    if top:
-        params["$top"] = top
-    raw = client.get_all(INCIDENTS_PATH, params=params, max_items=top, permission=INCIDENT_READ_PERMISSION)
+    raw = list_filtered(client, INCIDENTS_PATH, INCIDENT_READ_PERMISSION, severities, statuses, None, updated_since, odata_filter, top,
+                        params={"$expand": "alerts"} if expand_alerts else None, warn=warn)
     parsed = parse_each(raw, parse_incident, malformed)
     return [item for item in parsed if matches_bounds(item, severities, statuses, updated_since)]
 
@@ -358,11 +401,10 @@ def get_alert(client: GraphClient, alert_id: str) -> dict[str, Any] | None:
 
 
 def list_alerts(client: GraphClient, severities: list[str] | None = None, statuses: list[str] | None = None, service_sources: list[str] | None = None,
-                updated_since: str | None = None, odata_filter: str | None = None, top: int | None = None) -> list[dict[str, Any]]:
-    params = {"$filter": build_filter(severities, statuses, updated_since, service_sources, odata_filter)}
-    if top:
-        params["$top"] = top
-    raw = client.get_all(ALERTS_PATH, params=params, max_items=top, permission=ALERT_READ_PERMISSION)
+                updated_since: str | None = None, odata_filter: str | None = None, top: int | None = None,
+                warn: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    raw = list_filtered(client, ALERTS_PATH, ALERT_READ_PERMISSION, severities, statuses, service_sources, updated_since, odata_filter,
+                        top, warn=warn)
     parsed = [parse_alert(item) for item in raw]
     return [item for item in parsed if matches_bounds(item, severities, statuses, updated_since, service_sources)]
 
@@ -446,10 +488,13 @@ def update_incident(client: GraphClient, incident_id: str, desired: Mapping[str,
     """Read, PATCH what differs, add the comment unless present. Returns the module result (changed, incident,
     requests, diff, patched, comment_added). Raises GraphError; an unknown write outcome is reconciled by reading."""
     path = incident_path(incident_id)
-    before = get_incident(client, incident_id, permission=INCIDENT_WRITE_PERMISSION)
-    if before is None:
-        raise GraphError(f"Incident {incident_id} was not found", status=404, code="NotFound",
-                         hint="check incident_id; find it with msgraph.security.incident_info")
+    try:
+        before = parse_incident(client.get(path, permission=INCIDENT_WRITE_PERMISSION).body)
+    except GraphError as error:
+        if error.status == 404:  # Graph's own error (code, request ids), with the fix
+            error.message = f"Incident {incident_id} was not found: {error.message}"
+            error.hint = "check incident_id; find it with msgraph.security.incident_info"
+        raise
     body = plan_patch(before, desired)
     wants_comment = bool(comment) and not has_comment(before, comment)
     comment_body = {"@odata.type": COMMENT_ODATA_TYPE, "comment": comment} if wants_comment else None
@@ -479,11 +524,21 @@ def update_incident(client: GraphClient, incident_id: str, desired: Mapping[str,
     }
 
 
+def _reread_after_unknown(client, incident_id, error, what):
+    """The incident read again after ``what`` had an unknown outcome; a failed read leaves the outcome unknown."""
+    try:
+        return get_incident(client, incident_id, permission=INCIDENT_WRITE_PERMISSION)
+    except GraphError as read_error:
+        raise GraphOutcomeUnknownError.after_reconciling(
+            error, f"The {what} of incident {incident_id} was sent but its outcome is unknown ({error}); reading the incident again "
+                   f"failed too ({read_error})", error.client_request_id, "the incident's activity log in the Microsoft Defender portal") from read_error
+
+
 def _patch(client, incident_id, path, body, desired, warn):
     try:
         response = client.patch(path, body=body, permission=INCIDENT_WRITE_PERMISSION)
     except GraphOutcomeUnknownError as error:
-        now = get_incident(client, incident_id, permission=INCIDENT_WRITE_PERMISSION)
+        now = _reread_after_unknown(client, incident_id, error, "PATCH")
         if now is None or plan_patch(now, desired):
             raise error
         if warn:
@@ -500,7 +555,7 @@ def _comment(client, incident_id, path, comment_body, warn):
     try:
         response = client.post(path + "/comments", body=comment_body, permission=INCIDENT_WRITE_PERMISSION)
     except GraphOutcomeUnknownError as error:
-        now = get_incident(client, incident_id, permission=INCIDENT_WRITE_PERMISSION)
+        now = _reread_after_unknown(client, incident_id, error, "comment")
         if now is None or not has_comment(now, comment_body["comment"]):
             raise error
         if warn:

@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.errors import AnsibleFallbackNotFound
 
-from ansible_collections.msgraph.security.plugins.module_utils._clouds import require_api
+from ansible_collections.msgraph.security.plugins.module_utils._clouds import availability_warnings, explain_unavailable, require_api
 from ansible_collections.msgraph.security.plugins.module_utils._connection import ConnectionSettings, select_auth_method
 from ansible_collections.msgraph.security.plugins.module_utils._credentials import (
     HAS_MSAL,
@@ -35,6 +35,8 @@ from ansible_collections.msgraph.security.plugins.module_utils._graph_client imp
 from ansible_collections.msgraph.security.plugins.module_utils._http import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
+    REQUESTS_REQUIREMENT,
+    REQUESTS_TOO_OLD,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._options import (
     CONNECTION_OPTIONS,
@@ -102,9 +104,11 @@ class GraphModule(AnsibleModule):
         try:
             self.connection_settings = ConnectionSettings.from_params(self.params).validate()
             if api:
-                require_api(self.connection_settings.cloud, api)
+                require_api(self.connection_settings.cloud, api, self.connection_settings.api_version)
         except (GraphError, InputError) as err:
             self.fail_on_error(err)
+        for message in availability_warnings(self.connection_settings.cloud, api, self.connection_settings.api_version):
+            self.warn(message)
         for message in self.connection_settings.custom_endpoint_warnings(self._auth_method_or_none()):
             self.warn(message)
 
@@ -148,7 +152,8 @@ class GraphModule(AnsibleModule):
         if self._graph_client is not None:
             return self._graph_client
         if not HAS_REQUESTS:
-            self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+            message = missing_required_lib(REQUESTS_REQUIREMENT)
+            self.fail_json(msg=f"{message} {REQUESTS_TOO_OLD}" if REQUESTS_TOO_OLD else message, exception=REQUESTS_IMPORT_ERROR)
         settings = self.connection_settings
         try:
             method = select_auth_method(settings)
@@ -172,6 +177,9 @@ class GraphModule(AnsibleModule):
         """
         payload = dict(result)
         if isinstance(error, GraphError):
+            settings = getattr(self, "connection_settings", None)
+            if settings is not None:
+                error = explain_unavailable(error, settings.cloud, self.api, settings.api_version)
             payload["error"] = error.to_result()
             payload["msg"] = str(error)
             self.fail_json(**payload)

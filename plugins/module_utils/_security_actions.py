@@ -67,6 +67,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._graph_client imp
     path_segment,
     unwrap_entity,
     validate_path_id,
+    validate_server_id,
 )
 
 COLLECTION_PATH = "/security/securityActions"
@@ -454,6 +455,15 @@ def _reread(client, action_id):
     return get_action(client, action_id, WRITE_PERMISSION)
 
 
+def _returned_id(action):
+    """The id of an action the service returned, checked before it goes into a path (``..`` would collapse it)."""
+    return validate_server_id(action.get("id"), "a security action id")
+
+
+def _reread_returned(client, action):
+    return _reread(client, _returned_id(action))
+
+
 def _identity(action):
     """What makes two actions the same request: name, parameters, vendor and provider (folded)."""
     vendor = action.get("vendorInformation") or {}
@@ -474,22 +484,27 @@ def _refuse_conflict(existing, body):
                                            "changed, use another client_context or omit it")
 
 
+def _create_unknown(error, body, found):
+    """The create's outcome stays unknown (``found``: what the lookup by client context showed); never sent again."""
+    return GraphOutcomeUnknownError(
+        f"Create of security action with client context {body['clientContext']!r}: {error}; {found}, so it was not sent again",
+        status=error.status, code=error.code, request_id=error.request_id, client_request_id=error.client_request_id,
+        date=error.date, method=error.method, url=error.url,
+        hint="Re-run the task later: it looks the client context up first and creates the action only if it still does not exist.",
+    )
+
+
 def _create_exactly_once(client, body, warn):
     """POST once; after an ambiguous outcome, trust only a lookup by client context (see module doc)."""
     try:
         response = client.post(COLLECTION_PATH, body=body, permission=WRITE_PERMISSION)
     except GraphOutcomeUnknownError as error:
-        found = _lookup(client, body["clientContext"], warn)
+        try:
+            found = _lookup(client, body["clientContext"], warn)
+        except GraphError as read_error:
+            raise _create_unknown(error, body, f"looking the client context up afterwards failed too ({read_error})") from read_error
         if found is None:
-            raise GraphOutcomeUnknownError(
-                f"Create of security action with client context {body['clientContext']!r}: {error}; no action with this client context "
-                "exists (yet), so it was not sent again",
-                status=error.status, code=error.code, request_id=error.request_id,
-                client_request_id=error.client_request_id, date=error.date, method=error.method,
-                url=error.url,
-                hint="Re-run the task later: it looks the client context up first and creates the action "
-                     "only if it still does not exist.",
-            )
+            raise _create_unknown(error, body, "no action with this client context exists (yet)")
         warn(f"The create request's outcome was unknown ({error}); reconciled: security action {found.get('id')} with client "
              f"context {body['clientContext']!r} exists, so it was not sent again")
         return found
@@ -515,7 +530,7 @@ def wait_for_terminal(client: GraphClient, action: dict[str, Any], wait_timeout:
         if remaining <= 0:
             raise SecurityActionTimeoutError(action_to_snake(action), wait_timeout)
         sleep(min(poll_interval, remaining))
-        action = _reread(client, action["id"])
+        action = _reread_returned(client, action)
     if not _is_completed(action):
         raise SecurityActionFailedError(action_to_snake(action))
     return action
@@ -588,18 +603,21 @@ def _post_cancel(client, action, path):
     try:
         response = client.post(path, permission=WRITE_PERMISSION)
     except GraphOutcomeUnknownError as error:
-        current = action_to_snake(_reread(client, action["id"]))
-        error.message = f"{error.message}; the cancel request was sent but its outcome is unknown, and the action now reads {describe_status(current)}"
+        try:
+            now = f"the action now reads {describe_status(action_to_snake(_reread_returned(client, action)))}"
+        except GraphError as read_error:
+            now = f"reading the action again failed too ({read_error})"
+        error.message = f"{error.message}; the cancel request was sent but its outcome is unknown, and {now}"
         error.hint = "Read the action again with security_action_info; repeating the cancel is harmless."
         raise
     except GraphError as error:
         if error.status not in _CANCEL_REFUSED_STATUSES:
             raise
-        current = _reread(client, action["id"])
+        current = _reread_returned(client, action)
         if not is_terminal(current.get("status")):
             raise
         return None, current  # it finished between our read and the cancel
-    return response, _reread(client, action["id"])
+    return response, _reread_returned(client, action)
 
 
 def ensure_canceled(client: GraphClient, action_id: str | None = None, client_context: str | None = None, check_mode: bool = False,
@@ -614,7 +632,7 @@ def ensure_canceled(client: GraphClient, action_id: str | None = None, client_co
         return _unchanged(None, f"no security action with client context {client_context!r} exists; nothing to cancel")
     if is_terminal(action.get("status")):
         return _unchanged(action, f"security action {action.get('id')} is already {describe_status(action)}; nothing to cancel")
-    path = f"{_item_path(action['id'])}/cancelSecurityAction"
+    path = f"{_item_path(_returned_id(action))}/cancelSecurityAction"
     if check_mode:
         # Microsoft documents no status for a canceled action, so the diff predicts none.
         return {

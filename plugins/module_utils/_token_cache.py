@@ -16,7 +16,11 @@ a SHA-256 of the credential (never the credential itself): a rotated secret or c
 token obtained with the old one is never handed out again.
 
 It holds what MSAL's public ``SerializableTokenCache.serialize()`` gives, nothing of MSAL's private in-memory
-layout. MSAL's ``http_cache`` (discovery responses) stays in memory: a new process makes one discovery GET.
+layout, and the token service's answers to MSAL's discovery GETs (:class:`DiscoveryAnswers`: URL, status, body,
+headers, kept 24 hours as MSAL keeps them in memory), so K tasks make one discovery request. They are stored by the
+HTTP client MSAL is given (``_http.RetryingHttpClient``), not through MSAL's ``http_cache``: that mapping holds
+MSAL's own response objects and index, which only ``pickle`` persists. A file that is valid JSON of another shape
+counts as empty, with a warning, and is replaced at the next write.
 
 Parallel processes (forks, several playbooks) share a file safely: every read and every read-modify-write
 happens under ``fcntl.flock`` on a lock file next to it, and writes go to a temporary file that replaces the
@@ -39,7 +43,9 @@ import json
 import os
 import stat
 import tempfile
-from typing import Callable
+import time
+from typing import Any, Callable, Mapping
+from urllib.parse import urlencode
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
 
@@ -55,6 +61,7 @@ OPTION = "token_cache_dir"
 FORMAT_VERSION = 2  # 1 also stored MSAL's http_cache layout; such files are replaced
 _LOOSE_BITS = stat.S_IRWXG | stat.S_IRWXO
 _FINGERPRINT_CONTEXT = b"msgraph.security token cache credential v1\0"
+DISCOVERY_SECONDS = 24 * 3600  # MSAL keeps a discovery answer this long in memory (ThrottledHttpClient)
 
 
 def credential_fingerprint(credential: str | bytes | None) -> str:
@@ -170,6 +177,7 @@ class PersistentTokenCache(_CacheBase):
         self.warn = warn
         self.writes = 0  # how many times this process wrote the file (tests, diagnostics)
         self._base = {}  # the sections as last read or written: what "we changed" is measured against
+        self.discovery = DiscoveryAnswers()
 
     # file access ------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -181,8 +189,10 @@ class PersistentTokenCache(_CacheBase):
         finally:
             os.close(fd)  # closing releases the lock
 
-    def _read(self):
-        """The file's content as a dict; {} when there is none or it cannot be understood."""
+    def _read(self, quiet=False):
+        """The file's content as a dict; {} when there is none or it cannot be understood (with a warning unless
+        ``quiet``: the write-back reads the file again, and one warning per task is enough)."""
+        warn = (lambda message: None) if quiet else self._warn
         try:
             fd = open_private(self.path, os.O_RDONLY)
         except OSError as exc:
@@ -196,7 +206,12 @@ class PersistentTokenCache(_CacheBase):
         except ValueError:
             content = None
         if not isinstance(content, dict) or content.get("version") != FORMAT_VERSION:
-            self._warn(f"the token cache file {self.path} is not in a format this collection reads; it will be replaced")
+            warn(f"the token cache file {self.path} is not in a format this collection reads; it will be replaced")
+            return {}
+        problem = _shape_problem(content)
+        if problem:
+            warn(f"the token cache file {self.path} is valid JSON but not in the shape this collection writes ({problem}); "
+                 "it is treated as empty and will be replaced")
             return {}
         return content
 
@@ -226,11 +241,12 @@ class PersistentTokenCache(_CacheBase):
         sections = content.get("token_cache") if isinstance(content.get("token_cache"), dict) else {}
         self.deserialize(json.dumps(sections))
         self._base = sections
+        self.discovery = DiscoveryAnswers(content.get("discovery"))
         return self
 
     @property
     def changed(self) -> bool:
-        return bool(self.has_state_changed)
+        return bool(self.has_state_changed) or self.discovery.changed
 
     def save_if_changed(self) -> bool:
         """Write back (read-modify-write under an exclusive lock) only when MSAL changed the cache."""
@@ -238,13 +254,15 @@ class PersistentTokenCache(_CacheBase):
             return False
         try:
             with self._locked(exclusive=True):
-                stored = self._read()
+                stored = self._read(quiet=True)
                 ours = json.loads(self.serialize())  # serialize() also clears has_state_changed
                 content = {
                     "version": FORMAT_VERSION,
                     "token_cache": _merge_sections(stored.get("token_cache"), ours, self._base),
+                    "discovery": self.discovery.merged_into(stored.get("discovery")),
                 }
                 self._write(content)
+                self.discovery.changed = False
         except (IOError, OSError) as exc:
             # The action matters more than the cache: carry on, the next run asks for a token again.
             self._warn(f"could not write the token cache file {self.path}: {getattr(exc, 'strerror', None) or exc}")
@@ -253,6 +271,60 @@ class PersistentTokenCache(_CacheBase):
         # remove on a later save.
         self._base = ours
         return True
+
+
+class DiscoveryAnswers:
+    """The token service's 2xx answers to GETs (MSAL's discovery), by URL and query, until they expire.
+
+    ``stored_answer``/``store_answer`` are what ``_http.RetryingHttpClient`` calls; ``entries`` is what the file keeps.
+    """
+
+    def __init__(self, entries: Mapping[str, Any] | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.entries = dict(entries or {})
+        self.clock = clock
+        self.changed = False
+
+    @staticmethod
+    def key(url: str, params: Mapping[str, Any] | None) -> str:
+        return url if not params else f"{url}?{urlencode(sorted(dict(params).items()))}"
+
+    def stored_answer(self, url: str, params: Mapping[str, Any] | None = None) -> tuple[int, str, dict[str, str]] | None:
+        """``(status, text, headers)`` of the stored answer, or None when there is none or it expired."""
+        entry = self.entries.get(self.key(url, params))
+        if entry is None or entry["expires_at"] <= self.clock():
+            return None
+        return entry["status"], entry["text"], entry["headers"]
+
+    def store_answer(self, url: str, params: Mapping[str, Any] | None, response: Any) -> None:
+        self.entries[self.key(url, params)] = {"status": int(response.status_code), "text": response.text,
+                                               "headers": dict((str(k), str(v)) for k, v in dict(response.headers).items()),
+                                               "expires_at": self.clock() + DISCOVERY_SECONDS}
+        self.changed = True
+
+    def merged_into(self, stored: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The file's answers that are still fresh, with ours on top."""
+        now = self.clock()
+        merged = dict((key, entry) for key, entry in (stored or {}).items() if entry["expires_at"] > now)
+        merged.update(self.entries)
+        return merged
+
+
+def _shape_problem(content):
+    """What is wrong with the shape of a parsed cache file of the right version, or None."""
+    sections = content.get("token_cache", {})
+    if not isinstance(sections, dict):
+        return "token_cache is not an object"
+    for name, entries in sections.items():
+        if not isinstance(entries, dict) or not all(isinstance(entry, dict) for entry in entries.values()):
+            return f"token_cache.{name} is not an object of objects"
+    answers = content.get("discovery", {})
+    if not isinstance(answers, dict):
+        return "discovery is not an object"
+    for key, entry in answers.items():
+        if not (isinstance(entry, dict) and isinstance(entry.get("status"), int) and isinstance(entry.get("text"), str)
+                and isinstance(entry.get("headers"), dict) and isinstance(entry.get("expires_at"), (int, float))):
+            return f"discovery entry {key!r} is not a stored answer"
+    return None
 
 
 def _merge_sections(stored, ours, base):

@@ -78,6 +78,10 @@ notes:
   - B(Permissions) C(SecurityAlert.Read.All) (application or delegated); O(incident_id) also needs
     C(SecurityIncident.Read.All). A missing permission fails with HTTP 403 naming it.
   - Offered in the global cloud and in US Government L4 and L5 (DoD), not in the China (21Vianet) cloud.
+  - B(Several values.) Several values of one option are sent as C((severity eq 'high' or severity eq 'medium')).
+    Microsoft documents only C({property} eq '{value}'), so if the service answers 400 to that, the module sends one
+    query per combination of values, merges them, keeps each item once (by id), newest update first, applies
+    O(top) to the merged list, and warns.
 seealso:
   - module: msgraph.security.incident_info
   - name: List alerts_v2 (Microsoft Graph v1.0)
@@ -305,7 +309,7 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def read(client, params):
+def read(client, params, warn=None):
     if params["alert_id"] is not None:
         found = incidents.get_alert(client, incidents.validate_entity_id(params["alert_id"], "alert_id"))
         return [] if found is None else [found]
@@ -318,7 +322,7 @@ def read(client, params):
     since = incidents.normalize_timestamp(params["updated_since"], "updated_since") if params["updated_since"] else None
     return incidents.list_alerts(client, severities=params["severity"], statuses=params["status"],
                                  service_sources=params["service_source"], updated_since=since, odata_filter=params["filter"],
-                                 top=params["top"])
+                                 top=params["top"], warn=warn)
 
 
 def main():
@@ -326,7 +330,7 @@ def main():
     module = GraphModule(argument_spec=ARGUMENT_SPEC, api="alerts", default_api_version="v1.0", supports_check_mode=True,
                          mutually_exclusive=exclusive)
     try:
-        found = read(module.graph_client(), module.params)
+        found = read(module.graph_client(), module.params, warn=module.warn)
     except (GraphError, InputError) as error:
         module.fail_on_error(error)
     module.exit_json(changed=False, alerts=found)

@@ -228,8 +228,13 @@ notes:
   - B(Propagation.) C(isEnabled) and the account's available actions can take a while to reflect a completed
     V(disable) or V(enable). A run soon after another may therefore send the action again; that is harmless.
     Reconciliation of an unknown outcome waits for it (O(reconcile_timeout)).
-  - B(Clouds.) Available in the global cloud and in US Government L4 and L5 (DoD). The China (21Vianet) cloud does
-    not offer this API; the module fails before sending any request there.
+  - B(Clouds.) In the global cloud on both API versions. The China (21Vianet) cloud does not offer this API; the
+    module fails before sending any request there.
+  - B(US Government L4 and L5.) With O(api_version=v1.0) the module fails before sending any request, because
+    Microsoft's US Government v1.0 metadata has no identityAccounts and no invokeAction. With O(api_version=beta) it
+    runs, with a warning, since the rendered beta pages list US Government L4 and L5 while the pinned beta revision
+    and the v1.0 pages say global only. If the tenant lacks the API, Graph answers 404 or 400 and the error's hint says it may not be
+    offered in this cloud, citing both sources (docs/service-contract.md row 23a).
   - B(API version.) invokeAction and identityAccounts are in Microsoft Graph beta (O(api_version=beta), the default)
     and generally available in v1.0 (O(api_version=v1.0), where Microsoft's v1.0 pages list the global cloud only).
     Both are tested; the request and both response shapes are the same.

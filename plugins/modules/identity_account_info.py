@@ -85,8 +85,11 @@ notes:
     A missing permission fails with HTTP status C(403), the permission's name and the C(request-id).
   - The tenant must be onboarded to Microsoft Defender for Identity; otherwise Graph answers 403 and the
     module says so instead of blaming permissions.
-  - Available in the global cloud and in US Government L4 and L5 (DoD). The China (21Vianet) cloud does not
-    offer this API; the module fails before sending any request there.
+  - Available in the global cloud on both API versions. The China (21Vianet) cloud does not offer this API; the
+    module fails before sending any request there.
+  - In US Government L4 and L5 (DoD), O(api_version=v1.0) fails before any request (Microsoft's US Government v1.0
+    metadata has no identityAccounts); O(api_version=beta) runs with a warning that Microsoft's sources disagree, and
+    a 404 or 400 there is explained as "may not be offered in this cloud" (docs/service-contract.md row 23a).
   - The API is in Microsoft Graph beta (O(api_version=beta), the default) and generally available in v1.0
     (O(api_version=v1.0)); both are tested with the same results.
 seealso:

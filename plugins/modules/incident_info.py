@@ -77,6 +77,10 @@ notes:
     module fails before any request.
   - The bounds O(severity), O(status) and O(updated_since) are sent to the service and checked again on every
     result.
+  - B(Several values.) Several values of one option are sent as C((severity eq 'high' or severity eq 'medium')).
+    Microsoft documents only C({property} eq '{value}'), so if the service answers 400 to that, the module sends one
+    query per combination of values, merges them, keeps each item once (by id), newest update first, applies
+    O(top) to the merged list, and warns.
 seealso:
   - module: msgraph.security.incident
   - module: msgraph.security.alert_info
@@ -254,7 +258,7 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def read(client, params):
+def read(client, params, warn=None):
     if params["incident_id"] is not None:
         incident_id = incidents.validate_entity_id(params["incident_id"], "incident_id")
         found = incidents.get_incident(client, incident_id, expand_alerts=params["include_alerts"])
@@ -265,14 +269,15 @@ def read(client, params):
         raise InputError("filter", "must be a non-empty OData filter, e.g. assignedTo eq 'soc@contoso.com'")
     since = incidents.normalize_timestamp(params["updated_since"], "updated_since") if params["updated_since"] else None
     return incidents.list_incidents(client, severities=params["severity"], statuses=params["status"], updated_since=since,
-                                    odata_filter=params["filter"], top=params["top"], expand_alerts=params["include_alerts"])
+                                    odata_filter=params["filter"], top=params["top"], expand_alerts=params["include_alerts"],
+                                    warn=warn)
 
 
 def main():
     module = GraphModule(argument_spec=ARGUMENT_SPEC, api="incidents", default_api_version="v1.0", supports_check_mode=True,
                          mutually_exclusive=[("incident_id", option) for option in LIST_OPTIONS])
     try:
-        found = read(module.graph_client(), module.params)
+        found = read(module.graph_client(), module.params, warn=module.warn)
     except (GraphError, InputError) as error:
         module.fail_on_error(error)
     module.exit_json(changed=False, incidents=found)

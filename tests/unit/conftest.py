@@ -83,3 +83,25 @@ def module_args(args):
 def _module_args_fixture():
     """The :func:`module_args` context manager, as a fixture."""
     return module_args
+
+
+def ssl_error_raised_in(function_name, message="[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:2580)"):
+    """A requests ``SSLError`` wrapping an ssl error raised inside a function of that name (``do_handshake`` or
+    ``getresponse``, as urllib3 and the ssl module name them): where it happened is all that tells the two apart."""
+    import ssl
+
+    import requests
+
+    def raiser():
+        raise ssl.SSLError(1, message)
+
+    namespace = {}
+    exec(f"def {function_name}(inner):\n    inner()\n", namespace)  # pylint: disable=exec-used
+    try:
+        namespace[function_name](raiser)
+    except ssl.SSLError as original:
+        try:
+            raise requests.exceptions.SSLError(original) from original
+        except requests.exceptions.SSLError as wrapped:
+            return wrapped
+    raise AssertionError("nothing was raised")

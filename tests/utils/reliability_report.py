@@ -32,6 +32,7 @@ CATEGORIES = [
     ("secrets", "Secrets kept", "Run"),
     ("tls", "TLS trust", "Endpoint"),
     ("eda", "Event source faults survived (no incident lost)", "Fault"),
+    ("transport", "Transport guards and service variants", "Trap"),
 ]
 
 
@@ -127,6 +128,7 @@ def render(record, references, outcomes):
     minutes = (record["finished"] - record["started"]) / 60.0
     faults, inputs = summary["by_category"]["fault"], summary["by_category"]["input"]
     secrets, tls = summary["by_category"]["secrets"], summary["by_category"]["tls"]
+    transport = summary["by_category"]["transport"]
     lines = [
         "# Reliability and security report",
         "",
@@ -152,6 +154,8 @@ def render(record, references, outcomes):
         f"| TLS checks passed | {tls[0]} of {tls[1]} |",
         f"| Event-source faults survived, no incident lost (outages, retry budget, malformed item, state file, crash) | "
         f"{summary['by_category']['eda'][0]} of {summary['by_category']['eda'][1]} |",
+        f"| Transport guards held (.netrc, requests floor, answers after sending, returned ids, refused filters) | {transport[0]} of "
+        f"{transport[1]} |",
         f"| Write requests observed in the emulator's log | {summary['writes']} |",
         f"| Duplicate writes (a write that took effect twice) | {summary['duplicates']} |",
         f"| Cases proven by other integration tests (below) | {len(references)} ({reference_counts(references)}) |",

@@ -13,6 +13,14 @@ CLOUDS = {
     "china": "https://microsoftgraph.chinacloudapi.cn",
 }
 
+US_GOVERNMENT = ("usgov", "usgov_dod")
+# identityAccounts in US Government clouds (docs/service-contract.md row 23a): never in v1.0 (the v1.0-Fairfax.csdl metadata
+# has neither identityAccounts nor invokeAction); in beta Microsoft's sources disagree, so the emulator serves either:
+# "offered" (the rendered beta pages), "absent" (404, as a missing segment) or "absent_400" (the same answered 400).
+US_GOV_BETA_IDENTITY_ACCOUNTS = ("offered", "absent", "absent_400")
+# A $filter joining values with "or" on incidents and alerts_v2: the list pages document only "{property} eq '{value}'".
+FILTER_OR_MODES = ("answer", "refuse")
+
 # Which API families each cloud offers (docs/service-contract.md rows 18 and 23).
 API_CLOUDS = {
     "identity_accounts": {"global", "usgov", "usgov_dod"},
@@ -103,6 +111,8 @@ DEFAULTS = {
     "identity_forbidden_style": "mdi",
     "revoke_sessions_response": "value",  # "value": 200 {"value": true}; "no_content": 204 (both documented)
     "entra_id_p2": True,  # false: riskyUsers actions answer 403 "not licensed"
+    "us_gov_beta_identity_accounts": "offered",
+    "incident_filter_or": "answer",  # "refuse": 400 to a $filter using "or" on incidents and alerts_v2
 }
 
 
@@ -191,6 +201,8 @@ VALIDATORS = {
     "identity_forbidden_style": lambda n, v: _choice(n, v, ("mdi", "graph")),
     "revoke_sessions_response": lambda n, v: _choice(n, v, ("value", "no_content")),
     "entra_id_p2": _boolean,
+    "us_gov_beta_identity_accounts": lambda n, v: _choice(n, v, US_GOV_BETA_IDENTITY_ACCOUNTS),
+    "incident_filter_or": lambda n, v: _choice(n, v, FILTER_OR_MODES),
 }
 
 

@@ -7,7 +7,7 @@ import time
 
 from .messages import GRAPH, Response, http_date, status_error
 
-KINDS = ("status", "latency", "drop", "reset", "truncate", "malformed", "timeout", "expire_token", "tls_corrupt")
+KINDS = ("status", "latency", "drop", "reset", "truncate", "malformed", "timeout", "expire_token", "tls_corrupt", "tls_plaintext")
 SPEC_KEYS = {"route", "path_regex", "method", "kind", "times", "probability", "after_processing", "seed", "status", "retry_after",
              "retry_after_format", "code", "message", "latency_ms", "delay_s", "body", "content_type"}
 MALFORMED_BODIES = {
@@ -147,9 +147,10 @@ def apply(fault, req, process):
             return real
         time.sleep(spec["delay_s"])
         return process()
-    # truncate and tls_corrupt damage a real answer, so the request is always processed first.
-    real = process() if (fault.after_processing or kind in ("truncate", "tls_corrupt")) else None
-    if kind in ("truncate", "tls_corrupt"):
+    # truncate, tls_corrupt and tls_plaintext damage a real answer, so the request is always processed first.
+    damaging = ("truncate", "tls_corrupt", "tls_plaintext")
+    real = process() if (fault.after_processing or kind in damaging) else None
+    if kind in damaging:
         real.transport = kind
         return real
     if kind in ("drop", "reset"):

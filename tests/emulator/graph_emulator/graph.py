@@ -6,7 +6,7 @@ import time
 import jwt
 
 from . import shapes
-from .config import ACTIONS, API_CLOUDS, PROVIDERS, ROLE_ACCOUNT_READ, ROLE_ACTIONS_WRITE
+from .config import ACTIONS, API_CLOUDS, PROVIDERS, ROLE_ACCOUNT_READ, ROLE_ACTIONS_WRITE, US_GOVERNMENT
 from .messages import GRAPH, graph_error
 from .odata import ODataError, Resource, apply_select, check_options, filter_names, parse_select, query_page
 from .routing import Route
@@ -72,6 +72,8 @@ class GraphGuard:
         claims = self._claims(req)
         if self.config["cloud"] not in API_CLOUDS[api]:
             raise graph_error(req, 404, "BadRequest", f"Resource not found for the segment '{API_SEGMENT[api]}'.")
+        if api == "identity_accounts" and self.config["cloud"] in US_GOVERNMENT:
+            self._us_government_identity_accounts(req)
         if not set(roles) & set(claims.get("roles") or []):
             if api == "identity_accounts" and self.config["identity_forbidden_style"] == "mdi":
                 raise graph_error(req, 403, "UnknownError", "")
@@ -97,6 +99,13 @@ class GraphGuard:
         if claims.get("aud") != self.config.graph_root():
             raise self._unauthorized(req, "Access token validation failure. Invalid audience.")
         return claims
+
+    def _us_government_identity_accounts(self, req):
+        """Never in v1.0 (v1.0-Fairfax.csdl lacks it); in beta as ``us_gov_beta_identity_accounts`` says."""
+        mode = "absent" if req.path.startswith("/v1.0/") else self.config["us_gov_beta_identity_accounts"]
+        if mode != "offered":
+            raise graph_error(req, 400 if mode == "absent_400" else 404, "BadRequest",
+                              "Resource not found for the segment 'identityAccounts'.")
 
     @staticmethod
     def _unauthorized(req, message):

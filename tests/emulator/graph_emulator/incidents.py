@@ -16,6 +16,7 @@ answers the incident's whole comment list in ``value`` (the post-comments exampl
 import copy
 import json
 import os
+import re
 import threading
 from urllib.parse import quote, urlencode
 
@@ -269,13 +270,24 @@ def render_incident(incident, shape, alerts=None, single=False):
     return out
 
 
+def _without_literals(text):
+    """A filter with its string literals blanked, so that ``'a or b'`` inside a value is not an operator."""
+    return re.sub(r"'(?:[^']|'')*'", "''", text)
+
+
 # --- routes -----------------------------------------------------------------------------------------
 
-def _page(req, items, resource, options, default_size, max_size):
-    """$filter, $skip, $top and server-driven paging; returns (page, next_link, count)."""
+_OR = re.compile(r"\)?\s+or\s+\(?", re.IGNORECASE)
+
+
+def _page(req, items, resource, options, default_size, max_size, refuse_or=False):
+    """$filter, $skip, $top and server-driven paging; returns (page, next_link, count). ``refuse_or``: a filter joining
+    values with ``or`` is refused (the list pages document only ``{property} eq '{value}'``)."""
     unsupported = sorted(key for key in req.query if key.startswith("$") and key not in options)
     if unsupported:
         raise ODataError(f"Query option '{unsupported[0]}' is not supported by this API.")
+    if refuse_or and _OR.search(_without_literals(req.query.get("$filter") or "")):
+        raise ODataError("Invalid filter clause: the 'or' operator is not supported for this API; use {property} eq '{value}'.")
     predicate = parse_filter(req.query.get("$filter"), resource)
     matching = [item for item in items if predicate(item)]
     size = default_size
@@ -340,7 +352,7 @@ class Incidents:
         self.guard.authorize(req, "incidents", (ROLE_INCIDENT_READ, ROLE_INCIDENT_WRITE))
         expand = _expand_alerts(req)
         page, next_link, count = _page(req, self.store.incidents(), INCIDENT_RESOURCE, INCIDENT_OPTIONS, self.config["page_size"],
-                                       self.config["max_page_size"])
+                                       self.config["max_page_size"], refuse_or=self.config["incident_filter_or"] == "refuse")
         shape = self.config["shape"]
         rendered = [hide_evolvable(render_incident(item, shape, self.store.alerts(item["id"]) if expand else None), req) for item in page]
         return self._collection(req, version, "security/incidents", rendered, next_link, count)
@@ -380,7 +392,7 @@ class Incidents:
     def list_alerts(self, req, version):
         self.guard.authorize(req, "alerts", (ROLE_ALERT_READ, ROLE_ALERT_WRITE))
         page, next_link, count = _page(req, self.store.alerts(), ALERT_RESOURCE, ALERT_OPTIONS, self.config["page_size"],
-                                       self.config["max_page_size"])
+                                       self.config["max_page_size"], refuse_or=self.config["incident_filter_or"] == "refuse")
         return self._collection(req, version, "security/alerts_v2", [hide_evolvable(render_alert(item), req) for item in page], next_link, count)
 
     @graph_handler

@@ -60,6 +60,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             socket.socket.sendall(self.connection, b"\x17\x03\x03\x00\x20" + os.urandom(32))
             self.close_connection = True
             return
+        if response.transport == "tls_plaintext":
+            # The answer in plain text, past the TLS layer, after the request was read and processed: the client's
+            # TLS layer reads "HTTP/1.1" as a record header (WRONG_VERSION_NUMBER), as from a plaintext server.
+            head = f"HTTP/1.1 {response.status} OK\r\nContent-Length: {len(response.body)}\r\nConnection: close\r\n\r\n"
+            socket.socket.sendall(self.connection, head.encode("ascii") + response.body)
+            self.close_connection = True
+            return
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)

@@ -95,6 +95,15 @@ def test_tls_corrupt_breaks_the_tls_session_after_the_write_was_applied(api, adm
     assert entry["fault"] == "tls_corrupt" and entry["status"] == 200  # processed: the disable took effect
 
 
+def test_tls_plaintext_answers_in_clear_text_after_the_write_was_applied(api, admin, token):
+    admin.add_fault(route="invoke_action", kind="tls_plaintext", times=1)
+    with pytest.raises(requests.exceptions.SSLError) as caught:
+        api.post(INVOKE, DISABLE, token=token)
+    assert "WRONG_VERSION_NUMBER" in str(caught.value) or "wrong version number" in str(caught.value)
+    [entry] = admin.requests(route="invoke_action")
+    assert entry["fault"] == "tls_plaintext" and entry["status"] == 200  # processed: the disable took effect
+
+
 @pytest.mark.parametrize("status, content_type", [(200, "application/json"), (502, "text/html")])
 def test_malformed_body(api, admin, token, status, content_type):
     admin.add_fault(route="get_identity_account", kind="malformed", status=status)

@@ -216,3 +216,22 @@ def test_get_select_and_unknown(api):
 def test_v1_route_also_answers(api):
     body = api.get(f"/v1.0/security/identities/identityAccounts/{MEGAN_ID}").json()
     assert body["id"] == MEGAN_ID and "/v1.0/$metadata" in body["@odata.context"]
+
+
+@pytest.mark.parametrize("cloud, root", [("usgov", "https://graph.microsoft.us"), ("usgov_dod", "https://dod-graph.microsoft.us")])
+def test_us_gov_clouds_never_serve_identity_accounts_in_v1(api, admin, cloud, root):
+    admin.configure(cloud=cloud)
+    token = api.token(scope=root + "/.default")
+    v1 = ACCOUNTS.replace("/beta/", "/v1.0/")
+    assert _error(api.get(v1, token=token), 404, "BadRequest") == "Resource not found for the segment 'identityAccounts'."
+    _error(api.post(f"{v1}/{MEGAN_ID}/invokeAction", {}, token=token), 404, "BadRequest")
+    assert admin.state()["invocations"] == []
+
+
+@pytest.mark.parametrize("mode, status", [("absent", 404), ("absent_400", 400)])
+def test_us_gov_beta_identity_accounts_can_be_absent(api, admin, mode, status):
+    admin.configure(cloud="usgov", us_gov_beta_identity_accounts=mode)
+    token = api.token(scope="https://graph.microsoft.us/.default")
+    assert _error(api.get(ACCOUNTS, token=token), status, "BadRequest") == "Resource not found for the segment 'identityAccounts'."
+    admin.configure(cloud="global")
+    assert api.get(ACCOUNTS).status_code == 200  # the knob is about US Government clouds only

@@ -138,3 +138,14 @@ def test_evolvable_members_are_unknown_future_value_unless_the_client_prefers_th
     assert alert["serviceSource"] == "microsoftSentinel"
     patched = api.call("PATCH", path, client=CLIENT, json={"assignedTo": "soc@contoso.com"}).json()
     assert patched["status"] == "unknownFutureValue"
+
+
+@pytest.mark.parametrize("path", [INCIDENTS, ALERTS])
+def test_a_filter_joining_values_with_or_can_be_refused(api, admin, path):
+    combined = {"$filter": "(severity eq 'high' or severity eq 'medium')"}
+    assert _get(api, path, **combined)["value"]
+    admin.configure(incident_filter_or="refuse")
+    refused = api.get(path, client=CLIENT, params=combined)
+    assert refused.status_code == 400 and "'or' operator is not supported" in refused.json()["error"]["message"]
+    assert _get(api, path, **{"$filter": "severity eq 'high'"})["value"]  # the documented form still answers
+    assert api.get(path, client=CLIENT, params={"$filter": "assignedTo eq 'a or b'"}).status_code == 200  # a literal is no operator

@@ -140,7 +140,8 @@ def statuses(found):
 
 
 _FAULT_WORDS = {"reset": "reset", "drop": "closed", "timeout": "timed out", "truncate": "2xx truncated",
-                "malformed": "2xx malformed", "expire_token": "401 expired", "tls_corrupt": "TLS broken"}
+                "malformed": "2xx malformed", "expire_token": "401 expired", "tls_corrupt": "TLS broken",
+                "tls_plaintext": "plaintext answer"}
 
 
 def describe(found):

@@ -11,7 +11,7 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
-CATEGORIES = ("fault", "input", "secrets", "tls")
+CATEGORIES = ("fault", "input", "secrets", "tls", "transport")
 
 
 def test_every_reference_names_an_existing_test_function():

@@ -40,15 +40,15 @@ def mode(path):
 
 
 @pytest.mark.parametrize("cached", [True, False], ids=["with_cache", "without_cache"])
-def test_ten_tasks_make_one_token_request_with_the_cache_and_ten_without(ansible, emulator, tmp_path, cached):
+def test_ten_tasks_make_one_token_and_one_discovery_request_with_the_cache_and_ten_without(ansible, emulator, tmp_path, cached):
     env = {"MSGRAPH_TOKEN_CACHE_DIR": str(tmp_path / "tokens")} if cached else {}
     result = ansible.play(reads_playbook(some_upn(emulator)), env=env)
     assert result.rc == 0, result.output
     assert len([task for task in result.tasks if task["status"] == "ok"]) == K_TASKS
     counters = emulator.admin.counters()
     assert counters["token_requests"] == (1 if cached else K_TASKS)
-    # MSAL's discovery document is not persisted (only MSAL's public token cache serialization is): one GET per task.
-    assert counters["discovery_requests"] == K_TASKS
+    # The discovery answer is stored with the token (DiscoveryAnswers): one GET per run, not per task.
+    assert counters["discovery_requests"] == (1 if cached else K_TASKS)
     assert os.path.exists(tmp_path / "tokens") is cached  # nothing on disk unless asked
 
 
@@ -63,7 +63,9 @@ def test_cache_files_are_private_and_tokens_stay_out_of_the_output(ansible, emul
     content = json.loads((cache_dir / name).read_text())
     [token] = [entry["secret"] for entry in content["token_cache"]["AccessToken"].values()]
     assert token not in result.output
-    assert sorted(content) == ["token_cache", "version"]
+    assert sorted(content) == ["discovery", "token_cache", "version"]
+    [answer] = content["discovery"].values()  # the openid-configuration document: public, no token in it
+    assert answer["status"] == 200 and token not in json.dumps(answer)
 
 
 def test_a_loose_cache_directory_fails_the_task_before_any_request(ansible, emulator, tmp_path):
@@ -116,3 +118,19 @@ def test_a_rotated_secret_is_never_answered_from_the_cache(ansible, emulator, tm
     assert emulator.admin.counters()["token_requests"] == 2
     again = ansible.play(reads_playbook(upn, count=1), env=env)
     assert again.rc == 0 and emulator.admin.counters()["token_requests"] == 2  # the original secret's token is still cached
+
+
+def test_a_cache_file_of_the_wrong_shape_warns_counts_as_empty_and_is_replaced(ansible, emulator, tmp_path):
+    cache_dir = tmp_path / "tokens"
+    first = ansible.play(reads_playbook(some_upn(emulator), count=1), env={"MSGRAPH_TOKEN_CACHE_DIR": str(cache_dir)})
+    assert first.rc == 0, first.output
+    [name] = cache_files(cache_dir)
+    (cache_dir / name).write_text(json.dumps({"version": 2, "token_cache": {"AccessToken": "not an object"}}))
+    emulator.admin.clear_requests()
+    result = ansible.play(reads_playbook(some_upn(emulator), count=2), env={"MSGRAPH_TOKEN_CACHE_DIR": str(cache_dir)})
+    assert result.rc == 0, result.output
+    warnings = [str(warning) for warning in result.task("read 1").get("warnings") or []]
+    assert any("not in the shape this collection writes" in warning for warning in warnings), warnings
+    later = [str(warning) for warning in result.task("read 2").get("warnings") or []]
+    assert not [warning for warning in later if "token cache" in warning], later  # replaced by the first task
+    assert emulator.admin.counters()["token_requests"] == 2  # the first run's token, then one for the emptied cache

@@ -109,3 +109,12 @@ def test_managed_identity_endpoints_elsewhere_are_refused(variable, value):
     with pytest.raises(InputError) as caught:
         check_managed_identity_environment({variable: value, "IDENTITY_HEADER": "h"})
     assert variable in str(caught.value) and "loopback or link-local" in str(caught.value)
+
+
+@pytest.mark.parametrize("given", ["https://graph.microsoft.com:443", "graph.microsoft.com:443/", "HTTPS://Graph.Microsoft.com:443"])
+def test_the_default_port_is_dropped_so_graphs_own_links_match(given):
+    assert settings(graph_endpoint=given).graph_endpoint_url == "https://graph.microsoft.com"
+
+
+def test_another_port_is_kept():
+    assert settings(graph_endpoint="https://127.0.0.1:8443", allow_custom_endpoints=True).graph_endpoint_url == "https://127.0.0.1:8443"

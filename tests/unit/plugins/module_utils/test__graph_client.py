@@ -22,11 +22,14 @@ from ansible_collections.msgraph.security.plugins.module_utils._graph_client imp
     GraphResponse,
     RetryPolicy,
     odata_string,
+    origin_of,
     path_segment,
     unwrap_entity,
     validate_path_id,
+    validate_server_id,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._http import VerifyingSession
+from ansible_collections.msgraph.security.tests.unit.conftest import ssl_error_raised_in
 
 ROOT = "https://graph.microsoft.com"
 BASE = ROOT + "/beta"
@@ -821,3 +824,56 @@ def test_incident_and_alert_requests_ask_for_evolvable_enum_members_and_others_d
                       ("GET", "/security/alerts_v2", wanted), ("GET", "/security/alerts_v2/da1", wanted),
                       ("GET", "/security/identities/identityAccounts", None), ("GET", "/security/incidentsX", None),
                       ("GET", "/users", None)]
+
+
+# --- the default port, server ids, answers after sending ----------------------------------------------------
+
+@pytest.mark.parametrize("one, other", [
+    ("https://graph.microsoft.com", "https://graph.microsoft.com:443/v1.0/x?$skiptoken=1"),
+    ("https://GRAPH.microsoft.com:443", "https://graph.microsoft.com/v1.0/x"),
+])
+def test_the_default_port_is_the_same_origin(one, other):
+    assert origin_of(one) == origin_of(other) == ("https", "graph.microsoft.com", 443)
+
+
+def test_other_ports_and_schemes_are_other_origins():
+    assert origin_of("https://graph.microsoft.com:8443") != origin_of("https://graph.microsoft.com")
+    assert origin_of("http://graph.microsoft.com") != origin_of("https://graph.microsoft.com")
+    assert origin_of("https://graph.microsoft.com:99999") is None
+
+
+@responses.activate
+def test_an_endpoint_with_port_443_follows_graphs_own_next_links(clock, tokens, warnings):
+    client = make_client(clock, tokens, warnings, endpoint=ROOT + ":443")
+    responses.add(responses.GET, ROOT + ":443/beta/security/identities/identityAccounts",
+                  json={"value": [1], "@odata.nextLink": ACCOUNTS + "?$skiptoken=2"})
+    responses.add(responses.GET, ACCOUNTS + "?$skiptoken=2", json={"value": [2]})
+    assert client.get_all("/security/identities/identityAccounts") == [1, 2]
+
+
+@pytest.mark.parametrize("value", ["..", ".", "%2E%2E", "a/b", "a%2Fb", "x?y", "x#y", "a b", "", None, 7])
+def test_a_server_id_that_could_change_the_path_is_a_graph_error_not_bad_input(value):
+    with pytest.raises(GraphError) as caught:
+        validate_server_id(value, "a security action id")
+    assert caught.value.code == "UnsafeServerId" and "nothing more was sent" in caught.value.message
+
+
+def test_a_plain_server_id_passes():
+    assert validate_server_id("8b7c9d1e-aaaa", "a security action id") == "8b7c9d1e-aaaa"
+
+
+@responses.activate
+def test_a_plaintext_answer_after_the_post_was_sent_is_an_unknown_outcome(client):
+    responses.add(responses.POST, BASE + ACTION, body=ssl_error_raised_in("getresponse"))
+    with pytest.raises(GraphOutcomeUnknownError) as caught:
+        client.post(ACTION, body={"action": "disable"}, client_request_id="cri-plain")
+    assert caught.value.code == "TlsErrorAfterSending" and caught.value.to_result()["outcome"] == "unknown"
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_plaintext_server_met_in_the_handshake_is_a_plain_tls_failure(client):
+    responses.add(responses.POST, BASE + ACTION, body=ssl_error_raised_in("do_handshake"))
+    with pytest.raises(GraphError) as caught:
+        client.post(ACTION, body={"action": "disable"})
+    assert not isinstance(caught.value, GraphOutcomeUnknownError) and "TLS connection failed" in caught.value.message

@@ -24,7 +24,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._http import (
     verify_setting,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._options import COLLECTION_VERSION
-from ansible_collections.msgraph.security.tests.unit.conftest import FakeClock
+from ansible_collections.msgraph.security.tests.unit.conftest import FakeClock, ssl_error_raised_in
 
 
 class RecordingAdapter(BaseAdapter):
@@ -309,3 +309,120 @@ def test_token_retry_retries_connection_errors_and_delegates_the_rest():
     client, sleeps = _retrying(session)
     assert client.post("https://login/token").status_code == 200 and [round(s, 3) for s in sleeps] == [0.5, 1.0]
     assert client.forced_verify == "/ca.pem"
+
+
+# --- the requests floor ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("version, refused", [("2.25.1", True), ("2.27.1", True), ("2.31.0", True), ("2.32.3", True),
+                                              ("2.32.4", False), ("2.32.5", False), ("2.34.2", False), ("3.0.0rc1", False)])
+def test_requests_below_the_floor_is_refused(version, refused):
+    problem = _http.requests_too_old(version)
+    assert bool(problem) is refused
+    if refused:
+        assert version in problem and "requests>=2.32.4" in problem and "CURL_CA_BUNDLE" in problem
+
+
+def test_an_old_requests_counts_as_missing_at_import(monkeypatch):
+    """With requests 2.27 CURL_CA_BUNDLE="" switched verification off inside requests: the import refuses it."""
+    import importlib
+    monkeypatch.setattr(requests, "__version__", "2.27.1")
+    try:
+        reloaded = importlib.reload(_http)
+        assert reloaded.HAS_REQUESTS is False and reloaded.requests is None
+        assert "requests 2.27.1 is installed, but requests>=2.32.4 is required" in reloaded.REQUESTS_IMPORT_ERROR
+        assert reloaded.REQUESTS_TOO_OLD and "2.27.1" in reloaded.REQUESTS_TOO_OLD
+        with pytest.raises(RuntimeError, match="2.27.1"):
+            reloaded.VerifyingSession()
+    finally:
+        monkeypatch.undo()
+        importlib.reload(_http)
+    assert _http.HAS_REQUESTS is True and _http.REQUESTS_TOO_OLD is None
+
+
+# --- .netrc never replaces the bearer token ----------------------------------------------------------
+
+@pytest.fixture
+def netrc_for_graph(monkeypatch, tmp_path):
+    path = tmp_path / "netrc"
+    path.write_text("machine graph.microsoft.com login netrc-user password netrc-password\n"
+                    "machine login.microsoftonline.com login netrc-user password netrc-password\n")
+    os.chmod(path, 0o600)
+    monkeypatch.setenv("NETRC", str(path))
+    return path
+
+
+def test_a_netrc_entry_does_not_replace_the_bearer_token(netrc_for_graph):
+    plain = requests.Session()
+    plain_adapter = _mounted(plain)
+    plain.get("https://graph.microsoft.com/v1.0/x", headers={"Authorization": "Bearer tok"})
+    assert plain_adapter.sent[0][0].headers["Authorization"].startswith("Basic ")  # the trap being guarded against
+    session = VerifyingSession()
+    adapter = _mounted(session)
+    session.get("https://graph.microsoft.com/v1.0/x", headers={"Authorization": "Bearer tok"})
+    session.post("https://login.microsoftonline.com/t/oauth2/v2.0/token", data={"client_id": "c"})
+    assert adapter.sent[0][0].headers["Authorization"] == "Bearer tok"
+    assert "Authorization" not in adapter.sent[1][0].headers
+
+
+def test_a_redirect_drops_the_token_for_another_host_and_never_adds_netrc_credentials(netrc_for_graph):
+    session = VerifyingSession()
+    previous = requests.Request("GET", "https://graph.microsoft.com/v1.0/x", headers={"Authorization": "Bearer tok"}).prepare()
+    response = requests.Response()
+    response.request = previous
+    for target, kept in (("https://graph.microsoft.com/v1.0/y", "Bearer tok"), ("https://login.microsoftonline.com/z", None)):
+        redirected = previous.copy()
+        redirected.url = target
+        session.rebuild_auth(redirected, response)
+        assert redirected.headers.get("Authorization") == kept
+
+
+# --- did the request leave this host? -------------------------------------------------------------
+
+def test_a_plaintext_server_met_in_the_handshake_proves_nothing_was_sent():
+    assert _http.tls_failed_before_sending(ssl_error_raised_in("do_handshake"))
+
+
+def test_a_plaintext_answer_read_after_sending_is_not_proof():
+    assert not _http.tls_failed_before_sending(ssl_error_raised_in("getresponse"))
+
+
+def test_a_tls_failure_with_no_trace_of_where_it_happened_is_not_proof():
+    assert not _http.tls_failed_before_sending(requests.exceptions.SSLError("[SSL: WRONG_VERSION_NUMBER] wrong version number"))
+
+
+def test_a_certificate_failure_is_proof_by_itself():
+    assert _http.tls_failed_before_sending(requests.exceptions.SSLError(
+        "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate"))
+
+
+# --- stored discovery answers ---------------------------------------------------------------------
+
+class _Store:
+    def __init__(self, answer=None):
+        self.answer, self.stored = answer, []
+
+    def stored_answer(self, url, params):
+        return self.answer
+
+    def store_answer(self, url, params, response):
+        self.stored.append((url, params, response.status_code))
+
+
+def test_a_stored_answer_is_returned_without_a_request():
+    session = VerifyingSession()
+    adapter = _mounted(session)
+    client = _http.RetryingHttpClient(session, stored_answers=_Store((200, '{"token_endpoint": "x"}', {"A": "b"})))
+    response = client.get("https://login.microsoftonline.com/t/v2.0/.well-known/openid-configuration")
+    assert adapter.sent == [] and response.status_code == 200 and response.json() == {"token_endpoint": "x"}
+    assert response.headers == {"A": "b"} and response.content == b'{"token_endpoint": "x"}'
+
+
+def test_a_2xx_get_is_stored_and_a_post_never():
+    session = VerifyingSession()
+    adapter = _mounted(session)
+    store = _Store()
+    client = _http.RetryingHttpClient(session, stored_answers=store)
+    client.get("https://login.microsoftonline.com/common/discovery/instance", params={"api-version": "1.1"})
+    client.post("https://login.microsoftonline.com/t/oauth2/v2.0/token", data={"a": "b"})
+    assert len(adapter.sent) == 2
+    assert store.stored == [("https://login.microsoftonline.com/common/discovery/instance", {"api-version": "1.1"}, 200)]

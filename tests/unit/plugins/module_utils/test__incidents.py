@@ -158,11 +158,97 @@ def test_unknown_outcomes_are_reconciled_by_reading_never_resent():
     assert len(client.calls_of("POST")) == 1
 
 
-def test_a_missing_incident_fails_with_a_hint():
-    client = PatchingClient(routes={("GET", PATH): GraphError("nope", status=404)})
+def test_a_missing_incident_fails_with_a_hint_and_keeps_graphs_code_and_request_ids():
+    graph = GraphError("Incident not found", status=404, code="ResourceNotFound", request_id="req-404", client_request_id="cri-404")
+    client = PatchingClient(routes={("GET", PATH): graph})
     with pytest.raises(GraphError) as caught:
         inc.update_incident(client, "2972395", {"status": "resolved"})
-    assert caught.value.status == 404 and "incident_info" in caught.value.hint
+    error = caught.value
+    assert error.status == 404 and "incident_info" in error.hint and "2972395 was not found" in error.message
+    assert (error.code, error.request_id, error.client_request_id) == ("ResourceNotFound", "req-404", "cri-404")
+
+
+@pytest.mark.parametrize("write", ["PATCH", "comment"])
+def test_an_unknown_write_stays_unknown_when_reading_the_incident_again_fails(write):
+    reads = iter([stored(), GraphError("throttled", status=503, code="ServiceUnavailable", request_id="req-read")])
+
+    def read(path, params):
+        answer = next(reads)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+    unknown = GraphOutcomeUnknownError("timed out", code="Timeout", client_request_id="cri-write", method="PATCH")
+    routes = {("GET", PATH): read, ("PATCH", PATH): unknown, ("POST", PATH + "/comments"): unknown}
+    client = PatchingClient(routes=routes)
+    with pytest.raises(GraphOutcomeUnknownError) as caught:
+        if write == "PATCH":
+            inc.update_incident(client, "2972395", {"status": "resolved"})
+        else:
+            inc.update_incident(client, "2972395", {}, comment="new")
+    error = caught.value
+    assert error.to_result()["outcome"] == "unknown" and error.client_request_id == "cri-write"
+    assert "failed too" in error.message and "throttled" in error.message
+    assert len(client.calls_of("PATCH")) + len(client.calls_of("POST")) == 1  # never resent
+
+
+# --- several values of one property --------------------------------------------------------------
+
+def _refusing_or(items):
+    def answer(params):
+        if " or " in (params.get("$filter") or ""):
+            raise GraphError("Invalid filter clause", status=400, code="BadRequest", request_id="req-or")
+        found = items
+        for prop in ("severity", "status", "serviceSource"):
+            for value in ("high", "medium", "low", "active", "resolved", "microsoftDefenderForIdentity"):
+                if f"{prop} eq '{value}'" in params["$filter"]:
+                    found = [item for item in found if item.get(prop) == value]
+        return found
+    return answer
+
+
+INCIDENTS = [
+    {"id": "1", "severity": "high", "status": "active", "lastUpdateDateTime": "2026-05-01T08:00:00Z"},
+    {"id": "2", "severity": "medium", "status": "resolved", "lastUpdateDateTime": "2026-05-01T09:00:00Z"},
+    {"id": "3", "severity": "low", "status": "active", "lastUpdateDateTime": "2026-05-01T10:00:00Z"},
+    {"id": "4", "severity": "medium", "status": "active", "lastUpdateDateTime": "2026-05-01T11:00:00Z"},
+]
+
+
+def test_a_service_that_takes_or_gets_one_combined_query():
+    client = FakeGraphClient(collections={"/security/incidents": lambda params: [i for i in INCIDENTS if i["id"] in ("1", "2", "4")]})
+    found = inc.list_incidents(client, severities=["high", "medium"])
+    assert [call["params"]["$filter"] for call in client.calls] == ["(severity eq 'high' or severity eq 'medium')"]
+    assert [item["id"] for item in found] == ["1", "2", "4"]
+
+
+def test_a_refused_or_is_answered_by_one_documented_query_per_combination_merged_newest_first():
+    client = FakeGraphClient(collections={"/security/incidents": _refusing_or(INCIDENTS)})
+    warnings = []
+    found = inc.list_incidents(client, severities=["high", "medium"], statuses=["active", "resolved"], warn=warnings.append)
+    filters = [call["params"]["$filter"] for call in client.calls]
+    assert filters[0] == "(severity eq 'high' or severity eq 'medium') and (status eq 'active' or status eq 'resolved')"
+    assert sorted(filters[1:]) == sorted(f"severity eq '{sev}' and status eq '{st}'" for sev in ("high", "medium")
+                                         for st in ("active", "resolved"))
+    assert [item["id"] for item in found] == ["4", "2", "1"]
+    assert len(warnings) == 1 and "4 queries" in warnings[0] and "req-or" in warnings[0]
+
+
+def test_the_merge_removes_duplicates_by_id_and_applies_top_after_merging():
+    def duplicated(params):
+        return [INCIDENTS[3], INCIDENTS[0]] if " or " not in params["$filter"] else _refusing_or([])(params)
+    client = FakeGraphClient(collections={"/security/alerts_v2": duplicated})
+    found = inc.list_alerts(client, severities=["high", "medium"], top=1)
+    assert len(client.calls) == 3 and [call["params"]["$top"] for call in client.calls] == [1, 1, 1]
+    assert [item["id"] for item in found] == ["4"]
+    assert [item["id"] for item in inc.list_alerts(client, severities=["high", "medium"])] == ["4", "1"]  # each once
+
+
+@pytest.mark.parametrize("severities", [["high"], None])
+def test_a_400_without_several_values_is_the_services_answer(severities):
+    client = FakeGraphClient(collections={"/security/incidents": GraphError("bad", status=400, code="BadRequest")})
+    with pytest.raises(GraphError):
+        inc.list_incidents(client, severities=severities, odata_filter="bogus eq 1")
+    assert len(client.calls) == 1
 
 
 # --- evidence to targets -------------------------------------------------------------------------

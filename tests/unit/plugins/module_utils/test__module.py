@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.msgraph.security.plugins.module_utils import _module
+from ansible_collections.msgraph.security.plugins.module_utils import _http, _module
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphError,
     GraphUnsupportedCloudError,
@@ -251,6 +251,29 @@ def test_api_not_offered_in_the_cloud_fails_at_once(failing, cloud, api):
     assert "error_code" not in result
 
 
+@pytest.mark.parametrize("cloud", ["usgov", "usgov_dod"])
+def test_v1_identity_accounts_in_us_government_fail_at_once(failing, cloud):
+    result = failing({"cloud_environment": cloud, "access_token": TOKEN, "api_version": "v1.0"})
+    assert result["error"]["error_code"] == "UnsupportedCloud" and "v1.0-Fairfax.csdl" in result["msg"]
+
+
+def test_beta_identity_accounts_in_us_government_warn_and_explain_a_404(build, warnings):
+    module = build({"cloud_environment": "usgov", "access_token": TOKEN, "api_version": "beta"})
+    assert len(warnings) == 1 and "disagree" in warnings[0]
+    error = GraphError("Resource not found for the segment 'identities'.", status=404, code="BadRequest", request_id="req-1")
+    with pytest.raises(FailJson) as caught:
+        module.fail_on_error(error)
+    assert "may not be offered in this cloud" in caught.value.result["error"]["hint"]
+    assert caught.value.result["error"]["request_id"] == "req-1"
+
+
+def test_global_beta_identity_accounts_neither_warn_nor_explain(build, warnings):
+    module = build({"access_token": TOKEN})
+    with pytest.raises(FailJson) as caught:
+        module.fail_on_error(GraphError("not found", status=404, hint="check the id"))
+    assert warnings == [] and caught.value.result["error"]["hint"] == "check the id"
+
+
 # --- graph_client ---------------------------------------------------------------------------------
 
 @responses.activate
@@ -329,7 +352,17 @@ def test_missing_msal_and_requests_are_reported(build, monkeypatch):
     monkeypatch.setattr(_module, "HAS_REQUESTS", False)
     with pytest.raises(FailJson) as caught:
         build({"access_token": TOKEN}).graph_client()
-    assert "requests" in caught.value.result["msg"]
+    assert "requests>=2.32.4" in caught.value.result["msg"]
+
+
+def test_a_requests_below_the_floor_fails_like_a_missing_one_and_says_why(build, monkeypatch):
+    monkeypatch.setattr(_module, "HAS_REQUESTS", False)
+    monkeypatch.setattr(_module, "REQUESTS_TOO_OLD", _http.requests_too_old("2.27.1"))
+    with pytest.raises(FailJson) as caught:
+        build({"access_token": TOKEN}).graph_client()
+    message = caught.value.result["msg"]
+    assert "Failed to import the required Python library (requests>=2.32.4)" in message
+    assert "requests 2.27.1 is installed" in message and "CURL_CA_BUNDLE" in message
 
 
 def test_certificate_private_key_becomes_a_no_log_value(build, tmp_path):

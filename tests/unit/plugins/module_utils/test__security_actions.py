@@ -649,3 +649,64 @@ class TestReadActions:
         graph = FakeSecurityActionsGraph([stored_action("a%d" % n, "c%d" % n) for n in range(3)])
         assert len(sa.read_actions(graph)) == 3
         assert graph.calls[0]["params"] is None and graph.calls[0]["max_items"] is None
+
+
+class TestReconcilingReadFails:
+    """An unknown write outcome stays unknown when the read meant to settle it fails as well."""
+
+    def test_a_create_whose_lookup_fails_stays_unknown_and_is_not_resent(self):
+        graph = FakeSecurityActionsGraph()
+        graph.post_faults = [(unknown_outcome(), True)]
+        lookups = iter([[], GraphError("Service unavailable", status=503, code="ServiceUnavailable", request_id="req-read")])
+        real_get_all = graph.get_all
+
+        def get_all(path, params=None, max_items=None, permission=None):
+            answer = next(lookups)
+            if isinstance(answer, Exception):
+                graph._record("GET_ALL", path, params=params)
+                raise answer
+            return real_get_all(path, params=params, max_items=max_items, permission=permission)
+        graph.get_all = get_all
+        with pytest.raises(GraphOutcomeUnknownError) as caught:
+            sa.ensure_present(graph, block_ip_body())
+        error = caught.value
+        assert error.to_result()["outcome"] == "unknown" and error.client_request_id == "cri-ambiguous"
+        assert "failed too" in error.message and "Service unavailable" in error.message
+        assert "Re-run the task" in error.hint
+        assert len(graph.posts) == 1
+
+    def test_a_cancel_whose_read_back_fails_stays_unknown(self):
+        graph = FakeSecurityActionsGraph([stored_action("a1", "ctx", status="Running")])
+        graph.cancel_error = unknown_outcome()
+        reads = iter([None, GraphError("Service unavailable", status=503, code="ServiceUnavailable")])
+        real_get = graph.get
+
+        def get(path, params=None, permission=None, client_request_id=None):
+            answer = next(reads)
+            if isinstance(answer, Exception):
+                raise answer
+            return real_get(path, params=params, permission=permission)
+        graph.get = get
+        with pytest.raises(GraphOutcomeUnknownError) as caught:
+            sa.ensure_canceled(graph, action_id="a1")
+        error = caught.value
+        assert error.to_result()["outcome"] == "unknown" and "reading the action again failed too" in error.message
+        assert len(graph.posts) == 1
+
+
+class TestServerReturnedIds:
+    @pytest.mark.parametrize("bad_id", ["..", "a/../b", "%2e%2e", "x?y", "a b"])
+    def test_a_returned_id_that_would_change_the_path_is_refused_before_the_cancel(self, bad_id):
+        graph = FakeSecurityActionsGraph([stored_action(bad_id, "ctx", status="Running")])
+        with pytest.raises(GraphError) as caught:
+            sa.ensure_canceled(graph, client_context="ctx")
+        assert caught.value.code == "UnsafeServerId" and not isinstance(caught.value, GraphOutcomeUnknownError)
+        assert graph.posts == []
+
+    def test_a_returned_id_is_checked_before_waiting_reads_it(self):
+        graph = FakeSecurityActionsGraph()
+        graph.create_body = stored_action("..", "ignored", status="Running")
+        with pytest.raises(GraphError) as caught:
+            sa.ensure_present(graph, block_ip_body(), wait=True, sleep=lambda s: None)
+        assert caught.value.code == "UnsafeServerId"
+        assert [call["method"] for call in graph.calls] == ["GET_ALL", "POST"]

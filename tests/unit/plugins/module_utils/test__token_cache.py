@@ -24,7 +24,9 @@ from ansible_collections.msgraph.security.plugins.module_utils._credentials impo
     open_persistent_cache,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
+from ansible_collections.msgraph.security.plugins.module_utils._http import RetryingHttpClient, RetryPolicy
 from ansible_collections.msgraph.security.plugins.module_utils._token_cache import (
+    DiscoveryAnswers,
     PersistentTokenCache,
     cache_file_name,
     credential_fingerprint,
@@ -246,6 +248,34 @@ def test_unreadable_file_warns_starts_empty_and_is_replaced(cache_dir):
     assert access_tokens(path) == ["tok-1"]
 
 
+WRONG_SHAPES = {
+    "token_cache a list": {"version": 2, "token_cache": []},
+    "a section a string": {"version": 2, "token_cache": {"AccessToken": "tok"}},
+    "an entry a list": {"version": 2, "token_cache": {"AccessToken": {"key": ["tok"]}}},
+    "discovery a list": {"version": 2, "token_cache": {}, "discovery": ["x"]},
+    "a discovery answer without status": {"version": 2, "token_cache": {}, "discovery": {"https://x": {"text": "{}"}}},
+}
+
+
+@pytest.mark.parametrize("content", list(WRONG_SHAPES.values()), ids=list(WRONG_SHAPES))
+def test_valid_json_of_the_wrong_shape_counts_as_empty_with_a_warning(cache_dir, content):
+    ensure_private_directory(cache_dir)
+    path = os.path.join(cache_dir, cache_file_name(AUTHORITY, CLIENT_ID, "client_secret"))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, json.dumps(content).encode())
+    os.close(fd)
+    warnings = []
+    cache = new_cache(cache_dir, warn=warnings.append)
+    assert len(warnings) == 1 and "not in the shape" in warnings[0] and "treated as empty" in warnings[0], warnings
+    assert cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN) == [] or not list(
+        cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN))
+    cache.add(token_event("tok-1"))  # MSAL can use it: the next save replaces the file
+    cache.save_if_changed()
+    assert access_tokens(path) == ["tok-1"]
+    assert not warnings[1:]
+    assert new_cache(cache_dir, warn=warnings.append) and len(warnings) == 1  # the replaced file reads cleanly
+
+
 def test_a_failed_write_warns_instead_of_failing(cache_dir, monkeypatch):
     warnings = []
     cache = new_cache(cache_dir, warn=warnings.append)
@@ -307,28 +337,62 @@ def _provider(cache):
                                          token_cache=cache)
 
 
-@responses.activate
-def test_second_process_makes_no_token_request(cache_dir):
+def _serve_discovery_and_token():
     responses.add(responses.GET, DISCOVERY, json={"authorization_endpoint": AUTHORITY + "/oauth2/v2.0/authorize",
                                                   "token_endpoint": TOKEN_URL, "issuer": AUTHORITY + "/v2.0"})
     responses.add(responses.POST, TOKEN_URL, json={"access_token": "tok-from-service", "expires_in": 3599,
                                                    "token_type": "Bearer"})
+
+
+@responses.activate
+def test_second_process_makes_no_token_request(cache_dir):
+    _serve_discovery_and_token()
     assert _provider(new_cache(cache_dir)).get_token() == "tok-from-service"
     assert [call.request.method for call in responses.calls] == ["GET", "POST"]
     second = _provider(new_cache(cache_dir))
     assert second.get_token() == "tok-from-service"
-    # The token came from the file; MSAL's discovery document is not persisted (its layout is private to MSAL).
+    # Through a plain session (not the retrying client the modules give MSAL) discovery is not stored.
     assert [call.request.method for call in responses.calls] == ["GET", "POST", "GET"]
 
 
-def test_the_file_holds_only_msals_public_serialization(cache_dir):
+def _retrying_provider(cache):
+    http = RetryingHttpClient(requests.Session(), RetryPolicy(max_retries=0), stored_answers=cache.discovery)
+    return MsalConfidentialTokenProvider("client_secret", CLIENT_ID, AUTHORITY, SCOPE, "s3cret-value", http, token_cache=cache)
+
+
+@responses.activate
+def test_a_second_process_makes_no_discovery_request_either(cache_dir):
+    _serve_discovery_and_token()
+    assert _retrying_provider(new_cache(cache_dir)).get_token() == "tok-from-service"
+    assert [call.request.method for call in responses.calls] == ["GET", "POST"]
+    for _task in range(3):
+        assert _retrying_provider(new_cache(cache_dir)).get_token() == "tok-from-service"
+    assert [call.request.method for call in responses.calls] == ["GET", "POST"]
+
+
+def test_a_stored_discovery_answer_expires_after_a_day():
+    now = [1000.0]
+    answers = DiscoveryAnswers(clock=lambda: now[0])
+    answer = requests.models.Response()
+    answer.status_code, answer._content, answer.headers["Content-Type"] = 200, b'{"a": 1}', "application/json"
+    answers.store_answer(DISCOVERY, {"api-version": "1.1"}, answer)
+    assert answers.changed
+    assert answers.stored_answer(DISCOVERY, {"api-version": "1.1"}) == (200, '{"a": 1}', {"Content-Type": "application/json"})
+    assert answers.stored_answer(DISCOVERY) is None  # another query is another answer
+    now[0] += 24 * 3600
+    assert answers.stored_answer(DISCOVERY, {"api-version": "1.1"}) is None
+    assert answers.merged_into({}) == answers.entries and DiscoveryAnswers(clock=lambda: now[0]).merged_into(answers.entries) == {}
+
+
+def test_the_file_holds_msals_public_serialization_and_discovery_answers(cache_dir):
     cache = new_cache(cache_dir)
     cache.add(token_event("tok-1"))
     cache.save_if_changed()
     with open(cache.path) as handle:
         content = json.load(handle)
-    assert sorted(content) == ["token_cache", "version"]
+    assert sorted(content) == ["discovery", "token_cache", "version"]
     assert content["token_cache"] == json.loads(cache.serialize())
+    assert content["discovery"] == {}
 
 
 # --- concurrent writers ----------------------------------------------------------------------------
