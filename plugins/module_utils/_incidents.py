@@ -678,9 +678,9 @@ def evidence_targets(source: dict[str, Any] | list[dict[str, Any]] | None, benig
             continue
         several = [name for name in IDENTIFIERS if len(values[name]) > 1]
         if several:
+            kinds = " and more than one ".join(_EVIDENCE_NAMES[name] for name in several)
             conflicts.append({"input": first, "identifiers": values, "alerts": alerts, "display_names": names,
-                              "reason": f"the evidence gives this person more than one {' and more than one '.join(_EVIDENCE_NAMES[name] for name in several)}; "
-                                        "not contained"})
+                              "reason": f"the evidence gives this person more than one {kinds}; not contained"})
             continue
         identifiers = dict((name, values[name][0] if values[name] else None) for name in IDENTIFIERS)
         lookups = [{"person": first, "by": name, LOOKUP_OPTIONS[name]: identifiers[name]} for name in IDENTIFIERS if identifiers[name]]

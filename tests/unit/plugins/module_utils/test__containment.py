@@ -239,7 +239,7 @@ def test_a_second_plan_skips_what_the_first_runs_comment_records():
     _planned, report = sent_report([AD_ONLY])
     audit = c.audit_comment(report, "4711", dry_run=False)
     assert audit["comment"].startswith("msgraph.security respond_to_incident, incident 4711: containment executed")
-    assert audit["comment"].split("\n")[-1] == "done: a-2/activeDirectory/disable a-2/activeDirectory/forcePasswordReset"
+    assert audit["comment"].rsplit("\n", maxsplit=1)[-1] == "done: a-2/activeDirectory/disable a-2/activeDirectory/forcePasswordReset"
     done = c.actions_done([{"comment": "someone else\ndone: h-1/activeDirectory/disable"}, {"comment": audit["comment"]}])
     assert done == ["a-2/activeDirectory/disable", "a-2/activeDirectory/forcePasswordReset"]  # only the collection's own comment
     again = plan([AD_ONLY, HYBRID], done=done)

@@ -219,7 +219,8 @@ def test_benign_evidence_is_excluded_with_its_reason(evidence, reason):
 
 
 def test_one_malicious_evidence_item_makes_the_person_a_target_and_options_widen_or_narrow():
-    mixed = [user(roles=["contextual"], user_principal_name="bob@contoso.com"), user(roles=["compromised", "contextual"], user_principal_name="bob@contoso.com")]
+    mixed = [user(roles=["contextual"], user_principal_name="bob@contoso.com"),
+             user(roles=["compromised", "contextual"], user_principal_name="bob@contoso.com")]
     assert [person["input"] for person in inc.evidence_targets(mixed)["persons"]] == ["bob@contoso.com"]
     contextual = [user(roles=["contextual"], user_principal_name="bob@contoso.com")]
     assert inc.evidence_targets(contextual, benign_roles=[])["persons"][0]["input"] == "bob@contoso.com"  # widened
