@@ -13,7 +13,9 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.msgraph.security.plugins.module_utils._containment import (
     ContainmentOptions,
+    actions_done,
     as_list,
+    audit_comment,
     containment_report,
     plan_containment,
     resolve_lookups,
@@ -38,11 +40,11 @@ def resolved_identities(lookup_results):
 
 
 def containment_plan(identities, actions, identity_providers=None, action_matrix=None, protected_accounts=None,
-                     protected_account_patterns=None, entra_fallback=False, entra_risk_actions=True):
+                     protected_account_patterns=None, entra_fallback=False, entra_risk_actions=True, done=None):
     try:
         options = ContainmentOptions(actions, identity_providers, action_matrix, protected_accounts, protected_account_patterns,
                                      entra_fallback, entra_risk_actions)
-        return plan_containment(identities, options)
+        return plan_containment(identities, options, done)
     except InputError as error:
         raise _input_error(error)
 
@@ -55,6 +57,14 @@ def containment_summary(report, header):
     return summary_lines(report, header)
 
 
+def containment_audit(report, incident_id, dry_run, evidence=None, resolved=None, done=None):
+    return audit_comment(report, incident_id, dry_run, evidence, resolved, done)
+
+
+def incident_actions_done(comments):
+    return actions_done(comments)
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -63,4 +73,6 @@ class FilterModule:
             "containment_plan": containment_plan,
             "containment_report": containment_report_filter,
             "containment_summary": containment_summary,
+            "containment_audit": containment_audit,
+            "incident_actions_done": incident_actions_done,
         }

@@ -15,9 +15,9 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import In
 from ansible_collections.msgraph.security.plugins.module_utils._incidents import evidence_identities, evidence_targets
 
 
-def _evidence_targets(source):
+def _evidence_targets(source, benign_roles=None, benign_verdicts=None):
     try:
-        return evidence_targets(source)
+        return evidence_targets(source, benign_roles, benign_verdicts)
     except InputError as error:
         raise AnsibleFilterError(str(error))
 

@@ -29,7 +29,7 @@ __metaclass__ = type
 import re
 from typing import Any, Mapping
 
-from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
+from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError, printable, quoted
 from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
     ACTIONS,
     IDENTITY_PROVIDERS,
@@ -82,22 +82,6 @@ def as_list(value: str | list[Any] | tuple[Any, ...] | None, option: str) -> lis
     return items
 
 
-def _compile_patterns(patterns):
-    """Regular expressions, as a list or one per line (a comma may be part of a pattern, so lines only)."""
-    if isinstance(patterns, str):
-        patterns = patterns.split("\n")
-    compiled = []
-    for pattern in patterns or []:
-        pattern = str(pattern).strip() if pattern is not None else ""
-        if not pattern:
-            continue
-        try:
-            compiled.append((pattern, re.compile(pattern, re.IGNORECASE)))
-        except re.error as error:
-            raise InputError("protected_account_patterns", f"'{pattern}' is not a valid regular expression: {error}")
-    return compiled
-
-
 class ContainmentOptions:
     """The operator's choices, validated before anything is looked up (a bad one fails the run, nothing sent)."""
 
@@ -113,8 +97,7 @@ class ContainmentOptions:
         if not self.identity_providers:
             raise InputError("identity_providers", f"give at least one of: {', '.join(IDENTITY_PROVIDERS)}")
         self.action_matrix = normalize_action_matrix(action_matrix)
-        self.protected = ProtectedAccounts(as_list(protected_accounts, "protected_accounts"))
-        self.patterns = _compile_patterns(protected_account_patterns)
+        self.protected = ProtectedAccounts(as_list(protected_accounts, "protected_accounts"), patterns=protected_account_patterns)
         self.entra_fallback = _boolean(entra_fallback, "entra_fallback")
         # confirm_compromised / dismiss_risk need Microsoft Entra ID P2; without it they can be left out.
         self.entra_risk_actions = _boolean(entra_risk_actions, "entra_risk_actions")
@@ -130,23 +113,6 @@ def _boolean(value, option):
     if text in ("false", "no", "off", "0", ""):
         return False
     raise InputError(option, f"must be true or false; got {value!r}")
-
-
-def _pattern_reason(identity, patterns):
-    texts = [identity.get(key) for key in ("user_principal_name", "email_address", "display_name",
-                                           "on_premises_security_identifier", "cloud_security_identifier")]
-    for pattern, regex in patterns:
-        for text in texts:
-            if isinstance(text, str) and regex.search(text):
-                return f"'{text}' matches the protected_account_patterns entry '{pattern}'"
-    return None
-
-
-def _protected_reason(identity, options):
-    entry = options.protected.entry_matching(identity)
-    if entry is not None:
-        return f"it is in protected_accounts ('{entry}')"
-    return _pattern_reason(identity, options.patterns)
 
 
 def _entra_steps(identity, account, uncovered, options):
@@ -205,13 +171,34 @@ def _steps_for(identity, options):
     return steps, entra_steps, notes
 
 
-def plan_containment(identities: list[dict[str, Any]] | None, options: ContainmentOptions) -> dict[str, list[dict[str, Any]]]:
-    """{"targets": [...], "entra_targets": [...], "identities": [...]}: what identity_account_action (and, with
-    entra_fallback, entra_user / entra_user_action) must do, and why, per identity.
+def step_key(step: Mapping[str, Any]) -> str:
+    """What an audit comment records of a step: identity id, provider (or ``entra``) and action, ids from Graph."""
+    if "entra_action" in step:
+        return f"{step['identity_account_id']}/entra/{step['entra_action']}"
+    return f"{step['identity_account_id']}/{step['identity_provider']}/{step['action']}"
+
+
+def _without_done(entry, done):
+    """Drop the steps an earlier run already sent (``done``: step keys); say so in the notes."""
+    kept = [step for step in entry["steps"] if step_key(step) not in done]
+    kept_entra = [step for step in entry["entra_steps"] if step_key(step) not in done]
+    skipped = [step.get("action") or step.get("entra_action") for step in entry["steps"] + entry["entra_steps"]
+               if step not in kept and step not in kept_entra]
+    if skipped:
+        entry["notes"].append(f"already sent by an earlier run on this incident (its audit comment), not sent again: {', '.join(skipped)}")
+    entry["steps"], entry["entra_steps"] = kept, kept_entra
+
+
+def plan_containment(identities: list[dict[str, Any]] | None, options: ContainmentOptions,
+                     done: list[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """{"targets": [...], "entra_targets": [...], "identities": [...], "warnings": [...]}: what
+    identity_account_action (and, with entra_fallback, entra_user / entra_user_action) must do, and why, per identity.
 
     ``identities`` are identity_account_info results (snake_case); an ``input`` key is passed through. The same
     identity twice (two inputs naming it) is planned once. Targets are ordered by ACTION_ORDER across identities.
+    ``done``: step keys (step_key) an earlier run recorded as sent; they are not planned again.
     """
+    done = set(done or [])
     planned, seen = [], set()
     for identity in identities or []:
         if not isinstance(identity, dict) or not identity.get("id"):
@@ -219,14 +206,15 @@ def plan_containment(identities: list[dict[str, Any]] | None, options: Containme
         if identity["id"] in seen:
             continue
         seen.add(identity["id"])
-        entry = dict(identity_summary(identity), input=identity.get("input"), protected_reason=_protected_reason(identity, options))
+        entry = dict(identity_summary(identity), input=identity.get("input"), protected_reason=options.protected.reason(identity))
         entry["steps"], entry["entra_steps"], entry["notes"] = (
             ([], [], []) if entry["protected_reason"] else _steps_for(identity, options))
+        _without_done(entry, done)
         planned.append(entry)
     targets = [step for action in ACTION_ORDER for entry in planned for step in entry["steps"] if step["action"] == action]
     entra_targets = [step for action in ENTRA_ACTION_ORDER for entry in planned for step in entry["entra_steps"]
                      if step["entra_action"] == action]
-    return {"targets": targets, "entra_targets": entra_targets, "identities": planned}
+    return {"targets": targets, "entra_targets": entra_targets, "identities": planned, "warnings": options.protected.warnings()}
 
 
 def resolve_lookups(lookup_results: list[dict[str, Any]] | None) -> dict[str, list[Any]]:
@@ -270,6 +258,7 @@ def _action_report(step, result, task_error):
     status = result.get("status")
     failed = status in FAILURE_STATUSES
     return {
+        "key": step_key(step),
         "identity_provider": step["identity_provider"],
         "account_id": step["account_id"],
         "action": step["action"],
@@ -322,6 +311,7 @@ def _entra_action_report(step, result):
     if result.get("sign_in_sessions_valid_from_date_time"):
         reason = f"sessions valid from {result['sign_in_sessions_valid_from_date_time']}"
     return {
+        "key": step_key(step),
         "identity_provider": "entraID",
         "account_id": step["user_id"],
         "action": step["entra_action"],
@@ -416,3 +406,110 @@ def summary_lines(report: list[dict[str, Any]], header: str) -> list[str]:
 
 def failed_actions(report: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [action for identity in report for action in identity["actions"] if action["error"]]
+
+
+# ---------------------------------------------------------------------------------------------
+# The incident audit comment of respond_to_incident
+# ---------------------------------------------------------------------------------------------
+
+# Every audit comment starts with this (the incidents event source recognises the collection's own comments by it).
+AUDIT_PREFIX = "msgraph.security respond_to_incident"
+# The comment's last line lists what was sent, as step keys (step_key): a later run on the incident skips them.
+DONE_PREFIX = "done: "
+# Microsoft documents no limit for an incident comment; this bound keeps one readable, whatever the evidence says.
+AUDIT_COMMENT_LIMIT = 8000
+AUDIT_LINE_LIMIT = 600
+# Outcomes a later run must not send again: sent, already in place, or unknown (never re-sent blindly).
+DONE_OUTCOMES = ("sent", "unchanged", "outcome_unknown")
+_DONE_KEY = re.compile(r"^[A-Za-z0-9._-]+/(activeDirectory|entraID|okta|entra)/[A-Za-z_]+$")
+
+
+def actions_done(comments: list[Any] | None) -> list[str]:
+    """The step keys that earlier runs recorded in their own audit comments (first line AUDIT_PREFIX) of an incident."""
+    keys = []
+    for comment in comments or []:
+        text = comment.get("comment") if isinstance(comment, dict) else comment
+        if not isinstance(text, str) or not text.startswith(AUDIT_PREFIX):
+            continue
+        for line in text.split("\n"):
+            if line.startswith(DONE_PREFIX):
+                keys.extend(key for key in line[len(DONE_PREFIX):].split() if _DONE_KEY.match(key) and key not in keys)
+    return keys
+
+
+def _line(text):
+    return printable(text)[:AUDIT_LINE_LIMIT]
+
+
+def _safe_report(report):
+    """The report with the text an account or the evidence can choose (display names, UPNs) neutralised."""
+    safe = []
+    for identity in report:
+        item = dict(identity)
+        item["display_name"] = quoted(identity["display_name"]) if identity.get("display_name") is not None else None
+        item["user_principal_name"] = printable(identity.get("user_principal_name") or "")
+        item["actions"] = [dict(action, warnings=[]) for action in identity["actions"]]  # listed once, at the end
+        safe.append(item)
+    return safe
+
+
+def _evidence_account(item):
+    name = f"{item.get('domain_name') or ''}\\{item.get('account_name') or '?'}"
+    return quoted(name, 80)
+
+
+def audit_comment(report: list[dict[str, Any]], incident_id: Any, dry_run: bool, evidence: Mapping[str, Any] | None = None,
+                  resolved: Mapping[str, Any] | None = None, done: list[str] | None = None,
+                  limit: int = AUDIT_COMMENT_LIMIT) -> dict[str, Any]:
+    """The audit trail of one respond_to_incident run: {"lines", "comment", "done", "not_contained", "excluded"}.
+
+    ``report``: containment_report; ``evidence``: evidence_targets; ``resolved``: evidence_identities; ``done``: the
+    step keys of earlier runs (actions_done). Every evidence string is quoted and every line printable, so nothing
+    can start a line of its own; the comment holds at most ``limit`` characters, its first line starts with
+    AUDIT_PREFIX and its last line is the done line (DONE_PREFIX and the step keys, ids from Graph's answers).
+    """
+    evidence, resolved = evidence or {}, resolved or {}
+    not_contained, excluded = [], []
+    for person in list(evidence.get("conflicts") or []) + list(resolved.get("rejected") or []):
+        not_contained.append(f"NOT CONTAINED {quoted(person.get('input'))}: {person.get('reason')}")
+    for item in evidence.get("unidentified") or []:
+        where = f"evidence {_evidence_account(item)} in alert {item.get('alert_id')} identifies nobody ({item.get('reason')})"
+        if item.get("benign"):
+            excluded.append(f"not a target: {where}; benign ({item['benign']})")
+        else:
+            not_contained.append(f"NOT CONTAINED: {where}")
+    for person in evidence.get("excluded") or []:
+        excluded.append(f"not a target {quoted(person.get('input'))}: {person.get('reason')}")
+    failed = failed_actions(report)
+    if dry_run:
+        state = "DRY RUN, nothing was sent"
+    elif not_contained or failed:
+        state = f"containment INCOMPLETE ({len(not_contained)} not contained, {len(failed)} action(s) failed)"
+    else:
+        state = "containment executed"
+    header = f"{AUDIT_PREFIX}, incident {incident_id}: {state}"
+    keys = list(done or [])
+    if not dry_run:
+        keys += [action["key"] for identity in report for action in identity["actions"]
+                 if action["outcome"] in DONE_OUTCOMES and action.get("key") and action["key"] not in keys]
+    warnings = []
+    for warning in (warning for identity in report for action in identity["actions"] for warning in action["warnings"]):
+        if "warning: " + warning not in warnings:
+            warnings.append("warning: " + warning)
+    # Who was not contained comes first: a bounded comment loses its tail, never that.
+    summary = summary_lines(_safe_report(report), header)
+    lines = [_line(line) for line in summary[:1] + not_contained + summary[1:] + excluded + warnings]
+    # Not cut like the other lines: a lost key would be sent again. Keys match _DONE_KEY, so they are printable.
+    done_line = DONE_PREFIX + " ".join(key for key in keys if _DONE_KEY.match(key)) if keys else None
+    budget = limit - len(lines[0]) - (len(done_line) + 1 if done_line else 0) - 100
+    kept = [lines[0]]
+    for index, line in enumerate(lines[1:], start=1):
+        if budget - len(line) - 1 < 0:
+            kept.append(f"... {len(lines) - index} more line(s) left out (the comment is bounded to {limit} characters; the job output has them all)")
+            break
+        budget -= len(line) + 1
+        kept.append(line)
+    if done_line:
+        kept.append(done_line)
+    return {"lines": lines + ([done_line] if done_line else []), "comment": "\n".join(kept), "done": keys,
+            "not_contained": not_contained, "excluded": excluded}

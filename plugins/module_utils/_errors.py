@@ -80,6 +80,30 @@ def one_line(text: Any, limit: int | None = 300) -> str | None:
     return text if limit is None or len(text) <= limit else text[:limit] + "..."
 
 
+# What could start a new line or change how a line reads in an audit comment or a log: C0 and C1 controls, zero-width
+# and bidirectional format characters, line and paragraph separators, the byte order mark.
+_UNSAFE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def has_unsafe_characters(text: Any) -> bool:
+    return isinstance(text, str) and _UNSAFE_RE.search(text) is not None
+
+
+def printable(text: Any) -> str:
+    """``text`` with every unsafe character escaped (``\\n``, ``\\u001b``): it can no longer break or disguise a line."""
+    return _UNSAFE_RE.sub(lambda found: _ESCAPES.get(found.group(), f"\\u{ord(found.group()):04x}"), str(text))
+
+
+def quoted(text: Any, limit: int = 120) -> str:
+    """Untrusted text (from evidence or a directory attribute) for an audit line: backslashes, quotes and unsafe
+    characters escaped, in double quotes, cut after ``limit`` characters (marked ``...``)."""
+    text = "" if text is None else str(text)
+    cut = text[:limit]
+    escaped = printable(cut.replace("\\", "\\\\").replace('"', '\\"'))
+    return f'"{escaped}"' + ("..." if len(text) > limit else "")
+
+
 class GraphError(Exception):
     """A Microsoft Graph (or token endpoint) request failed.
 

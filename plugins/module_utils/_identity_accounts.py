@@ -622,7 +622,8 @@ def exactly_one(selector: Selector, matches: list[dict[str, Any]]) -> dict[str, 
 
 
 def _identity_keys(identity):
-    """What a protected_accounts entry is compared with: ids, UPN, e-mail address, SIDs and account identifiers."""
+    """What protected_accounts entries and patterns are compared with: ids, UPN, e-mail address, SIDs and account
+    identifiers; an account cannot set any of them itself (its display name it may, so never that)."""
     keys = [
         identity.get("id"),
         identity.get("user_principal_name"),
@@ -638,26 +639,52 @@ def _identity_keys(identity):
 _NEVER_A_KEY = re.compile(r"[\s\\]")
 
 
-class ProtectedAccounts:
-    """The protected_accounts entries and the one rule comparing them with an identity (see match_key)."""
+def _compile_patterns(patterns, option):
+    """Regular expressions, as a list or one per line (a comma may be part of a pattern, so lines only)."""
+    if isinstance(patterns, str):
+        patterns = patterns.split("\n")
+    compiled = []
+    for pattern in patterns or []:
+        pattern = str(pattern).strip() if pattern is not None else ""
+        if not pattern:
+            continue
+        try:
+            compiled.append((pattern, re.compile(pattern, re.IGNORECASE)))
+        except re.error as error:
+            raise InputError(option, f"'{pattern}' is not a valid regular expression: {error}")
+    return compiled
 
-    def __init__(self, entries: Iterable[str] | None = None, option: str = "protected_accounts") -> None:
+
+class ProtectedAccounts:
+    """The one home of "who is protected": the protected_accounts entries and patterns, compared only with keys an
+    account cannot change about itself (see _identity_keys), never with its display name."""
+
+    def __init__(self, entries: Iterable[str] | None = None, option: str = "protected_accounts",
+                 patterns: Iterable[str] | str | None = None, patterns_option: str = "protected_account_patterns") -> None:
         self.option = option
         self.entries = [_require_text(entry, option, "each protected_accounts entry") for entry in entries or []]
         self._by_key = dict((match_key(entry), entry) for entry in self.entries)
+        self.patterns_option = patterns_option
+        self.patterns = _compile_patterns(patterns, patterns_option)
 
     def unmatchable(self) -> list[str]:
         """Entries that no compared key can ever equal, so they protect nothing."""
         return [entry for entry in self.entries if _NEVER_A_KEY.search(entry)]
 
     def warnings(self) -> list[str]:
+        found = []
         unmatchable = self.unmatchable()
-        if not unmatchable:
-            return []
-        listed = ", ".join(f"'{entry}'" for entry in unmatchable)
-        return [f"protected_accounts entries {listed} can never match: entries are compared whole with identity and account ids, "
-                "user principal names, e-mail addresses and SIDs, never with display names or DOMAIN\\sam names; list the "
-                "UPN or SID instead"]
+        if unmatchable:
+            listed = ", ".join(f"'{entry}'" for entry in unmatchable)
+            found.append(f"protected_accounts entries {listed} can never match: entries are compared whole with identity and account ids, "
+                         "user principal names, e-mail addresses and SIDs, never with display names or DOMAIN\\sam names; list the "
+                         "UPN or SID instead")
+        spaced = [pattern for pattern, _regex in self.patterns if " " in pattern]
+        if spaced:
+            listed = ", ".join(f"'{pattern}'" for pattern in spaced)
+            found.append(f"{self.patterns_option} {listed} contain a space, which no compared key has: patterns are searched in "
+                         "ids, user principal names, e-mail addresses and SIDs only, never in display names (an account can rename itself)")
+        return found
 
     def entry_matching(self, identity: Mapping[str, Any]) -> str | None:
         """The entry that protects ``identity``, or None."""
@@ -665,6 +692,17 @@ class ProtectedAccounts:
             entry = self._by_key.get(match_key(key))
             if entry is not None:
                 return entry
+        return None
+
+    def reason(self, identity: Mapping[str, Any]) -> str | None:
+        """Why ``identity`` is protected (an entry, or a pattern found in one of its keys), or None."""
+        entry = self.entry_matching(identity)
+        if entry is not None:
+            return f"it is in {self.option} ('{entry}')"
+        for pattern, regex in self.patterns:
+            for key in _identity_keys(identity):
+                if regex.search(key):
+                    return f"'{key}' matches the {self.patterns_option} entry '{pattern}'"
         return None
 
     def check(self, identity: Mapping[str, Any]) -> None:

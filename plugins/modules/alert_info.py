@@ -19,7 +19,8 @@ description:
   - Evidence is returned in one flat form whatever its type (RV(alerts[].evidence)); user accounts
     (C(userAccount) of C(userEvidence) and other evidence types) are flattened to C(account_name), C(domain_name),
     C(user_sid), C(azure_ad_user_id), C(user_principal_name) and C(display_name). Turn user evidence into
-    M(msgraph.security.identity_account_action) targets with the P(msgraph.security.evidence_targets#filter) filter.
+    persons to look up and confirm with the P(msgraph.security.evidence_targets#filter) and
+    P(msgraph.security.evidence_identities#filter) filters.
 options:
   alert_id:
     description:

@@ -33,6 +33,7 @@ CATEGORIES = [
     ("tls", "TLS trust", "Endpoint"),
     ("eda", "Event source faults survived (no incident lost)", "Fault"),
     ("transport", "Transport guards and service variants", "Trap"),
+    ("adversarial", "Adversarial evidence", "Evidence"),
 ]
 
 
@@ -156,6 +157,8 @@ def render(record, references, outcomes):
         f"{summary['by_category']['eda'][0]} of {summary['by_category']['eda'][1]} |",
         f"| Transport guards held (.netrc, requests floor, answers after sending, returned ids, refused filters) | {transport[0]} of "
         f"{transport[1]} |",
+        f"| Adversarial evidence held (no write to an identity the case does not name, no silent success) | "
+        f"{summary['by_category']['adversarial'][0]} of {summary['by_category']['adversarial'][1]} |",
         f"| Write requests observed in the emulator's log | {summary['writes']} |",
         f"| Duplicate writes (a write that took effect twice) | {summary['duplicates']} |",
         f"| Cases proven by other integration tests (below) | {len(references)} ({reference_counts(references)}) |",
@@ -179,6 +182,14 @@ def render(record, references, outcomes):
                       "second request, applied once). Dup.: times the write took effect more than once.", ""]
             lines += [f"| # | {column} | Module | Path | Expected | Observed | Writes | Dup. | Result |",
                       "|---|---|---|---|---|---|---|---|---|"]
+        elif category == "adversarial":
+            lines += ["Each case is `playbooks/respond_to_incident.yml` in execute mode on an incident whose evidence the case "
+                      "shaped. Writes: every write request except the incident's comment and update. Every case also holds "
+                      "that no identity the case does not name as compromised was written to (invokeAction, Entra ID users and "
+                      "riskyUsers in the emulator's log), that a run leaving someone uncontained fails and says INCOMPLETE, and "
+                      "that the comment has no control character and no forged line.", ""]
+            lines += [f"| # | {column} | Runbook | Expected | Observed | Writes | Result |",
+                      "|---|---|---|---|---|---|---|"]
         elif category == "secrets":
             lines += [f"| # | {column} | Module | Auth method | Expected | Observed | Leaks | Result |",
                       "|---|---|---|---|---|---|---|---|"]

@@ -8,6 +8,7 @@ Berger (object id only: cloud SID lookup), the break-glass account (protected) a
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,30 @@ def incident(emulator, incident_id="4711"):
     return next(item for item in emulator.admin.incidents()["incidents"] if item["id"] == incident_id)
 
 
+def comments(emulator, incident_id="4711"):
+    return [item["comment"] for item in incident(emulator, incident_id)["comments"]]
+
+
+def put(emulator, incident_id, *accounts, roles=("compromised",), verdict="suspicious"):
+    evidence = [{"@odata.type": "#microsoft.graph.security.userEvidence", "roles": list(roles), "verdict": verdict,
+                 "userAccount": dict(account)} for account in accounts]
+    emulator.admin.put_incident({"id": incident_id, "severity": "high", "alerts": [{"id": "da" + incident_id, "evidence": evidence}]})
+
+
+def identity_writes(emulator):
+    """Identity ids (invokeAction) and Entra object ids (users, riskyUsers) that some request wrote to."""
+    touched = set()
+    for entry in emulator.admin.writes():
+        parts = entry["path"].split("/")
+        if entry["route"] == "invoke_action":
+            touched.add(parts[-2])
+        elif "users" in parts:
+            touched.add(parts[parts.index("users") + 1])
+        elif "riskyUsers" in parts:
+            touched.update((entry.get("body") or {}).get("userIds") or [])
+    return touched
+
+
 @pytest.mark.smoke
 def test_dry_run_reads_plans_and_writes_nothing(ansible, emulator):
     result = play(ansible)
@@ -45,16 +70,18 @@ def test_dry_run_reads_plans_and_writes_nothing(ansible, emulator):
     assert emulator.admin.writes() == []
     summary = artifact(result)
     status = {identity["id"]: identity["status"] for identity in summary["identities"]}
-    assert status[ALEX] == status[ADELE] == "would be contained (dry run)"
+    assert status[ALEX] == status[ADELE] == status[DEBRA] == "would be contained (dry run)"  # Debra: entra_fallback
     assert status[BREAK_GLASS] == "protected, skipped"
-    assert status[DEBRA] == "nothing to do"  # Entra ID only: no action in the documented matrix
-    assert summary["dry_run"] is True and summary["not_found"] == []
+    assert summary["dry_run"] is True and summary["not_found"] == [] and summary["not_contained"] == []
     assert [item["account_name"] for item in summary["unidentified"]] == ["jdoe"]
+    assert any("jdoe" in line and "benign (roles contextual)" in line for line in summary["excluded"])
     lookups = [entry["query"].get("$filter") for entry in emulator.admin.requests(route="list_identity_accounts")]
-    assert "cloudSecurityIdentifier eq 'S-1-12-1-3565551495-1438611337-3952953731-2043564913'" in lookups
+    assert "onPremisesSecurityIdentifier eq 'S-1-5-21-1004336348-1177238915-682003330-1105'" in lookups
     assert "DRY RUN, nothing was sent" in result.output
     assert result.recap["changed"] == 0  # a dry run changes nothing, and the PLAY RECAP says so
     assert " people named by the evidence: " in result.task("Show what the evidence names")["msg"][1]
+    assert re.search(r"localhost\s*:\s*ok=\d+\s+changed=0\s", result.output), "a dry run's recap says changed=0"
+    assert "Re-run with execute_containment=true" in result.output
 
 
 def test_execute_contains_comments_every_correlation_id_and_sets_status_and_owner(ansible, emulator):
@@ -68,26 +95,73 @@ def test_execute_contains_comments_every_correlation_id_and_sets_status_and_owne
     assert len(correlation_ids) == len(sent) == 6
     stored = incident(emulator)
     assert (stored["status"], stored["assignedTo"]) == ("inProgress", "soc@contoso.com")
-    comments = [item["comment"] for item in stored["comments"]]
-    assert len(comments) == 1
+    texts = comments(emulator)
+    assert len(texts) == 1
+    assert texts[0].startswith("msgraph.security respond_to_incident, incident 4711: containment executed")
     for correlation_id in correlation_ids:
-        assert "correlation_id=" + correlation_id in comments[0]
-    assert "request_id=" in comments[0] and "jdoe" in comments[0] and "PROTECTED" in comments[0]
+        assert "correlation_id=" + correlation_id in texts[0]
+    assert "request_id=" in texts[0] and "jdoe" in texts[0] and "PROTECTED" in texts[0]
+    assert texts[0].split("\n")[-1].startswith("done: ") and f"{ALEX}/activeDirectory/disable" in texts[0]
     patches = emulator.admin.requests(route="update_incident")
     assert [entry["body"] for entry in patches] == [{"assignedTo": "soc@contoso.com", "status": "inProgress"}]
 
 
-def test_evidence_that_contradicts_the_directory_stops_before_anything_is_sent(ansible, emulator):
-    # One person by the evidence: Adele's SID with Alex's UPN. The SID finds Adele, whose UPN differs: ambiguous.
-    emulator.admin.put_incident({"id": "5001", "severity": "high", "alerts": [{"id": "da5001", "evidence": [{
-        "@odata.type": "#microsoft.graph.security.userEvidence", "roles": ["compromised"],
-        "userAccount": {"accountName": "adelev", "domainName": "CONTOSO", "userSid": "S-1-5-21-1004336348-1177238915-682003330-1104",
-                        "userPrincipalName": "alexw@contoso.com"}}]}]})
+def test_a_second_run_on_the_same_incident_sends_nothing_new(ansible, emulator):
+    first = play(ansible, execute_containment=True)
+    assert first.rc == 0, first.output
+    writes = len(emulator.admin.writes())
+    second = play(ansible, execute_containment=True)
+    assert second.rc == 0, second.output
+    assert len(emulator.admin.writes()) == writes, "the second run wrote again"
+    assert len(comments(emulator)) == 1
+    assert "already sent by an earlier run" in second.output
+    again = play(ansible, execute_containment=True, repeat_containment=True)
+    assert again.rc == 0, again.output
+    assert len(emulator.admin.writes()) > writes  # repeat_containment=true sends it again on purpose
+
+
+def test_evidence_that_contradicts_the_directory_is_never_contained_and_never_a_success(ansible, emulator):
+    # One person by the evidence: Adele's SID with Alex's UPN. The SID finds Adele, the UPN Alex: contradicting.
+    put(emulator, "5001", {"accountName": "adelev", "domainName": "CONTOSO",
+                           "userSid": "S-1-5-21-1004336348-1177238915-682003330-1104", "userPrincipalName": "alexw@contoso.com"})
     result = play(ansible, incident_id="5001", execute_containment=True, incident_status="resolved")
     assert result.rc != 0
-    assert "Nothing was sent" in result.output and "consistent with every identifier" in result.output
-    assert emulator.admin.writes() == []
-    assert incident(emulator, "5001")["status"] == "active"
+    assert "not contained" in result.output and "the identifiers name different identities" in result.output
+    assert identity_writes(emulator) == set()
+    assert incident(emulator, "5001")["status"] == "active"  # not resolved: the run is not a success
+    texts = comments(emulator, "5001")
+    assert len(texts) == 1 and "containment INCOMPLETE" in texts[0] and "NOT CONTAINED" in texts[0]
+
+
+def test_a_spoofed_admin_upn_beside_the_attackers_object_id_contains_nobody(ansible, emulator):
+    # The issue's case: a tier-0 admin's UPN with the attacker's (Alex's) object id.
+    put(emulator, "5002", {"accountName": "adm", "userPrincipalName": "adm-tier0-jdoe@contoso.com",
+                           "azureAdUserId": "4a427b07-2380-51f4-b5d1-7f9abdd896d3"})
+    result = play(ansible, incident_id="5002", execute_containment=True)
+    assert result.rc != 0 and "not contained" in result.output
+    assert identity_writes(emulator) == set()
+
+
+def test_benign_evidence_is_not_a_target_unless_the_options_say_so(ansible, emulator):
+    put(emulator, "5003", {"userSid": "S-1-5-21-1004336348-1177238915-682003330-1104"}, roles=["contextual"])
+    result = play(ansible, incident_id="5003")
+    assert result.rc == 0, result.output
+    summary = artifact(result)
+    assert summary["identities"] == [] and "benign" in " ".join(summary["excluded"])
+    widened = play(ansible, incident_id="5003", evidence_benign_roles=[])
+    assert [identity["id"] for identity in artifact(widened)["identities"]] == [ADELE]
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"execute_containment": "ture"}, "execute_containment must be true or false; got 'ture'"),
+    ({"execute_containment": True, "incident_status": "in progress"}, "incident_status must be one of active, inProgress"),
+    ({"evidence_benign_roles": ["contextal"]}, "'contextal' is not an evidence role"),
+    ({"entra_fallback": "maybe"}, "entra_fallback"),
+])
+def test_bad_input_is_refused_before_anything_is_read(ansible, emulator, extra, message):
+    result = play(ansible, **extra)
+    assert result.rc != 0 and message in result.output, result.output
+    assert emulator.admin.requests(route="get_incident") == [] and emulator.admin.writes() == []
 
 
 def test_unknown_incident_and_missing_id_fail_before_any_write(ansible, emulator):

@@ -27,7 +27,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 RECORD_DIR_ENV = "MSGRAPH_RELIABILITY_DIR"
-CATEGORIES = ("fault", "input", "secrets", "tls", "eda", "transport")
+CATEGORIES = ("fault", "input", "secrets", "tls", "eda", "transport", "adversarial")
 
 _CASES = []
 _OUTCOMES = {}

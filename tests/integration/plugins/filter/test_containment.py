@@ -23,7 +23,8 @@ def filter_names():
 
 def test_every_filter_has_its_documentation_file():
     names = filter_names()
-    assert names == {"split_list", "resolved_identities", "containment_plan", "containment_report", "containment_summary"}
+    assert names == {"split_list", "resolved_identities", "containment_plan", "containment_report", "containment_summary",
+                     "containment_audit", "incident_actions_done"}
     assert {name + ".yml" for name in names} <= {path.name for path in FILTER_DIR.glob("*.yml")}
 
 
@@ -47,4 +48,4 @@ def test_bad_planner_options_fail_the_task_saying_nothing_was_sent(ansible):
 def test_an_empty_identity_list_checks_the_options_and_plans_nothing(ansible):
     play = ansible.play(PLAY.format(identities="[]", actions="['Disable', 'force_password_reset']"))
     assert play.rc == 0, play.output
-    assert play.task("plan")["msg"] == {"targets": [], "entra_targets": [], "identities": []}
+    assert play.task("plan")["msg"] == {"targets": [], "entra_targets": [], "identities": [], "warnings": []}

@@ -159,3 +159,19 @@ def test_only_an_unknown_outcome_says_outcome_unknown():
     assert result["outcome"] == "unknown"
     assert (result["status"], result["error_code"], result["request_id"], result["client_request_id"]) == (503, "ServiceUnavailable", "r-1", "c-1")
     assert result["hint"] == "look up client-request-id c-1 in the Entra ID audit log before running the task again"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("plain", '"plain"'),
+    ('a "quote" and a \\ backslash', '"a \\"quote\\" and a \\\\ backslash"'),
+    ("two\nlines\r\tand\x00\x1b\x7f\x85", '"two\\nlines\\r\\tand\\u0000\\u001b\\u007f\\u0085"'),
+    ("sep\u2028para\u2029bidi\u202ezero\u200bbom\ufeff", '"sep\\u2028para\\u2029bidi\\u202ezero\\u200bbom\\ufeff"'),
+    (None, '""'),
+])
+def test_quoted_text_is_one_printable_line(text, expected):
+    assert _errors.quoted(text) == expected
+
+
+def test_quoted_text_is_cut_and_marked():
+    assert _errors.quoted("x" * 200, limit=10) == '"xxxxxxxxxx"...'
+    assert _errors.has_unsafe_characters("a\u202eb") and not _errors.has_unsafe_characters("alexw@contoso.com")
