@@ -50,6 +50,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._identity_account
     ProtectedAccounts,
     Selector,
     cloud_sid_from_object_id,
+    match_key,
     object_id_from_cloud_sid,
     selector_from_params,
 )
@@ -170,13 +171,20 @@ def read_user(client: GraphClient, selector: Selector) -> dict[str, Any]:
     if not _is_guid(user["id"]):
         raise IdentityResolutionError(selector.option, f"Graph answered {selector.describe()} with a user without an object id")
     expected = user["id"] if selector.kind == LOOKUP_ID else user["user_principal_name"]
-    if not isinstance(expected, str) or expected.casefold() != selector.value.casefold():
+    # As the identity lookups compare (match_key: NFC, A-Z only): casefold() would take U+FB01 'ﬁnance@' for 'finance@'.
+    if not isinstance(expected, str) or match_key(expected) != match_key(selector.value):
         raise IdentityResolutionError(
             selector.option,
             f"Graph answered {selector.describe()} with another user ({user['id']}, {user['user_principal_name']}); refusing to act",
             [{"id": user["id"], "display_name": user["display_name"], "user_principal_name": user["user_principal_name"]}],
         )
     return user
+
+
+def read_user_again(client: GraphClient, user: Mapping[str, Any]) -> dict[str, Any]:
+    """After a write: the user read by the object id resolved before it, never by the task's UPN (which may have moved to
+    another user, or away from a renamed target, in the meantime)."""
+    return read_user(client, Selector(LOOKUP_ID, user["id"], "user_id"))
 
 
 def check_user_not_protected(user: Mapping[str, Any], protected: ProtectedAccounts) -> None:
@@ -215,6 +223,20 @@ def _explain_forbidden(error, permission, user):
             "or the user holds a privileged administrator role: changing administrators is a sensitive action that needs the caller to hold a"
             " directory role at least as privileged (for example Privileged Authentication Administrator). Contain"
             " administrators through your break-glass procedure, or assign the app such a role deliberately"
+        )
+    return error
+
+
+def _explain_synced_refusal(error, user, account_enabled):
+    """A 400 on the accountEnabled PATCH of a user mastered on-premises: the change belongs in Active Directory."""
+    if user.get("on_premises_sync_enabled") is True:
+        action = "enable" if account_enabled else "disable"
+        error.hint = (
+            f"{user['user_principal_name'] or user['id']} is mastered in on-premises Active Directory (onPremisesSyncEnabled), and Graph "
+            f"refused to change its synchronised accountEnabled. {action.capitalize()} the Active Directory account instead: "
+            f"msgraph.security.identity_account_action with identity_provider: activeDirectory and action: {action} (Defender for "
+            "Identity); directory sync then carries the change to Entra ID. Revoke the user's sessions with "
+            "msgraph.security.entra_user_action meanwhile"
         )
     return error
 
@@ -262,18 +284,20 @@ def run_account_enabled(client: GraphClient, selector: Selector, account_enabled
     path = user_path(user["id"])
 
     def reconcile(error, sent_id):
-        result["outcome"], result["request_ids"] = _reconcile_account_enabled(client, selector, user, account_enabled, error,
+        result["outcome"], result["request_ids"] = _reconcile_account_enabled(client, user, account_enabled, error,
                                                                               sent_id, warnings)
 
     _write(client, result, "PATCH", path, {"accountEnabled": account_enabled}, ENABLE_PERMISSION, check_mode, client_request_id,
-           reconcile, forbidden=lambda error: _explain_forbidden(error, ENABLE_PERMISSION, user))
+           reconcile, forbidden=lambda error: _explain_forbidden(error, ENABLE_PERMISSION, user),
+           bad_request=lambda error: _explain_synced_refusal(error, user, account_enabled))
     return result
 
 
-def _write(client, result, method, path, body, permission, check_mode, client_request_id, reconcile, forbidden):
+def _write(client, result, method, path, body, permission, check_mode, client_request_id, reconcile, forbidden, bad_request=None):
     """Preview or send one write, recording the exact request and its ids in ``result``; the response, or None when
     nothing more is to be done (check mode, or an unknown outcome that ``reconcile(error, client_request_id)`` settled
-    by reading the user again: a write is never resent). A 403 is explained by ``forbidden(error)``."""
+    by reading the user again: a write is never resent). A 403 is explained by ``forbidden(error)``, a 400 by
+    ``bad_request(error)`` when given."""
     result["request"] = {"method": method, "url": client.url_for(path), "body": None if body is None else dict(body)}
     if check_mode:
         result["outcome"] = "check_mode"
@@ -288,17 +312,19 @@ def _write(client, result, method, path, body, permission, check_mode, client_re
     except GraphError as error:
         if error.status == 403:
             raise forbidden(error)
+        if error.status == 400 and bad_request is not None:
+            raise bad_request(error)
         raise
     result["outcome"] = "sent"
     result["request_ids"] = {"request_id": response.request_id, "client_request_id": response.client_request_id or client_request_id}
     return response
 
 
-def _reconcile_account_enabled(client, selector, user, account_enabled, error, client_request_id, warnings):
+def _reconcile_account_enabled(client, user, account_enabled, error, client_request_id, warnings):
     """The PATCH's outcome is unknown: read accountEnabled again, never resend."""
     try:
-        after = read_user(client, selector)["account_enabled"]
-    except GraphError as read_error:
+        after = read_user_again(client, user)["account_enabled"]
+    except (GraphError, IdentityResolutionError) as read_error:  # a failed read after a write is no bad input
         raise _unknown_after_reading(error, client_request_id, f"the accountEnabled change for {user['id']} was sent but its outcome is "
                                      f"unknown ({error}); reading the user again failed too ({read_error})")
     if after is not account_enabled:
@@ -359,7 +385,7 @@ def run_user_action(client: GraphClient, selector: Selector, action: Any, protec
         if action != REVOKE_SIGN_IN_SESSIONS:
             raise _unknown_after_reading(error, sent_id, f"the {action} request for {user['id']} was sent but its outcome is "
                                          f"unknown ({error}); it was not resent")
-        _reconcile_revoke(client, selector, user, error, sent_id, result)
+        _reconcile_revoke(client, user, error, sent_id, result)
 
     def forbidden(error):
         return _explain_forbidden(error, permission, user) if action == REVOKE_SIGN_IN_SESSIONS else _explain_risky_users_forbidden(error)
@@ -367,7 +393,7 @@ def run_user_action(client: GraphClient, selector: Selector, action: Any, protec
     response = _write(client, result, "POST", path, body, permission, check_mode, client_request_id, reconcile, forbidden)
     if response is not None and action == REVOKE_SIGN_IN_SESSIONS:
         _check_revoke_answer(response)
-        _read_back_sessions(client, selector, user, result)
+        _read_back_sessions(client, user, result)
     return result
 
 
@@ -383,12 +409,12 @@ def _check_revoke_answer(response):
         )
 
 
-def _read_back_sessions(client, selector, user, result):
+def _read_back_sessions(client, user, result):
     """The new signInSessionsValidFromDateTime, when readable; a failed read only warns (the revocation was accepted)."""
     before = user["sign_in_sessions_valid_from_date_time"]
     try:
-        after = read_user(client, selector)["sign_in_sessions_valid_from_date_time"]
-    except GraphError as error:
+        after = read_user_again(client, user)["sign_in_sessions_valid_from_date_time"]
+    except (GraphError, IdentityResolutionError) as error:
         result["warnings"].append(f"the revocation was accepted but signInSessionsValidFromDateTime could not be read back ({error})")
         after = None
     result["sign_in_sessions_valid_from_date_time"] = after
@@ -397,12 +423,12 @@ def _read_back_sessions(client, selector, user, result):
         result["warnings"].append(f"signInSessionsValidFromDateTime still shows {after}; Graph says revocation can take a few minutes")
 
 
-def _reconcile_revoke(client, selector, user, error, client_request_id, result):
+def _reconcile_revoke(client, user, error, client_request_id, result):
     """An unknown revocation outcome: it shows as a newer signInSessionsValidFromDateTime; it is never resent."""
     before = user["sign_in_sessions_valid_from_date_time"]
     try:
-        after = read_user(client, selector)["sign_in_sessions_valid_from_date_time"]
-    except GraphError as read_error:
+        after = read_user_again(client, user)["sign_in_sessions_valid_from_date_time"]
+    except (GraphError, IdentityResolutionError) as read_error:
         raise _unknown_after_reading(error, client_request_id, f"revokeSignInSessions for {user['id']} was sent but its outcome is "
                                      f"unknown ({error}); reading the user again failed too ({read_error})")
     if not after or after == before:

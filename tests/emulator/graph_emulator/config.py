@@ -103,6 +103,15 @@ DEFAULTS = {
     "identity_forbidden_style": "mdi",
     "revoke_sessions_response": "value",  # "value": 200 {"value": true}; "no_content": 204 (both documented)
     "entra_id_p2": True,  # false: riskyUsers actions answer 403 "not licensed"
+    # A PATCH of accountEnabled on a user mastered on-premises (onPremisesSyncEnabled true); no Microsoft page says which
+    # happens: "accept" (it stays until the admin API's directory_sync, which puts AD's value back) or "refuse" (400).
+    "synced_account_enabled": "accept",
+    # What happens to the target right after a write to it (PATCH or revokeSignInSessions), for read-back tests:
+    # "none"; "renamed" (its UPN changes); "upn_moved" (renamed, and its old UPN given to another, disabled user).
+    "user_after_write": "none",
+    # Identity Protection allows about 1 request a second per tenant and answers 429 without Retry-After (Graph
+    # throttling limits page); 0 turns the limit off (the default, so unrelated tests never wait).
+    "identity_protection_rps": 0,
 }
 
 
@@ -191,6 +200,9 @@ VALIDATORS = {
     "identity_forbidden_style": lambda n, v: _choice(n, v, ("mdi", "graph")),
     "revoke_sessions_response": lambda n, v: _choice(n, v, ("value", "no_content")),
     "entra_id_p2": _boolean,
+    "synced_account_enabled": lambda n, v: _choice(n, v, ("accept", "refuse")),
+    "user_after_write": lambda n, v: _choice(n, v, ("none", "renamed", "upn_moved")),
+    "identity_protection_rps": lambda n, v: _number(n, v),
 }
 
 

@@ -10,6 +10,12 @@ Microsoft sources (vendored under tests/contract/payloads/entra/, see its README
   ``204 No Content``; the riskyUsers API requires Microsoft Entra ID P2 (riskyuser-confirmcompromised.md). Without
   it (``entra_id_p2: false``) the service answers 403 ``Forbidden`` "Your tenant is not licensed for this
   feature." (the wording integrations observe; Microsoft documents the license, not the error body).
+* A PATCH of ``accountEnabled`` on a user mastered on-premises (``onPremisesSyncEnabled`` true): accountEnabled is
+  a synchronised attribute (Entra Connect, "Attributes synchronized to Microsoft Entra ID"), and no Microsoft page
+  says whether Graph refuses the change or accepts it until the next sync. ``synced_account_enabled`` serves either:
+  ``accept`` (the admin API's ``directory_sync`` later puts the Active Directory value back) or ``refuse``: 400
+  ``Request_BadRequest`` "Unable to update the specified properties for on-premises mastered Directory Sync objects
+  or objects currently undergoing migration." (the wording integrators report).
 * Acting on a privileged administrator (``accountEnabled``, refresh-token invalidation are "sensitive actions")
   without a sufficient directory role answers 403 ``Authorization_RequestDenied`` "Insufficient privileges to
   complete the operation."
@@ -18,6 +24,7 @@ Microsoft sources (vendored under tests/contract/payloads/entra/, see its README
 import copy
 import re
 import threading
+import time
 import uuid
 
 from .config import (
@@ -37,9 +44,14 @@ from .state import StateError
 
 USERS = VERSION + r"/users"
 RISKY_USERS = VERSION + r"/identityProtection/riskyUsers"
+# "The maximum count of users to dismiss in one call is 60." (beta riskyusers-dismiss.md); the confirmCompromised
+# pages state no number, so the one documented maximum serves both actions.
+MAX_RISKY_USER_IDS = 60
 SESSIONS_VALID_FROM_SEED = "2026-01-05T08:00:00Z"
 PRIVILEGED_DENIED = "Insufficient privileges to complete the operation."
 NOT_LICENSED = "Your tenant is not licensed for this feature."
+ON_PREMISES_MASTERED = ("Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently "
+                        "undergoing migration.")
 USER_RESOURCE = Resource(
     "microsoft.graph.user", {},
     {"id", "displayName", "userPrincipalName", "mail", "accountEnabled", "userType", "onPremisesSyncEnabled",
@@ -77,6 +89,7 @@ def user_from_identity(identity, override=None):
         "onPremisesSecurityIdentifier": identity.get("onPremisesSecurityIdentifier") if hybrid else None,
         "signInSessionsValidFromDateTime": SESSIONS_VALID_FROM_SEED,
         "_directoryRoles": [],
+        "_activeDirectoryEnabled": identity.get("isEnabled", True) if hybrid else None,  # what a directory sync writes back
         "_riskState": "none",
         "_riskLevel": "none",
     }
@@ -134,6 +147,29 @@ class UserStore:
             user["accountEnabled"] = enabled
             return copy.deepcopy(user)
 
+    def sync_from_active_directory(self):
+        """A simulated directory sync: every synchronised user gets accountEnabled back from its AD account."""
+        with self._lock:
+            reverted = 0
+            for user in self._users.values():
+                if user["onPremisesSyncEnabled"] is True and user["accountEnabled"] != user["_activeDirectoryEnabled"]:
+                    user["accountEnabled"] = user["_activeDirectoryEnabled"]
+                    reverted += 1
+            return reverted
+
+    def after_write(self, key, change):
+        """``user_after_write``: rename the target, and optionally give its old UPN to another user, disabled."""
+        if change == "none":
+            return
+        with self._lock:
+            user = self._find(key)
+            old_upn = user["userPrincipalName"]
+            local, _, domain = (old_upn or "user@contoso.com").partition("@")
+            user["userPrincipalName"] = f"{local}.renamed@{domain}"
+            if change == "upn_moved":
+                other = next(u for u in self._users.values() if u is not user and not u["_directoryRoles"])
+                other["userPrincipalName"], other["accountEnabled"] = old_upn, False
+
     def revoke_sessions(self, key):
         with self._lock:
             user = self._find(key)
@@ -161,6 +197,8 @@ class EntraUsers:
         self.guard = guard
         self.users = users
         self.config = config
+        self._risk_lock = threading.Lock()
+        self._last_risk_request = None
 
     def routes(self):
         user = USERS + r"/(?P<user_key>[^/]+)"
@@ -199,7 +237,10 @@ class EntraUsers:
         if not isinstance(body["accountEnabled"], bool):
             raise graph_error(req, 400, "Request_BadRequest", "Invalid value specified for property 'accountEnabled' of resource 'User'.")
         self._refuse_privileged(req, user_key)
+        if self.users.get(user_key)["onPremisesSyncEnabled"] is True and self.config["synced_account_enabled"] == "refuse":
+            raise graph_error(req, 400, "Request_BadRequest", ON_PREMISES_MASTERED)
         self.users.set_enabled(user_key, body["accountEnabled"])
+        self.users.after_write(user_key, self.config["user_after_write"])
         return Response.empty(204)
 
     @graph_handler
@@ -207,6 +248,7 @@ class EntraUsers:
         self.guard.authorize(req, "entra_users", REVOKE_ROLES)
         self._refuse_privileged(req, user_key)
         self.users.revoke_sessions(user_key)
+        self.users.after_write(user_key, self.config["user_after_write"])
         if self.config["revoke_sessions_response"] == "no_content":
             return Response.empty(204)
         return {"@odata.context": f"{req.base_url}/{version}/$metadata#Edm.Boolean", "value": True}
@@ -216,15 +258,29 @@ class EntraUsers:
         self.guard.authorize(req, "risky_users", (ROLE_RISKY_USER_WRITE,))
         if not self.config["entra_id_p2"]:
             raise graph_error(req, 403, "Forbidden", NOT_LICENSED)
+        self._pace_identity_protection(req)
         body = json_body(req)
         ids = body.get("userIds") if isinstance(body, dict) else None
         if not isinstance(ids, list) or not ids or not all(isinstance(item, str) and _GUID.match(item) for item in ids):
             raise graph_error(req, 400, "BadRequest", "The parameter 'userIds' must be a non-empty collection of user object ids.")
+        if len(ids) > MAX_RISKY_USER_IDS:
+            raise graph_error(req, 400, "BadRequest", f"The maximum count of users in one call is {MAX_RISKY_USER_IDS}; {len(ids)} were given.")
         extra = sorted(set(body) - {"userIds"})
         if extra:
             raise graph_error(req, 400, "BadRequest", f"The parameter '{extra[0]}' in the request payload is not a valid parameter.")
         self.users.set_risk([str(uuid.UUID(item)) for item in ids], state, level)
         return Response.empty(204)
+
+    def _pace_identity_protection(self, req):
+        """``identity_protection_rps``: a request sooner than 1/rps s after the previous one gets 429, no Retry-After."""
+        rps = self.config["identity_protection_rps"]
+        if not rps:
+            return
+        with self._risk_lock:
+            now = time.monotonic()
+            if self._last_risk_request is not None and now - self._last_risk_request < 1.0 / rps:
+                raise graph_error(req, 429, "TooManyRequests", "Too many requests.")
+            self._last_risk_request = now
 
     def _refuse_privileged(self, req, user_key):
         """An app without a privileged directory role cannot change an administrator (sensitive actions)."""

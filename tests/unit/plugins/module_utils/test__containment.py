@@ -19,6 +19,8 @@ AD_ONLY = parse_identity(identity_body("a-2", "Ad Only", upn="ad@contoso.com", s
                                        accounts=[account_body("ad-a", "activeDirectory", ["enable"])]))
 GLASS = parse_identity(identity_body("g-3", "Break Glass", upn="breakglass@contoso.com",
                                      accounts=[account_body("ad-g", "activeDirectory", ["disable"])]))
+CLOUD_ONLY = parse_identity(identity_body("c-4", "Cloud Only", upn="cloud@contoso.com", accounts=[
+    account_body("entra-c", "entraID", [])]))
 CONTAIN = ("disable", "revokeAllSessions", "forcePasswordReset", "requireUserToSignInAgain", "markUserAsCompromised")
 
 
@@ -140,8 +142,7 @@ def test_entra_fallback_is_off_by_default_and_the_note_says_how_to_turn_it_on():
 
 def test_entra_fallback_plans_native_actions_for_what_defender_for_identity_does_not_cover():
     result = plan([HYBRID, AD_ONLY], entra_fallback=True)
-    assert entra(result) == [
-        ("h-1", "entra-h", "disable", "entra_user", ("disable",)),
+    assert entra(result) == [  # disable goes through the AD account: HYBRID is synchronised (test below)
         ("h-1", "entra-h", "revoke_sign_in_sessions", "entra_user_action", ("revokeAllSessions", "requireUserToSignInAgain")),
         ("h-1", "entra-h", "confirm_compromised", "entra_user_action", ("markUserAsCompromised",)),
     ]
@@ -161,7 +162,9 @@ def test_entra_fallback_only_fills_gaps_of_the_extended_matrix():
 def test_restore_fallback_enables_and_dismisses_risk():
     result = plan([HYBRID], actions=["enable"], entra_fallback=True)
     planned = [(t["entra_action"], t["module"]) for t in result["entra_targets"]]
-    assert planned == [("enable", "entra_user"), ("dismiss_risk", "entra_user_action")]
+    assert planned == [("dismiss_risk", "entra_user_action")]  # enable through the AD account (synced user)
+    result = plan([CLOUD_ONLY], actions=["enable"], entra_fallback=True)
+    assert [t["entra_action"] for t in result["entra_targets"]] == ["enable", "dismiss_risk"]
 
 
 def test_entra_fallback_skips_protected_and_unselected_providers():
@@ -206,5 +209,17 @@ def test_an_entra_result_is_unknown_by_its_error_outcome_not_its_wording(error, 
 
 def test_risk_actions_can_be_left_out_without_p2():
     result = plan([HYBRID], entra_fallback=True, entra_risk_actions="false")
-    assert [t["entra_action"] for t in result["entra_targets"]] == ["disable", "revoke_sign_in_sessions"]
+    assert [t["entra_action"] for t in result["entra_targets"]] == ["revoke_sign_in_sessions"]
     assert any("entra_risk_actions=false" in note for note in result["identities"][0]["notes"])
+
+
+def test_a_synced_user_is_disabled_through_active_directory_not_entra_user_when_both_paths_exist():
+    """accountEnabled of a user synchronised from AD: Graph refuses the cloud change (400) or the next sync reverts it."""
+    result = plan([HYBRID, CLOUD_ONLY], entra_fallback=True)
+    assert ("h-1", "ad-h", "disable") in steps(result)
+    native = [(t["identity_account_id"], t["entra_action"]) for t in result["entra_targets"]]
+    assert ("h-1", "disable") not in native and ("c-4", "disable") in native  # cloud-only: the native path stays
+    assert any("synchronised from Active Directory" in note for note in result["identities"][0]["notes"])
+    # Without the AD path (its provider not selected) the native disable is all there is, and it is kept.
+    only_entra = plan([HYBRID], entra_fallback=True, identity_providers="entraID")
+    assert [t["entra_action"] for t in only_entra["entra_targets"]][0] == "disable"
