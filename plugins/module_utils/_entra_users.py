@@ -33,7 +33,8 @@ from __future__ import absolute_import, annotations, division, print_function
 __metaclass__ = type
 
 import re
-from typing import Any, Iterable, Mapping
+import time
+from typing import Any, Callable, Iterable, Mapping
 
 from ansible_collections.msgraph.security.plugins.module_utils._clouds import Cloud, require_api
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
@@ -81,6 +82,15 @@ _RISK_SEGMENT = {CONFIRM_COMPROMISED: "confirmCompromised", DISMISS_RISK: "dismi
 # What riskyUser documents each action does (riskyuser-confirmcompromised.md, riskyuser-dismiss.md).
 _RISK_EFFECT = {CONFIRM_COMPROMISED: {"risk_state": "confirmedCompromised", "risk_level": "high"},
                 DISMISS_RISK: {"risk_state": "dismissed", "risk_level": "none"}}
+
+# "The maximum count of users to dismiss in one call is 60." (beta riskyusers-dismiss.md); the confirmCompromised
+# pages state no number, so the one documented maximum bounds both actions' userIds.
+MAX_RISKY_USER_IDS = 60
+# Identity Protection: 1 request per second per tenant for all apps, and its 429 carries no Retry-After (Graph
+# throttling limits page): one request of up to 60 ids at a time, at most one a second.
+RISKY_USERS_INTERVAL_S = 1.0
+DEFAULT_MAX_TARGETS = 100
+BULK_ACTIONS = (CONFIRM_COMPROMISED, DISMISS_RISK)
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _OTHER_CLOUD_SID = re.compile(r"^S-1-12-", re.IGNORECASE)
@@ -444,3 +454,83 @@ def _reconcile_revoke(client, user, error, client_request_id, result):
 
 def _unknown_after_reading(error, client_request_id, message):
     return GraphOutcomeUnknownError.after_reconciling(error, message, client_request_id, "the Entra ID audit log")
+
+
+# ---------------------------------------------------------------------------------------------
+# Risk actions in bulk (entra_user_action targets)
+# ---------------------------------------------------------------------------------------------
+
+
+def target_selectors(targets: Any, max_targets: Any = DEFAULT_MAX_TARGETS) -> list[Selector]:
+    """One Selector per ``targets`` entry (``{user_id | user_principal_name}``), validated before any request."""
+    if not isinstance(targets, list) or not targets:
+        raise InputError("targets", "must be a non-empty list of {user_id} or {user_principal_name} entries")
+    if isinstance(max_targets, bool) or not isinstance(max_targets, int) or max_targets < 1:
+        raise InputError("max_targets", "must be a positive integer")
+    if len(targets) > max_targets:
+        raise InputError("max_targets", f"{len(targets)} targets exceed max_targets ({max_targets}); nothing was sent. Check the "
+                         "target list, or raise max_targets if the incident really is that large")
+    selectors = []
+    for index, target in enumerate(targets):
+        option = f"targets[{index}]"
+        if not isinstance(target, Mapping) or set(target) - set(USER_TARGET_OPTIONS):
+            raise InputError(option, "must be a dict with exactly one of user_id or user_principal_name")
+        try:
+            selector = user_selector({key: target.get(key) for key in USER_TARGET_OPTIONS})
+        except InputError as error:
+            raise InputError(f"{option}.{error.option}", error.message)
+        selectors.append(Selector(selector.kind, selector.value, f"{option}.{selector.option}"))
+    return selectors
+
+
+def chunked(items: list[Any], size: int = MAX_RISKY_USER_IDS) -> list[list[Any]]:
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def run_bulk_risk_action(client: GraphClient, selectors: list[Selector], action: Any, protected_accounts: Iterable[str] | None = None,
+                         check_mode: bool = False, sleep: Callable[[float], None] = time.sleep,
+                         clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
+    """confirm_compromised / dismiss_risk for many users: every user read and guarded first (one unknown, ambiguous or
+    protected target refuses the whole task, nothing sent), then ceil(users / 60) requests, at most one a second."""
+    action = normalize_user_action(action)
+    if action not in BULK_ACTIONS:
+        raise InputError("targets", f"targets are for {' and '.join(BULK_ACTIONS)}, whose request takes many userIds; loop the task for {action}")
+    protected = ProtectedAccounts(protected_accounts)
+    users, seen = [], set()
+    for selector in selectors:
+        user = read_user(client, selector)
+        check_user_not_protected(user, protected)
+        if user["id"] not in seen:
+            seen.add(user["id"])
+            users.append(user)
+    warnings = protected.warnings()
+    batches = chunked([user["id"] for user in users])
+    path = f"{RISKY_USERS_PATH}/{_RISK_SEGMENT[action]}"
+    result = {"changed": True, "action": action, "users": users, "warnings": warnings,
+              "batch_requests": [{"method": "POST", "url": client.url_for(path), "body": {"userIds": batch}} for batch in batches],
+              "diff": {"before": {"risk_state": None, "risk_level": None}, "after": dict(_RISK_EFFECT[action], users=len(users))}}
+    if check_mode:
+        result["outcome"] = "check_mode"
+        return result
+    result["batch_request_ids"], last_sent = [], None
+    for number, batch in enumerate(batches):
+        if last_sent is not None:
+            sleep(max(0.0, RISKY_USERS_INTERVAL_S - (clock() - last_sent)))
+        client_request_id = GraphClient.new_client_request_id()
+        last_sent = clock()
+        try:
+            response = client.post(path, body={"userIds": batch}, client_request_id=client_request_id, permission=RISK_PERMISSION)
+        except GraphOutcomeUnknownError as error:
+            raise _unknown_after_reading(error, client_request_id, f"the {action} request for users {number * MAX_RISKY_USER_IDS + 1}-"
+                                         f"{number * MAX_RISKY_USER_IDS + len(batch)} of {len(users)} was sent but its outcome is "
+                                         f"unknown ({error}); {number} earlier request(s) were accepted; nothing was resent")
+        except GraphError as error:
+            if number:
+                error.message = (f"{error.message} (users 1-{number * MAX_RISKY_USER_IDS} of {len(users)} were accepted in "
+                                 f"{number} earlier request(s); the rest were not sent)")
+            raise _explain_risky_users_forbidden(error) if error.status == 403 else error
+        result["batch_request_ids"].append({"request_id": response.request_id,
+                                      "client_request_id": response.client_request_id or client_request_id})
+    result["outcome"] = "sent"
+    return result
+

@@ -112,6 +112,9 @@ DEFAULTS = {
     # Identity Protection allows about 1 request a second per tenant and answers 429 without Retry-After (Graph
     # throttling limits page); 0 turns the limit off (the default, so unrelated tests never wait).
     "identity_protection_rps": 0,
+    # How GET /users/{userPrincipalName} compares UPNs: "lower" (A-Z and the rest lower-cased) or "casefold" (also
+    # U+FB01 'ﬁ' == 'fi'), for the look-alike test: a client must not trust the service's folding.
+    "upn_fold": "lower",
 }
 
 
@@ -203,6 +206,7 @@ VALIDATORS = {
     "synced_account_enabled": lambda n, v: _choice(n, v, ("accept", "refuse")),
     "user_after_write": lambda n, v: _choice(n, v, ("none", "renamed", "upn_moved")),
     "identity_protection_rps": lambda n, v: _number(n, v),
+    "upn_fold": lambda n, v: _choice(n, v, ("lower", "casefold")),
 }
 
 

@@ -98,6 +98,7 @@ class TenantStore:
         check_identity(entry)
         with self._lock:
             self._identities[entry["id"]] = copy.deepcopy(entry)
+            self.users.add_from([entry])  # its Entra ID user, when it has an entraID account
             return copy.deepcopy(entry)
 
     def invoke(self, identity_id, account_id, action, provider, matrix, app_id, propagation_delay_s=0, enforce_offered=True):

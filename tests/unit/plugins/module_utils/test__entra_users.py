@@ -276,3 +276,80 @@ def test_synced_user_400_names_the_active_directory_fix():
     with pytest.raises(GraphError) as caught:
         eu.run_account_enabled(client, selector(user_id=MEGAN), False)
     assert caught.value.hint is None
+
+
+# --- risk actions in bulk ---------------------------------------------------------------------
+
+def bulk_graph(count, answers=None):
+    ids = ["00000000-0000-4000-8000-%012d" % number for number in range(count)]
+    routes = {("GET", eu.user_path(user_id)): user_body(id=user_id, userPrincipalName=f"u{number}@contoso.com")
+              for number, user_id in enumerate(ids)}
+    routes.update(answers or {})
+    return FakeUsersGraph(routes), ids
+
+
+class Clock:
+    def __init__(self):
+        self.now, self.slept = 100.0, []
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def __call__(self):
+        return self.now
+
+
+def test_bulk_confirm_sends_ceil_n_over_60_requests_paced_one_a_second():
+    path = "/identityProtection/riskyUsers/confirmCompromised"
+    client, ids = bulk_graph(130, {("POST", path): FakeResponse(None, status=204)})
+    clock = Clock()
+    selectors = eu.target_selectors([{"user_id": user_id} for user_id in ids] + [{"user_id": ids[0]}], max_targets=200)
+    result = eu.run_bulk_risk_action(client, selectors, "confirm_compromised", sleep=clock.sleep, clock=clock)
+    bodies = [post["body"]["userIds"] for post in client.posts]
+    assert [len(body) for body in bodies] == [60, 60, 10]  # the duplicate is sent once
+    assert sum(bodies, []) == ids and result["outcome"] == "sent" and len(result["batch_request_ids"]) == 3
+    assert clock.slept == [1.0, 1.0]  # Identity Protection: 1 request a second, no Retry-After to wait for
+    assert all(post["permission"] == "IdentityRiskyUser.ReadWrite.All" for post in client.posts)
+
+
+def test_bulk_refuses_the_whole_task_for_one_protected_or_unknown_target_before_any_post():
+    client, ids = bulk_graph(3)
+    selectors = eu.target_selectors([{"user_id": user_id} for user_id in ids])
+    with pytest.raises(InputError, match="protected_accounts"):
+        eu.run_bulk_risk_action(client, selectors, "dismiss_risk", protected_accounts=["u2@contoso.com"])
+    assert client.posts == []
+    client, ids = bulk_graph(2, {("GET", eu.user_path("nobody@contoso.com")): GraphError("no", status=404, code="Request_ResourceNotFound")})
+    selectors = eu.target_selectors([{"user_id": user_id} for user_id in ids] + [{"user_principal_name": "nobody@contoso.com"}])
+    with pytest.raises(IdentityResolutionError):
+        eu.run_bulk_risk_action(client, selectors, "dismiss_risk")
+    assert client.posts == []
+
+
+@pytest.mark.parametrize("targets, max_targets, option", [
+    ([], 100, "targets"), ([{"user_id": MEGAN}] * 3, 2, "max_targets"), ([{"user_id": "meganb"}], 100, "targets[0].user_id"),
+    ([{"user_id": MEGAN, "user_principal_name": "a@contoso.com"}], 100, "targets[0]"), (["x"], 100, "targets[0]")])
+def test_bulk_targets_are_checked_before_any_request(targets, max_targets, option):
+    with pytest.raises(InputError) as caught:
+        eu.target_selectors(targets, max_targets)
+    assert caught.value.option.startswith(option)
+
+
+def test_bulk_is_only_for_the_risk_actions_and_check_mode_sends_nothing():
+    client, ids = bulk_graph(2)
+    selectors = eu.target_selectors([{"user_id": user_id} for user_id in ids])
+    with pytest.raises(InputError, match="loop the task"):
+        eu.run_bulk_risk_action(client, selectors, "revoke_sign_in_sessions")
+    result = eu.run_bulk_risk_action(client, selectors, "confirm_compromised", check_mode=True)
+    assert result["outcome"] == "check_mode" and client.posts == [] and result["batch_requests"][0]["body"] == {"userIds": ids}
+
+
+def test_bulk_unknown_outcome_stops_and_says_what_was_accepted():
+    path = "/identityProtection/riskyUsers/dismiss"
+    answers = iter([FakeResponse(None, status=204), GraphOutcomeUnknownError("timeout", status=None, code="Timeout")])
+    client, ids = bulk_graph(70, {("POST", path): lambda p, body: next(answers)})
+    clock = Clock()
+    with pytest.raises(GraphOutcomeUnknownError) as caught:
+        eu.run_bulk_risk_action(client, eu.target_selectors([{"user_id": i} for i in ids]), "dismiss_risk", sleep=clock.sleep, clock=clock)
+    assert caught.value.to_result()["outcome"] == "unknown" and "1 earlier request(s) were accepted" in str(caught.value)
+    assert len(client.posts) == 2
