@@ -80,7 +80,7 @@ def parse(model, payload, version="beta"):
 
 
 def _attribute(key):
-    name = key.lstrip("@").replace(".", "_")
+    name = key.lstrip("@").replace(".", "_").replace("-", "_")
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
