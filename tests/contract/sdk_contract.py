@@ -111,11 +111,7 @@ def findings(model, payload, allowed=RESPONSE_ANNOTATIONS, version="beta"):
     """Sorted departures of ``payload`` from ``model`` (a class or a name from MODELS); ``allowed`` top-level extras.
     ``version``: "beta" (msgraph-beta-sdk) or "v1.0" (msgraph-sdk)."""
     out = []
-    try:
-        parsed = parse(model, payload, version)
-    except (ValueError, TypeError) as error:  # kiota gives up on, e.g., a string where a collection belongs
-        return [f"$: not readable by the model ({type(error).__name__})"]
-    _walk(parsed, payload, "", out, frozenset(allowed))
+    _walk(parse(model, payload, version), payload, "", out, frozenset(allowed))
     return sorted(out)
 
 

@@ -73,9 +73,12 @@ def body_findings(route, body, version):
     model = BODY_MODELS[route]
     if not isinstance(body, dict):
         return [f"{model}: body is not a JSON object"]
-    out = findings(model, body, allowed=())
-    if version == "v1.0":
-        out += [f"v1.0 {item}" for item in findings(model, body, allowed=(), version="v1.0")]
+    try:
+        out = findings(model, body, allowed=())
+        if version == "v1.0":
+            out += [f"v1.0 {item}" for item in findings(model, body, allowed=(), version="v1.0")]
+    except (ValueError, TypeError) as error:  # kiota gives up on, e.g., a string where a collection belongs
+        return [f"$: not readable by the model ({type(error).__name__})"]
     if model == "AlertComment" and not isinstance(body.get("comment"), str):
         out.append("comment: required")
     if model.endswith("PostRequestBody") and not (isinstance(body.get("userIds"), list) and body["userIds"]):
