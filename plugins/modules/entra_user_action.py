@@ -30,7 +30,9 @@ description:
   - B(Commands.) These actions have no readable state to compare, so every run sends them and reports a change.
   - B(Unknown outcome.) A request that times out or gets a server error is never sent again. For
     V(revoke_sign_in_sessions) the user is read again; a newer C(signInSessionsValidFromDateTime) means it took
-    effect (RV(outcome=reconciled)). Otherwise the task fails with the C(client-request-id) to look up.
+    effect (RV(outcome=reconciled)). Otherwise the task fails with the C(client-request-id) to look up. The user is
+    read again by the object id read before the action, never by O(user_principal_name), which may meanwhile name
+    another user.
   - The APIs are generally available in Microsoft Graph v1.0, so the module always calls v1.0, whatever
     O(api_version) says.
 author:
