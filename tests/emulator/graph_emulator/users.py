@@ -89,7 +89,6 @@ def user_from_identity(identity, override=None):
         "onPremisesSecurityIdentifier": identity.get("onPremisesSecurityIdentifier") if hybrid else None,
         "signInSessionsValidFromDateTime": SESSIONS_VALID_FROM_SEED,
         "_directoryRoles": [],
-        "_activeDirectoryEnabled": identity.get("isEnabled", True) if hybrid else None,  # what a directory sync writes back
         "_riskState": "none",
         "_riskLevel": "none",
     }
@@ -148,15 +147,17 @@ class UserStore:
             user["accountEnabled"] = enabled
             return copy.deepcopy(user)
 
-    def sync_from_active_directory(self):
-        """A simulated directory sync: every synchronised user gets accountEnabled back from its AD account."""
+    def sync_from_active_directory(self, active_directory_enabled):
+        """A simulated directory sync: every synchronised user gets accountEnabled from its AD account's current state
+        (``active_directory_enabled``: object id -> the identity's isEnabled); returns how many changed."""
         with self._lock:
-            reverted = 0
+            changed = 0
             for user in self._users.values():
-                if user["onPremisesSyncEnabled"] is True and user["accountEnabled"] != user["_activeDirectoryEnabled"]:
-                    user["accountEnabled"] = user["_activeDirectoryEnabled"]
-                    reverted += 1
-            return reverted
+                enabled = active_directory_enabled.get(user["id"])
+                if user["onPremisesSyncEnabled"] is True and enabled is not None and user["accountEnabled"] != enabled:
+                    user["accountEnabled"] = enabled
+                    changed += 1
+            return changed
 
     def after_write(self, key, change):
         """``user_after_write``: rename the target, and optionally give its old UPN to another user, disabled."""

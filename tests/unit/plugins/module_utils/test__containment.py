@@ -162,9 +162,7 @@ def test_entra_fallback_only_fills_gaps_of_the_extended_matrix():
 def test_restore_fallback_enables_and_dismisses_risk():
     result = plan([HYBRID], actions=["enable"], entra_fallback=True)
     planned = [(t["entra_action"], t["module"]) for t in result["entra_targets"]]
-    assert planned == [("dismiss_risk", "entra_user_action")]  # enable through the AD account (synced user)
-    result = plan([CLOUD_ONLY], actions=["enable"], entra_fallback=True)
-    assert [t["entra_action"] for t in result["entra_targets"]] == ["enable", "dismiss_risk"]
+    assert planned == [("enable", "entra_user"), ("dismiss_risk", "entra_user_action")]
 
 
 def test_entra_fallback_skips_protected_and_unselected_providers():
