@@ -534,24 +534,24 @@ def bulk_seconds(results, size):
 
 
 def run_scenarios(bench, results):
-    sections = bench.settings.sections
-    if "single" in sections:
-        results.single, results.single_all = scenario_single(bench)
-    if "sizes" in sections:
-        results.sizes = scenario_sizes(bench)
-    if "cache" in sections:
-        results.cache = scenario_token_cache(bench)
-    if "storm" in sections:
-        results.storm = scenario_storm(bench, bulk_seconds(results, bench.settings.storm_size))
-    if "refused" in sections:
-        results.refused = scenario_refused_filters(bench, bulk_seconds(results, max(bench.settings.sizes)))
-    if "footprint" in sections:
-        results.footprint, results.imports = scenario_footprint(bench)
-    if "latency" in sections:
-        results.latency = scenario_latency(bench)
-    if "risky" in sections:
-        results.risky = scenario_risky(bench)
-
+    """The selected scenarios, in SECTIONS order; each fills the Results attributes named beside it."""
+    settings = bench.settings
+    runners = {
+        "single": (("single", "single_all"), lambda: scenario_single(bench)),
+        "sizes": (("sizes",), lambda: scenario_sizes(bench)),
+        "cache": (("cache",), lambda: scenario_token_cache(bench)),
+        "storm": (("storm",), lambda: scenario_storm(bench, bulk_seconds(results, settings.storm_size))),
+        "refused": (("refused",), lambda: scenario_refused_filters(bench, bulk_seconds(results, max(settings.sizes)))),
+        "footprint": (("footprint", "imports"), lambda: scenario_footprint(bench)),
+        "latency": (("latency",), lambda: scenario_latency(bench)),
+        "risky": (("risky",), lambda: scenario_risky(bench)),
+    }
+    for name in SECTIONS:
+        if name in settings.sections:
+            attributes, runner = runners[name]
+            values = runner()
+            for attribute, value in zip(attributes, values if len(attributes) > 1 else (values,)):
+                setattr(results, attribute, value)
 
 if __name__ == "__main__":
     sys.exit(main())
