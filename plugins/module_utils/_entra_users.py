@@ -530,7 +530,6 @@ def run_bulk_risk_action(client: GraphClient, selectors: list[Selector], action:
                                  f"{number} earlier request(s); the rest were not sent)")
             raise _explain_risky_users_forbidden(error) if error.status == 403 else error
         result["batch_request_ids"].append({"request_id": response.request_id,
-                                      "client_request_id": response.client_request_id or client_request_id})
+                                            "client_request_id": response.client_request_id or client_request_id})
     result["outcome"] = "sent"
     return result
-

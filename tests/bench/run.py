@@ -553,5 +553,6 @@ def run_scenarios(bench, results):
             for attribute, value in zip(attributes, values if len(attributes) > 1 else (values,)):
                 setattr(results, attribute, value)
 
+
 if __name__ == "__main__":
     sys.exit(main())

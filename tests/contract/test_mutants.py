@@ -18,7 +18,7 @@ from test_request_bodies import body_findings, entra_and_incident_bodies
 @contextlib.contextmanager
 def mutant(emulator, route_name, transform):
     """Answer ``route_name`` with ``transform(body)`` of the real answer's JSON body."""
-    route = next(route for route in emulator.router.routes if route.name == route_name)
+    [route] = [route for route in emulator.router.routes if route.name == route_name]
     original = route.handler
 
     def mutated(req, **params):

@@ -205,7 +205,7 @@ VALIDATORS = {
     "entra_id_p2": _boolean,
     "synced_account_enabled": lambda n, v: _choice(n, v, ("accept", "refuse")),
     "user_after_write": lambda n, v: _choice(n, v, ("none", "renamed", "upn_moved")),
-    "identity_protection_rps": lambda n, v: _number(n, v),
+    "identity_protection_rps": _number,
     "upn_fold": lambda n, v: _choice(n, v, ("lower", "casefold")),
 }
 

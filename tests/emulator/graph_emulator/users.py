@@ -166,7 +166,7 @@ class UserStore:
         with self._lock:
             user = self._find(key)
             old_upn = user["userPrincipalName"]
-            local, _, domain = (old_upn or "user@contoso.com").partition("@")
+            local, dummy, domain = (old_upn or "user@contoso.com").partition("@")
             user["userPrincipalName"] = f"{local}.renamed@{domain}"
             if change == "upn_moved":
                 other = next(u for u in self._users.values() if u is not user and not u["_directoryRoles"])

@@ -80,7 +80,7 @@ def test_revoke_of_a_target_renamed_meanwhile_is_read_back_by_object_id(ansible,
 def test_upn_look_alike_never_resolves_to_the_real_user(ansible, emulator, reliability):
     """A service that folds like casefold() answers 'ﬁnance@' with 'finance@': the module refuses, nothing sent."""
     target = _cloud_only(emulator)
-    local, _, domain = target["userPrincipalName"].partition("@")
+    local, dummy, domain = target["userPrincipalName"].partition("@")
     real = "fi" + local + "@" + domain
     emulator.admin.put_identity({"id": "fold-identity-1", "displayName": "Finance", "userPrincipalName": real, "isEnabled": True,
                                  "accounts": [{"identityProvider": "entraID", "identifier": "6f1c3a52-0f6e-4d7b-9a51-3c1f0e2d4b71",
