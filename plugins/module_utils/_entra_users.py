@@ -512,12 +512,12 @@ def run_bulk_risk_action(client: GraphClient, selectors: list[Selector], action:
     if check_mode:
         result["outcome"] = "check_mode"
         return result
-    result["batch_request_ids"], last_sent = [], None
+    result["batch_request_ids"], last_answer = [], None
     for number, batch in enumerate(batches):
-        if last_sent is not None:
-            sleep(max(0.0, RISKY_USERS_INTERVAL_S - (clock() - last_sent)))
+        if last_answer is not None:
+            # From the previous answer, not the previous send: the service counts arrivals, and an answer comes after its arrival.
+            sleep(max(0.0, RISKY_USERS_INTERVAL_S - (clock() - last_answer)))
         client_request_id = GraphClient.new_client_request_id()
-        last_sent = clock()
         try:
             response = client.post(path, body={"userIds": batch}, client_request_id=client_request_id, permission=RISK_PERMISSION)
         except GraphOutcomeUnknownError as error:
@@ -529,6 +529,7 @@ def run_bulk_risk_action(client: GraphClient, selectors: list[Selector], action:
                 error.message = (f"{error.message} (users 1-{number * MAX_RISKY_USER_IDS} of {len(users)} were accepted in "
                                  f"{number} earlier request(s); the rest were not sent)")
             raise _explain_risky_users_forbidden(error) if error.status == 403 else error
+        last_answer = clock()
         result["batch_request_ids"].append({"request_id": response.request_id,
                                             "client_request_id": response.client_request_id or client_request_id})
     result["outcome"] = "sent"
