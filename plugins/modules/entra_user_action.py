@@ -111,7 +111,8 @@ attributes:
   check_mode:
     support: full
     details:
-      - Reads the user and returns in RV(request) the exact request it would send; sends no C(POST).
+      - Reads the user and returns in RV(request) the exact request it would send (with O(targets), every user and
+        RV(batch_requests)); sends no C(POST).
   diff_mode:
     support: partial
     details:
