@@ -88,7 +88,8 @@ $(DEMO)/.stamp: requirements.txt tests/emulator/requirements.txt
 	$(DEMO)/bin/python -m pip install $(PIP_QUIET) ansible-core -r requirements.txt -r tests/emulator/requirements.txt
 	touch $@
 
-# The contract stage's own venv: Microsoft's generated beta SDK is heavy and test-only (never in make demo).
+# The contract stage's own venv: Microsoft's generated beta and v1.0 SDKs (msgraph-beta-sdk, msgraph-sdk, side by side) are
+# heavy and test-only (never in make demo).
 $(CONTRACT)/.stamp: tests/contract/requirements.txt requirements.txt tests/emulator/requirements.txt
 	rm -rf $(CONTRACT)
 	$(LATEST_PYTHON) -m venv $(CONTRACT)

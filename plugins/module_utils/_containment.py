@@ -168,6 +168,13 @@ def _steps_for(identity, options):
         for action in planned:
             steps.append({"identity_account_id": identity.get("id"), "identity_provider": provider,
                           "account_id": account.get("identifier"), "action": action})
+    # A synced (hybrid) user's accountEnabled is mastered in AD: Graph refuses the native disable or the next sync
+    # reverts it (docs/service-contract.md, "Synced users"), so the Defender for Identity AD disable wins when planned.
+    if any(step["identity_provider"] == "activeDirectory" and step["action"] == "disable" for step in steps) and any(
+            step["entra_action"] == "disable" for step in entra_steps):
+        entra_steps = [step for step in entra_steps if step["entra_action"] != "disable"]
+        notes.append("disable through the activeDirectory account (Defender for Identity), not entra_user: the user is "
+                     "synchronised from Active Directory, so a cloud accountEnabled change is refused or reverted at the next sync")
     return steps, entra_steps, notes
 
 

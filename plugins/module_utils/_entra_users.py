@@ -33,7 +33,8 @@ from __future__ import absolute_import, annotations, division, print_function
 __metaclass__ = type
 
 import re
-from typing import Any, Iterable, Mapping
+import time
+from typing import Any, Callable, Iterable, Mapping
 
 from ansible_collections.msgraph.security.plugins.module_utils._clouds import Cloud, require_api
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
@@ -50,6 +51,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._identity_account
     ProtectedAccounts,
     Selector,
     cloud_sid_from_object_id,
+    match_key,
     object_id_from_cloud_sid,
     selector_from_params,
 )
@@ -80,6 +82,15 @@ _RISK_SEGMENT = {CONFIRM_COMPROMISED: "confirmCompromised", DISMISS_RISK: "dismi
 # What riskyUser documents each action does (riskyuser-confirmcompromised.md, riskyuser-dismiss.md).
 _RISK_EFFECT = {CONFIRM_COMPROMISED: {"risk_state": "confirmedCompromised", "risk_level": "high"},
                 DISMISS_RISK: {"risk_state": "dismissed", "risk_level": "none"}}
+
+# "The maximum count of users to dismiss in one call is 60." (beta riskyusers-dismiss.md); the confirmCompromised
+# pages state no number, so the one documented maximum bounds both actions' userIds.
+MAX_RISKY_USER_IDS = 60
+# Identity Protection: 1 request per second per tenant for all apps, and its 429 carries no Retry-After (Graph
+# throttling limits page): one request of up to 60 ids at a time, at most one a second.
+RISKY_USERS_INTERVAL_S = 1.0
+DEFAULT_MAX_TARGETS = 100
+BULK_ACTIONS = (CONFIRM_COMPROMISED, DISMISS_RISK)
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _OTHER_CLOUD_SID = re.compile(r"^S-1-12-", re.IGNORECASE)
@@ -170,13 +181,20 @@ def read_user(client: GraphClient, selector: Selector) -> dict[str, Any]:
     if not _is_guid(user["id"]):
         raise IdentityResolutionError(selector.option, f"Graph answered {selector.describe()} with a user without an object id")
     expected = user["id"] if selector.kind == LOOKUP_ID else user["user_principal_name"]
-    if not isinstance(expected, str) or expected.casefold() != selector.value.casefold():
+    # As the identity lookups compare (match_key: NFC, A-Z only): casefold() would take U+FB01 'ﬁnance@' for 'finance@'.
+    if not isinstance(expected, str) or match_key(expected) != match_key(selector.value):
         raise IdentityResolutionError(
             selector.option,
             f"Graph answered {selector.describe()} with another user ({user['id']}, {user['user_principal_name']}); refusing to act",
             [{"id": user["id"], "display_name": user["display_name"], "user_principal_name": user["user_principal_name"]}],
         )
     return user
+
+
+def read_user_again(client: GraphClient, user: Mapping[str, Any]) -> dict[str, Any]:
+    """After a write: the user read by the object id resolved before it, never by the task's UPN (which may have moved to
+    another user, or away from a renamed target, in the meantime)."""
+    return read_user(client, Selector(LOOKUP_ID, user["id"], "user_id"))
 
 
 def check_user_not_protected(user: Mapping[str, Any], protected: ProtectedAccounts) -> None:
@@ -215,6 +233,20 @@ def _explain_forbidden(error, permission, user):
             "or the user holds a privileged administrator role: changing administrators is a sensitive action that needs the caller to hold a"
             " directory role at least as privileged (for example Privileged Authentication Administrator). Contain"
             " administrators through your break-glass procedure, or assign the app such a role deliberately"
+        )
+    return error
+
+
+def _explain_synced_refusal(error, user, account_enabled):
+    """A 400 on the accountEnabled PATCH of a user mastered on-premises: the change belongs in Active Directory."""
+    if user.get("on_premises_sync_enabled") is True:
+        action = "enable" if account_enabled else "disable"
+        error.hint = (
+            f"{user['user_principal_name'] or user['id']} is mastered in on-premises Active Directory (onPremisesSyncEnabled), and Graph "
+            f"refused to change its synchronised accountEnabled. {action.capitalize()} the Active Directory account instead: "
+            f"msgraph.security.identity_account_action with identity_provider: activeDirectory and action: {action} (Defender for "
+            "Identity); directory sync then carries the change to Entra ID. Revoke the user's sessions with "
+            "msgraph.security.entra_user_action meanwhile"
         )
     return error
 
@@ -262,18 +294,20 @@ def run_account_enabled(client: GraphClient, selector: Selector, account_enabled
     path = user_path(user["id"])
 
     def reconcile(error, sent_id):
-        result["outcome"], result["request_ids"] = _reconcile_account_enabled(client, selector, user, account_enabled, error,
+        result["outcome"], result["request_ids"] = _reconcile_account_enabled(client, user, account_enabled, error,
                                                                               sent_id, warnings)
 
     _write(client, result, "PATCH", path, {"accountEnabled": account_enabled}, ENABLE_PERMISSION, check_mode, client_request_id,
-           reconcile, forbidden=lambda error: _explain_forbidden(error, ENABLE_PERMISSION, user))
+           reconcile, forbidden=lambda error: _explain_forbidden(error, ENABLE_PERMISSION, user),
+           bad_request=lambda error: _explain_synced_refusal(error, user, account_enabled))
     return result
 
 
-def _write(client, result, method, path, body, permission, check_mode, client_request_id, reconcile, forbidden):
+def _write(client, result, method, path, body, permission, check_mode, client_request_id, reconcile, forbidden, bad_request=None):
     """Preview or send one write, recording the exact request and its ids in ``result``; the response, or None when
     nothing more is to be done (check mode, or an unknown outcome that ``reconcile(error, client_request_id)`` settled
-    by reading the user again: a write is never resent). A 403 is explained by ``forbidden(error)``."""
+    by reading the user again: a write is never resent). A 403 is explained by ``forbidden(error)``, a 400 by
+    ``bad_request(error)`` when given."""
     result["request"] = {"method": method, "url": client.url_for(path), "body": None if body is None else dict(body)}
     if check_mode:
         result["outcome"] = "check_mode"
@@ -288,17 +322,19 @@ def _write(client, result, method, path, body, permission, check_mode, client_re
     except GraphError as error:
         if error.status == 403:
             raise forbidden(error)
+        if error.status == 400 and bad_request is not None:
+            raise bad_request(error)
         raise
     result["outcome"] = "sent"
     result["request_ids"] = {"request_id": response.request_id, "client_request_id": response.client_request_id or client_request_id}
     return response
 
 
-def _reconcile_account_enabled(client, selector, user, account_enabled, error, client_request_id, warnings):
+def _reconcile_account_enabled(client, user, account_enabled, error, client_request_id, warnings):
     """The PATCH's outcome is unknown: read accountEnabled again, never resend."""
     try:
-        after = read_user(client, selector)["account_enabled"]
-    except GraphError as read_error:
+        after = read_user_again(client, user)["account_enabled"]
+    except (GraphError, IdentityResolutionError) as read_error:  # a failed read after a write is no bad input
         raise _unknown_after_reading(error, client_request_id, f"the accountEnabled change for {user['id']} was sent but its outcome is "
                                      f"unknown ({error}); reading the user again failed too ({read_error})")
     if after is not account_enabled:
@@ -359,7 +395,7 @@ def run_user_action(client: GraphClient, selector: Selector, action: Any, protec
         if action != REVOKE_SIGN_IN_SESSIONS:
             raise _unknown_after_reading(error, sent_id, f"the {action} request for {user['id']} was sent but its outcome is "
                                          f"unknown ({error}); it was not resent")
-        _reconcile_revoke(client, selector, user, error, sent_id, result)
+        _reconcile_revoke(client, user, error, sent_id, result)
 
     def forbidden(error):
         return _explain_forbidden(error, permission, user) if action == REVOKE_SIGN_IN_SESSIONS else _explain_risky_users_forbidden(error)
@@ -367,7 +403,7 @@ def run_user_action(client: GraphClient, selector: Selector, action: Any, protec
     response = _write(client, result, "POST", path, body, permission, check_mode, client_request_id, reconcile, forbidden)
     if response is not None and action == REVOKE_SIGN_IN_SESSIONS:
         _check_revoke_answer(response)
-        _read_back_sessions(client, selector, user, result)
+        _read_back_sessions(client, user, result)
     return result
 
 
@@ -383,12 +419,12 @@ def _check_revoke_answer(response):
         )
 
 
-def _read_back_sessions(client, selector, user, result):
+def _read_back_sessions(client, user, result):
     """The new signInSessionsValidFromDateTime, when readable; a failed read only warns (the revocation was accepted)."""
     before = user["sign_in_sessions_valid_from_date_time"]
     try:
-        after = read_user(client, selector)["sign_in_sessions_valid_from_date_time"]
-    except GraphError as error:
+        after = read_user_again(client, user)["sign_in_sessions_valid_from_date_time"]
+    except (GraphError, IdentityResolutionError) as error:
         result["warnings"].append(f"the revocation was accepted but signInSessionsValidFromDateTime could not be read back ({error})")
         after = None
     result["sign_in_sessions_valid_from_date_time"] = after
@@ -397,12 +433,12 @@ def _read_back_sessions(client, selector, user, result):
         result["warnings"].append(f"signInSessionsValidFromDateTime still shows {after}; Graph says revocation can take a few minutes")
 
 
-def _reconcile_revoke(client, selector, user, error, client_request_id, result):
+def _reconcile_revoke(client, user, error, client_request_id, result):
     """An unknown revocation outcome: it shows as a newer signInSessionsValidFromDateTime; it is never resent."""
     before = user["sign_in_sessions_valid_from_date_time"]
     try:
-        after = read_user(client, selector)["sign_in_sessions_valid_from_date_time"]
-    except GraphError as read_error:
+        after = read_user_again(client, user)["sign_in_sessions_valid_from_date_time"]
+    except (GraphError, IdentityResolutionError) as read_error:
         raise _unknown_after_reading(error, client_request_id, f"revokeSignInSessions for {user['id']} was sent but its outcome is "
                                      f"unknown ({error}); reading the user again failed too ({read_error})")
     if not after or after == before:
@@ -418,3 +454,83 @@ def _reconcile_revoke(client, selector, user, error, client_request_id, result):
 
 def _unknown_after_reading(error, client_request_id, message):
     return GraphOutcomeUnknownError.after_reconciling(error, message, client_request_id, "the Entra ID audit log")
+
+
+# ---------------------------------------------------------------------------------------------
+# Risk actions in bulk (entra_user_action targets)
+# ---------------------------------------------------------------------------------------------
+
+
+def target_selectors(targets: Any, max_targets: Any = DEFAULT_MAX_TARGETS) -> list[Selector]:
+    """One Selector per ``targets`` entry (``{user_id | user_principal_name}``), validated before any request."""
+    if not isinstance(targets, list) or not targets:
+        raise InputError("targets", "must be a non-empty list of {user_id} or {user_principal_name} entries")
+    if isinstance(max_targets, bool) or not isinstance(max_targets, int) or max_targets < 1:
+        raise InputError("max_targets", "must be a positive integer")
+    if len(targets) > max_targets:
+        raise InputError("max_targets", f"{len(targets)} targets exceed max_targets ({max_targets}); nothing was sent. Check the "
+                         "target list, or raise max_targets if the incident really is that large")
+    selectors = []
+    for index, target in enumerate(targets):
+        option = f"targets[{index}]"
+        if not isinstance(target, Mapping) or set(target) - set(USER_TARGET_OPTIONS):
+            raise InputError(option, "must be a dict with exactly one of user_id or user_principal_name")
+        try:
+            selector = user_selector({key: target.get(key) for key in USER_TARGET_OPTIONS})
+        except InputError as error:
+            raise InputError(f"{option}.{error.option}", error.message)
+        selectors.append(Selector(selector.kind, selector.value, f"{option}.{selector.option}"))
+    return selectors
+
+
+def chunked(items: list[Any], size: int = MAX_RISKY_USER_IDS) -> list[list[Any]]:
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def run_bulk_risk_action(client: GraphClient, selectors: list[Selector], action: Any, protected_accounts: Iterable[str] | None = None,
+                         check_mode: bool = False, sleep: Callable[[float], None] = time.sleep,
+                         clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
+    """confirm_compromised / dismiss_risk for many users: every user read and guarded first (one unknown, ambiguous or
+    protected target refuses the whole task, nothing sent), then ceil(users / 60) requests, at most one a second."""
+    action = normalize_user_action(action)
+    if action not in BULK_ACTIONS:
+        raise InputError("targets", f"targets are for {' and '.join(BULK_ACTIONS)}, whose request takes many userIds; loop the task for {action}")
+    protected = ProtectedAccounts(protected_accounts)
+    users, seen = [], set()
+    for selector in selectors:
+        user = read_user(client, selector)
+        check_user_not_protected(user, protected)
+        if user["id"] not in seen:
+            seen.add(user["id"])
+            users.append(user)
+    warnings = protected.warnings()
+    batches = chunked([user["id"] for user in users])
+    path = f"{RISKY_USERS_PATH}/{_RISK_SEGMENT[action]}"
+    result = {"changed": True, "action": action, "users": users, "warnings": warnings,
+              "batch_requests": [{"method": "POST", "url": client.url_for(path), "body": {"userIds": batch}} for batch in batches],
+              "diff": {"before": {"risk_state": None, "risk_level": None}, "after": dict(_RISK_EFFECT[action], users=len(users))}}
+    if check_mode:
+        result["outcome"] = "check_mode"
+        return result
+    result["batch_request_ids"], last_answer = [], None
+    for number, batch in enumerate(batches):
+        if last_answer is not None:
+            # From the previous answer, not the previous send: the service counts arrivals, and an answer comes after its arrival.
+            sleep(max(0.0, RISKY_USERS_INTERVAL_S - (clock() - last_answer)))
+        client_request_id = GraphClient.new_client_request_id()
+        try:
+            response = client.post(path, body={"userIds": batch}, client_request_id=client_request_id, permission=RISK_PERMISSION)
+        except GraphOutcomeUnknownError as error:
+            raise _unknown_after_reading(error, client_request_id, f"the {action} request for users {number * MAX_RISKY_USER_IDS + 1}-"
+                                         f"{number * MAX_RISKY_USER_IDS + len(batch)} of {len(users)} was sent but its outcome is "
+                                         f"unknown ({error}); {number} earlier request(s) were accepted; nothing was resent")
+        except GraphError as error:
+            if number:
+                error.message = (f"{error.message} (users 1-{number * MAX_RISKY_USER_IDS} of {len(users)} were accepted in "
+                                 f"{number} earlier request(s); the rest were not sent)")
+            raise _explain_risky_users_forbidden(error) if error.status == 403 else error
+        last_answer = clock()
+        result["batch_request_ids"].append({"request_id": response.request_id,
+                                            "client_request_id": response.client_request_id or client_request_id})
+    result["outcome"] = "sent"
+    return result

@@ -23,8 +23,12 @@ description:
     (C(S-1-12-1-...)) is listed in O(protected_accounts) are refused before anything is sent, exactly as in
     M(msgraph.security.identity_account_action).
   - B(Synchronised users.) For a user synchronised from on-premises Active Directory (C(onPremisesSyncEnabled)),
-    directory sync overwrites C(accountEnabled) with the AD account's state. The module warns; disable the Active
-    Directory account too (M(msgraph.security.identity_account_action) with V(activeDirectory)).
+    C(accountEnabled) is mastered in AD. No Microsoft page says whether Graph then refuses the change (HTTP 400) or
+    accepts it until the next directory sync puts AD's value back. When Graph accepts it the module warns; when it
+    refuses, the task fails and RV(error.hint) names the fix. Either way, disable the Active Directory account
+    (M(msgraph.security.identity_account_action) with V(activeDirectory)).
+  - B(Reading back.) After an unknown outcome the user is read again by the object id read before the change, never
+    by O(user_principal_name), which may meanwhile name another user. If that read fails, the outcome stays unknown.
   - B(Administrators.) Graph refuses (HTTP 403 C(Authorization_RequestDenied)) to change users who hold privileged
     administrator roles unless the app holds a directory role at least as privileged. The task fails and RV(error.hint)
     explains this.

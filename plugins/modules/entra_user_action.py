@@ -23,14 +23,16 @@ description:
     high, so risk-based Conditional Access policies block or challenge them.
   - V(dismiss_risk) - C(POST /identityProtection/riskyUsers/dismiss). Dismisses the user's risk, for example after
     the investigation.
-  - B(Target.) Give exactly one of O(user_id) or O(user_principal_name). The user is always read first (also for
+  - B(Target.) Give exactly one of O(user_id), O(user_principal_name) or O(targets). The user is always read first (also for
     the risk actions); if Graph has no such user, or answers with another one, the task fails before anything is sent.
   - B(Protected accounts.) Users matching O(protected_accounts) are refused before anything is sent, exactly as in
     M(msgraph.security.identity_account_action).
   - B(Commands.) These actions have no readable state to compare, so every run sends them and reports a change.
   - B(Unknown outcome.) A request that times out or gets a server error is never sent again. For
     V(revoke_sign_in_sessions) the user is read again; a newer C(signInSessionsValidFromDateTime) means it took
-    effect (RV(outcome=reconciled)). Otherwise the task fails with the C(client-request-id) to look up.
+    effect (RV(outcome=reconciled)). Otherwise the task fails with the C(client-request-id) to look up. The user is
+    read again by the object id read before the action, never by O(user_principal_name), which may meanwhile name
+    another user.
   - The APIs are generally available in Microsoft Graph v1.0, so the module always calls v1.0, whatever
     O(api_version) says.
 author:
@@ -52,6 +54,23 @@ options:
     type: str
     required: true
     choices: [revoke_sign_in_sessions, confirm_compromised, dismiss_risk]
+  targets:
+    description:
+      - Many users for V(confirm_compromised) or V(dismiss_risk) in one task. Each entry is a dict with exactly one of
+        C(user_id) or C(user_principal_name), as the task-level options.
+      - Every user is read and checked against O(protected_accounts) first; one that is unknown, another user or
+        protected fails the whole task before anything is sent.
+      - One request carries up to 60 C(userIds) (the maximum Microsoft documents for these actions), so N users take
+        ceil(N / 60) requests, sent at most one a second (Identity Protection's documented rate, whose C(429) has no
+        C(Retry-After)).
+      - Not with V(revoke_sign_in_sessions), whose request names one user; loop the task for that.
+    type: list
+    elements: dict
+  max_targets:
+    description:
+      - With O(targets), a safety cap. More targets than this fail the task before any request.
+    type: int
+    default: 100
   protected_accounts:
     description:
       - Object ids, user principal names, mail addresses, on-premises SIDs or cloud SIDs never to act on
@@ -92,7 +111,8 @@ attributes:
   check_mode:
     support: full
     details:
-      - Reads the user and returns in RV(request) the exact request it would send; sends no C(POST).
+      - Reads the user and returns in RV(request) the exact request it would send (with O(targets), every user and
+        RV(batch_requests)); sends no C(POST).
   diff_mode:
     support: partial
     details:
@@ -139,6 +159,20 @@ EXAMPLES = r"""
       msgraph.security.entra_user_action:
         user_id: S-1-12-1-814122558-1380653063-1995399818-1993843017
         action: dismiss_risk
+
+- name: Confirm every user of an incident compromised in ceil(N / 60) requests
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Confirm the users compromised
+      msgraph.security.entra_user_action:
+        action: confirm_compromised
+        targets:
+          - user_principal_name: alice@contoso.com
+          - user_id: 3086863e-1807-524b-8a62-ef7649a1d776
+        protected_accounts:
+          - breakglass@contoso.com
 """
 
 RETURN = r"""
@@ -156,6 +190,23 @@ action:
   returned: success
   type: str
   sample: revoke_sign_in_sessions
+users:
+  description: With O(targets), every user as read before the action (the keys of RV(user)), each once.
+  returned: success, with O(targets)
+  type: list
+  elements: dict
+batch_requests:
+  description: With O(targets), the requests sent (or, in check mode, that would be), up to 60 C(userIds) each.
+  returned: success, with O(targets)
+  type: list
+  elements: dict
+  sample: [{method: POST, url: "https://graph.microsoft.com/v1.0/identityProtection/riskyUsers/confirmCompromised",
+            body: {userIds: [3086863e-1807-524b-8a62-ef7649a1d776]}}]
+batch_request_ids:
+  description: With O(targets), the C(request-id) and C(client-request-id) of each request of RV(batch_requests).
+  returned: when O(targets) were sent
+  type: list
+  elements: dict
 sign_in_sessions_valid_from_date_time:
   description:
     - The user's C(signInSessionsValidFromDateTime) read after the revocation; refresh tokens issued before it are
@@ -290,7 +341,9 @@ from ansible_collections.msgraph.security.plugins.module_utils._entra_users impo
     USER_ACTIONS,
     USER_TARGET_OPTIONS,
     plan_user_action,
+    run_bulk_risk_action,
     run_user_action,
+    target_selectors,
     user_selector,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
@@ -301,8 +354,11 @@ ARGUMENT_SPEC = dict(
     user_id=dict(type="str"),
     user_principal_name=dict(type="str"),
     action=dict(type="str", required=True, choices=list(USER_ACTIONS)),
+    targets=dict(type="list", elements="dict"),
+    max_targets=dict(type="int", default=100),
     protected_accounts=dict(type="list", elements="str", default=[]),
 )
+TARGET_OPTIONS = list(USER_TARGET_OPTIONS) + ["targets"]
 
 
 def main():
@@ -310,15 +366,22 @@ def main():
         argument_spec=ARGUMENT_SPEC,
         api="entra_users",
         supports_check_mode=True,
-        mutually_exclusive=[list(USER_TARGET_OPTIONS)],
-        required_one_of=[list(USER_TARGET_OPTIONS)],
+        mutually_exclusive=[TARGET_OPTIONS],
+        required_one_of=[TARGET_OPTIONS],
     )
     module.connection_settings.api_version = API_VERSION
+    params = module.params
     try:
-        selector = user_selector(module.params)
-        action = plan_user_action(module.connection_settings.cloud, module.params["action"])
-        result = run_user_action(module.graph_client(), selector, action, module.params["protected_accounts"],
-                                 check_mode=module.check_mode)
+        if params["targets"] is not None:
+            selectors = target_selectors(params["targets"], params["max_targets"])
+            action = plan_user_action(module.connection_settings.cloud, params["action"])
+            result = run_bulk_risk_action(module.graph_client(), selectors, action, params["protected_accounts"],
+                                          check_mode=module.check_mode)
+        else:
+            selector = user_selector(params)
+            action = plan_user_action(module.connection_settings.cloud, params["action"])
+            result = run_user_action(module.graph_client(), selector, action, params["protected_accounts"],
+                                     check_mode=module.check_mode)
     except IdentityResolutionError as error:
         module.fail_on_error(error, matches=error.matches)
     except (GraphError, InputError) as error:

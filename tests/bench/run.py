@@ -10,9 +10,15 @@ Everything runs side by side in one run, against one in-process emulator with in
 3. token requests of a playbook of K tasks, with and without token_cache_dir (the emulator's counters);
 4. a 429 storm (a share of Graph calls throttled with Retry-After): completion time, nothing lost;
 5. the module's peak memory and import time;
-6. the bulk task by UPN at the largest N when the service refuses every lookup filter: scans of the tenant.
+6. the bulk task by UPN at the largest N when the service refuses every lookup filter: scans of the tenant;
+7. one action and the bulk task at the largest N at each of ``--latencies-ms`` (default 50 and 300 ms per Graph
+   call), against the expectation "a 1-task playbook's start + N x latency / max_concurrency";
+8. entra_user_action confirm_compromised for ``--risky-users`` users in one task: riskyUsers requests sent (at most
+   ceil(N / 60)), paced under Identity Protection's 1 request/s (the emulator answers a faster one with 429).
 
 ``--smoke`` runs every scenario at tiny sizes without latency (tests/bench/test_run.py, ``make test``).
+``--sections`` (or ``BENCH_SECTIONS``), e.g. ``latency,risky``, runs only those scenarios (names in SECTIONS); the
+report then holds only their sections and targets. The full run takes about half an hour.
 """
 
 from __future__ import annotations
@@ -42,6 +48,9 @@ from graph_emulator.environment import module_environment  # noqa: E402
 
 import report  # noqa: E402  (tests/bench/report.py, next to this file)
 
+SECTIONS = ("single", "sizes", "cache", "storm", "refused", "footprint", "latency", "risky")
+RISKY_USER_IDS_PER_REQUEST = 60  # Microsoft's documented maximum (docs/service-contract.md); what the bound is checked against
+
 ACTION_MODULE = "ansible_collections.msgraph.security.plugins.modules.identity_account_action"
 PROVIDER = "activeDirectory"
 SCRUBBED_PREFIXES = ("AZURE_", "MSGRAPH_", "ANSIBLE_", "IDENTITY_", "MSI_", "IMDS_")
@@ -63,6 +72,10 @@ class Settings:
     import_reps: int
     out_dir: Path
     smoke: bool
+    sections: tuple = SECTIONS
+    latencies_ms: tuple = (50, 300)
+    latency_reps: int = 5
+    risky_users: int = 50
 
 
 def parse_settings(argv=None):
@@ -73,7 +86,16 @@ def parse_settings(argv=None):
     parser.add_argument("--graph-latency-ms", type=float, default=None)
     parser.add_argument("--token-latency-ms", type=float, default=None)
     parser.add_argument("--concurrency", type=int, default=10, help="max_concurrency of the bulk task")
+    parser.add_argument("--sections", default=os.environ.get("BENCH_SECTIONS"),
+                        help="comma-separated scenarios to run (default all: %s); env BENCH_SECTIONS" % ",".join(SECTIONS))
+    parser.add_argument("--latencies-ms", default=None, help="Graph latencies of the latency scenario (default 50,300)")
+    parser.add_argument("--latency-reps", type=int, default=None, help="repetitions of the latency scenario (default 5)")
+    parser.add_argument("--risky-users", type=int, default=None, help="users of the riskyUsers scenario (default 50)")
     args = parser.parse_args(argv)
+    sections = tuple(name.strip() for name in (args.sections or ",".join(SECTIONS)).split(",") if name.strip())
+    unknown = sorted(set(sections) - set(SECTIONS))
+    if unknown or not sections:
+        parser.error("unknown --sections %s; choose from %s" % (",".join(unknown) or "(none)", ",".join(SECTIONS)))
     smoke = args.smoke
     sizes = [int(n) for n in (args.sizes or ("3" if smoke else "10,100,500")).split(",")]
     # Loops at the largest N take minutes: fewer repetitions there, never a smaller N.
@@ -91,8 +113,13 @@ def parse_settings(argv=None):
         storm_probability=0.5 if smoke else 0.2,  # the smoke run wants a few 429s even at N=3
         storm_retry_after=0 if smoke else 1,
         import_reps=2 if smoke else 10,
-        out_dir=args.out or ROOT / "docs",
+        # A partial run (--sections) must not replace the full report: it goes to build/bench unless --out says otherwise.
+        out_dir=args.out or (ROOT / "docs" if set(sections) == set(SECTIONS) else ROOT / "build" / "bench"),
         smoke=smoke,
+        sections=sections,
+        latencies_ms=tuple(float(value) for value in (args.latencies_ms or ("0,1" if smoke else "50,300")).split(",")),
+        latency_reps=args.latency_reps or (1 if smoke else 5),
+        risky_users=args.risky_users or (3 if smoke else 50),
     )
 
 
@@ -134,6 +161,8 @@ class Results:
     refused: dict = None
     footprint: list = None
     imports: dict = None
+    latency: list = None
+    risky: dict = None
     failures: list = field(default_factory=list)
     elapsed: float = 0.0
 
@@ -411,6 +440,57 @@ def scenario_footprint(bench):
     return rows, imports
 
 
+def scenario_latency(bench):
+    """One action and the bulk task at the largest N, at each Graph latency, with the ping baseline run beside them:
+    measured / (baseline + N x latency / concurrency), N=1 and concurrency 1 for the one action."""
+    settings = bench.settings
+    size = max(settings.sizes)
+    rows = []
+    for latency in settings.latencies_ms:
+        times = {"single": [], "bulk": [], "baseline": []}
+        for dummy in range(settings.latency_reps):
+            bench.reset(identities_needed(size))
+            bench.emulator.admin.configure(graph_latency_ms=latency)
+            [target] = bench.enabled_bulk_identities(1)
+            run = bench.play("latency %g single" % latency, [module_task(identity_account_id=target["id"], action="forcePasswordReset")])
+            times["single"].append(run.seconds if run.rc == 0 else float("nan"))
+            times["baseline"].append(bench.play("latency %g baseline" % latency, [{"name": "ping", "ansible.builtin.ping": {}}]).seconds)
+            bench.reset(identities_needed(size))
+            bench.emulator.admin.configure(graph_latency_ms=latency)
+            targets = bench.enabled_bulk_identities(size)
+            run = run_bulk(bench, targets)
+            times["bulk"].append(run.seconds if run.rc == 0 else float("nan"))
+        baseline = median(times["baseline"])
+        for kind, n, concurrency in (("single", 1, 1), ("bulk", size, settings.concurrency)):
+            expected = baseline + n * latency / 1000.0 / concurrency
+            rows.append({"latency_ms": latency, "kind": kind, "n": n, "seconds": median(times[kind]), "all": times[kind],
+                         "baseline": baseline, "expected": expected})
+    return rows
+
+
+def scenario_risky(bench):
+    """confirm_compromised for N users in one entra_user_action task, with Identity Protection's 1 request/s on."""
+    size = bench.settings.risky_users
+    bench.reset(identities_needed(size))
+    bench.emulator.admin.configure(identity_protection_rps=1)
+    users = sorted((user for user in bench.emulator.admin.state()["users"] if user["userPrincipalName"].startswith("bulk-user-")),
+                   key=lambda user: user["userPrincipalName"])[:size]
+    if len(users) < size:
+        raise RuntimeError("the emulator has only %d bulk users, %d needed" % (len(users), size))
+    bench.emulator.admin.clear_requests()
+    tasks = [{"name": "confirm", "msgraph.security.entra_user_action": {
+        "action": "confirm_compromised", "targets": [{"user_principal_name": user["userPrincipalName"]} for user in users],
+        "max_targets": max(size, 1)}}]
+    run = bench.play("risky N=%d" % size, tasks)
+    posts = [entry for entry in bench.emulator.admin.requests(method="POST")
+             if entry["family"] == "graph" and entry["path"].endswith("/riskyUsers/confirmCompromised")]
+    state = dict((user["id"], user) for user in bench.emulator.admin.state()["users"])
+    return {"n": size, "seconds": run.seconds, "rc": run.rc, "requests": len(posts),
+            "throttled": sum(1 for entry in posts if entry["status"] == 429),
+            "bound": -(-size // RISKY_USER_IDS_PER_REQUEST),
+            "lost": sum(1 for user in users if state[user["id"]]["riskState"] != "confirmedCompromised")}
+
+
 def environment_info():
     try:
         from ansible.release import __version__ as ansible_version
@@ -444,20 +524,34 @@ def main(argv=None):
     (settings.out_dir / "performance.md").write_text(text, encoding="utf-8")
     plotted = report.plot(results, settings.out_dir / "performance.png")
     print(text)
-    print("wrote %s%s" % (settings.out_dir / "performance.md", " and performance.png" if plotted else " (no matplotlib: no plot)"))
+    print("wrote %s%s" % (settings.out_dir / "performance.md", " and performance.png" if plotted else " (no plot: no sizes scenario, or no matplotlib)"))
     return 1 if bench.failures else 0
 
 
+def bulk_seconds(results, size):
+    """The bulk task's median at ``size`` from the sizes scenario, or None when it did not run."""
+    return next((row["seconds"] for row in results.sizes or () if row["variant"] == "bulk" and row["n"] == size), None)
+
+
 def run_scenarios(bench, results):
-    results.single, results.single_all = scenario_single(bench)
-    results.sizes = scenario_sizes(bench)
-    results.cache = scenario_token_cache(bench)
-    calm = next((row["seconds"] for row in results.sizes if row["variant"] == "bulk" and row["n"] == bench.settings.storm_size),
-                None)
-    results.storm = scenario_storm(bench, calm)
-    largest = next(row["seconds"] for row in results.sizes if row["variant"] == "bulk" and row["n"] == max(bench.settings.sizes))
-    results.refused = scenario_refused_filters(bench, largest)
-    results.footprint, results.imports = scenario_footprint(bench)
+    """The selected scenarios, in SECTIONS order; each fills the Results attributes named beside it."""
+    settings = bench.settings
+    runners = {
+        "single": (("single", "single_all"), lambda: scenario_single(bench)),
+        "sizes": (("sizes",), lambda: scenario_sizes(bench)),
+        "cache": (("cache",), lambda: scenario_token_cache(bench)),
+        "storm": (("storm",), lambda: scenario_storm(bench, bulk_seconds(results, settings.storm_size))),
+        "refused": (("refused",), lambda: scenario_refused_filters(bench, bulk_seconds(results, max(settings.sizes)))),
+        "footprint": (("footprint", "imports"), lambda: scenario_footprint(bench)),
+        "latency": (("latency",), lambda: scenario_latency(bench)),
+        "risky": (("risky",), lambda: scenario_risky(bench)),
+    }
+    for name in SECTIONS:
+        if name in settings.sections:
+            attributes, runner = runners[name]
+            values = runner()
+            for attribute, value in zip(attributes, values if len(attributes) > 1 else (values,)):
+                setattr(results, attribute, value)
 
 
 if __name__ == "__main__":

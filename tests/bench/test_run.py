@@ -83,7 +83,32 @@ def test_targets_table_reports_a_verdict_for_every_target_and_the_plot(report):
     # A report, not a gate: a missed performance target is written down (docs/performance.md), not failed here. The
     # counted targets (one token with the cache, one scan with filters refused) are exact and must be met.
     rows = table_after(report["text"], "## Targets")
-    assert len(rows) == 6 and all(row[2] in ("**met**", "**missed**", "n/a") for row in rows)
+    assert len(rows) == 8 and all(row[2] in ("**met**", "**missed**", "n/a") for row in rows)
     assert rows[4][1:] == ["1", "**met**"]  # one token request per run with the cache
-    assert rows[5][1:] == ["1", "**met**"]  # one tenant scan with every filter refused
+    assert rows[5][0].startswith("one discovery request per run")  # measured, met once discovery is cached too
+    assert rows[6][1:] == ["1", "**met**"]  # one tenant scan with every filter refused
+    assert rows[7][1:] == ["1", "**met**"]  # confirm_compromised for 3 users in one request
     assert report["png"].exists() and report["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_latency_rows_at_each_latency_with_their_expectation(report):
+    rows = table_after(report["text"], "## 7. Latency")
+    assert [(row[0], row[1].split(" ")[0]) for row in rows] == [("0", "one"), ("0", "bulk,"), ("1", "one"), ("1", "bulk,")]
+    assert all(float(row[2]) > 0 and float(row[5]) > 0 and row[6].endswith("x") for row in rows)
+    assert "Where the bulk task's time above the expectation goes" in report["text"]
+
+
+def test_risky_users_in_one_request_without_429(report):
+    [row] = table_after(report["text"], "## 8. riskyUsers in bulk")
+    assert row[:4] == ["3", "1", "1", "0"] and row[5] == "0"
+
+
+def test_sections_select_scenarios_and_a_partial_run_keeps_the_full_report():
+    sys.path.insert(0, str(HERE))
+    import run  # noqa: E402  (tests/bench/run.py)
+
+    settings = run.parse_settings(["--smoke", "--sections", "risky,latency"])
+    assert settings.sections == ("risky", "latency") and settings.out_dir.parts[-2:] == ("build", "bench")
+    assert run.parse_settings(["--smoke"]).out_dir.name == "docs"
+    with pytest.raises(SystemExit):
+        run.parse_settings(["--sections", "nonsense"])

@@ -61,7 +61,8 @@ def load_run(folder):
     return merged
 
 
-MODULE_ORDER = ("identity_account_info", "identity_account_action", "security_action", "security_action_info")
+MODULE_ORDER = ("identity_account_info", "identity_account_action", "security_action", "security_action_info", "entra_user",
+                "entra_user_action")
 
 
 def case_order(case):

@@ -35,6 +35,7 @@ class Admin:
             ("POST", r"/config", self.configure),
             ("GET", r"/state", lambda req: self.emu.store.snapshot()),
             ("POST", r"/settle", lambda req: {"propagated": self.emu.store.settle()}),
+            ("POST", r"/directory_sync", lambda req: {"changed": self.emu.store.directory_sync()}),
             ("POST", r"/identities", lambda req: self.emu.store.put_identity(req.json())),
             ("GET", r"/incidents", lambda req: self.emu.incidents.snapshot()),
             ("POST", r"/incidents", lambda req: self.emu.incidents.put_incident(req.json())),
@@ -147,6 +148,10 @@ class AdminClient:
     def settle(self):
         """Let pending disable/enable changes (propagation_delay_s) take effect now; returns how many did."""
         return self._call("POST", "/settle")["propagated"]
+
+    def directory_sync(self):
+        """A simulated Entra Connect sync: synchronised users take accountEnabled from AD; returns how many changed."""
+        return self._call("POST", "/directory_sync")["changed"]
 
     def full_scans(self):
         """Unfiltered identityAccounts listings since the last reset: {"scans": first pages, "pages": all pages}."""

@@ -113,6 +113,18 @@ DEFAULTS = {
     "entra_id_p2": True,  # false: riskyUsers actions answer 403 "not licensed"
     "us_gov_beta_identity_accounts": "offered",
     "incident_filter_or": "answer",  # "refuse": 400 to a $filter using "or" on incidents and alerts_v2
+    # A PATCH of accountEnabled on a user mastered on-premises (onPremisesSyncEnabled true); no Microsoft page says which
+    # happens: "accept" (it stays until the admin API's directory_sync, which puts AD's value back) or "refuse" (400).
+    "synced_account_enabled": "accept",
+    # What happens to the target right after a write to it (PATCH or revokeSignInSessions), for read-back tests:
+    # "none"; "renamed" (its UPN changes); "upn_moved" (renamed, and its old UPN given to another, disabled user).
+    "user_after_write": "none",
+    # Identity Protection allows about 1 request a second per tenant and answers 429 without Retry-After (Graph
+    # throttling limits page); 0 turns the limit off (the default, so unrelated tests never wait).
+    "identity_protection_rps": 0,
+    # How GET /users/{userPrincipalName} compares UPNs: "lower" (A-Z and the rest lower-cased) or "casefold" (also
+    # U+FB01 'ﬁ' == 'fi'), for the look-alike test: a client must not trust the service's folding.
+    "upn_fold": "lower",
 }
 
 
@@ -203,6 +215,10 @@ VALIDATORS = {
     "entra_id_p2": _boolean,
     "us_gov_beta_identity_accounts": lambda n, v: _choice(n, v, US_GOV_BETA_IDENTITY_ACCOUNTS),
     "incident_filter_or": lambda n, v: _choice(n, v, FILTER_OR_MODES),
+    "synced_account_enabled": lambda n, v: _choice(n, v, ("accept", "refuse")),
+    "user_after_write": lambda n, v: _choice(n, v, ("none", "renamed", "upn_moved")),
+    "identity_protection_rps": _number,
+    "upn_fold": lambda n, v: _choice(n, v, ("lower", "casefold")),
 }
 
 

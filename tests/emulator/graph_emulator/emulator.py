@@ -119,10 +119,11 @@ class Emulator:
         self.store = TenantStore(seed, self.config["extra_identities"])
         self.incidents = IncidentStore()
         guard = GraphGuard(self.signer, self.directory, self.config)
+        self.entra_users = EntraUsers(guard, self.store.users, self.config)
         self.router = Router(Entra(self.directory, self.signer, self.config).routes()
                              + IdentityAccounts(guard, self.store, self.config).routes()
                              + SecurityActions(guard, self.store, self.config).routes()
-                             + EntraUsers(guard, self.store.users, self.config).routes()
+                             + self.entra_users.routes()
                              + Incidents(guard, self.incidents, self.config).routes())
         self.faults = fault_mod.FaultSet(self.router.names())
         self.log = RequestLog()
@@ -191,6 +192,8 @@ class Emulator:
         if route:
             req.route, req.params = route.name, extra
         generation = self._generation
+        if route:
+            self.entra_users.write_arriving(route.name, extra)
         fault = self.faults.take(req)
         response = fault_mod.apply(fault, req, lambda: self._process(req, route, extra, generation))
         self._decorate(req, response)

@@ -93,11 +93,23 @@ class TenantStore:
             self._propagate(everything=True)
             return pending
 
+    def directory_sync(self):
+        """Entra Connect, simulated: synchronised users take accountEnabled from their identity's AD state now."""
+        with self._lock:
+            self._propagate()
+            states = {}
+            for identity in self._identities.values():
+                entra = next((a["identifier"] for a in identity["accounts"] if a["identityProvider"] == "entraID"), None)
+                if entra and any(a["identityProvider"] == "activeDirectory" for a in identity["accounts"]):
+                    states[entra.lower()] = identity["isEnabled"]
+            return self.users.sync_from_active_directory(states)
+
     def put_identity(self, entry):
         """Insert or replace one identity (seed format); it survives until the next reset."""
         check_identity(entry)
         with self._lock:
             self._identities[entry["id"]] = copy.deepcopy(entry)
+            self.users.add_from([entry])  # its Entra ID user, when it has an entraID account
             return copy.deepcopy(entry)
 
     def invoke(self, identity_id, account_id, action, provider, matrix, app_id, propagation_delay_s=0, enforce_offered=True):

@@ -10,6 +10,12 @@ Microsoft sources (vendored under tests/contract/payloads/entra/, see its README
   ``204 No Content``; the riskyUsers API requires Microsoft Entra ID P2 (riskyuser-confirmcompromised.md). Without
   it (``entra_id_p2: false``) the service answers 403 ``Forbidden`` "Your tenant is not licensed for this
   feature." (the wording integrations observe; Microsoft documents the license, not the error body).
+* A PATCH of ``accountEnabled`` on a user mastered on-premises (``onPremisesSyncEnabled`` true): accountEnabled is
+  a synchronised attribute (Entra Connect, "Attributes synchronized to Microsoft Entra ID"), and no Microsoft page
+  says whether Graph refuses the change or accepts it until the next sync. ``synced_account_enabled`` serves either:
+  ``accept`` (the admin API's ``directory_sync`` later puts the Active Directory value back) or ``refuse``: 400
+  ``Request_BadRequest`` "Unable to update the specified properties for on-premises mastered Directory Sync objects
+  or objects currently undergoing migration." (the wording integrators report).
 * Acting on a privileged administrator (``accountEnabled``, refresh-token invalidation are "sensitive actions")
   without a sufficient directory role answers 403 ``Authorization_RequestDenied`` "Insufficient privileges to
   complete the operation."
@@ -18,6 +24,7 @@ Microsoft sources (vendored under tests/contract/payloads/entra/, see its README
 import copy
 import re
 import threading
+import time
 import uuid
 
 from .config import (
@@ -37,9 +44,14 @@ from .state import StateError
 
 USERS = VERSION + r"/users"
 RISKY_USERS = VERSION + r"/identityProtection/riskyUsers"
+# "The maximum count of users to dismiss in one call is 60." (beta riskyusers-dismiss.md); the confirmCompromised
+# pages state no number, so the one documented maximum serves both actions.
+MAX_RISKY_USER_IDS = 60
 SESSIONS_VALID_FROM_SEED = "2026-01-05T08:00:00Z"
 PRIVILEGED_DENIED = "Insufficient privileges to complete the operation."
 NOT_LICENSED = "Your tenant is not licensed for this feature."
+ON_PREMISES_MASTERED = ("Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently "
+                        "undergoing migration.")
 USER_RESOURCE = Resource(
     "microsoft.graph.user", {},
     {"id", "displayName", "userPrincipalName", "mail", "accountEnabled", "userType", "onPremisesSyncEnabled",
@@ -114,25 +126,51 @@ class UserStore:
     def _entra_id(identity):
         return next((a["identifier"] for a in identity.get("accounts", []) if a["identityProvider"] == "entraID"), None)
 
-    def _find(self, key):
-        """By object id, or by userPrincipalName (case-insensitive), as ``/users/{id | userPrincipalName}``."""
+    def _find(self, key, fold=str.lower):
+        """By object id, or by userPrincipalName (case-insensitive), as ``/users/{id | userPrincipalName}``. ``fold``:
+        how UPNs compare (``upn_fold: casefold`` makes U+FB01 'ﬁ' equal 'fi', as a service that folds fully would)."""
         user = self._users.get(key) or self._users.get(key.lower())
         if user is None:
-            user = next((u for u in self._users.values() if (u["userPrincipalName"] or "").lower() == key.lower()), None)
+            user = next((u for u in self._users.values() if fold(u["userPrincipalName"] or "") == fold(key)), None)
         if user is None:
             raise StateError(404, "Request_ResourceNotFound",
                              f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.")
         return user
 
-    def get(self, key):
+    def get(self, key, fold=str.lower):
         with self._lock:
-            return copy.deepcopy(self._find(key))
+            return copy.deepcopy(self._find(key, fold))
 
     def set_enabled(self, key, enabled):
         with self._lock:
             user = self._find(key)
             user["accountEnabled"] = enabled
             return copy.deepcopy(user)
+
+    def sync_from_active_directory(self, active_directory_enabled):
+        """A simulated directory sync: every synchronised user gets accountEnabled from its AD account's current state
+        (``active_directory_enabled``: object id -> the identity's isEnabled); returns how many changed."""
+        with self._lock:
+            changed = 0
+            for user in self._users.values():
+                enabled = active_directory_enabled.get(user["id"])
+                if user["onPremisesSyncEnabled"] is True and enabled is not None and user["accountEnabled"] != enabled:
+                    user["accountEnabled"] = enabled
+                    changed += 1
+            return changed
+
+    def after_write(self, key, change):
+        """``user_after_write``: rename the target, and optionally give its old UPN to another user, disabled."""
+        if change == "none":
+            return
+        with self._lock:
+            user = self._find(key)
+            old_upn = user["userPrincipalName"]
+            local, dummy, domain = (old_upn or "user@contoso.com").partition("@")
+            user["userPrincipalName"] = f"{local}.renamed@{domain}"
+            if change == "upn_moved":
+                other = next(u for u in self._users.values() if u is not user and not u["_directoryRoles"])
+                other["userPrincipalName"], other["accountEnabled"] = old_upn, False
 
     def revoke_sessions(self, key):
         with self._lock:
@@ -161,6 +199,8 @@ class EntraUsers:
         self.guard = guard
         self.users = users
         self.config = config
+        self._risk_lock = threading.Lock()
+        self._last_risk_request = None
 
     def routes(self):
         user = USERS + r"/(?P<user_key>[^/]+)"
@@ -179,7 +219,8 @@ class EntraUsers:
         self.guard.authorize(req, "entra_users", READ_ROLES)
         check_options(req, ("$select",))
         select = parse_select(req.query.get("$select"), USER_RESOURCE) or list(DEFAULT_PROPERTIES)
-        entity = apply_select(public(self.users.get(user_key)), select)
+        fold = str.casefold if self.config["upn_fold"] == "casefold" else str.lower
+        entity = apply_select(public(self.users.get(user_key, fold)), select)
         return dict({"@odata.context": f"{req.base_url}/{version}/$metadata#users(" + ",".join(select) + ")/$entity"}, **entity)
 
     @graph_handler
@@ -199,6 +240,8 @@ class EntraUsers:
         if not isinstance(body["accountEnabled"], bool):
             raise graph_error(req, 400, "Request_BadRequest", "Invalid value specified for property 'accountEnabled' of resource 'User'.")
         self._refuse_privileged(req, user_key)
+        if self.users.get(user_key)["onPremisesSyncEnabled"] is True and self.config["synced_account_enabled"] == "refuse":
+            raise graph_error(req, 400, "Request_BadRequest", ON_PREMISES_MASTERED)
         self.users.set_enabled(user_key, body["accountEnabled"])
         return Response.empty(204)
 
@@ -216,15 +259,38 @@ class EntraUsers:
         self.guard.authorize(req, "risky_users", (ROLE_RISKY_USER_WRITE,))
         if not self.config["entra_id_p2"]:
             raise graph_error(req, 403, "Forbidden", NOT_LICENSED)
+        self._pace_identity_protection(req)
         body = json_body(req)
         ids = body.get("userIds") if isinstance(body, dict) else None
         if not isinstance(ids, list) or not ids or not all(isinstance(item, str) and _GUID.match(item) for item in ids):
             raise graph_error(req, 400, "BadRequest", "The parameter 'userIds' must be a non-empty collection of user object ids.")
+        if len(ids) > MAX_RISKY_USER_IDS:
+            raise graph_error(req, 400, "BadRequest", f"The maximum count of users in one call is {MAX_RISKY_USER_IDS}; {len(ids)} were given.")
         extra = sorted(set(body) - {"userIds"})
         if extra:
             raise graph_error(req, 400, "BadRequest", f"The parameter '{extra[0]}' in the request payload is not a valid parameter.")
         self.users.set_risk([str(uuid.UUID(item)) for item in ids], state, level)
         return Response.empty(204)
+
+    def write_arriving(self, route_name, params):
+        """``user_after_write``, applied when a write to a user arrives, before it runs and whether or not a fault
+        stops it: what a read-back then finds is the directory as it is after the write, not the task's picture."""
+        if route_name in ("update_user", "revoke_sign_in_sessions"):
+            try:
+                self.users.after_write(params["user_key"], self.config["user_after_write"])
+            except StateError:
+                pass  # an unknown user: the handler answers its 404
+
+    def _pace_identity_protection(self, req):
+        """``identity_protection_rps``: a request sooner than 1/rps s after the previous one gets 429, no Retry-After."""
+        rps = self.config["identity_protection_rps"]
+        if not rps:
+            return
+        with self._risk_lock:
+            now = time.monotonic()
+            if self._last_risk_request is not None and now - self._last_risk_request < 1.0 / rps:
+                raise graph_error(req, 429, "TooManyRequests", "Too many requests.")
+            self._last_risk_request = now
 
     def _refuse_privileged(self, req, user_key):
         """An app without a privileged directory role cannot change an administrator (sensitive actions)."""

@@ -171,3 +171,52 @@ def test_revoke_answer_has_the_shape_of_microsofts_example(api):
     body = api.post(f"/v1.0/users/{MEGAN_ENTRA}/revokeSignInSessions").json()
     assert set(body) == set(example) and body["value"] == example["value"]
     assert body["@odata.context"].split("/v1.0/")[1] == example["@odata.context"].split("/v1.0/")[1]
+
+
+def _synced(admin):
+    return next(user for user in admin.state()["users"] if user["onPremisesSyncEnabled"] is True and not user["directoryRoles"])
+
+
+def test_synced_user_patch_refused_with_400_when_configured(api, admin):
+    admin.configure(synced_account_enabled="refuse")
+    user = _synced(admin)
+    response = api.call("PATCH", f"/v1.0/users/{user['id']}", json={"accountEnabled": False})
+    assert response.status_code == 400 and "on-premises mastered" in response.json()["error"]["message"]
+    assert _user(admin, user["id"])["accountEnabled"] is True
+    cloud_only = next(u for u in admin.state()["users"] if u["onPremisesSyncEnabled"] is None and not u["directoryRoles"])
+    assert api.call("PATCH", f"/v1.0/users/{cloud_only['id']}", json={"accountEnabled": False}).status_code == 204
+
+
+def test_synced_user_patch_accepted_then_reverted_by_a_directory_sync(api, admin):
+    user = _synced(admin)
+    assert api.call("PATCH", f"/v1.0/users/{user['id']}", json={"accountEnabled": False}).status_code == 204
+    assert _user(admin, user["id"])["accountEnabled"] is False
+    assert admin.directory_sync() == 1
+    assert _user(admin, user["id"])["accountEnabled"] is True
+
+
+@pytest.mark.parametrize("change", ["renamed", "upn_moved"])
+def test_user_after_write_renames_the_target_and_can_move_its_upn(api, admin, change):
+    admin.configure(user_after_write=change)
+    before = _user(admin, MEGAN_ENTRA)
+    assert api.post(f"/v1.0/users/{MEGAN_ENTRA}/revokeSignInSessions").status_code == 200
+    assert _user(admin, MEGAN_ENTRA)["userPrincipalName"] != before["userPrincipalName"]
+    holder = [u for u in admin.state()["users"] if u["userPrincipalName"] == before["userPrincipalName"]]
+    if change == "upn_moved":
+        assert len(holder) == 1 and holder[0]["id"] != MEGAN_ENTRA and holder[0]["accountEnabled"] is False
+    else:
+        assert holder == []
+
+
+def test_risky_users_refuse_more_than_the_documented_60_ids(api, admin):
+    ids = [MEGAN_ENTRA] + ["00000000-0000-4000-8000-%012d" % number for number in range(60)]
+    response = api.post("/v1.0/identityProtection/riskyUsers/confirmCompromised", {"userIds": ids})
+    assert response.status_code == 400 and "60" in response.json()["error"]["message"]
+    assert api.post("/v1.0/identityProtection/riskyUsers/confirmCompromised", {"userIds": ids[:60]}).status_code == 204
+
+
+def test_identity_protection_rate_429_has_no_retry_after(api, admin):
+    admin.configure(identity_protection_rps=1)
+    assert api.post("/v1.0/identityProtection/riskyUsers/dismiss", {"userIds": [MEGAN_ENTRA]}).status_code == 204
+    response = api.post("/v1.0/identityProtection/riskyUsers/dismiss", {"userIds": [MEGAN_ENTRA]})
+    assert response.status_code == 429 and "Retry-After" not in response.headers

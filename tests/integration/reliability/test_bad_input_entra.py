@@ -40,6 +40,15 @@ MODULE_CASES = {
         ("no action", "action left out", {"action": None}, ["action"]),
         ("risk action in China", "confirm_compromised with cloud_environment china (no riskyUsers there)",
          {"action": "confirm_compromised", "cloud_environment": "china"}, ["cloud_environment", "risky_users"]),
+        ("targets over max_targets", "targets: 3 users with max_targets: 2",
+         {"user_principal_name": None, "action": "confirm_compromised", "targets": [{"user_id": MEGAN_ENTRA}] * 3, "max_targets": 2},
+         ["max_targets", "nothing was sent"]),
+        ("targets with revoke", "targets with action revoke_sign_in_sessions (its request names one user)",
+         {"user_principal_name": None, "targets": [{"user_id": MEGAN_ENTRA}]}, ["targets", "loop the task"]),
+        ("target not a GUID", "targets: [{user_id: meganb}]",
+         {"user_principal_name": None, "action": "dismiss_risk", "targets": [{"user_id": "meganb"}]}, ["targets[0].user_id", "object id"]),
+        ("targets and a UPN", "targets together with user_principal_name",
+         {"action": "dismiss_risk", "targets": [{"user_id": MEGAN_ENTRA}]}, ["targets", "mutually exclusive"]),
     ]),
 }
 

@@ -233,3 +233,36 @@ def test_unknown_revoke_outcome_is_never_resent(emulator, ansible, applied):
         assert "outcome is unknown" in result["msg"] and result["error"]["client_request_id"] in result["error"]["hint"]
         assert result["error"]["outcome"] == "unknown"  # what the runbooks' reports read
     assert writes(emulator) == [("POST", f"/v1.0/users/{target['id']}/revokeSignInSessions")]
+
+
+# --- synced users and risk actions in bulk ----------------------------------------------------------
+
+
+def test_synced_user_400_names_the_active_directory_fix_and_a_later_sync_reverts_an_accepted_change(emulator, ansible):
+    """No Microsoft page says which happens: the emulator serves both (docs/service-contract.md, "Synced users")."""
+    target = pick(emulator, hybrid=True)
+    emulator.admin.configure(synced_account_enabled="refuse")
+    played = ansible.play(playbook(task("disable", USER_MODULE, ignore_errors=True, user_id=target["id"], account_enabled=False)))
+    result = failed(played, "disable")
+    assert result["error"]["status"] == 400 and result["error"]["request_id"]
+    assert "msgraph.security.identity_account_action" in result["error"]["hint"] and "activeDirectory" in result["error"]["hint"]
+    assert user(emulator, target["id"])["accountEnabled"] is True
+    emulator.admin.configure(synced_account_enabled="accept")
+    played = ansible.play(playbook(task("disable", USER_MODULE, user_id=target["id"], account_enabled=False)))
+    assert played.rc == 0 and any("activeDirectory" in warning for warning in played.task("disable")["warnings"])
+    assert emulator.admin.directory_sync() == 1 and user(emulator, target["id"])["accountEnabled"] is True
+
+
+def test_bulk_confirm_compromised_sends_one_request_per_60_users_paced_to_identity_protection(emulator, ansible):
+    emulator.admin.configure(extra_identities=70, identity_protection_rps=1)  # a second request within 1 s would get 429
+    bulk = sorted((entry for entry in users(emulator) if entry["userPrincipalName"].startswith("bulk-user-")),
+                  key=lambda entry: entry["userPrincipalName"])[:65]
+    targets = [{"user_principal_name": entry["userPrincipalName"]} for entry in bulk]
+    played = ansible.play(playbook(task("preview", ACTION_MODULE, check_mode=True, action="confirm_compromised", targets=targets),
+                                   task("confirm", ACTION_MODULE, action="confirm_compromised", targets=targets)))
+    assert played.rc == 0, played.output
+    assert [len(r["body"]["userIds"]) for r in played.task("preview")["batch_requests"]] == [60, 5]
+    posts = [entry for entry in emulator.admin.requests(method="POST") if entry["family"] == "graph"]
+    assert [entry["status"] for entry in posts] == [204, 204]  # paced: no 429 from the 1 request/s limit
+    assert all(user(emulator, entry["id"])["riskState"] == "confirmedCompromised" for entry in bulk)
+    assert len(played.task("confirm")["batch_request_ids"]) == 2

@@ -19,6 +19,8 @@ AD_ONLY = parse_identity(identity_body("a-2", "Ad Only", upn="ad@contoso.com", s
                                        accounts=[account_body("ad-a", "activeDirectory", ["enable"])]))
 GLASS = parse_identity(identity_body("g-3", "Break Glass", upn="breakglass@contoso.com",
                                      accounts=[account_body("ad-g", "activeDirectory", ["disable"])]))
+CLOUD_ONLY = parse_identity(identity_body("c-4", "Cloud Only", upn="cloud@contoso.com", accounts=[
+    account_body("entra-c", "entraID", [])]))
 CONTAIN = ("disable", "revokeAllSessions", "forcePasswordReset", "requireUserToSignInAgain", "markUserAsCompromised")
 
 
@@ -140,8 +142,7 @@ def test_entra_fallback_is_off_by_default_and_the_note_says_how_to_turn_it_on():
 
 def test_entra_fallback_plans_native_actions_for_what_defender_for_identity_does_not_cover():
     result = plan([HYBRID, AD_ONLY], entra_fallback=True)
-    assert entra(result) == [
-        ("h-1", "entra-h", "disable", "entra_user", ("disable",)),
+    assert entra(result) == [  # disable goes through the AD account: HYBRID is synchronised (test below)
         ("h-1", "entra-h", "revoke_sign_in_sessions", "entra_user_action", ("revokeAllSessions", "requireUserToSignInAgain")),
         ("h-1", "entra-h", "confirm_compromised", "entra_user_action", ("markUserAsCompromised",)),
     ]
@@ -206,20 +207,21 @@ def test_an_entra_result_is_unknown_by_its_error_outcome_not_its_wording(error, 
 
 def test_risk_actions_can_be_left_out_without_p2():
     result = plan([HYBRID], entra_fallback=True, entra_risk_actions="false")
-    assert [t["entra_action"] for t in result["entra_targets"]] == ["disable", "revoke_sign_in_sessions"]
+    assert [t["entra_action"] for t in result["entra_targets"]] == ["revoke_sign_in_sessions"]
     assert any("entra_risk_actions=false" in note for note in result["identities"][0]["notes"])
 
 
 SYNC_WARNING = ("user hybrid@contoso.com is synchronised from on-premises Active Directory (onPremisesSyncEnabled): directory "
-                "sync overwrites accountEnabled with the AD account's state, so disable the Active Directory account too "
-                "(msgraph.security.identity_account_action, identity_provider: activeDirectory, action: disable)")
+                "sync overwrites accountEnabled with the AD account's state, so enable the Active Directory account too "
+                "(msgraph.security.identity_account_action, identity_provider: activeDirectory, action: enable)")
 ENDPOINT_WARNING = "allow_custom_endpoints is true: graph_endpoint 127.0.0.1:1 is not a Microsoft host"
 
 
 def sync_warned_report(ad_status):
-    """A dry run that disables the hybrid user natively in Entra ID and its AD account with ``ad_status``."""
-    result = plan([HYBRID], actions=["disable"], identity_providers=["activeDirectory", "entraID"], entra_fallback=True)
-    [target] = result["entra_targets"]
+    """A dry run that enables the hybrid user natively in Entra ID and its AD account with ``ad_status`` (a disable goes
+    through AD alone: test_a_synced_user_is_disabled_through_active_directory...)."""
+    result = plan([HYBRID], actions=["enable"], identity_providers=["activeDirectory", "entraID"], entra_fallback=True)
+    [target] = [t for t in result["entra_targets"] if t["entra_action"] == "enable"]
     native = {"item": target, "outcome": "check_mode", "warnings": [ENDPOINT_WARNING, SYNC_WARNING]}
     defender = {"results": [dict(t, status=ad_status, warnings=[ENDPOINT_WARNING]) for t in result["targets"]]}
     [identity] = c.containment_report(result, defender, dry_run=True, entra_results=[native])
@@ -228,7 +230,7 @@ def sync_warned_report(ad_status):
 
 def test_no_sync_warning_for_the_ad_action_the_plan_already_takes():
     identity = sync_warned_report("would_run")
-    native = [action for action in identity["actions"] if action["path"] == "entra_native"]
+    native = [action for action in identity["actions"] if action["path"] == "entra_native" and action["action"] == "enable"]
     assert native[0]["warnings"] == [ENDPOINT_WARNING]
     # ... and a warning every action repeats is shown once.
     assert sum(ENDPOINT_WARNING in line for line in c.summary_lines([identity], "header")) == 1
@@ -236,7 +238,7 @@ def test_no_sync_warning_for_the_ad_action_the_plan_already_takes():
 
 def test_the_sync_warning_stays_when_the_ad_action_fails():
     identity = sync_warned_report("failed")
-    native = [action for action in identity["actions"] if action["path"] == "entra_native"]
+    native = [action for action in identity["actions"] if action["path"] == "entra_native" and action["action"] == "enable"]
     assert SYNC_WARNING in native[0]["warnings"]
 
 
@@ -326,3 +328,15 @@ def test_the_comment_is_bounded_and_keeps_its_header_not_contained_and_done_line
     lines = audit["comment"].split("\n")
     assert lines[0].startswith(c.AUDIT_PREFIX) and lines[1].startswith("NOT CONTAINED") and len(lines[1]) <= c.AUDIT_LINE_LIMIT
     assert "more line(s) left out" in lines[-2] and lines[-1].startswith("done: ") and "i-39/activeDirectory/disable" in lines[-1]
+
+
+def test_a_synced_user_is_disabled_through_active_directory_not_entra_user_when_both_paths_exist():
+    """accountEnabled of a user synchronised from AD: Graph refuses the cloud change (400) or the next sync reverts it."""
+    result = plan([HYBRID, CLOUD_ONLY], entra_fallback=True)
+    assert ("h-1", "ad-h", "disable") in steps(result)
+    native = [(t["identity_account_id"], t["entra_action"]) for t in result["entra_targets"]]
+    assert ("h-1", "disable") not in native and ("c-4", "disable") in native  # cloud-only: the native path stays
+    assert any("synchronised from Active Directory" in note for note in result["identities"][0]["notes"])
+    # Without the AD path (its provider not selected) the native disable is all there is, and it is kept.
+    only_entra = plan([HYBRID], entra_fallback=True, identity_providers="entraID")
+    assert [t["entra_action"] for t in only_entra["entra_targets"]][0] == "disable"

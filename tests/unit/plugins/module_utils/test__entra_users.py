@@ -199,3 +199,162 @@ def test_microsofts_vendored_examples_match_what_is_sent_and_understood():
     client = FakeUsersGraph({("GET", USER_PATH): user_body(), ("POST", "/identityProtection/riskyUsers/confirmCompromised"): None})
     sent = eu.run_user_action(client, selector(user_id=MEGAN), "confirm_compromised")["request"]["body"]
     assert set(sent) == set(confirm_example) and all(isinstance(item, str) for item in sent["userIds"])
+
+
+# --- read-backs by object id, and the look-alike fold ----------------------------------------
+
+UPN_PATH = eu.user_path("meganb@contoso.com")
+OTHER = "11111111-2222-3333-4444-555555555555"
+
+
+def test_read_matches_as_the_identity_lookups_do_never_casefold():
+    """A U+FB01 ligature is not 'fi': a service that folds must not make 'ﬁnance@' act on 'finance@'."""
+    client = FakeUsersGraph({("GET", eu.user_path("\ufb01nance@contoso.com")): user_body(userPrincipalName="finance@contoso.com")})
+    with pytest.raises(IdentityResolutionError, match="another user"):
+        eu.read_user(client, selector(user_principal_name="\ufb01nance@contoso.com"))
+    client = FakeUsersGraph({("GET", eu.user_path("MEGANB@contoso.com")): user_body()})  # A-Z still fold
+    assert eu.read_user(client, selector(user_principal_name="MEGANB@contoso.com"))["id"] == MEGAN
+    decomposed = "cafe\u0301@contoso.com"  # NFC joins canonically equal spellings
+    client = FakeUsersGraph({("GET", eu.user_path(decomposed)): user_body(userPrincipalName="caf\u00e9@contoso.com")})
+    assert eu.read_user(client, selector(user_principal_name=decomposed))["id"] == MEGAN
+
+
+def test_unknown_patch_is_read_back_by_the_object_id_not_the_upn_that_moved():
+    """The UPN now names another, disabled user: reading it would say 'reconciled' while the target is still enabled."""
+    unknown = GraphOutcomeUnknownError("timeout", status=None, code="Timeout")
+    moved = user_body(id=OTHER, accountEnabled=False)
+    client = FakeUsersGraph({("GET", UPN_PATH): lambda path, params: user_body() if not client.calls_of("PATCH") else moved,
+                             ("GET", USER_PATH): user_body(), ("PATCH", USER_PATH): unknown})
+    with pytest.raises(GraphOutcomeUnknownError) as caught:
+        eu.run_account_enabled(client, selector(user_principal_name="meganb@contoso.com"), False)
+    assert caught.value.to_result()["outcome"] == "unknown"
+    assert [call["path"] for call in client.calls_of("GET")] == [UPN_PATH, USER_PATH]
+
+
+def test_a_resolution_error_after_an_unknown_write_is_an_unknown_outcome_not_bad_input():
+    unknown = GraphOutcomeUnknownError("timeout", status=None, code="Timeout")
+    gone = GraphError("not found", status=404, code="Request_ResourceNotFound")
+    reads = iter([user_body(), gone])
+
+    def read(path, params):
+        answer = next(reads)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    client = FakeUsersGraph({("GET", USER_PATH): read, ("POST", USER_PATH + "/revokeSignInSessions"): unknown})
+    with pytest.raises(GraphOutcomeUnknownError) as caught:
+        eu.run_user_action(client, selector(user_id=MEGAN), "revoke_sign_in_sessions")
+    assert not isinstance(caught.value, InputError) and caught.value.to_result()["outcome"] == "unknown"
+    reads = iter([user_body(), gone])
+    client = FakeUsersGraph({("GET", USER_PATH): read, ("PATCH", USER_PATH): unknown})
+    with pytest.raises(GraphOutcomeUnknownError):
+        eu.run_account_enabled(client, selector(user_id=MEGAN), False)
+
+
+def test_revoke_reads_back_the_renamed_target_by_object_id_and_succeeds():
+    """Renamed after the revoke: the UPN no longer resolves, the object id does; the accepted revoke is no failure."""
+    renamed = user_body(userPrincipalName="megan.bowen@contoso.com", signInSessionsValidFromDateTime="2026-11-30T05:00:00Z")
+    client = FakeUsersGraph({("GET", UPN_PATH): user_body(), ("GET", USER_PATH): renamed,
+                             ("POST", USER_PATH + "/revokeSignInSessions"): FakeResponse(None, status=204)})
+    result = eu.run_user_action(client, selector(user_principal_name="meganb@contoso.com"), "revoke_sign_in_sessions")
+    assert result["sign_in_sessions_valid_from_date_time"] == "2026-11-30T05:00:00Z"
+    assert [call["path"] for call in client.calls_of("GET")] == [UPN_PATH, USER_PATH]
+
+
+def test_synced_user_400_names_the_active_directory_fix():
+    refused = GraphError("Unable to update the specified properties for on-premises mastered Directory Sync objects", status=400,
+                         code="Request_BadRequest", request_id="r-1", client_request_id="c-1")
+    client = FakeUsersGraph({("GET", USER_PATH): user_body(onPremisesSyncEnabled=True), ("PATCH", USER_PATH): refused})
+    with pytest.raises(GraphError) as caught:
+        eu.run_account_enabled(client, selector(user_id=MEGAN), False)
+    result = caught.value.to_result()
+    assert "identity_account_action" in result["hint"] and "activeDirectory" in result["hint"] and "action: disable" in result["hint"]
+    assert result["error_code"] == "Request_BadRequest" and result["request_id"] == "r-1"
+    refused = GraphError("Invalid value", status=400, code="Request_BadRequest")
+    client = FakeUsersGraph({("GET", USER_PATH): user_body(), ("PATCH", USER_PATH): refused})  # cloud-only: no such advice
+    with pytest.raises(GraphError) as caught:
+        eu.run_account_enabled(client, selector(user_id=MEGAN), False)
+    assert caught.value.hint is None
+
+
+# --- risk actions in bulk ---------------------------------------------------------------------
+
+def bulk_graph(count, answers=None):
+    ids = ["00000000-0000-4000-8000-%012d" % number for number in range(count)]
+    routes = {("GET", eu.user_path(user_id)): user_body(id=user_id, userPrincipalName=f"u{number}@contoso.com")
+              for number, user_id in enumerate(ids)}
+    routes.update(answers or {})
+    return FakeUsersGraph(routes), ids
+
+
+class Clock:
+    def __init__(self):
+        self.now, self.slept = 100.0, []
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def __call__(self):
+        return self.now
+
+
+def test_bulk_confirm_sends_ceil_n_over_60_requests_paced_one_a_second():
+    path = "/identityProtection/riskyUsers/confirmCompromised"
+    clock = Clock()
+
+    def answer(path, body):
+        clock.now += 0.4  # each request takes 0.4 s: the pause counts from its answer, as the service counts arrivals
+        return FakeResponse(None, status=204)
+
+    client, ids = bulk_graph(130, {("POST", path): answer})
+    selectors = eu.target_selectors([{"user_id": user_id} for user_id in ids] + [{"user_id": ids[0]}], max_targets=200)
+    result = eu.run_bulk_risk_action(client, selectors, "confirm_compromised", sleep=clock.sleep, clock=clock)
+    bodies = [post["body"]["userIds"] for post in client.posts]
+    assert [len(body) for body in bodies] == [60, 60, 10]  # the duplicate is sent once
+    assert sum(bodies, []) == ids and result["outcome"] == "sent" and len(result["batch_request_ids"]) == 3
+    assert clock.slept == [1.0, 1.0]  # Identity Protection: 1 request a second, no Retry-After to wait for
+    assert all(post["permission"] == "IdentityRiskyUser.ReadWrite.All" for post in client.posts)
+
+
+def test_bulk_refuses_the_whole_task_for_one_protected_or_unknown_target_before_any_post():
+    client, ids = bulk_graph(3)
+    selectors = eu.target_selectors([{"user_id": user_id} for user_id in ids])
+    with pytest.raises(InputError, match="protected_accounts"):
+        eu.run_bulk_risk_action(client, selectors, "dismiss_risk", protected_accounts=["u2@contoso.com"])
+    assert client.posts == []
+    client, ids = bulk_graph(2, {("GET", eu.user_path("nobody@contoso.com")): GraphError("no", status=404, code="Request_ResourceNotFound")})
+    selectors = eu.target_selectors([{"user_id": user_id} for user_id in ids] + [{"user_principal_name": "nobody@contoso.com"}])
+    with pytest.raises(IdentityResolutionError):
+        eu.run_bulk_risk_action(client, selectors, "dismiss_risk")
+    assert client.posts == []
+
+
+@pytest.mark.parametrize("targets, max_targets, option", [
+    ([], 100, "targets"), ([{"user_id": MEGAN}] * 3, 2, "max_targets"), ([{"user_id": "meganb"}], 100, "targets[0].user_id"),
+    ([{"user_id": MEGAN, "user_principal_name": "a@contoso.com"}], 100, "targets[0]"), (["x"], 100, "targets[0]")])
+def test_bulk_targets_are_checked_before_any_request(targets, max_targets, option):
+    with pytest.raises(InputError) as caught:
+        eu.target_selectors(targets, max_targets)
+    assert caught.value.option.startswith(option)
+
+
+def test_bulk_is_only_for_the_risk_actions_and_check_mode_sends_nothing():
+    client, ids = bulk_graph(2)
+    selectors = eu.target_selectors([{"user_id": user_id} for user_id in ids])
+    with pytest.raises(InputError, match="loop the task"):
+        eu.run_bulk_risk_action(client, selectors, "revoke_sign_in_sessions")
+    result = eu.run_bulk_risk_action(client, selectors, "confirm_compromised", check_mode=True)
+    assert result["outcome"] == "check_mode" and client.posts == [] and result["batch_requests"][0]["body"] == {"userIds": ids}
+
+
+def test_bulk_unknown_outcome_stops_and_says_what_was_accepted():
+    path = "/identityProtection/riskyUsers/dismiss"
+    answers = iter([FakeResponse(None, status=204), GraphOutcomeUnknownError("timeout", status=None, code="Timeout")])
+    client, ids = bulk_graph(70, {("POST", path): lambda p, body: next(answers)})
+    clock = Clock()
+    with pytest.raises(GraphOutcomeUnknownError) as caught:
+        eu.run_bulk_risk_action(client, eu.target_selectors([{"user_id": i} for i in ids]), "dismiss_risk", sleep=clock.sleep, clock=clock)
+    assert caught.value.to_result()["outcome"] == "unknown" and "1 earlier request(s) were accepted" in str(caught.value)
+    assert len(client.posts) == 2
