@@ -6,19 +6,14 @@ reads, and the decision environment is a definition ansible-builder accepts (no 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from ansible_collections.msgraph.security.plugins.module_utils._options import CONNECTION_OPTIONS
 
 ROOT = Path(__file__).resolve().parents[3]
 CREDENTIAL_TYPE = ROOT / "docs" / "eda" / "credential_type_msgraph.yml"
-DECISION_ENVIRONMENT = ROOT / "docs" / "eda" / "decision-environment.yml"
-BUILDER = Path(sys.executable).parent / "ansible-builder"
 # What each input is for (an option of the source, by its environment variable); the two PEM texts become files.
 FILE_INPUTS = {"client_certificate": ("cert", "client_certificate_path"), "ca_bundle": ("ca", "ca_path")}
 
@@ -54,17 +49,3 @@ def test_the_credential_type_injects_every_input_as_a_variable_the_source_reads(
 def test_docs_eda_shows_the_credential_type_file():
     guide = (ROOT / "docs" / "eda.md").read_text(encoding="utf-8")
     assert "eda/credential_type_msgraph.yml" in guide and "eda/decision-environment.yml" in guide
-
-
-@pytest.mark.skipif(not BUILDER.exists(), reason="ansible-builder is not installed next to this Python")
-def test_the_decision_environment_definition_creates_a_build_context(tmp_path):
-    context = tmp_path / "context"
-    completed = subprocess.run([str(BUILDER), "create", "-f", str(DECISION_ENVIRONMENT), "-c", str(context),
-                                "--output-filename", "Containerfile"], capture_output=True, text=True, timeout=120, check=False)
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    containerfile = (context / "Containerfile").read_text(encoding="utf-8")
-    base_image = yaml.safe_load(DECISION_ENVIRONMENT.read_text(encoding="utf-8"))["images"]["base_image"]["name"]
-    assert f'ARG EE_BASE_IMAGE="{base_image}"' in containerfile
-    assert "ansible-galaxy collection install" in containerfile and "introspect" in containerfile
-    galaxy = yaml.safe_load((context / "_build" / "requirements.yml").read_text(encoding="utf-8"))
-    assert [item["name"] for item in galaxy["collections"]] == ["msgraph.security"]

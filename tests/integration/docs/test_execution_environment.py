@@ -63,8 +63,10 @@ def test_collection_metadata_gives_ansible_builder_exactly_the_python_dependenci
     assert not found["system"]
 
 
-def test_execution_environment_definition_creates_a_build_context(tmp_path):
-    definition = ROOT / "docs" / "awx" / "execution-environment.yml"
+# The AWX execution environment and the EDA controller's decision environment build the same way.
+@pytest.mark.parametrize("definition", [ROOT / "docs" / "awx" / "execution-environment.yml", ROOT / "docs" / "eda" / "decision-environment.yml"],
+                         ids=["execution-environment", "decision-environment"])
+def test_execution_environment_definition_creates_a_build_context(tmp_path, definition):
     context = tmp_path / "context"
 
     completed = subprocess.run([str(BUILDER), "create", "-f", str(definition), "-c", str(context), "--output-filename", "Containerfile"],
