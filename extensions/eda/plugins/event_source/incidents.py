@@ -359,7 +359,8 @@ def load_state(path: str | None, default_since: str, now: datetime.datetime | No
         return watermark
     refused = watermark.refuse_future(now, last_save)
     if refused:
-        warn(f"msgraph.security.incidents: {path}: {refused}")
+        message = f"msgraph.security.incidents: {path}: {refused}"
+        warn(message)
     return watermark
 
 
