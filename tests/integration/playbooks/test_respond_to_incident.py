@@ -176,5 +176,6 @@ def test_a_switch_typo_is_refused_before_any_request(ansible, emulator):
     result = play(ansible, execute_containment="ture")
 
     assert result.rc != 0
-    assert "execute_containment: must be true or false, got 'ture'" in result.task("Read the operator's input")["msg"]
+    # respond_to_incident checks every input in one task before anything is read (test_bad_input_is_refused_before...).
+    assert "execute_containment must be true or false; got 'ture'" in result.task("Check all the operator's input before anything is read")["msg"]
     assert emulator.admin.requests() == []
