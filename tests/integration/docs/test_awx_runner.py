@@ -264,8 +264,9 @@ def test_job_template_with_the_custom_credential_contains_an_identity(emulator, 
     assert bodies == [("activeDirectory", "disable"), ("activeDirectory", "forcePasswordReset"),
                       ("okta", "disable"), ("okta", "revokeAllSessions")]
     # The Entra ID side, natively (entra_fallback defaults to true): block sign-in, revoke sessions, confirm compromised.
+    # No update_user: the hybrid user's disable goes through its Active Directory account (synced users).
     assert sorted(entry["route"] for entry in writes if entry["route"] != "invoke_action") == [
-        "confirm_compromised", "revoke_sign_in_sessions", "update_user"]
+        "confirm_compromised", "revoke_sign_in_sessions"]
     # The token came from the certificate: a client_assertion, never a secret.
     tokens = emulator.admin.requests(route="token")
     assert tokens and all("client_assertion" in entry["body"] and "client_secret" not in entry["body"] for entry in tokens)
