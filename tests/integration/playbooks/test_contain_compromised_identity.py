@@ -178,6 +178,7 @@ def test_execute_posts_exactly_the_planned_actions(emulator, ansible, shape):
     assert planned(play) == in_action_order(expected)
     assert posted(emulator) == sorted(expected)
     assert entra_writes(emulator) == sorted(expected_entra_writes(hybrid) + expected_entra_writes(by_sid))
+    emulator.admin.settle()  # the docs profile's propagation delay: the AD disable takes effect first
     emulator.admin.directory_sync()  # synced users: the AD disable reaches Entra ID at the next sync
     users = {user["id"]: user for user in emulator.admin.state()["users"]}
     after = {identity["id"]: identity for identity in identities(emulator)}
