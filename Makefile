@@ -120,11 +120,19 @@ demo: $(DEMO)/.stamp collection
 
 test: venv $(MIDDLE_CORES:%=$(VENV)/core-%/.stamp) collection
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
-	@# Two lanes on two cores: the whole integration suite (it waits on the emulator, its faults and ansible-playbook
-	@# start-up) runs while sanity, lint, units, the emulator's tests and the smoke legs of the other cores use the CPU
-	@# it leaves; its output follows theirs.
+	@# Three lanes on two cores, so that neither core waits: the whole integration suite on 2.21 (the longest; it
+	@# also waits on the emulator's faults and Retry-After pauses), the CPU-bound checks (sanity, lint, units, the
+	@# emulator's tests, EDA, bench smoke), and the legs that build their own venvs (contract, minimums) followed
+	@# by the smoke legs of the other cores. Each lane's output is printed when it ends, the integration suite's last.
 	@$(STAGE) integration-latest $(MAKE) --no-print-directory integration > $(RESULTS)/integration-latest.log 2>&1 & \
 	integration=$$!; \
+	( $(STAGE) contract $(MAKE) --no-print-directory contract; \
+	  $(STAGE) minimums-units $(MAKE) --no-print-directory minimums-units; \
+	  $(STAGE) minimums-smoke $(MAKE) --no-print-directory minimums-smoke; \
+	  $(STAGE) integration-floor $(MAKE) --no-print-directory integration-floor; \
+	  for core in $(MIDDLE_CORES); do $(STAGE) integration-$$core $(MAKE) --no-print-directory integration-$$core; done \
+	) > $(RESULTS)/smoke-lane.log 2>&1 & \
+	smoke=$$!; \
 	$(STAGE) sanity-floor tests/utils/sanity.sh $(FLOOR) floor; \
 	for core in $(MIDDLE_CORES); do $(STAGE) sanity-$$core $(MAKE) --no-print-directory sanity-$$core; done; \
 	$(STAGE) sanity-latest tests/utils/sanity.sh $(LATEST) latest; \
@@ -133,14 +141,10 @@ test: venv $(MIDDLE_CORES:%=$(VENV)/core-%/.stamp) collection
 	for core in $(MIDDLE_CORES); do $(STAGE) units-$$core $(MAKE) --no-print-directory units-$$core; done; \
 	$(STAGE) units-latest $(MAKE) --no-print-directory units-latest; \
 	$(STAGE) emulator-tests $(MAKE) --no-print-directory emulator-tests; \
-	$(STAGE) integration-floor $(MAKE) --no-print-directory integration-floor; \
-	for core in $(MIDDLE_CORES); do $(STAGE) integration-$$core $(MAKE) --no-print-directory integration-$$core; done; \
+	$(STAGE) eda-tests $(MAKE) --no-print-directory eda-tests; \
+	$(STAGE) bench-smoke $(MAKE) --no-print-directory bench-smoke; \
+	wait $$smoke; cat $(RESULTS)/smoke-lane.log; \
 	wait $$integration; cat $(RESULTS)/integration-latest.log
-	@$(STAGE) eda-tests $(MAKE) --no-print-directory eda-tests
-	@$(STAGE) contract $(MAKE) --no-print-directory contract
-	@$(STAGE) minimums-units $(MAKE) --no-print-directory minimums-units
-	@$(STAGE) minimums-smoke $(MAKE) --no-print-directory minimums-smoke
-	@$(STAGE) bench-smoke $(MAKE) --no-print-directory bench-smoke
 	@$(LATEST)/bin/python tests/utils/summary.py $(RESULTS)
 
 # --- individual stages -----------------------------------------------------------------------
