@@ -119,7 +119,9 @@ class AnsibleRunner:
         return env
 
     def play(self, playbook, extra_vars=None, env=None, check=False, diff=False, verbosity=0,
-             client="responder", auth="secret", args=(), timeout=300):
+             client="responder", auth="secret", args=(), timeout=1200):
+        # timeout only catches a hang: the longest play (about 50 tasks at -vvvv) takes 100 s on a quiet 2-core
+        # machine and over 300 s on a shared one.
         self.runs += 1
         run_dir = self.workdir / f"run{self.runs}"
         run_dir.mkdir(parents=True)
