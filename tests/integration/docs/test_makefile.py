@@ -52,9 +52,15 @@ def test_every_supported_core_has_a_sanity_unit_and_smoke_leg():
     for stage in re.findall(r"\$\(STAGE\) ([^\s;]+)", recipe):
         stages += [stage.replace("$$core", core) for core in middle_cores()] if "$$core" in stage else [stage]
     assert "tests/utils/sanity.sh $(FLOOR) floor" in recipe and "tests/utils/sanity.sh $(LATEST) latest" in recipe
+    # 2.16's smoke leg is the minimums leg: ansible-core pinned to the floor of requires_ansible, every dependency at
+    # its declared floor (one 2.16 smoke run instead of two).
+    smoke = {"floor": "minimums-smoke"}
+    minimums = (ROOT / "tests" / "utils" / "minimums.sh").read_text(encoding="utf-8")
+    assert 'echo "ansible-core==$core"' in minimums and "requires_ansible" in minimums
     for leg in ["floor"] + middle_cores() + ["latest"]:
         for kind in ("sanity", "units", "integration"):
-            assert f"{kind}-{leg}" in stages, f"make test has no {kind} leg for {leg}"
+            name = smoke[leg] if kind == "integration" and leg in smoke else f"{kind}-{leg}"
+            assert name in stages, f"make test has no {kind} leg for {leg}"
     # Each middle core's venv holds exactly that release line, on the Python find_python.sh picks for it.
     recipe = (ROOT / "Makefile").read_text(encoding="utf-8").split("\n$(VENV)/core-%/.stamp:", 1)[1].split("\n\n", 1)[0]
     assert "'ansible-core==$*.*'" in recipe and "find_python.sh core-$*" in recipe
