@@ -246,13 +246,13 @@ from ansible_collections.msgraph.security.plugins.module_utils._event_position i
     plan_emission,
     save_state,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, connect  # noqa: E402
-from ansible_collections.msgraph.security.plugins.module_utils._options import (  # noqa: E402
-    CONNECTION_OPTIONS,
-    env_names,
-    first_env_value,
-    is_unset,
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (  # noqa: E402
+    RETRYABLE_STATUSES,
+    GraphClient,
+    connect,
 )
+from ansible_collections.msgraph.security.plugins.module_utils._http import TRANSIENT_TOKEN_STATUSES  # noqa: E402
+from ansible_collections.msgraph.security.plugins.module_utils._options import resolve_unset_options  # noqa: E402
 from ansible_collections.msgraph.security.plugins.module_utils._timestamps import normalize_timestamp  # noqa: E402
 
 LOGGER = logging.getLogger(__name__)
@@ -268,8 +268,9 @@ SOURCE_OPTIONS = {
     "interval": ("int", 60),
     "max_interval": ("int", 900),
 }
-# Failures worth waiting out (after the client's own retries): throttling and outages of Graph or the token service.
-TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
+# Failures worth waiting out (after the client's own retries): throttling and outages of Graph or the token service,
+# the statuses the Graph client and the token service's HTTP client retry.
+TRANSIENT_STATUSES = RETRYABLE_STATUSES | TRANSIENT_TOKEN_STATUSES
 # AADSTS90033: "A transient error has occurred"; temporarily_unavailable: RFC 6749 section 5.2.
 TRANSIENT_CODES = ("RetriesExhausted", "RetryBudgetExhausted", "Timeout", "ConnectionError", "AADSTS90033",
                    "temporarily_unavailable")
@@ -281,14 +282,9 @@ def is_transient(error: GraphError) -> bool:
 
 
 def connection_params(args: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The connection options from the source's arguments, else their environment variables (blank counts as unset)."""
-    environ = os.environ if environ is None else environ
-    params = {}
-    for name in CONNECTION_OPTIONS:
-        value = args.get(name)
-        params[name] = first_env_value(env_names(name), environ) if is_unset(value) else value
-    if not params.get("api_version"):
-        params["api_version"] = DEFAULT_API_VERSION
+    """The connection options from the source's arguments, else their environment variables (blank counts as
+    unset), else the defaults (``api_version`` v1.0): the modules' own resolution, ``_options.resolve_unset_options``."""
+    params, _secrets = resolve_unset_options(args, os.environ if environ is None else environ, {"api_version": DEFAULT_API_VERSION})
     return params
 
 
