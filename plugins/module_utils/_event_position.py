@@ -113,12 +113,14 @@ class Watermark:
 
     @classmethod
     def from_dict(cls, data: Any, default_since: str | datetime.datetime) -> Watermark:
+        """A watermark from a state file's content; without one (or without ``since``) it starts at ``default_since``."""
         if not isinstance(data, dict) or not data.get("since"):
             return cls(default_since)
         emitted = data.get("emitted")
         return cls(data["since"], emitted if isinstance(emitted, dict) else None)
 
     def to_dict(self) -> dict[str, Any]:
+        """The state file's content (version 2)."""
         return {"version": 2, "since": self.since, "emitted": dict(self.emitted)}
 
     def decide(self, incident: Mapping[str, Any]) -> str:
@@ -140,6 +142,7 @@ class Watermark:
         return "own_write" if now["own_comments"] > int(record.get("own_comments") or 0) else "new"
 
     def is_new(self, incident: Mapping[str, Any]) -> bool:
+        """Whether :meth:`decide` says ``new``."""
         return self.decide(incident) == "new"
 
     def mark(self, incident: Mapping[str, Any]) -> None:

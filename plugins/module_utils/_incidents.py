@@ -109,6 +109,7 @@ def normalize_enum(kind: str, value: Any, option: str) -> str:
 
 
 def normalize_enum_list(kind: str, values: Iterable[Any] | None, option: str) -> list[str]:
+    """Each of ``values`` as :func:`normalize_enum` spells it (None: an empty list)."""
     return [normalize_enum(kind, value, option) for value in values or []]
 
 
@@ -146,6 +147,7 @@ def _properties(raw, plain=(), enums=(), lists=()):
 
 
 def parse_comment(raw: Any) -> dict[str, Any]:
+    """An incident or alert comment, in either documented shape, as ``comment``, ``created_by_display_name``, ``created_date_time``."""
     raw = raw if isinstance(raw, dict) else {}
     return {
         "comment": raw.get("comment"),
@@ -188,6 +190,7 @@ def parse_evidence(raw: Any) -> dict[str, Any]:
 
 
 def parse_alert(raw: Any) -> dict[str, Any]:
+    """A Graph alert (bare or ``value``-wrapped) -> snake_case, with its comments and evidence parsed."""
     raw = unwrap_entity(raw)
     alert = _properties(raw, plain=_ALERT_PLAIN, enums=_ALERT_ENUMS, lists=("mitreTechniques",))
     alert["comments"] = [parse_comment(item) for item in raw.get("comments") or []]
@@ -212,6 +215,7 @@ def parse_incident(raw: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 def incident_path(incident_id: str) -> str:
+    """``/security/incidents/{id}``, the id escaped for the path."""
     return f"{INCIDENTS_PATH}/{path_segment(incident_id)}"
 
 
@@ -240,6 +244,7 @@ def list_incidents(client: GraphClient, severities: list[str] | None = None, sta
 
 
 def get_alert(client: GraphClient, alert_id: str) -> dict[str, Any] | None:
+    """The parsed alert, or None for a 404."""
     try:
         response = client.get(f"{ALERTS_PATH}/{path_segment(alert_id)}", permission=ALERT_READ_PERMISSION)
     except GraphError as error:
@@ -252,6 +257,7 @@ def get_alert(client: GraphClient, alert_id: str) -> dict[str, Any] | None:
 def list_alerts(client: GraphClient, severities: list[str] | None = None, statuses: list[str] | None = None, service_sources: list[str] | None = None,
                 updated_since: str | None = None, odata_filter: str | None = None, top: int | None = None,
                 warn: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """Every matching alert (all pages, at most ``top``), each re-checked against the bounds (see ``_filtered_lists``)."""
     raw = list_filtered(client, ALERTS_PATH, ALERT_READ_PERMISSION, severities, statuses, service_sources, updated_since, odata_filter,
                         top, warn=warn)
     parsed = [parse_alert(item) for item in raw]
@@ -312,11 +318,13 @@ def plan_patch(incident: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[
 
 
 def has_comment(incident: Mapping[str, Any], text: str) -> bool:
+    """Whether ``incident`` already carries a comment with the same text as ``text`` (see :func:`comment_key`)."""
     key = comment_key(text)
     return any(comment_key(item.get("comment")) == key for item in incident.get("comments") or [])
 
 
 def diff_fields(incident: Mapping[str, Any]) -> dict[str, Any]:
+    """The updatable fields of ``incident``, for the module's diff."""
     return dict((option, incident.get(option)) for option, _prop, _kind in UPDATABLE)
 
 
