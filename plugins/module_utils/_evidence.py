@@ -19,8 +19,9 @@ Decisions documented once, here (the service contract is docs/service-contract.m
   ``on_premises_security_identifier``, ``userPrincipalName`` as ``user_principal_name``. Evidence items sharing
   any identifier are one person; a person whose evidence carries two different values of one identifier is a
   conflict and is never targeted. Evidence with none of the three (or only a well-known SID such as
-  ``S-1-5-18``) is reported as unidentified, never guessed from names. Evidence Microsoft calls benign (role
-  ``contextual``, verdict ``noThreatsFound``) names no target.
+  ``S-1-5-18``) is reported as unidentified, never guessed from names. Evidence whose verdict Microsoft calls
+  benign (``noThreatsFound``), or whose roles all are (``contextual``), names no target (``benign_verdicts``,
+  ``benign_roles``).
 * **Fail closed.** A person is an identity only when every lookup of it found the same single identity and that
   identity carries each of the person's identifiers; anything else is rejected with the reason.
 """
