@@ -424,4 +424,3 @@ def _comment(client, incident_id, path, comment_body, warn):
         return [parse_comment(item) for item in value]
     now = get_incident(client, incident_id, permission=INCIDENT_WRITE_PERMISSION)
     return now["comments"] if now else []
-
