@@ -12,7 +12,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
-from ansible_collections.msgraph.security.plugins.module_utils._incidents import evidence_identities, evidence_targets
+from ansible_collections.msgraph.security.plugins.module_utils._evidence import evidence_identities, evidence_targets
 
 
 def _evidence_targets(source, benign_roles=None, benign_verdicts=None):

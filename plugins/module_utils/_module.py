@@ -39,11 +39,9 @@ from ansible_collections.msgraph.security.plugins.module_utils._http import (
     REQUESTS_TOO_OLD,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._options import (
-    CONNECTION_OPTIONS,
     connection_argument_spec as _table_argument_spec,
-    env_names,
     first_env_value,
-    is_unset,
+    resolve_unset_options,
 )
 
 
@@ -127,22 +125,9 @@ class GraphModule(AnsibleModule):
 
     def _resolve_unset_connection_params(self):
         """An explicit ``''``/``null`` connection parameter counts as unset: environment, then default."""
-        for name, definition in CONNECTION_OPTIONS.items():
-            if not is_unset(self.params.get(name)):
-                continue
-            env_value = first_env_value(env_names(name), os.environ)
-            if env_value is not None:
-                if definition.get("no_log"):
-                    self.no_log_values.add(env_value)
-                if definition["type"] == "path":
-                    env_value = os.path.expanduser(os.path.expandvars(env_value))
-                self.params[name] = env_value
-            elif name in self._default_overrides:
-                self.params[name] = self._default_overrides[name]
-            elif "default" in definition:
-                self.params[name] = copy.deepcopy(definition["default"])
-            else:
-                self.params[name] = None
+        resolved, secrets = resolve_unset_options(self.params, os.environ, self._default_overrides)
+        self.no_log_values.update(secrets)
+        self.params.update(resolved)
 
     def graph_client(self, pool_size: int | None = None) -> GraphClient:
         """The :class:`GraphClient`, built once (session -> token provider -> client). Fails the task on error.

@@ -19,6 +19,7 @@ from __future__ import absolute_import, annotations, division, print_function
 __metaclass__ = type
 
 import copy
+import os
 from typing import Any, Callable, Iterable, Mapping
 
 # The collection version, used in the user agent. Keep equal to galaxy.yml (a unit test checks it).
@@ -82,6 +83,37 @@ def is_unset(value: Any) -> bool:
 def first_env_value(names: Iterable[str], environ: Mapping[str, str]) -> str | None:
     """The value of the first of the environment variables ``names`` that is set and not blank, else None."""
     return next((environ[name] for name in names if not is_unset(environ.get(name))), None)
+
+
+def resolve_unset_options(params: Mapping[str, Any], environ: Mapping[str, str],
+                          defaults: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Every connection option's value: as given in ``params`` unless unset (:func:`is_unset`), else its first usable
+    environment variable (a path expanded as Ansible expands one), else ``defaults`` (a caller's own default, such
+    as an ``api_version``), else the table's default, else None.
+
+    Returns ``(values, secrets)``: ``secrets`` are the values of ``no_log`` options taken from the environment, for
+    the caller to keep out of its output. The modules (``_module.GraphModule``) and the event source use it alike.
+    """
+    values, secrets = {}, []
+    for name, definition in CONNECTION_OPTIONS.items():
+        value = params.get(name)
+        if not is_unset(value):
+            values[name] = value
+            continue
+        env_value = first_env_value(env_names(name), environ)
+        if env_value is not None:
+            if definition.get("no_log"):
+                secrets.append(env_value)
+            if definition["type"] == "path":
+                env_value = os.path.expanduser(os.path.expandvars(env_value))
+            values[name] = env_value
+        elif defaults and name in defaults:
+            values[name] = defaults[name]
+        elif "default" in definition:
+            values[name] = copy.deepcopy(definition["default"])
+        else:
+            values[name] = None
+    return values, secrets
 
 
 def describe_option(option: str) -> str:

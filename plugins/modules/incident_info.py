@@ -245,6 +245,7 @@ option:
 from ansible_collections.msgraph.security.plugins.module_utils import _incidents as incidents
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
+from ansible_collections.msgraph.security.plugins.module_utils._timestamps import normalize_timestamp
 
 LIST_OPTIONS = ("severity", "status", "updated_since", "filter", "top")
 ARGUMENT_SPEC = dict(
@@ -267,7 +268,7 @@ def read(client, params, warn=None):
         raise InputError("top", "must be 1 or more")
     if params["filter"] is not None and not params["filter"].strip():
         raise InputError("filter", "must be a non-empty OData filter, e.g. assignedTo eq 'soc@contoso.com'")
-    since = incidents.normalize_timestamp(params["updated_since"], "updated_since") if params["updated_since"] else None
+    since = normalize_timestamp(params["updated_since"], "updated_since") if params["updated_since"] else None
     return incidents.list_incidents(client, severities=params["severity"], statuses=params["status"], updated_since=since,
                                     odata_filter=params["filter"], top=params["top"], expand_alerts=params["include_alerts"],
                                     warn=warn)

@@ -216,7 +216,6 @@ import logging
 import math
 import os
 import sys
-import tempfile
 import time
 from typing import Any, Awaitable, Callable, Mapping
 
@@ -242,21 +241,22 @@ from ansible_collections.msgraph.security.plugins.module_utils._connection impor
     select_auth_method,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError, redact  # noqa: E402
-from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, connect  # noqa: E402
-from ansible_collections.msgraph.security.plugins.module_utils._options import (  # noqa: E402
-    CONNECTION_OPTIONS,
-    env_names,
-    first_env_value,
-    is_unset,
+from ansible_collections.msgraph.security.plugins.module_utils._event_position import (  # noqa: E402
+    load_state,
+    plan_emission,
+    save_state,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._token_cache import (  # noqa: E402
-    ensure_private_directory,
-    open_private,
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (  # noqa: E402
+    RETRYABLE_STATUSES,
+    GraphClient,
+    connect,
 )
+from ansible_collections.msgraph.security.plugins.module_utils._http import TRANSIENT_TOKEN_STATUSES  # noqa: E402
+from ansible_collections.msgraph.security.plugins.module_utils._options import resolve_unset_options  # noqa: E402
+from ansible_collections.msgraph.security.plugins.module_utils._timestamps import normalize_timestamp  # noqa: E402
 
 LOGGER = logging.getLogger(__name__)
 DEFAULT_API_VERSION = "v1.0"
-STATE_OPTION = "state_file"
 # The source's own arguments (the connection options are _options.CONNECTION_OPTIONS): name -> (type, default).
 SOURCE_OPTIONS = {
     "severity": ("list", None),
@@ -268,8 +268,9 @@ SOURCE_OPTIONS = {
     "interval": ("int", 60),
     "max_interval": ("int", 900),
 }
-# Failures worth waiting out (after the client's own retries): throttling and outages of Graph or the token service.
-TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
+# Failures worth waiting out (after the client's own retries): throttling and outages of Graph or the token service,
+# the statuses the Graph client and the token service's HTTP client retry.
+TRANSIENT_STATUSES = RETRYABLE_STATUSES | TRANSIENT_TOKEN_STATUSES
 # AADSTS90033: "A transient error has occurred"; temporarily_unavailable: RFC 6749 section 5.2.
 TRANSIENT_CODES = ("RetriesExhausted", "RetryBudgetExhausted", "Timeout", "ConnectionError", "AADSTS90033",
                    "temporarily_unavailable")
@@ -281,14 +282,9 @@ def is_transient(error: GraphError) -> bool:
 
 
 def connection_params(args: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The connection options from the source's arguments, else their environment variables (blank counts as unset)."""
-    environ = os.environ if environ is None else environ
-    params = {}
-    for name in CONNECTION_OPTIONS:
-        value = args.get(name)
-        params[name] = first_env_value(env_names(name), environ) if is_unset(value) else value
-    if not params.get("api_version"):
-        params["api_version"] = DEFAULT_API_VERSION
+    """The connection options from the source's arguments, else their environment variables (blank counts as
+    unset), else the defaults (``api_version`` v1.0): the modules' own resolution, ``_options.resolve_unset_options``."""
+    params, _secrets = resolve_unset_options(args, os.environ if environ is None else environ, {"api_version": DEFAULT_API_VERSION})
     return params
 
 
@@ -329,61 +325,6 @@ def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-# --- the state file (the token cache's rules: _token_cache.ensure_private_directory / open_private) -----------
-
-def load_state(path: str | None, default_since: str, now: datetime.datetime | None = None,
-               warn: Callable[[str], None] = LOGGER.warning) -> incidents.Watermark:
-    """The saved watermark, or one at ``default_since``. Refuses (InputError) a symlink, another user's file or one
-    with loose permissions, and such a directory. A truncated or unreadable file, or a watermark in the future, is
-    replaced with a warning: polling starts at the file's last save (no later update is lost)."""
-    now = now or _utc_now()
-    if not path:
-        return incidents.Watermark(default_since)
-    path = os.path.abspath(os.path.expanduser(path))
-    ensure_private_directory(os.path.dirname(path), option=STATE_OPTION)
-    try:
-        fd = open_private(path, os.O_RDONLY, option=STATE_OPTION)
-    except FileNotFoundError:
-        return incidents.Watermark(default_since)
-    with os.fdopen(fd, "r", encoding="utf-8", errors="replace") as handle:
-        saved_at = datetime.datetime.fromtimestamp(os.fstat(handle.fileno()).st_mtime, datetime.timezone.utc)
-        text = handle.read()
-    last_save = min(saved_at, now)
-    try:
-        data = json.loads(text)
-        watermark = incidents.Watermark(data["since"], data.get("emitted") if isinstance(data.get("emitted"), dict) else None)
-    except (ValueError, TypeError, KeyError, InputError) as exc:
-        watermark = incidents.Watermark(last_save)
-        warn(f"msgraph.security.incidents: the state file {path} is unreadable ({type(exc).__name__}: {str(exc)[:120]}); "
-             f"polling starts from its last save, {watermark.since} (an incident may be emitted again, none is lost)")
-        return watermark
-    refused = watermark.refuse_future(now, last_save)
-    if refused:
-        message = f"msgraph.security.incidents: {path}: {refused}"
-        warn(message)
-    return watermark
-
-
-def save_state(path: str | None, watermark: incidents.Watermark) -> None:
-    """Atomically (a 0600 temporary file in the 0700 directory, renamed over the file; a symlink there is replaced,
-    never followed)."""
-    if not path:
-        return
-    path = os.path.abspath(os.path.expanduser(path))
-    folder = ensure_private_directory(os.path.dirname(path), option=STATE_OPTION)
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=".msgraph-incidents-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(watermark.to_dict(), stream, separators=(",", ":"))
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
-
-
 class IncidentsSource:
     """One activation's poll loop. ``client``, ``sleep``, ``clock`` (monotonic) and ``now`` (UTC) are injectable."""
 
@@ -401,17 +342,17 @@ class IncidentsSource:
             raise InputError(["interval", "max_interval"], "interval must be >= 1 and max_interval >= interval")
         self.state_file = args.get("state_file") or None
         self.sleep, self.clock, self.now = sleep, clock, now
-        start = args.get("updated_since") or incidents.normalize_timestamp(now(), "updated_since")
-        self.watermark = load_state(self.state_file, start, now=now())
+        start = args.get("updated_since") or normalize_timestamp(now(), "updated_since")
+        self.watermark = load_state(self.state_file, start, LOGGER.warning, now=now())
         self.client = client or build_client(args)
 
     def poll(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """One poll (blocking): ``(emit, absorb)``, see ``_incidents.plan_emission``."""
+        """One poll (blocking): ``(emit, absorb)``, see ``_event_position.plan_emission``."""
         renew_retry_budget(self.client)
         found = incidents.list_incidents(self.client, severities=self.severities, statuses=self.statuses,
                                          updated_since=self.watermark.since, expand_alerts=self.include_alerts,
                                          malformed=lambda message: LOGGER.warning("msgraph.security.incidents: %s", message))
-        return incidents.plan_emission(found, self.watermark, self.service_sources)
+        return plan_emission(found, self.watermark, self.service_sources)
 
     async def emit(self, chosen: list[dict[str, Any]], absorbed: list[dict[str, Any]] = ()) -> None:
         for incident in absorbed:  # only our own write changed it: remembered, not emitted

@@ -24,6 +24,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._options import (
     describe_option,
     first_env_value,
     is_unset,
+    resolve_unset_options,
 )
 
 COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
@@ -200,3 +201,16 @@ def test_first_env_value_skips_blank_and_missing_variables():
     assert first_env_value(["MISSING", "A", "B", "C", "D"], environ) == "from-c"
     assert first_env_value(["A", "B"], environ) is None
     assert first_env_value([], environ) is None
+
+
+def test_an_unset_option_takes_its_environment_then_the_callers_default_then_the_tables():
+    environ = {"AZURE_TENANT_ID": "", "AZURE_TENANT": "contoso.onmicrosoft.com", "AZURE_CLIENT_SECRET": "s3cret",
+               "AZURE_CLIENT_CERTIFICATE_PATH": "~/cert.pem"}
+    values, secrets = resolve_unset_options({"tenant_id": " ", "client_id": "app", "client_secret": None, "timeout": ""}, environ,
+                                            {"api_version": "v1.0"})
+    assert set(values) == set(CONNECTION_OPTIONS)
+    assert (values["tenant_id"], values["client_id"], values["client_secret"]) == ("contoso.onmicrosoft.com", "app", "s3cret")
+    assert values["client_certificate_path"] == os.path.expanduser("~/cert.pem")  # a path, expanded as Ansible does
+    assert (values["api_version"], values["timeout"], values["auth_method"], values["access_token"]) == ("v1.0", 30, "auto", None)
+    assert secrets == ["s3cret"]  # only no_log values from the environment
+    assert resolve_unset_options({"api_version": "beta"}, {}, {"api_version": "v1.0"})[0]["api_version"] == "beta"

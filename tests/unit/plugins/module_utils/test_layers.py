@@ -18,10 +18,12 @@ LAYERS = {
     "_module": 1,
     "_identity_accounts": 2, "_bulk": 2, "_containment": 2, "_security_actions": 2, "_entra_users": 2, "_incidents": 2,
     "_runbook_inputs": 2,
+    "_evidence": 2, "_event_position": 2, "_filtered_lists": 2,
     "_graph_client": 3,
     "_credentials": 4, "_connection": 4, "_certificates": 4, "_entra_errors": 4, "_token_cache": 4, "_clouds": 4,
     "_http": 4,
     "_errors": 5, "_options": 5,
+    "_timestamps": 5,
 }
 
 # Imports within one layer, each building on the other: bulk is many identity actions; containment plans and the
@@ -30,8 +32,12 @@ LAYERS = {
 # the transport's CA check; sign-in errors use the transport's TLS errors.
 SIDEWAYS = {
     ("_bulk", "_identity_accounts"), ("_containment", "_identity_accounts"), ("_entra_users", "_identity_accounts"),
-    # incidents and their evidence reuse the identity layer's enum and OData helpers and SID checks.
-    ("_incidents", "_identity_accounts"),
+    # incidents reuse the identity layer's enum helpers, and read their lists through the multi-value filter;
+    # evidence is read as the alerts' parser flattens it, its identifiers checked and looked up by the identity rules.
+    ("_incidents", "_identity_accounts"), ("_incidents", "_filtered_lists"),
+    ("_evidence", "_incidents"), ("_evidence", "_identity_accounts"),
+    # a time that is not ISO 8601 is an input error.
+    ("_timestamps", "_errors"),
     # the runbooks' input checks split lists as the planner does.
     ("_runbook_inputs", "_containment"),
     ("_credentials", "_clouds"), ("_credentials", "_http"), ("_credentials", "_token_cache"),

@@ -346,3 +346,14 @@ def test_string_arguments_from_a_rulebook_are_converted_and_bad_ones_named(tmp_p
     with pytest.raises(InputError) as caught:
         make(tmp_path, include_alerts="maybe")
     assert caught.value.option == "include_alerts"
+
+
+def test_connection_options_resolve_as_the_modules_do_with_v1_as_the_api_version():
+    params = source_module.connection_params({"tenant_id": "", "client_id": "app"}, {"AZURE_TENANT_ID": "contoso.onmicrosoft.com"})
+    assert (params["tenant_id"], params["client_id"], params["api_version"]) == ("contoso.onmicrosoft.com", "app", "v1.0")
+    assert source_module.connection_params({"api_version": "beta"}, {})["api_version"] == "beta"
+
+
+def test_the_outages_waited_out_are_what_graph_and_the_token_service_retry():
+    assert sorted(source_module.TRANSIENT_STATUSES) == [429, 500, 502, 503, 504]
+    assert not source_module.is_transient(GraphError("bad request", status=400, code="BadRequest"))
