@@ -216,7 +216,7 @@ sign_in_sessions_valid_from_date_time:
   sample: "2026-11-30T05:12:44Z"
 user:
   description: The user as read before the action.
-  returned: success
+  returned: success, without O(targets)
   type: dict
   contains:
     id:
@@ -252,7 +252,7 @@ user:
       type: str
 request:
   description: The request sent, or in check mode the request that would be sent (body V(null) when there is none).
-  returned: success
+  returned: success, without O(targets)
   type: dict
   sample: {method: POST, url: "https://graph.microsoft.com/v1.0/identityProtection/riskyUsers/confirmCompromised",
            body: {userIds: [3086863e-1807-524b-8a62-ef7649a1d776]}}

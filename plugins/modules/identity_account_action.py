@@ -468,7 +468,7 @@ outcome:
     - V(check_mode) - check mode; nothing was sent, RV(request) shows what would be.
     - V(reconciled) - the request's outcome was unknown (timeout or 5xx), and reading the identity again showed the
       new state; see the warning.
-  returned: success
+  returned: success, without O(targets)
   type: str
   sample: sent
 reason:
@@ -510,7 +510,7 @@ identity_account:
   description:
     - The target identity as it was read before the action, in the same form as
       RV(msgraph.security.identity_account_info#module:identity_accounts).
-  returned: success
+  returned: success, without O(targets)
   type: dict
   contains:
     id:
