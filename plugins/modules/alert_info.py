@@ -249,24 +249,30 @@ error:
       type: int
       sample: 403
     error_code:
-      description: Graph's C(error.code) (or the C(AADSTS) code when the token request failed).
-      returned: always
+      description:
+        - Graph's C(error.code), the C(AADSTS) code when the token request failed, or the collection's own code for a
+          failure it found itself (for example C(Timeout), C(RetriesExhausted) or C(UnsupportedCloud);
+          M(msgraph.security.security_action) answers C(securityActionFailed) or C(waitTimeout) for an action that
+          failed or did not finish in time).
+      returned: when known
       type: str
       sample: Forbidden
     error_message:
-      description: Graph's C(error.message).
+      description: Graph's C(error.message), or what failed when Graph gave no message.
       returned: always
       type: str
     request_id:
-      description: The C(request-id) of the failed request.
+      description: The C(request-id) of the failed request, for Microsoft support.
       returned: when known
       type: str
     client_request_id:
-      description: The C(client-request-id) of the failed request.
-      returned: always
+      description:
+        - The C(client-request-id) of the failed request. For an unknown outcome, the one to look up where
+          C(hint) says before running the task again.
+      returned: when known
       type: str
     date:
-      description: The date of the failed response, when known.
+      description: The date of the failed response.
       returned: when known
       type: str
     method:
@@ -278,14 +284,22 @@ error:
       returned: when known
       type: str
     required_permission:
-      description: The Microsoft Graph permission the failed call needs.
+      description: The Microsoft Graph permission (or permissions) the failed call needs; the module's notes list them.
       returned: on HTTP 403
       type: str
-      sample: SecurityAlert.Read.All
+      sample: SecurityIncident.Read.All
     hint:
-      description: What to do about the failure.
+      description: What to do about the failure (for example the permission, license or directory role it needs).
       returned: when there is advice
       type: str
+    outcome:
+      description:
+        - C(unknown) when the request was sent but whether Graph carried it out is not known (a time-out, an HTTP 5xx
+          or a connection reset after sending) and reading the target again did not settle it. The request was not
+          sent again; read the target before running the task again.
+      returned: when the outcome of a write is unknown (a module that only reads never returns it)
+      type: str
+      sample: unknown
 option:
   description: The option at fault, when the input was refused before any request.
   returned: failure, for bad input

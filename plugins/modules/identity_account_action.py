@@ -468,7 +468,7 @@ outcome:
     - V(check_mode) - check mode; nothing was sent, RV(request) shows what would be.
     - V(reconciled) - the request's outcome was unknown (timeout or 5xx), and reading the identity again showed the
       new state; see the warning.
-  returned: success
+  returned: success, without O(targets)
   type: str
   sample: sent
 reason:
@@ -510,7 +510,7 @@ identity_account:
   description:
     - The target identity as it was read before the action, in the same form as
       RV(msgraph.security.identity_account_info#module:identity_accounts).
-  returned: success
+  returned: success, without O(targets)
   type: dict
   contains:
     id:
@@ -768,24 +768,30 @@ error:
       type: int
       sample: 403
     error_code:
-      description: Graph's C(error.code) (or the C(AADSTS) code when the token request failed).
-      returned: always
+      description:
+        - Graph's C(error.code), the C(AADSTS) code when the token request failed, or the collection's own code for a
+          failure it found itself (for example C(Timeout), C(RetriesExhausted) or C(UnsupportedCloud);
+          M(msgraph.security.security_action) answers C(securityActionFailed) or C(waitTimeout) for an action that
+          failed or did not finish in time).
+      returned: when known
       type: str
       sample: Forbidden
     error_message:
-      description: Graph's C(error.message).
+      description: Graph's C(error.message), or what failed when Graph gave no message.
       returned: always
       type: str
     request_id:
-      description: The C(request-id) of the failed request.
+      description: The C(request-id) of the failed request, for Microsoft support.
       returned: when known
       type: str
     client_request_id:
-      description: The C(client-request-id) of the failed request. For an unknown outcome, the one to look up in the Action center.
-      returned: always
+      description:
+        - The C(client-request-id) of the failed request. For an unknown outcome, the one to look up where
+          C(hint) says before running the task again.
+      returned: when known
       type: str
     date:
-      description: The date of the failed response, when known.
+      description: The date of the failed response.
       returned: when known
       type: str
     method:
@@ -797,12 +803,12 @@ error:
       returned: when known
       type: str
     required_permission:
-      description: The Microsoft Graph permission the failed call needs.
+      description: The Microsoft Graph permission (or permissions) the failed call needs; the module's notes list them.
       returned: on HTTP 403
       type: str
-      sample: SecurityIdentitiesActions.ReadWrite.All
+      sample: SecurityIncident.Read.All
     hint:
-      description: What to do about the failure.
+      description: What to do about the failure (for example the permission, license or directory role it needs).
       returned: when there is advice
       type: str
     outcome:
@@ -810,7 +816,7 @@ error:
         - C(unknown) when the request was sent but whether Graph carried it out is not known (a time-out, an HTTP 5xx
           or a connection reset after sending) and reading the target again did not settle it. The request was not
           sent again; read the target before running the task again.
-      returned: when the outcome of a write is unknown
+      returned: when the outcome of a write is unknown (a module that only reads never returns it)
       type: str
       sample: unknown
 option:

@@ -220,55 +220,62 @@ error:
   type: dict
   contains:
     status:
-      description: HTTP status of the failed request.
+      description: The HTTP status of the failed request, when there was one.
       returned: when known
       type: int
       sample: 403
     error_code:
-      description: The Graph C(error.code).
-      returned: always
+      description:
+        - Graph's C(error.code), the C(AADSTS) code when the token request failed, or the collection's own code for a
+          failure it found itself (for example C(Timeout), C(RetriesExhausted) or C(UnsupportedCloud);
+          M(msgraph.security.security_action) answers C(securityActionFailed) or C(waitTimeout) for an action that
+          failed or did not finish in time).
+      returned: when known
       type: str
       sample: Forbidden
     error_message:
-      description: The error message.
+      description: Graph's C(error.message), or what failed when Graph gave no message.
       returned: always
       type: str
-      sample: Missing role SecurityActions.Read.All
     request_id:
-      description: The C(request-id) of the failed request.
+      description: The C(request-id) of the failed request, for Microsoft support.
       returned: when known
       type: str
-      sample: 1a0ffbc0-086f-4e8f-93f9-bf99881c65f6
     client_request_id:
-      description: The C(client-request-id) of the failed request.
+      description:
+        - The C(client-request-id) of the failed request. For an unknown outcome, the one to look up where
+          C(hint) says before running the task again.
       returned: when known
       type: str
-      sample: 225aed2b-cf4a-d456-b313-16ab196c2364
     date:
       description: The date of the failed response.
       returned: when known
       type: str
-      sample: "2026-05-01T10:00:00"
     method:
       description: The HTTP method of the failed request.
       returned: when known
       type: str
-      sample: GET
     url:
       description: The URL of the failed request.
       returned: when known
       type: str
-      sample: https://graph.microsoft.com/beta/security/securityActions
     required_permission:
-      description: The application permission the failed call needs.
+      description: The Microsoft Graph permission (or permissions) the failed call needs; the module's notes list them.
       returned: on HTTP 403
       type: str
-      sample: SecurityActions.Read.All
+      sample: SecurityIncident.Read.All
     hint:
-      description: What to do about the failure.
-      returned: when known
+      description: What to do about the failure (for example the permission, license or directory role it needs).
+      returned: when there is advice
       type: str
-      sample: grant the application permission SecurityActions.Read.All to the app registration and grant admin consent
+    outcome:
+      description:
+        - C(unknown) when the request was sent but whether Graph carried it out is not known (a time-out, an HTTP 5xx
+          or a connection reset after sending) and reading the target again did not settle it. The request was not
+          sent again; read the target before running the task again.
+      returned: when the outcome of a write is unknown (a module that only reads never returns it)
+      type: str
+      sample: unknown
 option:
   description: The option at fault, for invalid input.
   returned: on invalid input
