@@ -7,14 +7,14 @@
 # The interfaces in this file are meant for use within the msgraph.security collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
 # Layer 4: msal, the standard library, _errors, _http, _token_cache and the other credential files
-# (_connection, _certificates, _entra_errors) only. No Ansible imports.
+# (_connection, _certificates, _token_service_errors) only. No Ansible imports.
 
 """Token providers: MSAL confidential client (secret, certificate, federated), managed identity, static token.
 
 ``auth_method: auto`` looks at ``access_token``, ``client_certificate_path``, ``client_secret`` and
 ``federated_token_file`` (in that order); exactly one of them must be given. Managed identity is used only
 when ``auth_method: managed_identity``. Connection settings live in ``_connection``, certificates in
-``_certificates``, the sign-in error mapping in ``_entra_errors``.
+``_certificates``, the sign-in error mapping in ``_token_service_errors``.
 """
 
 from __future__ import absolute_import, annotations, division, print_function
@@ -31,7 +31,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._connection impor
     check_managed_identity_environment,
     select_auth_method,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._entra_errors import (
+from ansible_collections.msgraph.security.plugins.module_utils._token_service_errors import (
     auth_error_from_result,
     authority_error,
     transport_error,

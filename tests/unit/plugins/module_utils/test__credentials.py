@@ -30,7 +30,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._credentials impo
     StaticTokenProvider,
     build_token_provider,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._entra_errors import AADSTS_HINTS, auth_error_from_result
+from ansible_collections.msgraph.security.plugins.module_utils._token_service_errors import AADSTS_HINTS, auth_error_from_result
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphAuthError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._http import RetryingHttpClient, VerifyingSession
 

@@ -19,8 +19,8 @@ LAYERS = {
     "_identity_accounts": 2, "_bulk": 2, "_containment": 2, "_security_actions": 2, "_entra_users": 2, "_incidents": 2,
     "_runbook_inputs": 2,
     "_graph_client": 3,
-    "_credentials": 4, "_connection": 4, "_certificates": 4, "_entra_errors": 4, "_token_cache": 4, "_clouds": 4,
-    "_http": 4,
+    "_credentials": 4, "_connection": 4, "_certificates": 4, "_token_service_errors": 4, "_token_cache": 4,
+    "_clouds": 4, "_http": 4,
     "_errors": 5, "_options": 5,
 }
 
@@ -35,8 +35,8 @@ SIDEWAYS = {
     # the runbooks' input checks split lists as the planner does.
     ("_runbook_inputs", "_containment"),
     ("_credentials", "_clouds"), ("_credentials", "_http"), ("_credentials", "_token_cache"),
-    ("_credentials", "_connection"), ("_credentials", "_certificates"), ("_credentials", "_entra_errors"),
-    ("_connection", "_clouds"), ("_connection", "_http"), ("_entra_errors", "_http"),
+    ("_credentials", "_connection"), ("_credentials", "_certificates"), ("_credentials", "_token_service_errors"),
+    ("_connection", "_clouds"), ("_connection", "_http"), ("_token_service_errors", "_http"),
 }
 
 
