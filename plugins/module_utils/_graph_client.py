@@ -43,6 +43,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     redact,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._http import (
+    TRANSIENT_STATUSES,
     RetryPolicy,
     VerifyingSession,
     header_value as _header,
@@ -60,7 +61,9 @@ try:
 except ImportError:  # pragma: no cover
     _HTTP_REASONS = {}
 
-RETRYABLE_STATUSES = frozenset([429, 503, 504])  # Graph's transient answers (docs/service-contract.md row 20)
+# The transient answers Graph documents as worth retrying (docs/service-contract.md row 20); a 500 or 502 from Graph
+# is reported at once.
+GRAPH_RETRIED_STATUSES = TRANSIENT_STATUSES - frozenset([500, 502])
 NOT_ONBOARDED_MARKER = "not onboarded"
 _QUERY_SAFE = "$',():@/"
 # Evolvable enums: without this preference Graph returns members added after unknownFutureValue as
@@ -360,8 +363,8 @@ class GraphClient:
                 refreshed = True
                 continue
 
-            if status in RETRYABLE_STATUSES and (is_get or status == 429):
-                self._wait_before_retry(method, url, state, status, raw.headers, f"HTTP {status}", raw=raw,
+            if status in GRAPH_RETRIED_STATUSES and (is_get or status == 429):
+                self._wait_before_retry(method, url, state, raw.headers, f"HTTP {status}", raw=raw,
                                         permission=permission, client_request_id=client_request_id)
                 continue
 
@@ -372,7 +375,7 @@ class GraphClient:
                                          client_request_id=state.last_client_request_id,
                                          date=_header(raw.headers, "Date"), method=method, url=url)
                 if is_get:
-                    self._wait_before_retry(method, url, state, status, raw.headers, "an unreadable (truncated or "
+                    self._wait_before_retry(method, url, state, raw.headers, "an unreadable (truncated or "
                                             "non-JSON) body", raw=raw, permission=permission,
                                             client_request_id=client_request_id)
                     continue
@@ -426,30 +429,28 @@ class GraphClient:
             raise GraphError(f"The request failed: {one_line(exc)}", method=method, url=url,
                              client_request_id=client_request_id,
                              hint="check graph_endpoint and the network path to it")
-        self._wait_before_retry(method, url, state, None, None, f"{kind} ({type(exc).__name__})",
+        self._wait_before_retry(method, url, state, None, f"{kind} ({type(exc).__name__})",
                                 permission=permission, client_request_id=client_request_id, exc=exc)
 
-    def _wait_before_retry(self, method, url, state, status, headers, what, raw=None, permission=None,
+    def _wait_before_retry(self, method, url, state, headers, what, raw=None, permission=None,
                            client_request_id=None, exc=None):
-        """Sleep before the next attempt, or raise when retries or the time budget are exhausted."""
+        """The policy's wait step before the next attempt; raises when retries or the time budget are exhausted."""
         policy = self.retry
-        if state.retries >= policy.max_retries:
+
+        def announce(delay, source):
+            self._notify(f"Microsoft Graph {method} {url}: {what}; retrying in {delay:.1f}s ({source}, retry {state.retries + 1} of"
+                         f" {policy.max_retries}, client-request-id {client_request_id})")
+
+        stop = policy.wait_before_retry(state.retries, headers, announce)
+        if stop is not None and not stop.budget:
             raise self._exhausted(f"gave up after {state.attempts} attempt(s) (max_retries {policy.max_retries})",
                                   method, url, state, raw, permission, client_request_id, exc)
-        delay = policy.retry_after(headers) if headers is not None else None
-        source = "Retry-After"
-        if delay is None:
-            delay = policy.backoff(state.retries + 1)
-            source = "backoff"
-        if not policy.hold(delay):
+        if stop is not None:
             raise self._exhausted(
                 f"retry budget of {_fmt(policy.budget_seconds)}s exhausted after {state.attempts} attempt(s) ({policy.waited:.1f}s already waited; the next"
-                f" wait would be {delay:.1f}s)",
+                f" wait would be {stop.delay:.1f}s)",
                 method, url, state, raw, permission, client_request_id, exc, budget=True)
         state.retries += 1
-        self._notify(f"Microsoft Graph {method} {url}: {what}; retrying in {delay:.1f}s ({source}, retry {state.retries} of {policy.max_retries},"
-                     f" client-request-id {client_request_id})")
-        policy.wait_until_open()
 
     def _exhausted(self, reason, method, url, state, raw, permission, client_request_id, exc, budget=False):
         last = f"last status HTTP {state.last_status}" if state.last_status is not None else "no response"

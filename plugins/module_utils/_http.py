@@ -25,6 +25,7 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
+import dataclasses
 import email.utils
 import json
 import os
@@ -206,6 +207,21 @@ def header_value(headers: Mapping[str, str] | None, name: str) -> str | None:
     return value
 
 
+# Answers worth another try: throttled, or a transient server or gateway failure. The token service's answers are
+# retried on all of them; Graph's on those it documents as transient (_graph_client.GRAPH_RETRIED_STATUSES); a
+# caller polling for hours waits out any of them (the event source).
+TRANSIENT_STATUSES = frozenset([429, 500, 502, 503, 504])
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryStop:
+    """Why :meth:`RetryPolicy.wait_before_retry` did not wait: ``budget`` True when the time budget ran out (``delay``
+    is the wait it would have needed), False when the request used up ``max_retries``."""
+
+    budget: bool
+    delay: float | None = None
+
+
 class RetryPolicy:
     """How long requests may keep trying: the one backoff, ``Retry-After`` parser and time budget of a task.
 
@@ -298,9 +314,29 @@ class RetryPolicy:
     def remaining(self) -> float:
         return max(0.0, self.budget_seconds - self.waited)
 
+    def wait_before_retry(self, retries: int, headers: Mapping[str, str] | None,
+                          announce: Callable[[float, str], None]) -> RetryStop | None:
+        """The one wait step before retry number ``retries + 1``, for the token service and Graph alike.
 
-# Token-service answers worth another try: throttled, or a transient server/gateway failure.
-TRANSIENT_TOKEN_STATUSES = frozenset([429, 500, 502, 503, 504])
+        The delay is the answer's ``Retry-After`` (``headers``; None for a transport failure), else :meth:`backoff`;
+        the shared gate is held for it, ``announce(delay, source)`` is called (``source``: "Retry-After" or
+        "backoff") and the caller sleeps until the gate opens. Returns None after waiting, or a :class:`RetryStop`
+        when ``max_retries`` or the time budget allow no further retry (nothing is held then).
+        """
+        if retries >= self.max_retries:
+            return RetryStop(budget=False)
+        delay = self.retry_after(headers) if headers is not None else None
+        source = "Retry-After"
+        if delay is None:
+            delay = self.backoff(retries + 1)
+            source = "backoff"
+        if not self.hold(delay):
+            return RetryStop(budget=True, delay=delay)
+        announce(delay, source)
+        self.wait_until_open()
+        return None
+
+
 
 
 def is_transient_exception(exc: BaseException) -> bool:
@@ -452,31 +488,24 @@ class RetryingHttpClient:
             try:
                 response = send(url, **kwargs)
             except Exception as exc:  # only transport errors are retried, and never a TLS failure
-                if not is_transient_exception(exc) or not self._wait(method, url, retries, None, type(exc).__name__):
+                if not is_transient_exception(exc):
                     raise
+                if self._wait_before_retry(method, url, retries, None, type(exc).__name__) is not None:
+                    raise  # no retry left: the failure as it is
             else:
-                if response.status_code not in TRANSIENT_TOKEN_STATUSES or not self._wait(
-                        method, url, retries, response, f"HTTP {response.status_code}"):
+                if response.status_code not in TRANSIENT_STATUSES:
                     return response
+                if self._wait_before_retry(method, url, retries, response.headers, f"HTTP {response.status_code}") is not None:
+                    return response  # no retry left: the caller reads the answer
             retries += 1
 
-    def _wait(self, method, url, retries, response, what):
-        """Hold the shared gate before retry number ``retries + 1``; False when retries or the budget are used up."""
-        policy = self.policy
-        if retries >= policy.max_retries:
-            return False
-        delay = policy.retry_after(response.headers) if response is not None else None
-        source = "Retry-After"
-        if delay is None:
-            delay = policy.backoff(retries + 1)
-            source = "backoff"
-        if not policy.hold(delay):
-            return False
-        if self.on_retry is not None:
-            self.on_retry(f"token service {method} {url.split('?', 1)[0]}: {what}; retrying in {delay:.1f}s ({source}, retry {retries + 1} of"
-                          f" {policy.max_retries})")
-        policy.wait_until_open()
-        return True
+    def _wait_before_retry(self, method, url, retries, headers, what):
+        """The policy's wait step, announced as the token service's; a :class:`RetryStop` when no retry is left."""
+        def announce(delay, source):
+            if self.on_retry is not None:
+                self.on_retry(f"token service {method} {url.split('?', 1)[0]}: {what}; retrying in {delay:.1f}s ({source}, retry {retries + 1} of"
+                              f" {self.policy.max_retries})")
+        return self.policy.wait_before_retry(retries, headers, announce)
 
 
 def is_tls_error(exc: BaseException) -> bool:

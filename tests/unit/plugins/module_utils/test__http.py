@@ -292,6 +292,28 @@ def test_token_retry_stops_at_max_retries_and_at_the_budget():
     assert client.post("https://login/token").status_code == 429 and sleeps == []
 
 
+def test_the_one_wait_step_waits_out_retry_after_and_announces_it():
+    clock = FakeClock(now=0.0)
+    policy = _policy(clock, max_retries=1)
+    announced = []
+    assert policy.wait_before_retry(0, {"Retry-After": "4"}, lambda delay, source: announced.append((delay, source))) is None
+    assert announced == [(4.0, "Retry-After")] and clock.sleeps == [4.0]
+    assert policy.wait_before_retry(1, None, announced.append) == _http.RetryStop(budget=False)
+    assert len(announced) == 1 and clock.sleeps == [4.0]
+
+
+def test_the_one_wait_step_stops_at_the_budget_naming_the_wait_it_needed():
+    clock = FakeClock(now=0.0)
+    policy = _policy(clock, budget_seconds=3)
+    announced = []
+    assert policy.wait_before_retry(0, {"Retry-After": "5"}, announced.append) == _http.RetryStop(budget=True, delay=5.0)
+    assert announced == [] and clock.sleeps == [] and policy.waited == 0.0
+
+
+def test_one_set_of_transient_statuses():
+    assert _http.TRANSIENT_STATUSES == {429, 500, 502, 503, 504}
+
+
 def test_token_retry_leaves_other_statuses_and_tls_failures_alone():
     session = _Script(_Answer(400), _Answer(401))
     client, sleeps = _retrying(session)
