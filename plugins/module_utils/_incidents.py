@@ -60,6 +60,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     has_unsafe_characters,
     quoted,
 )
+from ansible_collections.msgraph.security.plugins.module_utils._graph_apis import ALERTS, INCIDENTS
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (
     GraphClient,
     first_present,
@@ -80,9 +81,9 @@ from ansible_collections.msgraph.security.plugins.module_utils._identity_account
 
 INCIDENTS_PATH = "/security/incidents"
 ALERTS_PATH = "/security/alerts_v2"
-INCIDENT_READ_PERMISSION = "SecurityIncident.Read.All"
-INCIDENT_WRITE_PERMISSION = "SecurityIncident.ReadWrite.All"
-ALERT_READ_PERMISSION = "SecurityAlert.Read.All"
+INCIDENT_READ_PERMISSION = INCIDENTS.permissions["read"]
+INCIDENT_WRITE_PERMISSION = INCIDENTS.permissions["write"]
+ALERT_READ_PERMISSION = ALERTS.permissions["read"]
 COMMENT_ODATA_TYPE = "microsoft.graph.security.alertComment"
 USER_EVIDENCE = "userEvidence"
 

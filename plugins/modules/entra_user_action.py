@@ -337,7 +337,6 @@ matches:
 """
 
 from ansible_collections.msgraph.security.plugins.module_utils._entra_users import (
-    API_VERSION,
     USER_ACTIONS,
     USER_TARGET_OPTIONS,
     plan_user_action,
@@ -369,7 +368,6 @@ def main():
         mutually_exclusive=[TARGET_OPTIONS],
         required_one_of=[TARGET_OPTIONS],
     )
-    module.connection_settings.api_version = API_VERSION
     params = module.params
     try:
         if params["targets"] is not None:

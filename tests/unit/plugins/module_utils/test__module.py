@@ -251,6 +251,38 @@ def test_api_not_offered_in_the_cloud_fails_at_once(failing, cloud, api):
     assert "error_code" not in result
 
 
+# --- the API version, from the API's facts (_graph_apis) ------------------------------------------------
+
+@pytest.mark.parametrize("api, default", [("identity_accounts", "beta"), ("security_actions", "beta"), ("incidents", "v1.0"),
+                                          ("alerts", "v1.0")])
+def test_api_version_defaults_to_the_apis_default(build, api, default):
+    module = build({"access_token": TOKEN}, api=api)
+    assert module.params["api_version"] == module.connection_settings.api_version == default
+    assert module.argument_spec["api_version"]["default"] == default
+
+
+def test_an_explicit_api_version_is_kept(build):
+    assert build({"access_token": TOKEN, "api_version": "beta"}, api="incidents").connection_settings.api_version == "beta"
+    assert build({"access_token": TOKEN, "api_version": "v1.0"}).connection_settings.api_version == "v1.0"
+
+
+@pytest.mark.parametrize("requested", [None, "beta", "v1.0"])
+def test_an_api_called_in_one_version_is_called_in_it_whatever_api_version_says(build, requested):
+    args = {"access_token": TOKEN} if requested is None else {"access_token": TOKEN, "api_version": requested}
+    module = build(args, api="entra_users")
+    assert module.connection_settings.api_version == "v1.0"
+    assert module.argument_spec["api_version"]["default"] == "beta"  # the connection options' documented default
+
+
+def test_a_version_the_api_is_not_offered_in_fails_at_once_after_the_cloud_check(failing, warnings):
+    result = failing({"access_token": TOKEN, "api_version": "v1.0", "graph_endpoint": "https://graph.example.test",
+                      "allow_custom_endpoints": True}, api="security_actions")
+    assert result["option"] == "api_version" and "beta only" in result["msg"]
+    assert any("graph.example.test" in warning for warning in warnings)  # warned before the refusal, as before
+    result = failing({"access_token": TOKEN, "api_version": "v1.0", "cloud_environment": "china"}, api="security_actions")
+    assert result["error"]["error_code"] == "UnsupportedCloud"
+
+
 @pytest.mark.parametrize("cloud", ["usgov", "usgov_dod"])
 def test_v1_identity_accounts_in_us_government_fail_at_once(failing, cloud):
     result = failing({"cloud_environment": cloud, "access_token": TOKEN, "api_version": "v1.0"})
