@@ -6,7 +6,7 @@
 # FOR INTERNAL COLLECTION USE ONLY
 # The interfaces in this file are meant for use within the msgraph.security collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
-# Layer 3: the standard library, _errors, _http (the transport: all that knows requests) and, for connect(),
+# Layer 3: the standard library, _errors, _http (the transport: all that knows requests), _retries and, for connect(),
 # _credentials' token providers and _connection's settings only. No Ansible imports.
 
 """Microsoft Graph client: request ids, retries within a time budget, token refresh, paging, errors.
@@ -43,8 +43,6 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     redact,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._http import (
-    TRANSIENT_STATUSES,
-    RetryPolicy,
     VerifyingSession,
     header_value as _header,
     is_request_exception,
@@ -55,6 +53,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._http import (
     tls_error,
     tls_failed_before_sending,
 )
+from ansible_collections.msgraph.security.plugins.module_utils._retries import TRANSIENT_STATUSES, RetryPolicy
 
 try:
     from http.client import responses as _HTTP_REASONS

@@ -29,7 +29,8 @@ from ansible_collections.msgraph.security.plugins.module_utils._graph_client imp
     validate_path_id,
     validate_server_id,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._http import TRANSIENT_STATUSES, VerifyingSession
+from ansible_collections.msgraph.security.plugins.module_utils._http import VerifyingSession
+from ansible_collections.msgraph.security.plugins.module_utils._retries import TRANSIENT_STATUSES
 from ansible_collections.msgraph.security.tests.unit.conftest import ssl_error_raised_in
 
 ROOT = "https://graph.microsoft.com"

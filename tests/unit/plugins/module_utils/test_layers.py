@@ -20,7 +20,7 @@ LAYERS = {
     "_runbook_inputs": 2,
     "_graph_client": 3,
     "_credentials": 4, "_connection": 4, "_certificates": 4, "_token_service_errors": 4, "_token_cache": 4,
-    "_clouds": 4, "_graph_apis": 4, "_http": 4,
+    "_clouds": 4, "_graph_apis": 4, "_http": 4, "_retries": 4,
     "_errors": 5, "_options": 5,
 }
 
@@ -37,8 +37,9 @@ SIDEWAYS = {
     ("_credentials", "_clouds"), ("_credentials", "_http"), ("_credentials", "_token_cache"),
     ("_credentials", "_connection"), ("_credentials", "_certificates"), ("_credentials", "_token_service_errors"),
     ("_connection", "_clouds"), ("_connection", "_http"), ("_token_service_errors", "_http"),
-    # a cloud's check reads which clouds offer an API from the per-API facts.
-    ("_clouds", "_graph_apis"),
+    # a cloud's check reads which clouds offer an API from the per-API facts; the retry engine retries the
+    # transport's transient failures, and the token providers retry with it.
+    ("_clouds", "_graph_apis"), ("_retries", "_http"), ("_credentials", "_retries"),
 }
 
 
