@@ -25,7 +25,6 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
-import dataclasses
 import json
 import re
 import threading
@@ -42,6 +41,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     one_line,
     redact,
 )
+from ansible_collections.msgraph.security.plugins.module_utils._graph_answers import GraphResponse, error_from_response, parse_body
 from ansible_collections.msgraph.security.plugins.module_utils._http import (
     VerifyingSession,
     header_value as _header,
@@ -55,38 +55,15 @@ from ansible_collections.msgraph.security.plugins.module_utils._http import (
 )
 from ansible_collections.msgraph.security.plugins.module_utils._retries import TRANSIENT_STATUSES, RetryPolicy
 
-try:
-    from http.client import responses as _HTTP_REASONS
-except ImportError:  # pragma: no cover
-    _HTTP_REASONS = {}
-
 # The transient answers Graph documents as worth retrying (docs/service-contract.md row 20); a 500 or 502 from Graph
 # is reported at once.
 GRAPH_RETRIED_STATUSES = TRANSIENT_STATUSES - frozenset([500, 502])
-NOT_ONBOARDED_MARKER = "not onboarded"
 _QUERY_SAFE = "$',():@/"
 # Evolvable enums: without this preference Graph returns members added after unknownFutureValue as
 # unknownFutureValue (e.g. incident status awaitingAction, alert serviceSource microsoftSentinel), so a filter on
 # them finds nothing. Sent to the resources that have such members (docs/service-contract.md, "Evolvable enums").
 PREFER_UNKNOWN_ENUM_MEMBERS = "include-unknown-enum-members"
 EVOLVABLE_ENUM_PATHS = ("/security/incidents", "/security/alerts_v2")
-
-
-@dataclasses.dataclass
-class GraphResponse:
-    """A successful response: ``status``, ``body`` (parsed JSON or None), ``headers``, request ids, the request."""
-
-    status: int
-    body: Any
-    headers: Mapping[str, str]
-    request_id: str | None = None
-    client_request_id: str | None = None
-    date: str | None = None
-    method: str | None = None
-    url: str | None = None
-
-    def __repr__(self) -> str:
-        return f"GraphResponse({self.method} {self.url} -> {self.status})"
 
 
 def unwrap_entity(body: Any) -> dict[str, Any]:
@@ -157,10 +134,6 @@ def validate_server_id(value: Any, what: str, response: GraphResponse | None = N
 def path_segment(value: str) -> str:
     """Percent-encode one path segment (an id) for use in a Graph path."""
     return quote(str(value), safe="")
-
-
-def _reason(status, fallback=None):
-    return fallback or _HTTP_REASONS.get(status) or f"HTTP {status}"
 
 
 class _Attempt:
@@ -368,7 +341,7 @@ class GraphClient:
                 continue
 
             if 200 <= status < 300:
-                parsed, ok = _parse_body(raw)
+                parsed, ok = parse_body(raw)
                 if ok:
                     return GraphResponse(status, parsed, raw.headers, request_id=state.last_request_id,
                                          client_request_id=state.last_client_request_id,
@@ -497,72 +470,3 @@ def first_present(raw: Mapping[str, Any], *keys: str) -> Any:
 def odata_string(value: str) -> str:
     """An OData string literal: single quotes doubled, so input cannot end the literal early."""
     return "'" + value.replace("'", "''") + "'"
-
-
-def _parse_body(raw):
-    """``(parsed, ok)``: an empty body is ``(None, True)``; a body that does not parse is ``(None, False)``."""
-    content = raw.content
-    if content is None or not content.strip():
-        return None, True
-    try:
-        text = content.decode("utf-8-sig") if isinstance(content, bytes) else content
-        return json.loads(text), True
-    except (ValueError, UnicodeDecodeError):
-        return None, False
-
-
-def error_from_response(raw: Any, method: str, url: str, permission: str | None = None, client_request_id: str | None = None) -> GraphError:
-    """A :class:`GraphError` for an error response: ``{"error": {code, message, innerError|innererror}}``.
-
-    ``code`` "" or ``UnknownError`` falls back to the HTTP status text. A 403 names ``permission`` and tells a
-    tenant not onboarded to Defender for Identity apart from a missing permission.
-    """
-    status = raw.status_code
-    parsed, ok = _parse_body(raw)
-    code = None
-    message = None
-    inner = {}
-    if ok and isinstance(parsed, dict):
-        err = parsed.get("error")
-        if isinstance(err, dict):
-            code = err.get("code")
-            message = err.get("message")
-            inner = err.get("innerError") or err.get("innererror") or {}
-            if not isinstance(inner, dict):
-                inner = {}
-        elif isinstance(err, str):  # OAuth-style {"error": "...", "error_description": "..."}
-            code = err
-            message = parsed.get("error_description")
-    reason = _reason(status, getattr(raw, "reason", None))
-    if not code or str(code) == "UnknownError":
-        code = reason.replace(" ", "")
-    if not message:
-        if not ok:
-            text = raw.content.decode("utf-8", "replace") if isinstance(raw.content, bytes) else str(raw.content)
-            text = " ".join(text.split())[:200]
-            message = f"HTTP {status} {reason}{': ' + text if text else ''}"
-        else:
-            message = f"HTTP {status} {reason}"
-    request_id = _header(raw.headers, "request-id") or inner.get("request-id") or inner.get("requestId")
-    cri = _header(raw.headers, "client-request-id") or inner.get("client-request-id") or client_request_id
-    date = inner.get("date") or _header(raw.headers, "Date")
-    hint = None
-    required = None
-    if status == 403:
-        required = permission
-        if NOT_ONBOARDED_MARKER in str(message).lower():
-            hint = ("the tenant is not onboarded to Microsoft Defender for Identity (this is not a missing permission): "
-                    "complete the Defender for Identity onboarding (license, portal sign-in, sensor) first")
-        elif permission:
-            hint = (f"missing permission: grant the application permission {permission} to the app registration and grant admin "
-                    "consent (for delegated tokens the user also needs the Security Administrator role)")
-        else:
-            hint = "missing permission: grant the application permission this call needs, with admin consent"
-    elif status == 404:
-        hint = "the resource was not found: check the id, and that the API is offered in this cloud and api_version"
-    elif status == 400:
-        hint = "the service rejected the request: check the module's parameters against the message"
-    elif status == 401:
-        hint = "the access token was rejected: check the credentials and cloud_environment"
-    return GraphError(message, status=status, code=code, request_id=request_id, client_request_id=cri, date=date,
-                      method=method, url=url, required_permission=required, hint=hint)

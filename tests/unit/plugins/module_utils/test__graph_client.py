@@ -17,10 +17,10 @@ import responses
 import urllib3
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError, InputError
+from ansible_collections.msgraph.security.plugins.module_utils._graph_answers import GraphResponse
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (
     GRAPH_RETRIED_STATUSES,
     GraphClient,
-    GraphResponse,
     RetryPolicy,
     odata_string,
     origin_of,

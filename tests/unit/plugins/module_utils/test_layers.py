@@ -18,7 +18,7 @@ LAYERS = {
     "_module": 1,
     "_identity_accounts": 2, "_bulk": 2, "_containment": 2, "_security_actions": 2, "_entra_users": 2, "_incidents": 2,
     "_runbook_inputs": 2,
-    "_graph_client": 3,
+    "_graph_client": 3, "_graph_answers": 3,
     "_credentials": 4, "_connection": 4, "_certificates": 4, "_token_service_errors": 4, "_token_cache": 4,
     "_clouds": 4, "_graph_apis": 4, "_http": 4, "_retries": 4,
     "_errors": 5, "_options": 5,
@@ -40,6 +40,8 @@ SIDEWAYS = {
     # a cloud's check reads which clouds offer an API from the per-API facts; the retry engine retries the
     # transport's transient failures, and the token providers retry with it.
     ("_clouds", "_graph_apis"), ("_retries", "_http"), ("_credentials", "_retries"),
+    # the Graph client reads Graph's answers (bodies, error answers) with the reader of its own layer.
+    ("_graph_client", "_graph_answers"),
 }
 
 
