@@ -136,8 +136,8 @@ def path_segment(value: str) -> str:
     return quote(str(value), safe="")
 
 
-class _Attempt:
-    """Per-call retry bookkeeping."""
+class _RequestProgress:
+    """How far one request got: attempts, retries, and the last answer's status and request ids."""
 
     def __init__(self):
         self.attempts = 0
@@ -288,7 +288,7 @@ class GraphClient:
                 self._current_token = self.token_provider.get_token(force_refresh=True)
             return self._current_token
 
-    def _notify(self, message):
+    def _announce_retry(self, message):
         if self.on_retry is not None:
             self.on_retry(redact(message))
 
@@ -306,7 +306,7 @@ class GraphClient:
     def _request(self, method, url, body=None, permission=None, client_request_id=None):
         client_request_id = client_request_id or self.new_client_request_id()
         is_get = method == "GET"
-        state = _Attempt()
+        state = _RequestProgress()
         refreshed = False
         fresh_token = None
         data = json.dumps(body).encode("utf-8") if body is not None else None
@@ -410,21 +410,22 @@ class GraphClient:
         policy = self.retry
 
         def announce(delay, source):
-            self._notify(f"Microsoft Graph {method} {url}: {what}; retrying in {delay:.1f}s ({source}, retry {state.retries + 1} of"
+            self._announce_retry(f"Microsoft Graph {method} {url}: {what}; retrying in {delay:.1f}s ({source}, retry {state.retries + 1} of"
                          f" {policy.max_retries}, client-request-id {client_request_id})")
 
         stop = policy.wait_before_retry(state.retries, headers, announce)
         if stop is not None and not stop.budget:
-            raise self._exhausted(f"gave up after {state.attempts} attempt(s) (max_retries {policy.max_retries})",
+            raise self._gave_up(f"gave up after {state.attempts} attempt(s) (max_retries {policy.max_retries})",
                                   method, url, state, raw, permission, client_request_id, exc)
         if stop is not None:
-            raise self._exhausted(
-                f"retry budget of {_fmt(policy.budget_seconds)}s exhausted after {state.attempts} attempt(s) ({policy.waited:.1f}s already waited; the next"
-                f" wait would be {stop.delay:.1f}s)",
+            raise self._gave_up(
+                f"retry budget of {_seconds_text(policy.budget_seconds)}s exhausted after {state.attempts} attempt(s) ({policy.waited:.1f}s "
+                f"already waited; the next wait would be {stop.delay:.1f}s)",
                 method, url, state, raw, permission, client_request_id, exc, budget=True)
         state.retries += 1
 
-    def _exhausted(self, reason, method, url, state, raw, permission, client_request_id, exc, budget=False):
+    def _gave_up(self, reason, method, url, state, raw, permission, client_request_id, exc, budget=False):
+        """The error of a request given up on (``max_retries`` or, with ``budget``, the retry budget used up)."""
         last = f"last status HTTP {state.last_status}" if state.last_status is not None else "no response"
         if exc is not None:
             last = f"last error {one_line(exc)}"
@@ -448,7 +449,7 @@ _OUTCOME_HINT = ("do not resend blindly: read the target's current state to find
                  "(quote the client-request-id to Microsoft support if needed)")
 
 
-def _fmt(seconds):
+def _seconds_text(seconds):
     return f"{seconds:.0f}" if float(seconds).is_integer() else f"{seconds:.1f}"
 
 
