@@ -26,19 +26,22 @@ from typing import Mapping
 from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
 
 US_GOVERNMENT = frozenset(["usgov", "usgov_dod"])
-ALL_CLOUDS = frozenset(["global", "usgov", "usgov_dod", "china"])  # the names of _clouds.CLOUDS
+GLOBAL_AND_US_GOVERNMENT = frozenset(["global"]) | US_GOVERNMENT
+ALL_CLOUDS = GLOBAL_AND_US_GOVERNMENT | frozenset(["china"])  # the names of _clouds.CLOUDS
 
 
 @dataclasses.dataclass(frozen=True)
 class GraphApi:
     """What the collection knows of one Graph API (docs/service-contract.md rows 18 and 23).
 
-    ``versions``: the API versions it is called in, the default first. ``follows_api_version``: True when the task's
-    ``api_version`` chooses among ``versions`` (another is refused before any request); False when the API is always
-    called in ``versions[0]``, whatever ``api_version`` says. ``clouds``: the clouds offering it. ``not_in_version``:
-    version -> clouds where that version does not offer it (refused before any request, ``not_in_version_source``
-    says why). ``disputed``: version -> clouds where Microsoft's sources disagree (allowed with a warning citing
-    ``dispute_sources``). ``permissions``: call -> its least-privileged application permission.
+    ``name``: how modules and ``_clouds.require_api`` name it; ``description`` and ``resource`` (what messages call
+    the things it serves) are for messages. ``versions``: the API versions it is called in, the default first.
+    ``follows_api_version``: True when the task's ``api_version`` chooses among ``versions`` (another is refused
+    before any request); False when the API is always called in ``versions[0]``, whatever ``api_version`` says.
+    ``clouds``: the clouds offering it. ``not_in_version``: version -> clouds where that version does not offer it
+    (refused before any request; ``not_in_version_source`` says why). ``disputed``: version -> clouds where
+    Microsoft's sources disagree (allowed, with a warning citing ``dispute_sources``). ``permissions``: call -> its
+    least-privileged application permission, which a 403's hint names.
     """
 
     name: str
@@ -60,11 +63,8 @@ class GraphApi:
 
 
 IDENTITY_ACCOUNTS = GraphApi(
-    name="identity_accounts",
-    description="Microsoft Defender for Identity identity accounts API (/security/identities/identityAccounts)",
-    resource="identityAccounts",
-    clouds=frozenset(["global", "usgov", "usgov_dod"]),
-    versions=("beta", "v1.0"),
+    "identity_accounts", "Microsoft Defender for Identity identity accounts API (/security/identities/identityAccounts)",
+    "identityAccounts", clouds=GLOBAL_AND_US_GOVERNMENT, versions=("beta", "v1.0"),
     permissions={"read": "SecurityIdentitiesAccount.Read.All", "invoke_action": "SecurityIdentitiesActions.ReadWrite.All"},
     # The US Government v1.0 metadata (microsoftgraph/msgraph-metadata schemas/v1.0-Fairfax.csdl at f54f11b6, vendored
     # excerpt tests/unit/plugins/module_utils/data/v1.0-identityContainer-Prod-and-Fairfax.xml) has no identityAccounts
@@ -83,57 +83,33 @@ IDENTITY_ACCOUNTS = GraphApi(
 
 # In the beta metadata only (no v1.0 page, no v1.0-Prod entity): another api_version is refused up front.
 SECURITY_ACTIONS = GraphApi(
-    name="security_actions",
-    description="legacy security actions API (/security/securityActions)",
-    resource="securityActions",
-    clouds=frozenset(["global"]),
-    versions=("beta",),
-    permissions={"read": "SecurityActions.Read.All", "write": "SecurityActions.ReadWrite.All"},
-)
+    "security_actions", "legacy security actions API (/security/securityActions)", "securityActions",
+    clouds=frozenset(["global"]), versions=("beta",),
+    permissions={"read": "SecurityActions.Read.All", "write": "SecurityActions.ReadWrite.All"})
 
 # Users and revokeSignInSessions: generally available in v1.0, in every cloud (national cloud table of
 # user-revokesigninsessions); the modules always call v1.0.
 ENTRA_USERS = GraphApi(
-    name="entra_users",
-    description="Microsoft Entra ID users API (/users)",
-    resource="users",
-    clouds=ALL_CLOUDS,
-    versions=("v1.0",),
-    follows_api_version=False,
+    "entra_users", "Microsoft Entra ID users API (/users)", "users", clouds=ALL_CLOUDS, versions=("v1.0",), follows_api_version=False,
     permissions={"read": "User.Read.All", "enable": "User.EnableDisableAccount.All and User.Read.All",
-                 "revoke_sign_in_sessions": "User.RevokeSessions.All"},
-)
+                 "revoke_sign_in_sessions": "User.RevokeSessions.All"})
 
 # Identity Protection's riskyUsers: not in the China (21Vianet) cloud (docs/service-contract.md); called by the
 # Entra ID user modules, in their v1.0.
 RISKY_USERS = GraphApi(
-    name="risky_users",
-    description="Microsoft Entra ID Protection risky users API (/identityProtection/riskyUsers)",
-    resource="riskyUsers",
-    clouds=frozenset(["global", "usgov", "usgov_dod"]),
-    versions=("v1.0",),
-    follows_api_version=False,
-    permissions={"risk_action": "IdentityRiskyUser.ReadWrite.All"},
-)
+    "risky_users", "Microsoft Entra ID Protection risky users API (/identityProtection/riskyUsers)", "riskyUsers",
+    clouds=GLOBAL_AND_US_GOVERNMENT, versions=("v1.0",), follows_api_version=False,
+    permissions={"risk_action": "IdentityRiskyUser.ReadWrite.All"})
 
 # Defender XDR incidents and alerts_v2: generally available in v1.0 (the default); the v1.0 pages include
 # global-us.md (Global, US Gov L4, L5; not China).
 INCIDENTS = GraphApi(
-    name="incidents",
-    description="Microsoft Defender XDR incidents API (/security/incidents)",
-    resource="incidents",
-    clouds=frozenset(["global", "usgov", "usgov_dod"]),
-    versions=("v1.0", "beta"),
-    permissions={"read": "SecurityIncident.Read.All", "write": "SecurityIncident.ReadWrite.All"},
-)
+    "incidents", "Microsoft Defender XDR incidents API (/security/incidents)", "incidents",
+    clouds=GLOBAL_AND_US_GOVERNMENT, versions=("v1.0", "beta"),
+    permissions={"read": "SecurityIncident.Read.All", "write": "SecurityIncident.ReadWrite.All"})
 ALERTS = GraphApi(
-    name="alerts",
-    description="Microsoft Defender XDR alerts API (/security/alerts_v2)",
-    resource="alerts",
-    clouds=frozenset(["global", "usgov", "usgov_dod"]),
-    versions=("v1.0", "beta"),
-    permissions={"read": "SecurityAlert.Read.All"},
-)
+    "alerts", "Microsoft Defender XDR alerts API (/security/alerts_v2)", "alerts",
+    clouds=GLOBAL_AND_US_GOVERNMENT, versions=("v1.0", "beta"), permissions={"read": "SecurityAlert.Read.All"})
 
 GRAPH_APIS = {api.name: api for api in (IDENTITY_ACCOUNTS, SECURITY_ACTIONS, ENTRA_USERS, RISKY_USERS, INCIDENTS, ALERTS)}
 
