@@ -6,8 +6,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ast
 import datetime
 import sys
+from pathlib import Path
 
 import pytest
 import responses
@@ -24,6 +26,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphUnsupportedCloudError,
     InputError,
 )
+from ansible_collections.msgraph.security.plugins.module_utils._graph_apis import GRAPH_APIS
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient
 from ansible_collections.msgraph.security.plugins.module_utils._module import (
     GraphModule,
@@ -281,6 +284,21 @@ def test_a_version_the_api_is_not_offered_in_fails_at_once_after_the_cloud_check
     assert any("graph.example.test" in warning for warning in warnings)  # warned before the refusal, as before
     result = failing({"access_token": TOKEN, "api_version": "v1.0", "cloud_environment": "china"}, api="security_actions")
     assert result["error"]["error_code"] == "UnsupportedCloud"
+
+
+MODULES = Path(__file__).resolve().parents[4] / "plugins" / "modules"
+
+
+@pytest.mark.parametrize("path", sorted(MODULES.glob("*.py")), ids=lambda path: path.stem)
+def test_a_module_names_only_its_api_and_never_sets_the_api_version(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    [call] = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "GraphModule"]
+    keywords = {keyword.arg: keyword.value for keyword in call.keywords}
+    assert isinstance(keywords.get("api"), ast.Constant) and keywords["api"].value in GRAPH_APIS
+    assert "default_api_version" not in keywords
+    assigned = [target.attr for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                for target in node.targets if isinstance(target, ast.Attribute)]
+    assert "api_version" not in assigned
 
 
 @pytest.mark.parametrize("cloud", ["usgov", "usgov_dod"])
