@@ -115,6 +115,7 @@ class GraphModule(AnsibleModule):
         for message in self.connection_settings.custom_endpoint_warnings(self._auth_method_or_none()):
             self.warn(message)
         if api:
+            # After the cloud check and the warnings: a cloud without the API is said first, the warnings still shown.
             try:
                 self.connection_settings.api_version = api_version_for(api, self.connection_settings.api_version)
             except InputError as err:
