@@ -86,6 +86,7 @@ CLOUD_ALIASES = {
     "azurechinacloud": "china",
 }
 
+
 def resolve_cloud(name: Cloud | str | None) -> Cloud:
     """The :class:`Cloud` for a name (case-insensitive; AWX names accepted). ``None``/'' means global."""
     if isinstance(name, Cloud):

@@ -411,12 +411,12 @@ class GraphClient:
 
         def announce(delay, source):
             self._announce_retry(f"Microsoft Graph {method} {url}: {what}; retrying in {delay:.1f}s ({source}, retry {state.retries + 1} of"
-                         f" {policy.max_retries}, client-request-id {client_request_id})")
+                                 f" {policy.max_retries}, client-request-id {client_request_id})")
 
         stop = policy.wait_before_retry(state.retries, headers, announce)
         if stop is not None and not stop.budget:
             raise self._gave_up(f"gave up after {state.attempts} attempt(s) (max_retries {policy.max_retries})",
-                                  method, url, state, raw, permission, client_request_id, exc)
+                                method, url, state, raw, permission, client_request_id, exc)
         if stop is not None:
             raise self._gave_up(
                 f"retry budget of {_seconds_text(policy.budget_seconds)}s exhausted after {state.attempts} attempt(s) ({policy.waited:.1f}s "

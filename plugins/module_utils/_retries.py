@@ -159,8 +159,6 @@ class RetryPolicy:
         return None
 
 
-
-
 class CachedResponse:
     """A stored 2xx answer to a GET, with what MSAL reads of an http_client's response."""
 

@@ -38,13 +38,13 @@ class _Script:
 
 def _policy(clock, max_retries=5, budget_seconds=120):
     return _retries.RetryPolicy(max_retries=max_retries, budget_seconds=budget_seconds, base_delay=0.5, max_delay=8.0,
-                             sleep=clock.sleep, clock=clock.clock, now=lambda: 1000.0, jitter=lambda: 0.999999)
+                                sleep=clock.sleep, clock=clock.clock, now=lambda: 1000.0, jitter=lambda: 0.999999)
 
 
 def _retrying(session, max_retries=5, budget_seconds=120, messages=None):
     clock = FakeClock(now=0.0)
     client = _retries.RetryingHttpClient(session, policy=_policy(clock, max_retries, budget_seconds),
-                                      on_retry=None if messages is None else messages.append)
+                                         on_retry=None if messages is None else messages.append)
     return client, clock.sleeps
 
 
