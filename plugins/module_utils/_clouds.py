@@ -6,9 +6,10 @@
 # FOR INTERNAL COLLECTION USE ONLY
 # The interfaces in this file are meant for use within the msgraph.security collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
-# Layer 4: standard library and _errors only. No Ansible imports.
+# Layer 4: standard library, _errors and the per-API facts of _graph_apis only. No Ansible imports.
 
-"""National clouds: token authority, Graph root, ``.default`` scope, and which API each cloud offers."""
+"""National clouds: token authority, Graph root, ``.default`` scope; whether a cloud offers an API (the clouds each
+API is offered in are facts of ``_graph_apis.GRAPH_APIS``)."""
 
 from __future__ import absolute_import, annotations, division, print_function
 
@@ -21,6 +22,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphUnsupportedCloudError,
     InputError,
 )
+from ansible_collections.msgraph.security.plugins.module_utils._graph_apis import graph_api
 
 
 class Cloud:
@@ -84,53 +86,6 @@ CLOUD_ALIASES = {
     "azurechinacloud": "china",
 }
 
-# API name -> the clouds offering it (docs/service-contract.md rows 18 and 23).
-API_AVAILABILITY = {
-    "identity_accounts": frozenset(["global", "usgov", "usgov_dod"]),
-    "security_actions": frozenset(["global"]),
-    # Entra ID users and revokeSignInSessions: every cloud (national cloud table of user-revokesigninsessions);
-    # Identity Protection's riskyUsers: not in the China (21Vianet) cloud (docs/service-contract.md).
-    "entra_users": frozenset(["global", "usgov", "usgov_dod", "china"]),
-    "risky_users": frozenset(["global", "usgov", "usgov_dod"]),
-    # Defender XDR incidents and alerts_v2: the v1.0 pages include global-us.md (Global, US Gov L4, L5; not China).
-    "incidents": frozenset(["global", "usgov", "usgov_dod"]),
-    "alerts": frozenset(["global", "usgov", "usgov_dod"]),
-}
-
-API_DESCRIPTIONS = {
-    "identity_accounts": "Microsoft Defender for Identity identity accounts API (/security/identities/identityAccounts)",
-    "security_actions": "legacy security actions API (/security/securityActions)",
-    "entra_users": "Microsoft Entra ID users API (/users)",
-    "risky_users": "Microsoft Entra ID Protection risky users API (/identityProtection/riskyUsers)",
-    "incidents": "Microsoft Defender XDR incidents API (/security/incidents)",
-    "alerts": "Microsoft Defender XDR alerts API (/security/alerts_v2)",
-}
-
-
-US_GOVERNMENT = frozenset(["usgov", "usgov_dod"])
-
-# API -> API version -> the clouds among API_AVAILABILITY's where that version does not offer it: refused before any
-# request. The US Government v1.0 metadata (microsoftgraph/msgraph-metadata schemas/v1.0-Fairfax.csdl at f54f11b6,
-# vendored excerpt tests/unit/plugins/module_utils/data/v1.0-identityContainer-Prod-and-Fairfax.xml) has no identityAccounts
-# under identityContainer and no invokeAction action; the v1.0 List and invokeAction pages say global only as well.
-NOT_IN_VERSION = {
-    "identity_accounts": {"v1.0": US_GOVERNMENT},
-}
-
-# API -> API version -> clouds where Microsoft's sources disagree: allowed, with a warning naming the disagreement,
-# and a 404/400 there is explained as "may not be offered in this cloud" (docs/service-contract.md row 23a).
-DISPUTED = {
-    "identity_accounts": {"beta": US_GOVERNMENT},
-}
-DISPUTE_SOURCES = {
-    "identity_accounts": (
-        "Microsoft's sources disagree on whether US Government clouds offer the identityAccounts API in beta: the rendered beta "
-        "List and invokeAction pages (learn.microsoft.com, view=graph-rest-beta) show US Government L4 and L5 as available, while "
-        "the beta invokeAction revision this collection pins (microsoft-graph-docs-contrib f2d3e93f) and the v1.0 pages say "
-        "global only, and the US Government v1.0 metadata (v1.0-Fairfax.csdl) has no identityAccounts"
-    ),
-}
-
 
 def resolve_cloud(name: Cloud | str | None) -> Cloud:
     """The :class:`Cloud` for a name (case-insensitive; AWX names accepted). ``None``/'' means global."""
@@ -148,34 +103,31 @@ def resolve_cloud(name: Cloud | str | None) -> Cloud:
 
 
 def require_api(cloud: Cloud | str | None, api: str, api_version: str | None = None) -> None:
-    """Raise :class:`GraphUnsupportedCloudError` if ``api`` is not offered in ``cloud`` (in ``api_version``, when
-    given). No request is made."""
+    """Raise :class:`GraphUnsupportedCloudError` if ``api`` (a name of ``_graph_apis.GRAPH_APIS``) is not offered in
+    ``cloud`` (in ``api_version``, when given). No request is made."""
     cloud = resolve_cloud(cloud)
-    if api not in API_AVAILABILITY:
-        raise ValueError(f"unknown API {api!r}; known: {', '.join(sorted(API_AVAILABILITY))}")
-    available = API_AVAILABILITY[api]
-    if cloud.name in available and cloud.name in NOT_IN_VERSION.get(api, {}).get(api_version, ()):
-        other = sorted(version for version, clouds in DISPUTED.get(api, {}).items() if cloud.name in clouds)
+    facts = graph_api(api)
+    available = facts.clouds
+    if cloud.name in available and cloud.name in facts.not_in_version.get(api_version, ()):
+        other = sorted(version for version, clouds in facts.disputed.items() if cloud.name in clouds)
         raise GraphUnsupportedCloudError(
-            f"The {api} ({API_DESCRIPTIONS.get(api, api)}) is not offered in {api_version} in the {cloud.name} cloud ({cloud.display_name}): "
-            f"Microsoft's {api_version} metadata for US Government (v1.0-Fairfax.csdl) has no identityAccounts and no invokeAction; "
-            "nothing was sent",
+            f"The {api} ({facts.description}) is not offered in {api_version} in the {cloud.name} cloud ({cloud.display_name}): "
+            f"{facts.not_in_version_source}; nothing was sent",
             code="UnsupportedCloud",
             hint=(f"set api_version: {other[0]} (Microsoft's sources disagree on whether it is offered there; the task warns) "
                   if other else "") + "or run the task against a tenant in the global cloud",
         )
     if cloud.name in available:
         return
-    description = API_DESCRIPTIONS.get(api, api)
     raise GraphUnsupportedCloudError(
-        f"The {api} ({description}) is not offered in the {cloud.name} cloud ({cloud.display_name}); it is available in: {', '.join(sorted(available))}",
+        f"The {api} ({facts.description}) is not offered in the {cloud.name} cloud ({cloud.display_name}); it is available in: {', '.join(sorted(available))}",
         code="UnsupportedCloud",
         hint=f"run this task against a tenant in one of: {', '.join(sorted(available))} (cloud_environment)",
     )
 
 
 def _disputed(cloud, api, api_version):
-    return bool(api) and resolve_cloud(cloud).name in DISPUTED.get(api, {}).get(api_version, ())
+    return bool(api) and resolve_cloud(cloud).name in graph_api(api).disputed.get(api_version, ())
 
 
 def availability_warnings(cloud: Cloud | str | None, api: str | None, api_version: str | None) -> list[str]:
@@ -183,8 +135,8 @@ def availability_warnings(cloud: Cloud | str | None, api: str | None, api_versio
     if not _disputed(cloud, api, api_version):
         return []
     name = resolve_cloud(cloud).name
-    return [f"{DISPUTE_SOURCES[api]}. The task goes ahead in {api_version} in the {name} cloud; if the tenant lacks the API, Graph "
-            "answers 404 or 400 and the error says so"]
+    return [f"{graph_api(api).dispute_sources}. The task goes ahead in {api_version} in the {name} cloud; if the tenant lacks the API, "
+            "Graph answers 404 or 400 and the error says so"]
 
 
 def explain_unavailable(error: GraphError, cloud: Cloud | str | None, api: str | None, api_version: str | None) -> GraphError:
@@ -193,7 +145,7 @@ def explain_unavailable(error: GraphError, cloud: Cloud | str | None, api: str |
     if error.status not in (400, 404) or not _disputed(cloud, api, api_version):
         return error
     name = resolve_cloud(cloud).name
-    note = (f"the {api} may not be offered in this cloud ({name}, {api_version}): {DISPUTE_SOURCES[api]}; if the tenant lacks it, "
-            "run the task against a tenant in the global cloud")
+    note = (f"the {api} may not be offered in this cloud ({name}, {api_version}): {graph_api(api).dispute_sources}; if the tenant "
+            "lacks it, run the task against a tenant in the global cloud")
     error.hint = f"{note}; otherwise: {error.hint}" if error.hint else note
     return error

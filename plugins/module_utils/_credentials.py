@@ -6,15 +6,15 @@
 # FOR INTERNAL COLLECTION USE ONLY
 # The interfaces in this file are meant for use within the msgraph.security collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
-# Layer 4: msal, the standard library, _errors, _http, _token_cache and the other credential files
-# (_connection, _certificates, _entra_errors) only. No Ansible imports.
+# Layer 4: msal, the standard library, _errors, _http, _retries, _token_cache and the other credential files
+# (_connection, _certificates, _token_service_errors) only. No Ansible imports.
 
 """Token providers: MSAL confidential client (secret, certificate, federated), managed identity, static token.
 
 ``auth_method: auto`` looks at ``access_token``, ``client_certificate_path``, ``client_secret`` and
 ``federated_token_file`` (in that order); exactly one of them must be given. Managed identity is used only
 when ``auth_method: managed_identity``. Connection settings live in ``_connection``, certificates in
-``_certificates``, the sign-in error mapping in ``_entra_errors``.
+``_certificates``, the sign-in error mapping in ``_token_service_errors``.
 """
 
 from __future__ import absolute_import, annotations, division, print_function
@@ -31,11 +31,6 @@ from ansible_collections.msgraph.security.plugins.module_utils._connection impor
     check_managed_identity_environment,
     select_auth_method,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._entra_errors import (
-    auth_error_from_result,
-    authority_error,
-    transport_error,
-)
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphAuthError,
     GraphError,
@@ -43,11 +38,17 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     one_line,
     register_secret,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._http import RetryingHttpClient, RetryPolicy, VerifyingSession, is_tls_error
+from ansible_collections.msgraph.security.plugins.module_utils._http import VerifyingSession, is_tls_error
+from ansible_collections.msgraph.security.plugins.module_utils._retries import RetryingHttpClient, RetryPolicy
 from ansible_collections.msgraph.security.plugins.module_utils._token_cache import (
     PersistentTokenCache,
     credential_fingerprint,
     open_token_cache,
+)
+from ansible_collections.msgraph.security.plugins.module_utils._token_service_errors import (
+    auth_error_from_result,
+    authority_error,
+    transport_error,
 )
 
 try:
@@ -299,7 +300,7 @@ def build_token_provider(settings: ConnectionSettings, http: VerifyingSession, t
 
     ``http``: the shared :class:`VerifyingSession` (MSAL's ``http_client``). ``token_cache``: an optional
     ``msal.TokenCache`` (``None`` = in memory, per task); the hook for an opt-in persistent cache. ``retry``: the
-    task's :class:`_http.RetryPolicy`, shared with the Graph client; ``on_retry(message)``: called before each retry.
+    task's :class:`_retries.RetryPolicy`, shared with the Graph client; ``on_retry(message)``: called before each retry.
     Raises :class:`InputError` for bad or inconsistent credentials; no request is made here.
     """
     if not getattr(settings, "_validated", False):

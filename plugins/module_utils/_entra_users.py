@@ -42,6 +42,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphOutcomeUnknownError,
     InputError,
 )
+from ansible_collections.msgraph.security.plugins.module_utils._graph_apis import ENTRA_USERS, RISKY_USERS
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, path_segment
 from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
     CLOUD_SID_PATTERN,
@@ -56,18 +57,16 @@ from ansible_collections.msgraph.security.plugins.module_utils._identity_account
     selector_from_params,
 )
 
-# These APIs are generally available in v1.0; the modules always call it, whatever api_version says.
-API_VERSION = "v1.0"
 USERS_PATH = "/users"
 RISKY_USERS_PATH = "/identityProtection/riskyUsers"
 USER_SELECT = ("id,userPrincipalName,displayName,mail,accountEnabled,userType,onPremisesSyncEnabled,"
                "onPremisesSecurityIdentifier,signInSessionsValidFromDateTime")
 
 # Least-privileged application permissions of each call; a 403 names them.
-READ_PERMISSION = "User.Read.All"
-ENABLE_PERMISSION = "User.EnableDisableAccount.All and User.Read.All"
-REVOKE_PERMISSION = "User.RevokeSessions.All"
-RISK_PERMISSION = "IdentityRiskyUser.ReadWrite.All"
+READ_PERMISSION = ENTRA_USERS.permissions["read"]
+ENABLE_PERMISSION = ENTRA_USERS.permissions["enable"]
+REVOKE_PERMISSION = ENTRA_USERS.permissions["revoke_sign_in_sessions"]
+RISK_PERMISSION = RISKY_USERS.permissions["risk_action"]
 
 # Option -> lookup kind: both modules target one user by object id (or its S-1-12-1 form) or UPN.
 USER_TARGET_OPTIONS = {"user_id": LOOKUP_ID, "user_principal_name": LOOKUP_UPN}
@@ -76,7 +75,7 @@ REVOKE_SIGN_IN_SESSIONS = "revoke_sign_in_sessions"
 CONFIRM_COMPROMISED = "confirm_compromised"
 DISMISS_RISK = "dismiss_risk"
 USER_ACTIONS = (REVOKE_SIGN_IN_SESSIONS, CONFIRM_COMPROMISED, DISMISS_RISK)
-# The cloud API (_clouds.API_AVAILABILITY) each action needs.
+# The API (_graph_apis.GRAPH_APIS) each action needs.
 ACTION_API = {REVOKE_SIGN_IN_SESSIONS: "entra_users", CONFIRM_COMPROMISED: "risky_users", DISMISS_RISK: "risky_users"}
 _RISK_SEGMENT = {CONFIRM_COMPROMISED: "confirmCompromised", DISMISS_RISK: "dismiss"}
 # What riskyUser documents each action does (riskyuser-confirmcompromised.md, riskyuser-dismiss.md).

@@ -6,7 +6,7 @@
 # FOR INTERNAL COLLECTION USE ONLY
 # The interfaces in this file are meant for use within the msgraph.security collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
-# Layer 3: the standard library, _errors, _http (the transport: all that knows requests) and, for connect(),
+# Layer 3: the standard library, _errors, _http (the transport: all that knows requests), _retries and, for connect(),
 # _credentials' token providers and _connection's settings only. No Ansible imports.
 
 """Microsoft Graph client: request ids, retries within a time budget, token refresh, paging, errors.
@@ -25,7 +25,6 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
-import dataclasses
 import json
 import re
 import threading
@@ -42,8 +41,8 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     one_line,
     redact,
 )
+from ansible_collections.msgraph.security.plugins.module_utils._graph_answers import GraphResponse, error_from_response, parse_body
 from ansible_collections.msgraph.security.plugins.module_utils._http import (
-    RetryPolicy,
     VerifyingSession,
     header_value as _header,
     is_request_exception,
@@ -54,37 +53,17 @@ from ansible_collections.msgraph.security.plugins.module_utils._http import (
     tls_error,
     tls_failed_before_sending,
 )
+from ansible_collections.msgraph.security.plugins.module_utils._retries import TRANSIENT_STATUSES, RetryPolicy
 
-try:
-    from http.client import responses as _HTTP_REASONS
-except ImportError:  # pragma: no cover
-    _HTTP_REASONS = {}
-
-RETRYABLE_STATUSES = frozenset([429, 503, 504])  # Graph's transient answers (docs/service-contract.md row 20)
-NOT_ONBOARDED_MARKER = "not onboarded"
+# The transient answers Graph documents as worth retrying (docs/service-contract.md row 20); a 500 or 502 from Graph
+# is reported at once.
+GRAPH_RETRIED_STATUSES = TRANSIENT_STATUSES - frozenset([500, 502])
 _QUERY_SAFE = "$',():@/"
 # Evolvable enums: without this preference Graph returns members added after unknownFutureValue as
 # unknownFutureValue (e.g. incident status awaitingAction, alert serviceSource microsoftSentinel), so a filter on
 # them finds nothing. Sent to the resources that have such members (docs/service-contract.md, "Evolvable enums").
 PREFER_UNKNOWN_ENUM_MEMBERS = "include-unknown-enum-members"
 EVOLVABLE_ENUM_PATHS = ("/security/incidents", "/security/alerts_v2")
-
-
-@dataclasses.dataclass
-class GraphResponse:
-    """A successful response: ``status``, ``body`` (parsed JSON or None), ``headers``, request ids, the request."""
-
-    status: int
-    body: Any
-    headers: Mapping[str, str]
-    request_id: str | None = None
-    client_request_id: str | None = None
-    date: str | None = None
-    method: str | None = None
-    url: str | None = None
-
-    def __repr__(self) -> str:
-        return f"GraphResponse({self.method} {self.url} -> {self.status})"
 
 
 def unwrap_entity(body: Any) -> dict[str, Any]:
@@ -157,12 +136,8 @@ def path_segment(value: str) -> str:
     return quote(str(value), safe="")
 
 
-def _reason(status, fallback=None):
-    return fallback or _HTTP_REASONS.get(status) or f"HTTP {status}"
-
-
-class _Attempt:
-    """Per-call retry bookkeeping."""
+class _RequestProgress:
+    """How far one request got: attempts, retries, and the last answer's status and request ids."""
 
     def __init__(self):
         self.attempts = 0
@@ -313,7 +288,7 @@ class GraphClient:
                 self._current_token = self.token_provider.get_token(force_refresh=True)
             return self._current_token
 
-    def _notify(self, message):
+    def _announce_retry(self, message):
         if self.on_retry is not None:
             self.on_retry(redact(message))
 
@@ -331,7 +306,7 @@ class GraphClient:
     def _request(self, method, url, body=None, permission=None, client_request_id=None):
         client_request_id = client_request_id or self.new_client_request_id()
         is_get = method == "GET"
-        state = _Attempt()
+        state = _RequestProgress()
         refreshed = False
         fresh_token = None
         data = json.dumps(body).encode("utf-8") if body is not None else None
@@ -360,19 +335,19 @@ class GraphClient:
                 refreshed = True
                 continue
 
-            if status in RETRYABLE_STATUSES and (is_get or status == 429):
-                self._wait_before_retry(method, url, state, status, raw.headers, f"HTTP {status}", raw=raw,
+            if status in GRAPH_RETRIED_STATUSES and (is_get or status == 429):
+                self._wait_before_retry(method, url, state, raw.headers, f"HTTP {status}", raw=raw,
                                         permission=permission, client_request_id=client_request_id)
                 continue
 
             if 200 <= status < 300:
-                parsed, ok = _parse_body(raw)
+                parsed, ok = parse_body(raw)
                 if ok:
                     return GraphResponse(status, parsed, raw.headers, request_id=state.last_request_id,
                                          client_request_id=state.last_client_request_id,
                                          date=_header(raw.headers, "Date"), method=method, url=url)
                 if is_get:
-                    self._wait_before_retry(method, url, state, status, raw.headers, "an unreadable (truncated or "
+                    self._wait_before_retry(method, url, state, raw.headers, "an unreadable (truncated or "
                                             "non-JSON) body", raw=raw, permission=permission,
                                             client_request_id=client_request_id)
                     continue
@@ -426,32 +401,31 @@ class GraphClient:
             raise GraphError(f"The request failed: {one_line(exc)}", method=method, url=url,
                              client_request_id=client_request_id,
                              hint="check graph_endpoint and the network path to it")
-        self._wait_before_retry(method, url, state, None, None, f"{kind} ({type(exc).__name__})",
+        self._wait_before_retry(method, url, state, None, f"{kind} ({type(exc).__name__})",
                                 permission=permission, client_request_id=client_request_id, exc=exc)
 
-    def _wait_before_retry(self, method, url, state, status, headers, what, raw=None, permission=None,
+    def _wait_before_retry(self, method, url, state, headers, what, raw=None, permission=None,
                            client_request_id=None, exc=None):
-        """Sleep before the next attempt, or raise when retries or the time budget are exhausted."""
+        """The policy's wait step before the next attempt; raises when retries or the time budget are exhausted."""
         policy = self.retry
-        if state.retries >= policy.max_retries:
-            raise self._exhausted(f"gave up after {state.attempts} attempt(s) (max_retries {policy.max_retries})",
-                                  method, url, state, raw, permission, client_request_id, exc)
-        delay = policy.retry_after(headers) if headers is not None else None
-        source = "Retry-After"
-        if delay is None:
-            delay = policy.backoff(state.retries + 1)
-            source = "backoff"
-        if not policy.hold(delay):
-            raise self._exhausted(
-                f"retry budget of {_fmt(policy.budget_seconds)}s exhausted after {state.attempts} attempt(s) ({policy.waited:.1f}s already waited; the next"
-                f" wait would be {delay:.1f}s)",
+
+        def announce(delay, source):
+            self._announce_retry(f"Microsoft Graph {method} {url}: {what}; retrying in {delay:.1f}s ({source}, retry {state.retries + 1} of"
+                                 f" {policy.max_retries}, client-request-id {client_request_id})")
+
+        stop = policy.wait_before_retry(state.retries, headers, announce)
+        if stop is not None and not stop.budget:
+            raise self._gave_up(f"gave up after {state.attempts} attempt(s) (max_retries {policy.max_retries})",
+                                method, url, state, raw, permission, client_request_id, exc)
+        if stop is not None:
+            raise self._gave_up(
+                f"retry budget of {_seconds_text(policy.budget_seconds)}s exhausted after {state.attempts} attempt(s) ({policy.waited:.1f}s "
+                f"already waited; the next wait would be {stop.delay:.1f}s)",
                 method, url, state, raw, permission, client_request_id, exc, budget=True)
         state.retries += 1
-        self._notify(f"Microsoft Graph {method} {url}: {what}; retrying in {delay:.1f}s ({source}, retry {state.retries} of {policy.max_retries},"
-                     f" client-request-id {client_request_id})")
-        policy.wait_until_open()
 
-    def _exhausted(self, reason, method, url, state, raw, permission, client_request_id, exc, budget=False):
+    def _gave_up(self, reason, method, url, state, raw, permission, client_request_id, exc, budget=False):
+        """The error of a request given up on (``max_retries`` or, with ``budget``, the retry budget used up)."""
         last = f"last status HTTP {state.last_status}" if state.last_status is not None else "no response"
         if exc is not None:
             last = f"last error {one_line(exc)}"
@@ -475,7 +449,7 @@ _OUTCOME_HINT = ("do not resend blindly: read the target's current state to find
                  "(quote the client-request-id to Microsoft support if needed)")
 
 
-def _fmt(seconds):
+def _seconds_text(seconds):
     return f"{seconds:.0f}" if float(seconds).is_integer() else f"{seconds:.1f}"
 
 
@@ -497,72 +471,3 @@ def first_present(raw: Mapping[str, Any], *keys: str) -> Any:
 def odata_string(value: str) -> str:
     """An OData string literal: single quotes doubled, so input cannot end the literal early."""
     return "'" + value.replace("'", "''") + "'"
-
-
-def _parse_body(raw):
-    """``(parsed, ok)``: an empty body is ``(None, True)``; a body that does not parse is ``(None, False)``."""
-    content = raw.content
-    if content is None or not content.strip():
-        return None, True
-    try:
-        text = content.decode("utf-8-sig") if isinstance(content, bytes) else content
-        return json.loads(text), True
-    except (ValueError, UnicodeDecodeError):
-        return None, False
-
-
-def error_from_response(raw: Any, method: str, url: str, permission: str | None = None, client_request_id: str | None = None) -> GraphError:
-    """A :class:`GraphError` for an error response: ``{"error": {code, message, innerError|innererror}}``.
-
-    ``code`` "" or ``UnknownError`` falls back to the HTTP status text. A 403 names ``permission`` and tells a
-    tenant not onboarded to Defender for Identity apart from a missing permission.
-    """
-    status = raw.status_code
-    parsed, ok = _parse_body(raw)
-    code = None
-    message = None
-    inner = {}
-    if ok and isinstance(parsed, dict):
-        err = parsed.get("error")
-        if isinstance(err, dict):
-            code = err.get("code")
-            message = err.get("message")
-            inner = err.get("innerError") or err.get("innererror") or {}
-            if not isinstance(inner, dict):
-                inner = {}
-        elif isinstance(err, str):  # OAuth-style {"error": "...", "error_description": "..."}
-            code = err
-            message = parsed.get("error_description")
-    reason = _reason(status, getattr(raw, "reason", None))
-    if not code or str(code) == "UnknownError":
-        code = reason.replace(" ", "")
-    if not message:
-        if not ok:
-            text = raw.content.decode("utf-8", "replace") if isinstance(raw.content, bytes) else str(raw.content)
-            text = " ".join(text.split())[:200]
-            message = f"HTTP {status} {reason}{': ' + text if text else ''}"
-        else:
-            message = f"HTTP {status} {reason}"
-    request_id = _header(raw.headers, "request-id") or inner.get("request-id") or inner.get("requestId")
-    cri = _header(raw.headers, "client-request-id") or inner.get("client-request-id") or client_request_id
-    date = inner.get("date") or _header(raw.headers, "Date")
-    hint = None
-    required = None
-    if status == 403:
-        required = permission
-        if NOT_ONBOARDED_MARKER in str(message).lower():
-            hint = ("the tenant is not onboarded to Microsoft Defender for Identity (this is not a missing permission): "
-                    "complete the Defender for Identity onboarding (license, portal sign-in, sensor) first")
-        elif permission:
-            hint = (f"missing permission: grant the application permission {permission} to the app registration and grant admin "
-                    "consent (for delegated tokens the user also needs the Security Administrator role)")
-        else:
-            hint = "missing permission: grant the application permission this call needs, with admin consent"
-    elif status == 404:
-        hint = "the resource was not found: check the id, and that the API is offered in this cloud and api_version"
-    elif status == 400:
-        hint = "the service rejected the request: check the module's parameters against the message"
-    elif status == 401:
-        hint = "the access token was rejected: check the credentials and cloud_environment"
-    return GraphError(message, status=status, code=code, request_id=request_id, client_request_id=cri, date=date,
-                      method=method, url=url, required_permission=required, hint=hint)

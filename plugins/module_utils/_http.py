@@ -8,7 +8,8 @@
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
 # Layer 4: requests, the standard library, _errors and _options only. No Ansible imports.
 
-"""The HTTP session shared by MSAL and the Graph client.
+"""The HTTP session shared by MSAL and the Graph client, and what a transport failure means (transient, TLS, provably
+not sent). The retries are ``_retries``'.
 
 requests' ``Session.merge_environment_settings()`` replaces ``verify=True``/``None`` *and* ``Session.verify``
 with ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``. :class:`VerifyingSession` therefore passes ``verify`` explicitly
@@ -25,16 +26,11 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
-import email.utils
-import json
 import os
-import random
 import re
-import threading
-import time
 import traceback
 import warnings
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphAuthError, GraphError, InputError, one_line
 from ansible_collections.msgraph.security.plugins.module_utils._options import COLLECTION_NAME, COLLECTION_VERSION
@@ -206,103 +202,6 @@ def header_value(headers: Mapping[str, str] | None, name: str) -> str | None:
     return value
 
 
-class RetryPolicy:
-    """How long requests may keep trying: the one backoff, ``Retry-After`` parser and time budget of a task.
-
-    One instance is shared by the token service client (:class:`RetryingHttpClient`) and the Graph client, so a
-    task never waits longer than ``budget_seconds`` in total, whichever service throttles.
-
-    ``max_retries``: retries per request (attempts = max_retries + 1); ``budget_seconds``: total time all
-    requests of the client may spend waiting before retries; ``base_delay``/``max_delay``: the capped
-    exponential backoff used when the service gives no ``Retry-After``. ``sleep``, ``clock`` (monotonic),
-    ``now`` (wall clock, for HTTP dates) and ``jitter`` (returns [0, 1)) are injectable for tests.
-
-    The policy is also the client's shared gate: a wait (e.g. a 429's ``Retry-After``) pauses every thread
-    using the client until the same instant, because Graph throttles the application, not one request.
-    The budget counts the gate's closed time once, however many threads wait behind it.
-    """
-
-    def __init__(self, max_retries: int = 5, budget_seconds: float = 120, base_delay: float = 1.0, max_delay: float = 30.0,
-                 sleep: Callable[[float], None] | None = None, clock: Callable[[], float] | None = None,
-                 now: Callable[[], float] | None = None, jitter: Callable[[], float] | None = None) -> None:
-        self.max_retries = max(0, int(max_retries))
-        self.budget_seconds = max(0.0, float(budget_seconds))
-        self.base_delay = float(base_delay)
-        self.max_delay = float(max_delay)
-        self.sleep = sleep or time.sleep
-        self.clock = clock or time.monotonic
-        self.now = now or time.time
-        self.jitter = jitter or random.random
-        self.waited = 0.0  # total seconds the gate was closed, across requests and threads
-        self.pauses = 0  # how many waits closed (or extended) the gate
-        self._resume_at = None  # clock() value when the gate opens again
-        self._lock = threading.Lock()
-
-    def hold(self, delay: float) -> bool:
-        """Close the gate until ``delay`` seconds from now (or leave it closed longer); False if the extra
-        closed time would exceed the budget, in which case nothing changes."""
-        with self._lock:
-            now = self.clock()
-            until = now + delay
-            opens = now if self._resume_at is None else max(self._resume_at, now)
-            extra = max(0.0, until - opens)
-            if extra > self.remaining:
-                return False
-            self._resume_at = max(opens, until)
-            self.waited += extra
-            self.pauses += 1
-            return True
-
-    def wait_until_open(self) -> None:
-        """Sleep while the gate is closed (returns at once when it is open)."""
-        while True:
-            with self._lock:
-                remaining = 0.0 if self._resume_at is None else self._resume_at - self.clock()
-            if remaining <= 0:
-                return
-            self.sleep(remaining)
-
-    def backoff(self, retry_number: int) -> float:
-        """Capped exponential backoff with jitter for the n-th retry (1-based), in [delay/2, delay]."""
-        delay = min(self.max_delay, self.base_delay * (2 ** max(0, retry_number - 1)))
-        return delay / 2.0 + (delay / 2.0) * self.jitter()
-
-    def retry_after(self, headers: Mapping[str, str] | None) -> float | None:
-        """Seconds from a ``Retry-After`` header (seconds or HTTP date), or None."""
-        value = header_value(headers, "Retry-After")
-        if value is None:
-            return None
-        value = str(value).strip()
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when is None:
-            return None
-        reference = None
-        date_header = header_value(headers, "Date")
-        if date_header:
-            try:
-                reference = email.utils.parsedate_to_datetime(date_header).timestamp()
-            except (TypeError, ValueError, IndexError, AttributeError):
-                reference = None
-        if reference is None:
-            reference = self.now()
-        return max(0.0, when.timestamp() - reference)
-
-    @property
-    def remaining(self) -> float:
-        return max(0.0, self.budget_seconds - self.waited)
-
-
-# Token-service answers worth another try: throttled, or a transient server/gateway failure.
-TRANSIENT_TOKEN_STATUSES = frozenset([429, 500, 502, 503, 504])
-
-
 def is_transient_exception(exc: BaseException) -> bool:
     """A connection failure, timeout or truncated body (never a TLS failure): worth another try if nothing changed."""
     if requests is None or is_tls_error(exc):
@@ -383,100 +282,6 @@ def tls_failed_before_sending(exc: BaseException) -> bool:
             return False
         handshake = handshake or bool(frames & _HANDSHAKE_FRAMES)
     return handshake
-
-
-class CachedResponse:
-    """A stored 2xx answer to a GET, with what MSAL reads of an http_client's response."""
-
-    def __init__(self, status_code: int, text: str, headers: Mapping[str, str] | None = None) -> None:
-        self.status_code = status_code
-        self.text = text
-        self.headers = dict(headers or {})
-
-    @property
-    def content(self) -> bytes:
-        return self.text.encode("utf-8")
-
-    def json(self) -> Any:
-        return json.loads(self.text)
-
-    def raise_for_status(self) -> None:
-        """Only 2xx answers are stored: nothing to raise."""
-
-
-class RetryingHttpClient:
-    """The HTTP client MSAL's confidential client gets: the shared session, with transient failures retried.
-
-    MSAL leaves retries to the HTTP client it is given ("it will be your http_client's duty to decide whether to
-    perform retry"). Token and discovery requests change nothing on the server, so a 429/5xx answer, a connection
-    error or a timeout is tried again, by the task's one :class:`RetryPolicy`: the same ``Retry-After`` handling,
-    backoff, ``max_retries`` per request and time budget as Graph requests, and ``on_retry(message)`` before each
-    retry (modules turn it into a warning). TLS failures are never retried. Anything else is delegated to the session.
-
-    ``stored_answers``: where 2xx answers to GETs (MSAL's discovery requests) are kept between runs, an object with
-    ``stored_answer(url, params)`` -> ``(status, text, headers)`` or None, and ``store_answer(url, params, response)``
-    (``_token_cache.DiscoveryAnswers``), or None.
-    """
-
-    def __init__(self, session: VerifyingSession, policy: RetryPolicy | None = None, on_retry: Callable[[str], None] | None = None,
-                 stored_answers: Any = None) -> None:
-        self.session = session
-        self.policy = policy or RetryPolicy()
-        self.on_retry = on_retry
-        self.stored_answers = stored_answers
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.session, name)
-
-    def post(self, url: str, **kwargs: Any) -> requests.Response:
-        return self._send("POST", self.session.post, url, kwargs)
-
-    def get(self, url: str, **kwargs: Any) -> requests.Response | CachedResponse:
-        store = self.stored_answers
-        if store is not None:
-            stored = store.stored_answer(url, kwargs.get("params"))
-            if stored is not None:
-                return CachedResponse(*stored)
-        response = self._send("GET", self.session.get, url, kwargs)
-        if store is not None and 200 <= response.status_code < 300:
-            store.store_answer(url, kwargs.get("params"), response)
-        return response
-
-    def close(self) -> None:
-        return self.session.close()
-
-    def _send(self, method, send, url, kwargs):
-        retries = 0
-        while True:
-            self.policy.wait_until_open()
-            try:
-                response = send(url, **kwargs)
-            except Exception as exc:  # only transport errors are retried, and never a TLS failure
-                if not is_transient_exception(exc) or not self._wait(method, url, retries, None, type(exc).__name__):
-                    raise
-            else:
-                if response.status_code not in TRANSIENT_TOKEN_STATUSES or not self._wait(
-                        method, url, retries, response, f"HTTP {response.status_code}"):
-                    return response
-            retries += 1
-
-    def _wait(self, method, url, retries, response, what):
-        """Hold the shared gate before retry number ``retries + 1``; False when retries or the budget are used up."""
-        policy = self.policy
-        if retries >= policy.max_retries:
-            return False
-        delay = policy.retry_after(response.headers) if response is not None else None
-        source = "Retry-After"
-        if delay is None:
-            delay = policy.backoff(retries + 1)
-            source = "backoff"
-        if not policy.hold(delay):
-            return False
-        if self.on_retry is not None:
-            self.on_retry(f"token service {method} {url.split('?', 1)[0]}: {what}; retrying in {delay:.1f}s ({source}, retry {retries + 1} of"
-                          f" {policy.max_retries})")
-        policy.wait_until_open()
-        return True
 
 
 def is_tls_error(exc: BaseException) -> bool:

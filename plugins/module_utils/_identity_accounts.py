@@ -40,6 +40,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphOutcomeUnknownError,
     InputError,
 )
+from ansible_collections.msgraph.security.plugins.module_utils._graph_apis import IDENTITY_ACCOUNTS
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (
     GraphClient,
     first_present,
@@ -52,8 +53,8 @@ from ansible_collections.msgraph.security.plugins.module_utils._graph_client imp
 IDENTITY_ACCOUNTS_PATH = "/security/identities/identityAccounts"
 
 # Least-privileged application permissions (docs/service-contract.md row 22); passed to the client so a 403 names them.
-READ_PERMISSION = "SecurityIdentitiesAccount.Read.All"
-ACTION_PERMISSION = "SecurityIdentitiesActions.ReadWrite.All"
+READ_PERMISSION = IDENTITY_ACCOUNTS.permissions["read"]
+ACTION_PERMISSION = IDENTITY_ACCOUNTS.permissions["invoke_action"]
 
 # Schema enumerations (docs/service-contract.md row 3), in their camelCase schema spelling.
 IDENTITY_PROVIDERS = ("activeDirectory", "entraID", "okta")

@@ -40,6 +40,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._filtered_lists import list_filtered, matches_bounds, parse_each
+from ansible_collections.msgraph.security.plugins.module_utils._graph_apis import ALERTS, INCIDENTS
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (
     GraphClient,
     first_present,
@@ -55,9 +56,9 @@ from ansible_collections.msgraph.security.plugins.module_utils._identity_account
 
 INCIDENTS_PATH = "/security/incidents"
 ALERTS_PATH = "/security/alerts_v2"
-INCIDENT_READ_PERMISSION = "SecurityIncident.Read.All"
-INCIDENT_WRITE_PERMISSION = "SecurityIncident.ReadWrite.All"
-ALERT_READ_PERMISSION = "SecurityAlert.Read.All"
+INCIDENT_READ_PERMISSION = INCIDENTS.permissions["read"]
+INCIDENT_WRITE_PERMISSION = INCIDENTS.permissions["write"]
+ALERT_READ_PERMISSION = ALERTS.permissions["read"]
 COMMENT_ODATA_TYPE = "microsoft.graph.security.alertComment"
 
 # Schema members (Microsoft's metadata, through the SDK models of docs/service-contract.md); unknownFutureValue is never sent.

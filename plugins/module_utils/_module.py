@@ -31,6 +31,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._credentials impo
     open_persistent_cache,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError, redact, register_secret
+from ansible_collections.msgraph.security.plugins.module_utils._graph_apis import api_version_for, graph_api
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, connect
 from ansible_collections.msgraph.security.plugins.module_utils._http import (
     HAS_REQUESTS,
@@ -70,23 +71,25 @@ def connection_argument_spec() -> dict[str, dict[str, Any]]:
 class GraphModule(AnsibleModule):
     """An ``AnsibleModule`` taking the connection options, for the Graph ``api`` it calls.
 
-    ``api``: a name of ``_clouds.API_AVAILABILITY``; a cloud that does not offer it fails the task before any
-    request. ``default_api_version``: the module's own default for ``api_version`` (e.g. "v1.0" for APIs that are
-    GA there; the module documents it by overriding the option). Other keyword arguments (``supports_check_mode``,
-    ``mutually_exclusive``, ``required_if``, ...) go to ``AnsibleModule``.
+    ``api``: a name of ``_graph_apis.GRAPH_APIS``, whose facts decide the rest: a cloud that does not offer the API
+    fails the task before any request; ``api_version`` defaults to the API's default version (a module whose API
+    defaults to another version than the connection options' documents it by overriding the option), a version
+    the API is not offered in is refused, and an API called in one version only is called in it whatever
+    ``api_version`` says (``connection_settings.api_version`` is the version used). Other keyword arguments
+    (``supports_check_mode``, ``mutually_exclusive``, ``required_if``, ...) go to ``AnsibleModule``.
     """
 
     # The MSAL token cache: None = in memory, per task; set from token_cache_dir (the opt-in persistent cache)
     # when the client is built, unless something set it before.
     token_cache = None
 
-    def __init__(self, argument_spec: dict[str, dict[str, Any]] | None = None, api: str | None = None, default_api_version: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, argument_spec: dict[str, dict[str, Any]] | None = None, api: str | None = None, **kwargs: Any) -> None:
         spec = connection_argument_spec()
         self._default_overrides = {}
-        if default_api_version:
-            spec["api_version"]["default"] = default_api_version
-            self._default_overrides["api_version"] = default_api_version
+        facts = graph_api(api) if api else None
+        if facts is not None and facts.follows_api_version:
+            spec["api_version"]["default"] = facts.default_version
+            self._default_overrides["api_version"] = facts.default_version
         own = copy.deepcopy(argument_spec or {})
         clash = sorted(set(spec) & set(own))
         if clash:
@@ -109,6 +112,12 @@ class GraphModule(AnsibleModule):
             self.warn(message)
         for message in self.connection_settings.custom_endpoint_warnings(self._auth_method_or_none()):
             self.warn(message)
+        if api:
+            # After the cloud check and the warnings: a cloud without the API is said first, the warnings still shown.
+            try:
+                self.connection_settings.api_version = api_version_for(api, self.connection_settings.api_version)
+            except InputError as err:
+                self.fail_on_error(err)
 
     def _auth_method_or_none(self):
         try:

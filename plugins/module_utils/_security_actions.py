@@ -61,6 +61,7 @@ import time
 from typing import Any, Callable, Mapping
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError, InputError
+from ansible_collections.msgraph.security.plugins.module_utils._graph_apis import SECURITY_ACTIONS
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (
     GraphClient,
     odata_string,
@@ -75,8 +76,8 @@ CLIENT_CONTEXT_MAX_LENGTH = 256
 DERIVED_CONTEXT_PREFIX = "msgraph.security:v1:"
 
 # Application permissions the two modules need (the API rejects delegated tokens).
-READ_PERMISSION = "SecurityActions.Read.All"
-WRITE_PERMISSION = "SecurityActions.ReadWrite.All"
+READ_PERMISSION = SECURITY_ACTIONS.permissions["read"]
+WRITE_PERMISSION = SECURITY_ACTIONS.permissions["write"]
 
 DEPRECATION_WARNING = (
     "The legacy Microsoft Graph securityActions API is deprecated by Microsoft (announced removal "
@@ -283,13 +284,6 @@ def _jwt_payload(token):
     except (ValueError, UnicodeError, binascii.Error):
         return None
     return payload if isinstance(payload, dict) else None
-
-
-def require_beta(api_version: str) -> None:
-    """securityActions exist in the beta metadata only (no v1.0 page, no v1.0-Prod entity): refuse v1.0 up front."""
-    if api_version != "beta":
-        raise InputError("api_version", f"securityActions are offered in Microsoft Graph beta only, not in {api_version}; nothing was "
-                                        "sent. Set api_version=beta (the default) for this task")
 
 
 def refuse_delegated_token(access_token: str | None, auth_method: str) -> None:

@@ -18,7 +18,7 @@ token obtained with the old one is never handed out again.
 It holds what MSAL's public ``SerializableTokenCache.serialize()`` gives, nothing of MSAL's private in-memory
 layout, and the token service's answers to MSAL's discovery GETs (:class:`DiscoveryAnswers`: URL, status, body,
 headers, kept 24 hours as MSAL keeps them in memory), so K tasks make one discovery request. They are stored by the
-HTTP client MSAL is given (``_http.RetryingHttpClient``), not through MSAL's ``http_cache``: that mapping holds
+HTTP client MSAL is given (``_retries.RetryingHttpClient``), not through MSAL's ``http_cache``: that mapping holds
 MSAL's own response objects and index, which only ``pickle`` persists. A file that is valid JSON of another shape
 counts as empty, with a warning, and is replaced at the next write.
 
@@ -276,7 +276,7 @@ class PersistentTokenCache(_CacheBase):
 class DiscoveryAnswers:
     """The token service's 2xx answers to GETs (MSAL's discovery), by URL and query, until they expire.
 
-    ``stored_answer``/``store_answer`` are what ``_http.RetryingHttpClient`` calls; ``entries`` is what the file keeps.
+    ``stored_answer``/``store_answer`` are what ``_retries.RetryingHttpClient`` calls; ``entries`` is what the file keeps.
     """
 
     def __init__(self, entries: Mapping[str, Any] | None = None, clock: Callable[[], float] = time.time) -> None:

@@ -343,7 +343,7 @@ def read(client, params, warn=None):
 
 def main():
     exclusive = [("alert_id", "incident_id")] + [(single, option) for single in ("alert_id", "incident_id") for option in LIST_OPTIONS]
-    module = GraphModule(argument_spec=ARGUMENT_SPEC, api="alerts", default_api_version="v1.0", supports_check_mode=True,
+    module = GraphModule(argument_spec=ARGUMENT_SPEC, api="alerts", supports_check_mode=True,
                          mutually_exclusive=exclusive)
     try:
         found = read(module.graph_client(), module.params, warn=module.warn)

@@ -274,7 +274,6 @@ matches:
 """
 
 from ansible_collections.msgraph.security.plugins.module_utils._entra_users import (
-    API_VERSION,
     USER_TARGET_OPTIONS,
     run_account_enabled,
     user_selector,
@@ -299,7 +298,6 @@ def main():
         mutually_exclusive=[list(USER_TARGET_OPTIONS)],
         required_one_of=[list(USER_TARGET_OPTIONS)],
     )
-    module.connection_settings.api_version = API_VERSION
     try:
         selector = user_selector(module.params)
         result = run_account_enabled(module.graph_client(), selector, module.params["account_enabled"],

@@ -343,7 +343,6 @@ matches:
 """
 
 from ansible_collections.msgraph.security.plugins.module_utils._entra_users import (
-    API_VERSION,
     USER_ACTIONS,
     USER_TARGET_OPTIONS,
     plan_user_action,
@@ -375,7 +374,6 @@ def main():
         mutually_exclusive=[TARGET_OPTIONS],
         required_one_of=[TARGET_OPTIONS],
     )
-    module.connection_settings.api_version = API_VERSION
     params = module.params
     try:
         if params["targets"] is not None:

@@ -232,7 +232,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = GraphModule(argument_spec=ARGUMENT_SPEC, api="incidents", default_api_version="v1.0", supports_check_mode=True)
+    module = GraphModule(argument_spec=ARGUMENT_SPEC, api="incidents", supports_check_mode=True)
     params = module.params
     try:
         incident_id = incidents.validate_entity_id(params["incident_id"], "incident_id")

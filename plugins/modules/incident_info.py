@@ -289,7 +289,7 @@ def read(client, params, warn=None):
 
 
 def main():
-    module = GraphModule(argument_spec=ARGUMENT_SPEC, api="incidents", default_api_version="v1.0", supports_check_mode=True,
+    module = GraphModule(argument_spec=ARGUMENT_SPEC, api="incidents", supports_check_mode=True,
                          mutually_exclusive=[("incident_id", option) for option in LIST_OPTIONS])
     try:
         found = read(module.graph_client(), module.params, warn=module.warn)

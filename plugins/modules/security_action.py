@@ -565,7 +565,6 @@ def main():
     )
     try:
         planned = plan(module.params)
-        actions.require_beta(module.connection_settings.api_version)
         actions.refuse_delegated_token(module.params["access_token"], module.auth_method())
         result = run(module, module.graph_client(), planned)
     except (GraphError, InputError) as error:

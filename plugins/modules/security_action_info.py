@@ -321,7 +321,6 @@ def main():
     params = module.params
     try:
         validate_input(params)
-        actions.require_beta(module.connection_settings.api_version)
         actions.refuse_delegated_token(params["access_token"], module.auth_method())
         found = actions.read_actions(module.graph_client(), action_id=params["id"],
                                      client_context=params["client_context"], odata_filter=params["filter"],

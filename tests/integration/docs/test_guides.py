@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.msgraph.security.plugins.module_utils import _entra_errors
+from ansible_collections.msgraph.security.plugins.module_utils import _token_service_errors
 from ansible_collections.msgraph.security.plugins.module_utils._options import CONNECTION_OPTIONS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -64,8 +64,8 @@ def test_troubleshooting_documents_every_error_code_and_invents_none():
     documented = set(re.findall(r"`([A-Za-z0-9_]+)`", text))
     own = codes_raised_by_the_collection()
     assert {"UnsupportedCloud", "RetryBudgetExhausted", "IdentityAmbiguous", "TokenRequestFailed"} <= own  # the scan works
-    aadsts = {"AADSTS" + number for number in _entra_errors.AADSTS_HINTS}
-    oauth = set(_entra_errors.ERROR_HINTS)
+    aadsts = {"AADSTS" + number for number in _token_service_errors.AADSTS_HINTS}
+    oauth = set(_token_service_errors.ERROR_HINTS)
     missing = sorted((own | aadsts | oauth) - documented)
     assert not missing, f"document these error codes in docs/troubleshooting.md: {missing}"
     invented = sorted(set(re.findall(r"AADSTS\d+", text)) - aadsts)

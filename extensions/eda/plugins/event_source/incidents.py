@@ -246,17 +246,14 @@ from ansible_collections.msgraph.security.plugins.module_utils._event_position i
     plan_emission,
     save_state,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (  # noqa: E402
-    RETRYABLE_STATUSES,
-    GraphClient,
-    connect,
-)
-from ansible_collections.msgraph.security.plugins.module_utils._http import TRANSIENT_TOKEN_STATUSES  # noqa: E402
+from ansible_collections.msgraph.security.plugins.module_utils._graph_apis import INCIDENTS  # noqa: E402
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, connect  # noqa: E402
+from ansible_collections.msgraph.security.plugins.module_utils._retries import TRANSIENT_STATUSES  # noqa: E402
 from ansible_collections.msgraph.security.plugins.module_utils._options import resolve_unset_options  # noqa: E402
 from ansible_collections.msgraph.security.plugins.module_utils._timestamps import normalize_timestamp  # noqa: E402
 
 LOGGER = logging.getLogger(__name__)
-DEFAULT_API_VERSION = "v1.0"
+DEFAULT_API_VERSION = INCIDENTS.default_version
 # The source's own arguments (the connection options are _options.CONNECTION_OPTIONS): name -> (type, default).
 SOURCE_OPTIONS = {
     "severity": ("list", None),
@@ -268,9 +265,8 @@ SOURCE_OPTIONS = {
     "interval": ("int", 60),
     "max_interval": ("int", 900),
 }
-# Failures worth waiting out (after the client's own retries): throttling and outages of Graph or the token service,
-# the statuses the Graph client and the token service's HTTP client retry.
-TRANSIENT_STATUSES = RETRYABLE_STATUSES | TRANSIENT_TOKEN_STATUSES
+# Failures worth waiting out (after the client's own retries): throttling and outages of Graph or the token service
+# (_retries.TRANSIENT_STATUSES, the one transient set), and these codes.
 # AADSTS90033: "A transient error has occurred"; temporarily_unavailable: RFC 6749 section 5.2.
 TRANSIENT_CODES = ("RetriesExhausted", "RetryBudgetExhausted", "Timeout", "ConnectionError", "AADSTS90033",
                    "temporarily_unavailable")

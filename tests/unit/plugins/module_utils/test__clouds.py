@@ -12,15 +12,14 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.msgraph.security.plugins.module_utils._clouds import (
-    API_AVAILABILITY,
     CLOUDS,
-    NOT_IN_VERSION,
     availability_warnings,
     explain_unavailable,
     require_api,
     resolve_cloud,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphUnsupportedCloudError, InputError
+from ansible_collections.msgraph.security.plugins.module_utils._graph_apis import GRAPH_APIS
 
 
 @pytest.mark.parametrize("name, authority, root", [
@@ -62,11 +61,6 @@ def test_unknown_cloud_is_an_input_error(bad):
     assert caught.value.option == "cloud_environment"
     assert bad in str(caught.value)
     assert "AzureUSGovernment" in str(caught.value)
-
-
-def test_api_availability_table():
-    assert API_AVAILABILITY["identity_accounts"] == {"global", "usgov", "usgov_dod"}
-    assert API_AVAILABILITY["security_actions"] == {"global"}
 
 
 @pytest.mark.parametrize("cloud, api", [
@@ -118,7 +112,7 @@ def test_the_vendored_fairfax_metadata_lacks_what_v1_refuses():
         navigation = [item.get("Name") for item in container]
         actions = [item.get("Name") for item in csdl if item.tag == "Action"]
         assert ("identityAccounts" in navigation) is offered and ("invokeAction" in actions) is offered
-    assert NOT_IN_VERSION["identity_accounts"]["v1.0"] == {"usgov", "usgov_dod"}
+    assert GRAPH_APIS["identity_accounts"].not_in_version["v1.0"] == {"usgov", "usgov_dod"}
 
 
 @pytest.mark.parametrize("cloud", ["usgov", "usgov_dod", "AzureUSGovernment"])

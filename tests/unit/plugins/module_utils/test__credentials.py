@@ -30,9 +30,10 @@ from ansible_collections.msgraph.security.plugins.module_utils._credentials impo
     StaticTokenProvider,
     build_token_provider,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._entra_errors import AADSTS_HINTS, auth_error_from_result
+from ansible_collections.msgraph.security.plugins.module_utils._token_service_errors import AADSTS_HINTS, auth_error_from_result
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphAuthError, InputError
-from ansible_collections.msgraph.security.plugins.module_utils._http import RetryingHttpClient, VerifyingSession
+from ansible_collections.msgraph.security.plugins.module_utils._http import VerifyingSession
+from ansible_collections.msgraph.security.plugins.module_utils._retries import RetryingHttpClient
 
 TENANT = "contoso.onmicrosoft.com"
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"

@@ -17,9 +17,10 @@ import responses
 import urllib3
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError, InputError
+from ansible_collections.msgraph.security.plugins.module_utils._graph_answers import GraphResponse
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (
+    GRAPH_RETRIED_STATUSES,
     GraphClient,
-    GraphResponse,
     RetryPolicy,
     odata_string,
     origin_of,
@@ -29,6 +30,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._graph_client imp
     validate_server_id,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._http import VerifyingSession
+from ansible_collections.msgraph.security.plugins.module_utils._retries import TRANSIENT_STATUSES
 from ansible_collections.msgraph.security.tests.unit.conftest import ssl_error_raised_in
 
 ROOT = "https://graph.microsoft.com"
@@ -319,6 +321,10 @@ def test_get_500_is_not_retried(client):
         client.get("/security/identities/identityAccounts")
     assert len(responses.calls) == 1
     assert caught.value.status == 500 and not isinstance(caught.value, GraphOutcomeUnknownError)
+
+
+def test_graph_retries_the_transient_statuses_it_documents_as_such():
+    assert GRAPH_RETRIED_STATUSES == {429, 503, 504} and GRAPH_RETRIED_STATUSES < TRANSIENT_STATUSES
 
 
 # --- POST safety --------------------------------------------------------------------------------------

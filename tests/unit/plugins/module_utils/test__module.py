@@ -6,8 +6,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ast
 import datetime
 import sys
+from pathlib import Path
 
 import pytest
 import responses
@@ -24,6 +26,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphUnsupportedCloudError,
     InputError,
 )
+from ansible_collections.msgraph.security.plugins.module_utils._graph_apis import GRAPH_APIS
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient
 from ansible_collections.msgraph.security.plugins.module_utils._module import (
     GraphModule,
@@ -249,6 +252,53 @@ def test_api_not_offered_in_the_cloud_fails_at_once(failing, cloud, api):
     assert api in result["msg"]
     assert result["error"]["error_code"] == "UnsupportedCloud"
     assert "error_code" not in result
+
+
+# --- the API version, from the API's facts (_graph_apis) ------------------------------------------------
+
+@pytest.mark.parametrize("api, default", [("identity_accounts", "beta"), ("security_actions", "beta"), ("incidents", "v1.0"),
+                                          ("alerts", "v1.0")])
+def test_api_version_defaults_to_the_apis_default(build, api, default):
+    module = build({"access_token": TOKEN}, api=api)
+    assert module.params["api_version"] == module.connection_settings.api_version == default
+    assert module.argument_spec["api_version"]["default"] == default
+
+
+def test_an_explicit_api_version_is_kept(build):
+    assert build({"access_token": TOKEN, "api_version": "beta"}, api="incidents").connection_settings.api_version == "beta"
+    assert build({"access_token": TOKEN, "api_version": "v1.0"}).connection_settings.api_version == "v1.0"
+
+
+@pytest.mark.parametrize("requested", [None, "beta", "v1.0"])
+def test_an_api_called_in_one_version_is_called_in_it_whatever_api_version_says(build, requested):
+    args = {"access_token": TOKEN} if requested is None else {"access_token": TOKEN, "api_version": requested}
+    module = build(args, api="entra_users")
+    assert module.connection_settings.api_version == "v1.0"
+    assert module.argument_spec["api_version"]["default"] == "beta"  # the connection options' documented default
+
+
+def test_a_version_the_api_is_not_offered_in_fails_at_once_after_the_cloud_check(failing, warnings):
+    result = failing({"access_token": TOKEN, "api_version": "v1.0", "graph_endpoint": "https://graph.example.test",
+                      "allow_custom_endpoints": True}, api="security_actions")
+    assert result["option"] == "api_version" and "beta only" in result["msg"]
+    assert any("graph.example.test" in warning for warning in warnings)  # warned before the refusal, as before
+    result = failing({"access_token": TOKEN, "api_version": "v1.0", "cloud_environment": "china"}, api="security_actions")
+    assert result["error"]["error_code"] == "UnsupportedCloud"
+
+
+MODULES = Path(__file__).resolve().parents[4] / "plugins" / "modules"
+
+
+@pytest.mark.parametrize("path", sorted(MODULES.glob("*.py")), ids=lambda path: path.stem)
+def test_a_module_names_only_its_api_and_never_sets_the_api_version(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    [call] = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "GraphModule"]
+    keywords = {keyword.arg: keyword.value for keyword in call.keywords}
+    assert isinstance(keywords.get("api"), ast.Constant) and keywords["api"].value in GRAPH_APIS
+    assert "default_api_version" not in keywords
+    assigned = [target.attr for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                for target in node.targets if isinstance(target, ast.Attribute)]
+    assert "api_version" not in assigned
 
 
 @pytest.mark.parametrize("cloud", ["usgov", "usgov_dod"])

@@ -24,7 +24,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._credentials impo
     open_persistent_cache,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
-from ansible_collections.msgraph.security.plugins.module_utils._http import RetryingHttpClient, RetryPolicy
+from ansible_collections.msgraph.security.plugins.module_utils._retries import RetryingHttpClient, RetryPolicy
 from ansible_collections.msgraph.security.plugins.module_utils._token_cache import (
     DiscoveryAnswers,
     PersistentTokenCache,

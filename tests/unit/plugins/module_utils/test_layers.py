@@ -19,9 +19,9 @@ LAYERS = {
     "_identity_accounts": 2, "_bulk": 2, "_containment": 2, "_security_actions": 2, "_entra_users": 2, "_incidents": 2,
     "_runbook_inputs": 2,
     "_evidence": 2, "_event_position": 2, "_filtered_lists": 2,
-    "_graph_client": 3,
-    "_credentials": 4, "_connection": 4, "_certificates": 4, "_entra_errors": 4, "_token_cache": 4, "_clouds": 4,
-    "_http": 4,
+    "_graph_client": 3, "_graph_answers": 3,
+    "_credentials": 4, "_connection": 4, "_certificates": 4, "_token_service_errors": 4, "_token_cache": 4,
+    "_clouds": 4, "_graph_apis": 4, "_http": 4, "_retries": 4,
     "_errors": 5, "_options": 5,
     "_timestamps": 5,
 }
@@ -41,8 +41,13 @@ SIDEWAYS = {
     # the runbooks' input checks split lists as the planner does.
     ("_runbook_inputs", "_containment"),
     ("_credentials", "_clouds"), ("_credentials", "_http"), ("_credentials", "_token_cache"),
-    ("_credentials", "_connection"), ("_credentials", "_certificates"), ("_credentials", "_entra_errors"),
-    ("_connection", "_clouds"), ("_connection", "_http"), ("_entra_errors", "_http"),
+    ("_credentials", "_connection"), ("_credentials", "_certificates"), ("_credentials", "_token_service_errors"),
+    ("_connection", "_clouds"), ("_connection", "_http"), ("_token_service_errors", "_http"),
+    # a cloud's check reads which clouds offer an API from the per-API facts; the retry engine retries the
+    # transport's transient failures, and the token providers retry with it.
+    ("_clouds", "_graph_apis"), ("_retries", "_http"), ("_credentials", "_retries"),
+    # the Graph client reads Graph's answers (bodies, error answers) with the reader of its own layer.
+    ("_graph_client", "_graph_answers"),
 }
 
 

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphAuthError, GraphError, InputError
-from ansible_collections.msgraph.security.plugins.module_utils._http import RetryPolicy
+from ansible_collections.msgraph.security.plugins.module_utils._retries import RetryPolicy
 from ansible_collections.msgraph.security.plugins.module_utils._options import CONNECTION_OPTIONS
 
 from ansible_collections.msgraph.security.tests.unit.conftest import FakeClock

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.msgraph.security.plugins.module_utils._entra_errors import transport_error
+from ansible_collections.msgraph.security.plugins.module_utils._token_service_errors import transport_error
 
 
 class MsalServiceError(Exception):

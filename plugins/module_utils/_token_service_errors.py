@@ -8,7 +8,8 @@
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
 # Layer 4: the standard library, _errors and _http (which knows requests) only. No Ansible imports.
 
-"""Microsoft Entra ID sign-in failures as :class:`GraphAuthError`: AADSTS codes, OAuth errors, transport errors.
+"""The token service's (Microsoft Entra ID sign-in) failures as :class:`GraphAuthError`: AADSTS codes, OAuth errors,
+transport errors. Graph's own error answers are read by ``_graph_answers.error_from_response``.
 
 Each common AADSTS code maps to one sentence telling the operator what to fix
 (https://learn.microsoft.com/entra/identity-platform/reference-error-codes).
