@@ -41,24 +41,28 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     redact,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient
-from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
+from ansible_collections.msgraph.security.plugins.module_utils._identity_actions import (
     ACTION_TARGET_OPTIONS,
-    LOOKUP_ID,
     ActionRequest,
-    IdentityFinder,
-    IdentityResolutionError,
-    ProtectedAccounts,
     ReconcileWait,
     action_diff,
-    exactly_one,
     execute_plan,
-    get_identity,
-    match_key,
-    matches_selector,
-    normalize_action_matrix,
     plan_for_identity,
+)
+from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import (
+    IdentityFinder,
+    IdentityResolutionError,
+    exactly_one,
+    get_identity,
+    matches_selector,
+)
+from ansible_collections.msgraph.security.plugins.module_utils._identity_vocabulary import (
+    LOOKUP_ID,
+    match_key,
+    normalize_action_matrix,
     selector_from_params,
 )
+from ansible_collections.msgraph.security.plugins.module_utils._protected_accounts import ProtectedAccounts
 
 SUCCEEDED = "succeeded"
 UNCHANGED = "unchanged"

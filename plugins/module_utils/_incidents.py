@@ -6,7 +6,7 @@
 # FOR INTERNAL COLLECTION USE ONLY
 # The interfaces in this file are meant for use within the msgraph.security collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
-# Layer 2: _errors, _graph_client, _identity_accounts (enum helpers) and the standard library. No Ansible imports.
+# Layer 2: _errors, _graph_client, _identity_vocabulary (enum helpers) and the standard library. No Ansible imports.
 
 """Domain logic for Microsoft Defender XDR incidents and alerts (``/security/incidents``, ``/security/alerts_v2``).
 
@@ -68,12 +68,14 @@ from ansible_collections.msgraph.security.plugins.module_utils._graph_client imp
     unwrap_entity,
     validate_path_id,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
+# Public names, kept under this file's own private aliases so nothing below changes (issue 21: the incidents split
+# renames them at their uses).
+from ansible_collections.msgraph.security.plugins.module_utils._identity_vocabulary import (
     LOOKUP_ACCOUNT_IDENTIFIER,
-    _canonical_lookup,
-    _normalize_input_enum,
-    _normalize_response_enum,
+    canonical_lookup as _canonical_lookup,
     match_key,
+    normalize_input_enum as _normalize_input_enum,
+    normalize_response_enum as _normalize_response_enum,
     validate_sid,
     validate_upn,
 )

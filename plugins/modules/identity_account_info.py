@@ -294,7 +294,8 @@ option:
 """
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
-from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
+from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import find_identities
+from ansible_collections.msgraph.security.plugins.module_utils._identity_vocabulary import (
     LOOKUP_ACCOUNT_IDENTIFIER,
     LOOKUP_DISPLAY_NAME,
     LOOKUP_EMAIL,
@@ -302,7 +303,6 @@ from ansible_collections.msgraph.security.plugins.module_utils._identity_account
     LOOKUP_ID,
     LOOKUP_SID,
     LOOKUP_UPN,
-    find_identities,
     selector_from_params,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule

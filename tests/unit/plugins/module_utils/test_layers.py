@@ -16,22 +16,32 @@ MODULES = MODULE_UTILS.parent / "modules"
 # File -> layer (docs/architecture.md). Shared files (layer 5) are importable from everywhere.
 LAYERS = {
     "_module": 1,
-    "_identity_accounts": 2, "_bulk": 2, "_containment": 2, "_security_actions": 2, "_entra_users": 2, "_incidents": 2,
-    "_runbook_inputs": 2,
+    "_identity_vocabulary": 2, "_identity_lookup": 2, "_protected_accounts": 2, "_identity_actions": 2, "_bulk": 2,
+    "_containment": 2, "_security_actions": 2, "_entra_users": 2, "_incidents": 2, "_runbook_inputs": 2,
     "_graph_client": 3,
     "_credentials": 4, "_connection": 4, "_certificates": 4, "_entra_errors": 4, "_token_cache": 4, "_clouds": 4,
     "_http": 4,
     "_errors": 5, "_options": 5,
 }
 
-# Imports within one layer, each building on the other: bulk is many identity actions; containment plans and the
-# Entra ID user actions apply the identity rules; the token providers (_credentials) use the connection settings,
-# certificates, sign-in errors, HTTP transport and token cache of their own layer; the settings use the clouds and
-# the transport's CA check; sign-in errors use the transport's TLS errors.
+# Imports within one layer, each building on the other: the token providers (_credentials) use the connection
+# settings, certificates, sign-in errors, HTTP transport and token cache of their own layer; the settings use the
+# clouds and the transport's CA check; sign-in errors use the transport's TLS errors.
 SIDEWAYS = {
-    ("_bulk", "_identity_accounts"), ("_containment", "_identity_accounts"), ("_entra_users", "_identity_accounts"),
-    # incidents and their evidence reuse the identity layer's enum and OData helpers and SID checks.
-    ("_incidents", "_identity_accounts"),
+    # The identity files stack: the vocabulary (enums, the provider x action matrix, identifiers) is their base;
+    # lookup reads and finds identities with it; protection compares identifiers as it does; actions find their
+    # target, refuse a protected one and send; bulk is many actions with one lookup per kind.
+    ("_identity_lookup", "_identity_vocabulary"), ("_protected_accounts", "_identity_vocabulary"),
+    ("_identity_actions", "_identity_vocabulary"), ("_identity_actions", "_identity_lookup"),
+    ("_identity_actions", "_protected_accounts"),
+    ("_bulk", "_identity_vocabulary"), ("_bulk", "_identity_lookup"), ("_bulk", "_protected_accounts"),
+    ("_bulk", "_identity_actions"),
+    # the planner applies the module's matrix and protection to identities identity_account_info returned.
+    ("_containment", "_identity_vocabulary"), ("_containment", "_identity_lookup"), ("_containment", "_protected_accounts"),
+    # Entra ID users take the same identifiers and protection, and fail a lookup as identity lookups do.
+    ("_entra_users", "_identity_vocabulary"), ("_entra_users", "_identity_lookup"), ("_entra_users", "_protected_accounts"),
+    # incidents and their evidence reuse the vocabulary's enum helpers, identifier comparison and SID/UPN checks.
+    ("_incidents", "_identity_vocabulary"),
     # the runbooks' input checks split lists as the planner does.
     ("_runbook_inputs", "_containment"),
     ("_credentials", "_clouds"), ("_credentials", "_http"), ("_credentials", "_token_cache"),
