@@ -10,7 +10,7 @@
 """Defender for Identity invokeAction: the request, its plan, sending it once and reconciling an unknown outcome.
 
 Layer 2 (see docs/architecture.md): no Ansible imports. Every decision identity_account_action makes for one
-target lives here (a bulk task runs many through _bulk), so unit tests reach it with a fake client that has
+target lives here (a bulk task runs many through _identity_bulk), so unit tests reach it with a fake client that has
 the GraphClient methods used below (get, get_all, post, url_for).
 
 Facts this file relies on, each with its Microsoft source in docs/service-contract.md:

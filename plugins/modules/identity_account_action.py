@@ -820,7 +820,7 @@ option:
   sample: protected_accounts
 """
 
-from ansible_collections.msgraph.security.plugins.module_utils._bulk import (
+from ansible_collections.msgraph.security.plugins.module_utils._identity_bulk import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_TARGETS,
     BulkOptions,
