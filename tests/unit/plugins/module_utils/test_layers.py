@@ -61,6 +61,15 @@ def collection_imports(path):
     return names
 
 
+def private_names_imported(path):
+    """``(file, name)`` for each private name ``path`` imports from another module_utils file."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and ".plugins.module_utils." in node.module:
+            found.update((node.module.rsplit(".", 1)[1], alias.name) for alias in node.names if alias.name.startswith("_"))
+    return found
+
+
 def ansible_imports(path):
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -81,6 +90,12 @@ def test_imports_only_go_down(name):
     upward = {other for other in collection_imports(path)
               if LAYERS[other] <= LAYERS[name] and other != name and (name, other) not in SIDEWAYS}
     assert upward == set(), f"{name} (layer {LAYERS[name]}) imports {sorted(upward)} from its own layer or above"
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_no_private_name_crosses_files(name):
+    # What another file needs is public, with a docstring: a private name may change without warning.
+    assert private_names_imported(MODULE_UTILS / f"{name}.py") == set()
 
 
 @pytest.mark.parametrize("name", sorted(n for n, layer in LAYERS.items() if layer > 1))
