@@ -150,9 +150,11 @@ class TargetResult:
         self.warnings = []
 
     def done(self, status: str, changed: bool = False, reason: str | None = None) -> None:
+        """Record the target's final status (one of STATUSES)."""
         self.status, self.changed, self.reason = status, changed, reason
 
     def error(self, status: str, error: BaseException) -> None:
+        """Record a failure: its status, error code, redacted message and the request ids it carries."""
         self.done(status, changed=status == OUTCOME_UNKNOWN, reason=None)
         self.error_code = _error_code(error)
         self.error_message = redact(str(error))
@@ -160,6 +162,7 @@ class TargetResult:
         self.client_request_id = getattr(error, "client_request_id", None) or self.client_request_id
 
     def to_dict(self) -> dict[str, Any]:
+        """This target's entry in ``results``."""
         names = ("index", "target", "status", "changed", "reason", "identity_account_id", "account_id", "identity_provider",
                  "action", "correlation_id", "request_id", "client_request_id", "error_code", "error_message", "warnings")
         return dict((name, getattr(self, name)) for name in names)
