@@ -15,8 +15,7 @@ Entra ID users and incidents, which take the same identifiers.
 
 Facts this file relies on, each with its Microsoft source in docs/service-contract.md:
 * the schema enumerations, in camelCase (row 3); the documentation examples spell them in PascalCase (row 9);
-* two conflicting provider x action matrices (row 4);
-* the documented $filter example is on onPremisesSecurityIdentifier (rows 1, 6 and 7).
+* two conflicting provider x action matrices (row 4).
 """
 
 from __future__ import absolute_import, annotations, division, print_function
