@@ -57,6 +57,17 @@ IDENTITY_ACCOUNTS_PATH = "/security/identities/identityAccounts"
 # Least-privileged application permission (docs/service-contract.md row 22); passed to the client so a 403 names it.
 READ_PERMISSION = "SecurityIdentitiesAccount.Read.All"
 
+# identity_account_info's lookup options -> lookup kind (at most one may be given).
+INFO_LOOKUP_OPTIONS = {
+    "id": LOOKUP_ID,
+    "user_principal_name": LOOKUP_UPN,
+    "email_address": LOOKUP_EMAIL,
+    "on_premises_security_identifier": LOOKUP_SID,
+    "display_name": LOOKUP_DISPLAY_NAME,
+    "account_identifier": LOOKUP_ACCOUNT_IDENTIFIER,
+    "filter": LOOKUP_FILTER,
+}
+
 # Graph property compared server side ($filter ... eq ...) and again client side for each kind.
 FILTER_PROPERTY = {
     LOOKUP_UPN: "userPrincipalName",
