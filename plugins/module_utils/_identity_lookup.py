@@ -164,6 +164,7 @@ def identity_path(identity_id: str) -> str:
     """The URL path of one identity, its id percent-encoded as one segment."""
     return f"{IDENTITY_ACCOUNTS_PATH}/{path_segment(identity_id)}"
 
+
 def matches_selector(identity: Mapping[str, Any], selector: Selector) -> bool:
     """True when a parsed identity matches the selector locally (a server filter may have been ignored)."""
     if selector.kind == LOOKUP_ACCOUNT_IDENTIFIER:
@@ -354,4 +355,3 @@ def exactly_one(selector: Selector, matches: list[dict[str, Any]]) -> dict[str, 
         f"{candidates}",
         summaries,
     )
-

@@ -315,5 +315,3 @@ def selector_from_params(params: Mapping[str, Any], option_kinds: Mapping[str, s
         return None
     option = given[0]
     return Selector(option_kinds[option], params[option], option)
-
-

@@ -70,7 +70,7 @@ def test_invoke_action_result_without_fields_falls_back_to_what_was_sent(body):
 def test_invoke_action_result_echoing_another_account_warns():
     warnings = []
     parse_invoke_action_result({"accountId": "other", "action": "disable", "identityProvider": "okta"},
-                                  {"accountId": "ad-1", "action": "disable", "identityProvider": "okta"}, warn=warnings.append)
+                               {"accountId": "ad-1", "action": "disable", "identityProvider": "okta"}, warn=warnings.append)
     assert len(warnings) == 1 and "other" in warnings[0]
 
 
@@ -224,7 +224,7 @@ def test_require_offered_action_refuses_an_action_the_account_does_not_list():
     tenant = make_tenant()
     with pytest.raises(InputError) as caught:
         run_identity_action(tenant.client, action_request(value="chris.smith@contoso.com", action="forcePasswordReset",
-                                                             require_offered_action=True), check_mode=True)
+                                                          require_offered_action=True), check_mode=True)
     assert caught.value.option == "require_offered_action" and "disable" in caught.value.message
     assert tenant.client.posts == []
 
@@ -390,7 +390,7 @@ def test_a_prior_is_enabled_false_is_no_proof_after_an_unknown_outcome():
     tenant = make_tenant(identities=[identity], post_error=_timeout())
     with pytest.raises(GraphOutcomeUnknownError):
         run_identity_action(tenant.client, action_request(value=identity["userPrincipalName"], provider="okta",
-                                                             reconcile=FakeWait(timeout=0)))
+                                                          reconcile=FakeWait(timeout=0)))
     assert len(tenant.client.posts) == 1
 
 
