@@ -21,7 +21,7 @@ Layer 2 (see docs/architecture.md): no Ansible imports; identity_account_action 
 4. Each identity then goes through the same checks as a single target (protected_accounts, account,
    idempotency); the same identity, account and action twice is sent once.
 5. The actions are sent by ``max_concurrency`` threads sharing one GraphClient: one token, one connection
-   pool, one throttling gate (a 429 pauses them all, see _graph_client.RetryPolicy). ``fail_fast`` stops
+   pool, one throttling gate (a 429 pauses them all, see _http.RetryPolicy). ``fail_fast`` stops
    starting new actions after the first failure; the rest are reported ``not_started``.
 """
 
