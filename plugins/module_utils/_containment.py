@@ -12,9 +12,10 @@
 Layer 2 (see docs/architecture.md): no Ansible imports, no requests. It turns identities already read
 (identity_account_info's ``identity_accounts``) into the ordered target list identity_account_action takes, and
 turns that task's per-target results back into a per-identity report. The rules it applies are the module's own:
-the provider x action matrices and the protected_accounts comparison come from _identity_accounts, so the runbooks
-hold no copy of them. Whether an account's listed ``actions`` allow an action is *not* decided here: Microsoft's
-own examples list none (or contradictory ones), so the module decides at send time and warns (issue 11).
+the provider x action matrices come from _identity_vocabulary and who is protected (protected_accounts and
+protected_account_patterns) from _protected_accounts, so the runbooks hold no copy of them. Whether an account's
+listed ``actions`` allow an action is *not* decided here: Microsoft's own examples list none (or contradictory
+ones), so the module decides at send time and warns (issue 11).
 
 The Entra ID fallback (``entra_fallback``): where Defender for Identity does not cover an action for an identity's
 entraID account in the chosen matrix, the plan can use Microsoft Graph's own directory actions instead
@@ -30,16 +31,16 @@ import re
 from typing import Any, Mapping
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError, printable, quoted
-from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
+from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import identity_summary
+from ansible_collections.msgraph.security.plugins.module_utils._identity_vocabulary import (
     ACTIONS,
     IDENTITY_PROVIDERS,
-    ProtectedAccounts,
-    identity_summary,
     normalize_action,
     normalize_action_matrix,
     normalize_identity_provider,
     supported_actions,
 )
+from ansible_collections.msgraph.security.plugins.module_utils._protected_accounts import ProtectedAccounts
 
 # All disables start first (the attacker loses access soonest), then the other actions; enable is for restore.
 ACTION_ORDER = ("disable", "revokeAllSessions", "forcePasswordReset", "requireUserToSignInAgain", "markUserAsCompromised", "enable")

@@ -44,18 +44,18 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
 )
 from ansible_collections.msgraph.security.plugins.module_utils._graph_apis import ENTRA_USERS, RISKY_USERS
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, path_segment
-from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
+from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import IdentityResolutionError
+from ansible_collections.msgraph.security.plugins.module_utils._identity_vocabulary import (
     CLOUD_SID_PATTERN,
     LOOKUP_ID,
     LOOKUP_UPN,
-    IdentityResolutionError,
-    ProtectedAccounts,
     Selector,
     cloud_sid_from_object_id,
     match_key,
     object_id_from_cloud_sid,
     selector_from_params,
 )
+from ansible_collections.msgraph.security.plugins.module_utils._protected_accounts import ProtectedAccounts
 
 USERS_PATH = "/users"
 RISKY_USERS_PATH = "/identityProtection/riskyUsers"

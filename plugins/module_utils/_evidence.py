@@ -6,7 +6,7 @@
 # FOR INTERNAL COLLECTION USE ONLY
 # The interfaces in this file are meant for use within the msgraph.security collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
-# Layer 2: _errors, _incidents (the parsed evidence), _identity_accounts (identifier checks) and the standard
+# Layer 2: _errors, _incidents (the parsed evidence), _identity_vocabulary (identifier checks) and the standard
 # library. No Ansible imports.
 
 """Defender XDR evidence to identities: the persons an incident's user evidence names, and the identities that
@@ -35,7 +35,7 @@ import uuid
 from typing import Any, Iterable
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError, has_unsafe_characters, quoted
-from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
+from ansible_collections.msgraph.security.plugins.module_utils._identity_vocabulary import (
     LOOKUP_ACCOUNT_IDENTIFIER,
     match_key,
     validate_sid,

@@ -6,7 +6,7 @@
 # FOR INTERNAL COLLECTION USE ONLY
 # The interfaces in this file are meant for use within the msgraph.security collection
 # and may not remain stable to outside uses. Changes may be made in ANY release, even a bugfix release.
-# Layer 2: _errors, _graph_client, _filtered_lists, _identity_accounts (enum helpers) and the standard library.
+# Layer 2: _errors, _graph_client, _filtered_lists, _identity_vocabulary (enum helpers) and the standard library.
 # No Ansible imports.
 
 """Microsoft Defender XDR incidents and alerts (``/security/incidents``, ``/security/alerts_v2``): their
@@ -48,10 +48,10 @@ from ansible_collections.msgraph.security.plugins.module_utils._graph_client imp
     unwrap_entity,
     validate_path_id,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
-    _canonical_lookup,
-    _normalize_input_enum,
-    _normalize_response_enum,
+from ansible_collections.msgraph.security.plugins.module_utils._identity_vocabulary import (
+    canonical_lookup,
+    normalize_input_enum,
+    normalize_response_enum,
 )
 
 INCIDENTS_PATH = "/security/incidents"
@@ -77,16 +77,16 @@ SERVICE_SOURCES = ("unknown", "microsoftDefenderForEndpoint", "microsoftDefender
                    "microsoftSecurityForAI")
 
 _BY_KEY = {
-    "severity": _canonical_lookup(SEVERITIES),
-    "status": _canonical_lookup(INCIDENT_STATUSES),
-    "alert_status": _canonical_lookup(ALERT_STATUSES),
-    "classification": _canonical_lookup(CLASSIFICATIONS),
-    "determination": _canonical_lookup(DETERMINATIONS),
-    "service_source": _canonical_lookup(SERVICE_SOURCES),
+    "severity": canonical_lookup(SEVERITIES),
+    "status": canonical_lookup(INCIDENT_STATUSES),
+    "alert_status": canonical_lookup(ALERT_STATUSES),
+    "classification": canonical_lookup(CLASSIFICATIONS),
+    "determination": canonical_lookup(DETERMINATIONS),
+    "service_source": canonical_lookup(SERVICE_SOURCES),
 }
 # The update page's table names two determinations the metadata spells differently; both spellings are taken.
 _BY_KEY["determination"].update({"compromiseduser": "compromisedAccount", "confirmeduseractivity": "confirmedActivity"})
-_RESPONSE_BY_KEY = dict((name, dict(table, **_canonical_lookup((UNKNOWN_FUTURE_VALUE,)))) for name, table in _BY_KEY.items())
+_RESPONSE_BY_KEY = dict((name, dict(table, **canonical_lookup((UNKNOWN_FUTURE_VALUE,)))) for name, table in _BY_KEY.items())
 
 # Incident option -> (Graph property, enum table or None). The five properties the update page documents.
 UPDATABLE = (
@@ -106,7 +106,7 @@ _WHITESPACE = re.compile(r"\s+")
 
 def normalize_enum(kind: str, value: Any, option: str) -> str:
     """An input enum value in any case -> the schema member; InputError naming ``option`` otherwise."""
-    return _normalize_input_enum(value, _BY_KEY[kind], option, kind.replace("_", " "))
+    return normalize_input_enum(value, _BY_KEY[kind], option, kind.replace("_", " "))
 
 
 def normalize_enum_list(kind: str, values: Iterable[Any] | None, option: str) -> list[str]:
@@ -129,7 +129,7 @@ def comment_key(text: Any) -> str | None:
 # ---------------------------------------------------------------------------------------------
 
 def _enum(kind, value):
-    return _normalize_response_enum(value, _RESPONSE_BY_KEY[kind])
+    return normalize_response_enum(value, _RESPONSE_BY_KEY[kind])
 
 
 @functools.lru_cache(maxsize=None)

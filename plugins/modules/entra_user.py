@@ -279,7 +279,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._entra_users impo
     user_selector,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
-from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import IdentityResolutionError
+from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import IdentityResolutionError
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
 
 ARGUMENT_SPEC = dict(

@@ -826,7 +826,7 @@ option:
   sample: protected_accounts
 """
 
-from ansible_collections.msgraph.security.plugins.module_utils._bulk import (
+from ansible_collections.msgraph.security.plugins.module_utils._identity_bulk import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_TARGETS,
     BulkOptions,
@@ -834,14 +834,16 @@ from ansible_collections.msgraph.security.plugins.module_utils._bulk import (
     run_bulk,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
-from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
-    ACTION_MATRICES,
+from ansible_collections.msgraph.security.plugins.module_utils._identity_actions import (
     ACTION_TARGET_OPTIONS,
-    DEFAULT_ACTION_MATRIX,
     ActionRequest,
-    IdentityResolutionError,
     ReconcileWait,
     run_identity_action,
+)
+from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import IdentityResolutionError
+from ansible_collections.msgraph.security.plugins.module_utils._identity_vocabulary import (
+    ACTION_MATRICES,
+    DEFAULT_ACTION_MATRIX,
     selector_from_params,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule

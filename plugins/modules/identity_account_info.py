@@ -308,29 +308,12 @@ option:
 """
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
-from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
-    LOOKUP_ACCOUNT_IDENTIFIER,
-    LOOKUP_DISPLAY_NAME,
-    LOOKUP_EMAIL,
-    LOOKUP_FILTER,
-    LOOKUP_ID,
-    LOOKUP_SID,
-    LOOKUP_UPN,
-    find_identities,
-    selector_from_params,
-)
+from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import INFO_LOOKUP_OPTIONS, find_identities
+from ansible_collections.msgraph.security.plugins.module_utils._identity_vocabulary import selector_from_params
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
 
 # Option name -> lookup kind. At most one may be given.
-LOOKUP_OPTIONS = {
-    "id": LOOKUP_ID,
-    "user_principal_name": LOOKUP_UPN,
-    "email_address": LOOKUP_EMAIL,
-    "on_premises_security_identifier": LOOKUP_SID,
-    "display_name": LOOKUP_DISPLAY_NAME,
-    "account_identifier": LOOKUP_ACCOUNT_IDENTIFIER,
-    "filter": LOOKUP_FILTER,
-}
+LOOKUP_OPTIONS = INFO_LOOKUP_OPTIONS
 
 
 def main():

@@ -52,7 +52,7 @@ def codes_raised_by_the_collection():
                 continue
             expression = re.split(r",\s*\w+=", match.group(1))[0]
             codes.update(re.findall(r'(?<!get\()"([A-Za-z][A-Za-z0-9]+)"', expression))
-    bulk = read(ROOT / "plugins" / "module_utils" / "_bulk.py")
+    bulk = read(ROOT / "plugins" / "module_utils" / "_identity_bulk.py")
     function = re.split(r"\n(?:def|class) ", bulk.split("def _error_code(", 1)[1], maxsplit=1)[0]
     codes.update(re.findall(r'return[^\n]*?"([A-Z][A-Za-z0-9]+)"', function))
     codes.update(re.findall(r'else "([A-Z][A-Za-z0-9]+)"', function))

@@ -15,7 +15,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphUnsupportedCloudError,
     InputError,
 )
-from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import IdentityResolutionError
+from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import IdentityResolutionError
 from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import FakeGraphClient, FakeResponse
 
 MEGAN = "3086863e-1807-524b-8a62-ef7649a1d776"

@@ -16,8 +16,8 @@ MODULES = MODULE_UTILS.parent / "modules"
 # File -> layer (docs/architecture.md). Shared files (layer 5) are importable from everywhere.
 LAYERS = {
     "_module": 1,
-    "_identity_accounts": 2, "_bulk": 2, "_containment": 2, "_security_actions": 2, "_entra_users": 2, "_incidents": 2,
-    "_runbook_inputs": 2,
+    "_identity_vocabulary": 2, "_identity_lookup": 2, "_protected_accounts": 2, "_identity_actions": 2, "_identity_bulk": 2,
+    "_containment": 2, "_security_actions": 2, "_entra_users": 2, "_incidents": 2, "_runbook_inputs": 2,
     "_evidence": 2, "_event_position": 2, "_filtered_lists": 2,
     "_graph_client": 3, "_graph_answers": 3,
     "_credentials": 4, "_connection": 4, "_certificates": 4, "_token_service_errors": 4, "_token_cache": 4,
@@ -26,16 +26,26 @@ LAYERS = {
     "_timestamps": 5,
 }
 
-# Imports within one layer, each building on the other: bulk is many identity actions; containment plans and the
-# Entra ID user actions apply the identity rules; the token providers (_credentials) use the connection settings,
-# certificates, sign-in errors, HTTP transport and token cache of their own layer; the settings use the clouds and
-# the transport's CA check; sign-in errors use the transport's TLS errors.
+# Imports within one layer, each building on the other: the token providers (_credentials) use the connection
+# settings, certificates, sign-in errors, HTTP transport and token cache of their own layer; the settings use the
+# clouds and the transport's CA check; sign-in errors use the transport's TLS errors.
 SIDEWAYS = {
-    ("_bulk", "_identity_accounts"), ("_containment", "_identity_accounts"), ("_entra_users", "_identity_accounts"),
-    # incidents reuse the identity layer's enum helpers, and read their lists through the multi-value filter;
-    # evidence is read as the alerts' parser flattens it, its identifiers checked and looked up by the identity rules.
-    ("_incidents", "_identity_accounts"), ("_incidents", "_filtered_lists"),
-    ("_evidence", "_incidents"), ("_evidence", "_identity_accounts"),
+    # The identity files stack: the vocabulary (enums, the provider x action matrix, identifiers) is their base;
+    # lookup reads and finds identities with it; protection compares identifiers as it does; actions find their
+    # target, refuse a protected one and send; bulk is many actions with one lookup per kind.
+    ("_identity_lookup", "_identity_vocabulary"), ("_protected_accounts", "_identity_vocabulary"),
+    ("_identity_actions", "_identity_vocabulary"), ("_identity_actions", "_identity_lookup"),
+    ("_identity_actions", "_protected_accounts"),
+    ("_identity_bulk", "_identity_vocabulary"), ("_identity_bulk", "_identity_lookup"), ("_identity_bulk", "_protected_accounts"),
+    ("_identity_bulk", "_identity_actions"),
+    # the planner applies the module's matrix and protection to identities identity_account_info returned.
+    ("_containment", "_identity_vocabulary"), ("_containment", "_identity_lookup"), ("_containment", "_protected_accounts"),
+    # Entra ID users take the same identifiers and protection, and fail a lookup as identity lookups do.
+    ("_entra_users", "_identity_vocabulary"), ("_entra_users", "_identity_lookup"), ("_entra_users", "_protected_accounts"),
+    # incidents reuse the vocabulary's enum helpers, and read their lists through the multi-value filter; evidence
+    # is read as the alerts' parser flattens it, its identifiers checked and compared by the vocabulary's rules.
+    ("_incidents", "_identity_vocabulary"), ("_incidents", "_filtered_lists"),
+    ("_evidence", "_incidents"), ("_evidence", "_identity_vocabulary"),
     # a time that is not ISO 8601 is an input error.
     ("_timestamps", "_errors"),
     # the runbooks' input checks split lists as the planner does.
@@ -62,6 +72,15 @@ def collection_imports(path):
     return names
 
 
+def private_names_imported(path):
+    """``(file, name)`` for each private name ``path`` imports from another module_utils file."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and ".plugins.module_utils." in node.module:
+            found.update((node.module.rsplit(".", 1)[1], alias.name) for alias in node.names if alias.name.startswith("_"))
+    return found
+
+
 def ansible_imports(path):
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -82,6 +101,12 @@ def test_imports_only_go_down(name):
     upward = {other for other in collection_imports(path)
               if LAYERS[other] <= LAYERS[name] and other != name and (name, other) not in SIDEWAYS}
     assert upward == set(), f"{name} (layer {LAYERS[name]}) imports {sorted(upward)} from its own layer or above"
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_no_private_name_crosses_files(name):
+    # What another file needs is public, with a docstring: a private name may change without warning.
+    assert private_names_imported(MODULE_UTILS / f"{name}.py") == set()
 
 
 @pytest.mark.parametrize("name", sorted(n for n, layer in LAYERS.items() if layer > 1))

@@ -9,8 +9,9 @@ __metaclass__ = type
 import pytest
 import yaml
 
-from ansible_collections.msgraph.security.plugins.module_utils import _identity_accounts as ia
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError
+from ansible_collections.msgraph.security.plugins.module_utils._identity_actions import parse_invoke_action_result
+from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import identity_path, parse_identity
 from ansible_collections.msgraph.security.plugins.modules import identity_account_action as module
 from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import (
     ALICE,
@@ -129,7 +130,7 @@ def test_a_protected_account_is_refused_even_in_check_mode(tenant):
 def test_a_graph_403_on_the_action_is_surfaced_with_code_permission_and_request_id(tenant):
     forbidden = GraphError("Insufficient privileges", status=403, code="Forbidden", request_id="req-403",
                            client_request_id="cr-403", required_permission="SecurityIdentitiesActions.ReadWrite.All")
-    tenant.client.routes[("POST", ia.identity_path(ALICE["id"]) + "/invokeAction")] = forbidden
+    tenant.client.routes[("POST", identity_path(ALICE["id"]) + "/invokeAction")] = forbidden
     result = run(DISABLE_ALICE)
     assert result["failed"] is True
     assert tuple(result["error"][key] for key in ("status", "error_code", "request_id", "required_permission")) == \
@@ -168,10 +169,10 @@ def _return_docs():
 
 def test_return_docs_list_exactly_the_fields_the_domain_layer_produces():
     docs = _return_docs()
-    parsed = ia.parse_identity(ALICE)
+    parsed = parse_identity(ALICE)
     assert set(docs["identity_account"]["contains"]) == set(parsed)
     assert set(docs["identity_account"]["contains"]["accounts"]["contains"]) == set(parsed["accounts"][0])
-    result = ia.parse_invoke_action_result({}, {"accountId": "a", "action": "disable", "identityProvider": "okta"})
+    result = parse_invoke_action_result({}, {"accountId": "a", "action": "disable", "identityProvider": "okta"})
     assert set(docs["invoke_action_result"]["contains"]) == set(result)
     assert set(docs["outcome"]["description"][1:]) and all(
         any("V({0})".format(value) in line for line in docs["outcome"]["description"])

@@ -9,8 +9,8 @@ __metaclass__ = type
 import pytest
 import yaml
 
-from ansible_collections.msgraph.security.plugins.module_utils import _identity_accounts as ia
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError
+from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import IDENTITY_ACCOUNTS_PATH, identity_path, parse_identity
 from ansible_collections.msgraph.security.plugins.modules import identity_account_info as module
 from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import (
     ALICE,
@@ -69,7 +69,7 @@ def test_nothing_found_is_an_empty_list_not_a_failure(tenant):
 
 def test_unknown_id_is_an_empty_list(fake_graph):
     not_found = GraphError("Not found", status=404, code="NotFound")
-    fake_graph(FakeGraphClient(routes={("GET", ia.identity_path("missing")): not_found}))
+    fake_graph(FakeGraphClient(routes={("GET", identity_path("missing")): not_found}))
     assert run({"id": "missing"})["identity_accounts"] == []
 
 
@@ -98,7 +98,7 @@ def test_graph_403_is_surfaced_with_code_permission_and_request_id(fake_graph):
     def refuse(params):
         raise forbidden
 
-    fake_graph(FakeGraphClient(collections={ia.IDENTITY_ACCOUNTS_PATH: refuse}))
+    fake_graph(FakeGraphClient(collections={IDENTITY_ACCOUNTS_PATH: refuse}))
     result = run({"display_name": "Alice Adams"})
     assert result["failed"] is True
     assert tuple(result["error"][key] for key in ("status", "error_code", "request_id", "required_permission")) == \
@@ -122,6 +122,6 @@ def _documented_contains(*path):
 
 
 def test_return_docs_list_exactly_the_fields_the_domain_layer_produces():
-    parsed = ia.parse_identity(ALICE)
+    parsed = parse_identity(ALICE)
     assert _documented_contains("identity_accounts") == set(parsed)
     assert _documented_contains("identity_accounts", "accounts") == set(parsed["accounts"][0])

@@ -21,7 +21,7 @@ Layer 2 (see docs/architecture.md): no Ansible imports; identity_account_action 
 4. Each identity then goes through the same checks as a single target (protected_accounts, account,
    idempotency); the same identity, account and action twice is sent once.
 5. The actions are sent by ``max_concurrency`` threads sharing one GraphClient: one token, one connection
-   pool, one throttling gate (a 429 pauses them all, see _graph_client.RetryPolicy). ``fail_fast`` stops
+   pool, one throttling gate (a 429 pauses them all, see _http.RetryPolicy). ``fail_fast`` stops
    starting new actions after the first failure; the rest are reported ``not_started``.
 """
 
@@ -41,24 +41,28 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     redact,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient
-from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import (
+from ansible_collections.msgraph.security.plugins.module_utils._identity_actions import (
     ACTION_TARGET_OPTIONS,
-    LOOKUP_ID,
     ActionRequest,
-    IdentityFinder,
-    IdentityResolutionError,
-    ProtectedAccounts,
     ReconcileWait,
     action_diff,
-    exactly_one,
     execute_plan,
-    get_identity,
-    match_key,
-    matches_selector,
-    normalize_action_matrix,
     plan_for_identity,
+)
+from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import (
+    IdentityFinder,
+    IdentityResolutionError,
+    exactly_one,
+    get_identity,
+    matches_selector,
+)
+from ansible_collections.msgraph.security.plugins.module_utils._identity_vocabulary import (
+    LOOKUP_ID,
+    match_key,
+    normalize_action_matrix,
     selector_from_params,
 )
+from ansible_collections.msgraph.security.plugins.module_utils._protected_accounts import ProtectedAccounts
 
 SUCCEEDED = "succeeded"
 UNCHANGED = "unchanged"
@@ -146,9 +150,11 @@ class TargetResult:
         self.warnings = []
 
     def done(self, status: str, changed: bool = False, reason: str | None = None) -> None:
+        """Record the target's final status (one of STATUSES)."""
         self.status, self.changed, self.reason = status, changed, reason
 
     def error(self, status: str, error: BaseException) -> None:
+        """Record a failure: its status, error code, redacted message and the request ids it carries."""
         self.done(status, changed=status == OUTCOME_UNKNOWN, reason=None)
         self.error_code = _error_code(error)
         self.error_message = redact(str(error))
@@ -156,6 +162,7 @@ class TargetResult:
         self.client_request_id = getattr(error, "client_request_id", None) or self.client_request_id
 
     def to_dict(self) -> dict[str, Any]:
+        """This target's entry in ``results``."""
         names = ("index", "target", "status", "changed", "reason", "identity_account_id", "account_id", "identity_provider",
                  "action", "correlation_id", "request_id", "client_request_id", "error_code", "error_message", "warnings")
         return dict((name, getattr(self, name)) for name in names)

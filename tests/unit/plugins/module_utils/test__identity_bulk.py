@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from ansible_collections.msgraph.security.plugins.module_utils import _bulk
-from ansible_collections.msgraph.security.plugins.module_utils._bulk import BulkOptions, run_bulk
+from ansible_collections.msgraph.security.plugins.module_utils import _identity_bulk
+from ansible_collections.msgraph.security.plugins.module_utils._identity_bulk import BulkOptions, run_bulk
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError, InputError
 from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import (
     IDENTITY_ACCOUNTS_PATH,
@@ -269,7 +269,7 @@ def test_results_carry_only_snake_case_keys_and_no_token(tenant):
     assert set(outcome["results"][0]) == set(["index", "target", "status", "changed", "reason", "identity_account_id",
                                               "account_id", "identity_provider", "action", "correlation_id", "request_id",
                                               "client_request_id", "error_code", "error_message", "warnings"])
-    assert set(outcome["summary"]) == set(_bulk.STATUSES) | set(["total"])
+    assert set(outcome["summary"]) == set(_identity_bulk.STATUSES) | set(["total"])
 
 
 @pytest.mark.parametrize("overrides, option", [({"protected_accounts": ["ok@contoso.com", " "]}, "protected_accounts"),
