@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from graph_emulator import Emulator
+import emulator_fixtures
 from graph_emulator.environment import module_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,17 +34,14 @@ def source_module():
     return module
 
 
-@pytest.fixture(scope="session")
-def _emulator_server(tmp_path_factory):
-    emu = Emulator(workdir=tmp_path_factory.mktemp("emulator"), port=0).start()
-    yield emu
-    emu.stop()
+# The session's emulator (tests/emulator/emulator_fixtures.py, shared with tests/integration).
+emulator_server = emulator_fixtures.emulator_server
 
 
 @pytest.fixture
-def emulator(_emulator_server):
-    _emulator_server.admin.reset()
-    return _emulator_server
+def emulator(emulator_server):
+    emulator_server.admin.reset()
+    return emulator_server
 
 
 @pytest.fixture
