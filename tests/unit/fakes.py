@@ -8,6 +8,7 @@
 * ``FakeResponse``, ``FakeGraphClient``: records calls and answers from canned Graph-shaped bodies, with the methods
   the domain layers use (``get``, ``get_all``, ``post``, ``url_for``).
 * ``FakeIdentityTenant`` and the ``*_body`` builders: Defender for Identity identities in both response shapes.
+* ``FakeUsersGraph``, ``user_body``: Entra ID users (``MEGAN``) behind a client that also answers PATCH.
 * ``FakeSecurityActionsGraph``, ``stored_action``: the legacy securityActions collection; ``jwt(payload)``: a token
   carrying the claims a delegated or application token would.
 
@@ -333,6 +334,32 @@ ALICE = identity_body("a1a1a1a1-0000-4000-8000-000000000001", "Alice Adams", upn
                       sid="S-1-5-21-1-2-3-1101",
                       accounts=[account_body("ad-alice", "activeDirectory", ["disable", "forcePasswordReset"]),
                                 account_body("okta-alice", "okta", ["disable", "revokeAllSessions"])])
+
+
+# --- Entra ID users --------------------------------------------------------------------------------------------
+
+# The seed's Megan Bowen: an Entra ID object id.
+MEGAN = "3086863e-1807-524b-8a62-ef7649a1d776"
+
+
+class FakeUsersGraph(FakeGraphClient):
+    """A FakeGraphClient that also answers PATCH (``routes[("PATCH", path)]``; a body-less answer is a 204)."""
+
+    def patch(self, path, body=None, client_request_id=None, permission=None):
+        """Record the PATCH and answer it from ``routes``."""
+        self.calls.append({"method": "PATCH", "path": path, "body": body, "client_request_id": client_request_id,
+                           "permission": permission})
+        answer = self._answer(self.routes[("PATCH", path)], path, body)
+        return answer if isinstance(answer, FakeResponse) else FakeResponse(answer, status=204)
+
+
+def user_body(**changes):
+    """MEGAN as GET /users/{id} answers her (cloud-only, enabled member), with ``changes`` applied."""
+    body = {"id": MEGAN, "userPrincipalName": "meganb@contoso.com", "displayName": "Megan Bowen", "mail": "meganb@contoso.com",
+            "accountEnabled": True, "userType": "Member", "onPremisesSyncEnabled": None, "onPremisesSecurityIdentifier": None,
+            "signInSessionsValidFromDateTime": "2026-01-05T08:00:00Z"}
+    body.update(changes)
+    return body
 
 
 # --- the legacy securityActions collection ----------------------------------------------------------------------

@@ -16,27 +16,10 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     InputError,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import IdentityResolutionError
-from ansible_collections.msgraph.security.tests.unit.fakes import FakeClock, FakeGraphClient, FakeResponse
+from ansible_collections.msgraph.security.tests.unit.fakes import MEGAN, FakeClock, FakeResponse, FakeUsersGraph, user_body
 
-MEGAN = "3086863e-1807-524b-8a62-ef7649a1d776"
 MEGAN_SID = "S-1-12-1-814122558-1380653063-1995399818-1993843017"  # the seed identity's cloudSecurityIdentifier
 USER_PATH = "/users/" + MEGAN
-
-
-class FakeUsersGraph(FakeGraphClient):
-    def patch(self, path, body=None, client_request_id=None, permission=None):
-        self.calls.append({"method": "PATCH", "path": path, "body": body, "client_request_id": client_request_id,
-                           "permission": permission})
-        answer = self._answer(self.routes[("PATCH", path)], path, body)
-        return answer if isinstance(answer, FakeResponse) else FakeResponse(answer, status=204)
-
-
-def user_body(**changes):
-    body = {"id": MEGAN, "userPrincipalName": "meganb@contoso.com", "displayName": "Megan Bowen", "mail": "meganb@contoso.com",
-            "accountEnabled": True, "userType": "Member", "onPremisesSyncEnabled": None, "onPremisesSecurityIdentifier": None,
-            "signInSessionsValidFromDateTime": "2026-01-05T08:00:00Z"}
-    body.update(changes)
-    return body
 
 
 def selector(**params):
