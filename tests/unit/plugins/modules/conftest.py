@@ -5,6 +5,8 @@ tests/unit/fakes.py).
 
 * ``fake_graph`` fixture: makes ``GraphModule.graph_client()`` return a FakeGraphClient, so module
   tests run without a network, token or emulator.
+* ``isolated_module_run`` fixture: no connection settings from the shell, no warnings left by earlier module runs
+  (``pytestmark = pytest.mark.usefixtures("isolated_module_run")``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,6 +26,7 @@ from ansible_collections.msgraph.security.tests.unit.fakes import (
     identity_body,
     wrap_value,
 )
+from ansible_collections.msgraph.security.tests.unit.module_runner import isolate_module_run
 
 # Re-exported until test__identity_accounts.py, test__bulk.py, test__containment.py and test__incidents.py
 # (tests/unit/plugins/module_utils/) import them from tests/unit/fakes.py.
@@ -41,3 +44,9 @@ def fake_graph(monkeypatch):
         return client
 
     return install
+
+
+@pytest.fixture
+def isolated_module_run(monkeypatch):
+    """:func:`module_runner.isolate_module_run` around one test."""
+    isolate_module_run(monkeypatch)

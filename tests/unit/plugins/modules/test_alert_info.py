@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError
 from ansible_collections.msgraph.security.plugins.modules import alert_info
 from ansible_collections.msgraph.security.tests.unit.fakes import FakeGraphClient
-from ansible_collections.msgraph.security.tests.unit.module_runner import CREDENTIALS, isolate_module_run, run_module, undocumented_keys
+from ansible_collections.msgraph.security.tests.unit.module_runner import CREDENTIALS, run_module, undocumented_keys
 
 ALERTS = "/security/alerts_v2"
 INCIDENTS = "/security/incidents"
@@ -19,9 +19,7 @@ ALERT = {"id": "da4711_ptt_0001", "incidentId": "4711", "title": "Suspected pass
          "serviceSource": "microsoftDefenderForIdentity", "evidence": [], "comments": []}
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch):
-    isolate_module_run(monkeypatch)
+pytestmark = pytest.mark.usefixtures("isolated_module_run")
 
 
 @pytest.fixture

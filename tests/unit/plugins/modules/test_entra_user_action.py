@@ -15,15 +15,13 @@ from ansible_collections.msgraph.security.plugins.module_utils import _module
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError
 from ansible_collections.msgraph.security.plugins.modules import entra_user_action
 from ansible_collections.msgraph.security.tests.unit.fakes import MEGAN, FakeResponse, FakeUsersGraph, user_body
-from ansible_collections.msgraph.security.tests.unit.module_runner import CREDENTIALS, isolate_module_run, run_module, undocumented_keys
+from ansible_collections.msgraph.security.tests.unit.module_runner import CREDENTIALS, run_module, undocumented_keys
 
 USER = "/users/" + MEGAN
 CONFIRM = "/identityProtection/riskyUsers/confirmCompromised"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch):
-    isolate_module_run(monkeypatch)
+pytestmark = pytest.mark.usefixtures("isolated_module_run")
 
 
 @pytest.fixture

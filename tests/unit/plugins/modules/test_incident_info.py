@@ -11,16 +11,14 @@ import pytest
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError
 from ansible_collections.msgraph.security.plugins.modules import incident_info
 from ansible_collections.msgraph.security.tests.unit.fakes import FakeGraphClient
-from ansible_collections.msgraph.security.tests.unit.module_runner import CREDENTIALS, isolate_module_run, run_module, undocumented_keys
+from ansible_collections.msgraph.security.tests.unit.module_runner import CREDENTIALS, run_module, undocumented_keys
 
 INCIDENTS = "/security/incidents"
 INCIDENT = {"id": "4711", "displayName": "Multi-stage incident", "status": "active", "severity": "high",
             "lastUpdateDateTime": "2026-05-01T10:00:00Z", "customTags": ["Demo"], "comments": []}
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch):
-    isolate_module_run(monkeypatch)
+pytestmark = pytest.mark.usefixtures("isolated_module_run")
 
 
 @pytest.fixture

@@ -11,21 +11,13 @@ import pytest
 from ansible_collections.msgraph.security.plugins.module_utils import _security_actions as sa
 from ansible_collections.msgraph.security.plugins.modules import security_action
 from ansible_collections.msgraph.security.tests.unit.fakes import FakeSecurityActionsGraph, jwt, stored_action
-from ansible_collections.msgraph.security.tests.unit.module_runner import (
-    CREDENTIALS,
-    assert_deprecation_warned,
-    isolate_module_run,
-    run_module,
-    undocumented_keys,
-)
+from ansible_collections.msgraph.security.tests.unit.module_runner import CREDENTIALS, assert_deprecation_warned, run_module, undocumented_keys
 
 BLOCK = dict(CREDENTIALS, name="BlockIp", parameters={"IP": "203.0.113.45"},
              vendor_information={"vendor": "Microsoft", "provider": "Windows Defender ATP"})
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch):
-    isolate_module_run(monkeypatch)
+pytestmark = pytest.mark.usefixtures("isolated_module_run")
 
 
 @pytest.fixture
