@@ -5,23 +5,14 @@ the example rulebook under the real ansible-rulebook (installed in its own virtu
 from __future__ import annotations
 
 import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 
 import emulator_fixtures
+from eda_helpers import collections_path
 from graph_emulator.environment import module_environment
 
-ROOT = Path(__file__).resolve().parents[2]
 CLIENT = "incident_responder"
-
-
-def collections_path() -> Path:
-    for entry in sys.path:
-        if entry and (Path(entry) / "ansible_collections" / "msgraph" / "security").exists():
-            return Path(entry)
-    raise RuntimeError("put the directory holding ansible_collections/ on PYTHONPATH")
 
 
 @pytest.fixture(scope="session")
