@@ -31,9 +31,9 @@ from ansible_collections.msgraph.security.plugins.module_utils._security_actions
 IDENTITY_ACCOUNTS_PATH = "/security/identities/identityAccounts"
 # The OData cast to the derived type that holds userPrincipalName and emailAddress.
 USERS_PATH = IDENTITY_ACCOUNTS_PATH + "/microsoft.graph.security.user"
-# A JWT-shaped token (header.payload.signature), so redaction is tested on what a real token looks like.
 # The $filter by clientContext the securityActions collection answers.
 _CLIENT_CONTEXT_FILTER_RE = re.compile(r"^clientContext eq '((?:[^']|'')*)'$")
+# A JWT-shaped token (header.payload.signature), so redaction is tested on what a real token looks like.
 FAKE_JWT = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoLm1pY3Jvc29mdC5jb20ifQ.c2lnbmF0dXJl"
 
 
