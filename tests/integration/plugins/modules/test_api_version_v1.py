@@ -59,8 +59,8 @@ def test_bulk_targets_on_v1_0(emulator, ansible):
     first = enabled_ad_identity(emulator)[0]
     second = enabled_ad_identity(emulator, skip={first["id"]})[0]
     play = ansible.play(playbook(v1_task("bulk", "identity_account_action", identity_provider="activeDirectory", action="disable",
-                                      targets=[{"user_principal_name": first["userPrincipalName"]},
-                                               {"identity_account_id": second["id"]}])))
+                                         targets=[{"user_principal_name": first["userPrincipalName"]},
+                                                  {"identity_account_id": second["id"]}])))
     assert play.rc == 0, play.output
     assert play.task("bulk")["summary"]["succeeded"] == 2
     assert sorted(write["path"].split("/")[-2] for write in emulator.admin.writes()) == sorted([first["id"], second["id"]])
@@ -71,7 +71,7 @@ def test_bulk_targets_on_v1_0(emulator, ansible):
 def test_security_actions_on_v1_0_are_refused_before_any_request(emulator, ansible):
     play = ansible.play(playbook(
         v1_task("create", "security_action", ignore_errors=True, name="BlockIp", parameters=[{"name": "IP", "value": "203.0.113.9"}],
-             vendor_information={"vendor": "Microsoft", "provider": "Windows Defender ATP"}),
+                vendor_information={"vendor": "Microsoft", "provider": "Windows Defender ATP"}),
         v1_task("read", "security_action_info", ignore_errors=True),
     ), client="legacy_actions")
     for name in ("create", "read"):
