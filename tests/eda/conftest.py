@@ -5,23 +5,14 @@ the example rulebook under the real ansible-rulebook (installed in its own virtu
 from __future__ import annotations
 
 import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 
-from graph_emulator import Emulator
+import emulator_fixtures
+from eda_helpers import collections_path
 from graph_emulator.environment import module_environment
 
-ROOT = Path(__file__).resolve().parents[2]
 CLIENT = "incident_responder"
-
-
-def collections_path() -> Path:
-    for entry in sys.path:
-        if entry and (Path(entry) / "ansible_collections" / "msgraph" / "security").exists():
-            return Path(entry)
-    raise RuntimeError("put the directory holding ansible_collections/ on PYTHONPATH")
 
 
 @pytest.fixture(scope="session")
@@ -34,17 +25,14 @@ def source_module():
     return module
 
 
-@pytest.fixture(scope="session")
-def _emulator_server(tmp_path_factory):
-    emu = Emulator(workdir=tmp_path_factory.mktemp("emulator"), port=0).start()
-    yield emu
-    emu.stop()
+# The session's emulator (tests/emulator/emulator_fixtures.py, shared with tests/integration).
+emulator_server = emulator_fixtures.emulator_server
 
 
 @pytest.fixture
-def emulator(_emulator_server):
-    _emulator_server.admin.reset()
-    return _emulator_server
+def emulator(emulator_server):
+    emulator_server.admin.reset()
+    return emulator_server
 
 
 @pytest.fixture

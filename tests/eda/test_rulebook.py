@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, collections_path
+from eda_helpers import ROOT, collections_path
 
 EDA_VENV = Path(os.environ.get("EDA_VENV", ROOT / ".venv" / "eda"))
 RULEBOOK = "msgraph.security.respond_to_incidents"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from graph_emulator import Emulator
+import emulator_fixtures
 from graph_emulator.environment import module_environment
 
 HERE = Path(__file__).resolve().parent
@@ -152,11 +152,8 @@ class AnsibleRunner:
         return PlayResult(completed.returncode, completed.stdout, completed.stderr, tasks)
 
 
-@pytest.fixture(scope="session")
-def _emulator_server(tmp_path_factory):
-    emu = Emulator(workdir=tmp_path_factory.mktemp("emulator"), port=0).start()
-    yield emu
-    emu.stop()
+# The session's emulator (tests/emulator/emulator_fixtures.py, shared with tests/eda).
+emulator_server = emulator_fixtures.emulator_server
 
 
 @pytest.fixture
@@ -165,11 +162,11 @@ def emulator_profile(request):
 
 
 @pytest.fixture
-def emulator(_emulator_server, emulator_profile):
-    _emulator_server.admin.reset()
+def emulator(emulator_server, emulator_profile):
+    emulator_server.admin.reset()
     if emulator_profile != "schema":
-        _emulator_server.admin.configure(profile=emulator_profile)
-    return _emulator_server
+        emulator_server.admin.configure(profile=emulator_profile)
+    return emulator_server
 
 
 @pytest.fixture

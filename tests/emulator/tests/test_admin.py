@@ -3,7 +3,7 @@
 import pytest
 
 from graph_emulator import AdminError
-from conftest import MEGAN_AD, MEGAN_ID
+from emulator_helpers import MEGAN_AD, MEGAN_ID
 
 ACCOUNTS = "/beta/security/identities/identityAccounts"
 

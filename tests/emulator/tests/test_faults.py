@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from graph_emulator import AdminError
-from conftest import MEGAN_AD, MEGAN_ID
+from emulator_helpers import MEGAN_AD, MEGAN_ID
 
 ACCOUNTS = "/beta/security/identities/identityAccounts"
 INVOKE = f"{ACCOUNTS}/{MEGAN_ID}/invokeAction"

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from conftest import MEGAN_AD, MEGAN_ID
+from emulator_helpers import MEGAN_AD, MEGAN_ID
 
 ACCOUNTS = "/beta/security/identities/identityAccounts"
 

@@ -6,7 +6,7 @@ import jwt
 import msal
 import pytest
 
-from conftest import GLOBAL_SCOPE, CaSession
+from emulator_helpers import GLOBAL_SCOPE, CaSession
 
 MI_VARIABLES = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT",
                 "AZURE_POD_IDENTITY_AUTHORITY_HOST")

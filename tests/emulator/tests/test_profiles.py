@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import MEGAN_AD, MEGAN_ID
+from emulator_helpers import MEGAN_AD, MEGAN_ID
 from graph_emulator import Emulator
 from graph_emulator.admin import AdminError
 from graph_emulator.observe import full_scans

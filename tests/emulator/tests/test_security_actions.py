@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import FAST_TIMING
+from emulator_helpers import FAST_TIMING
 
 BASE = "/beta/security/securityActions"
 

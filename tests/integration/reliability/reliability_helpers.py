@@ -1,6 +1,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Playbooks, emulator look-ups and secret scanning shared by the reliability suite."""
+"""Plays with a timeline, emulator look-ups and secret scanning shared by the reliability suite (the playbooks
+themselves and ``failed``/``short`` are tests/integration/playbook_helpers.py)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ import time
 from pathlib import Path
 
 import requests
-import yaml
+
+from ansible_collections.msgraph.security.tests.integration import playbook_helpers
 
 HERE = Path(__file__).resolve().parent
 CALLBACK_DIRS = os.pathsep.join([str(HERE.parent / "callback_plugins"), str(HERE / "callback_plugins")])
 
-COLLECTION = "msgraph.security"
 MODULES = ("identity_account_info", "identity_account_action", "security_action", "security_action_info")
 MDE = {"vendor": "Microsoft", "provider": "Windows Defender ATP"}
 # Graph routes of each kind of request (graph_emulator.routing names).
@@ -34,21 +35,9 @@ SLOW_ACTIONS = {"running_after_s": 0, "terminal_after_s": 600}
 # --- playbooks ---------------------------------------------------------------------------------------------
 
 
-def playbook(*tasks, play_vars=None):
-    play = {"hosts": "localhost", "connection": "local", "gather_facts": False}
-    if play_vars:
-        play["vars"] = play_vars
-    play["tasks"] = list(tasks)
-    return yaml.safe_dump([play], sort_keys=False, width=1000)
-
-
 def task(name, module, args, ignore_errors=True, **keywords):
-    """A task calling ``msgraph.security.<module>``; arguments that are None are left out."""
-    entry = {"name": name, f"{COLLECTION}.{module}": {k: v for k, v in args.items() if v is not None}}
-    if ignore_errors:
-        entry["ignore_errors"] = True
-    entry.update(keywords)
-    return entry
+    """A task of the shared shape (playbook_helpers.task) that lets the play go on when it fails, unless told not to."""
+    return playbook_helpers.task(name, module, args, ignore_errors=ignore_errors, **keywords)
 
 
 class Played:
@@ -87,14 +76,6 @@ def play(ansible, text, env=None, **kwargs):
     return Played(result, events)
 
 
-def failed(played, name):
-    """The result of a task that must have failed."""
-    status = played.status(name)
-    result = played.task(name)
-    assert status == "failed", f"task {name!r} was expected to fail but is {status}: {short(result)}"
-    return result
-
-
 def succeeded(played, name):
     status = played.status(name)
     result = played.task(name)
@@ -111,12 +92,6 @@ def warnings_of(result):
     return messages
 
 
-def short(result, limit=400):
-    text = result.get("msg") if isinstance(result, dict) else result
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
 # --- the emulator's log ------------------------------------------------------------------------------------
 
 
@@ -129,10 +104,6 @@ def entries(emulator, route=None, method=None, path_contains=None):
     if path_contains:
         found = [entry for entry in found if path_contains in entry["path"]]
     return found
-
-
-def writes(emulator, path_contains=None):
-    return [entry for entry in emulator.admin.writes() if not path_contains or path_contains in entry["path"]]
 
 
 def statuses(found):

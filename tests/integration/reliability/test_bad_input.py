@@ -14,7 +14,8 @@ import os
 
 import pytest
 
-from reliability_helpers import MDE, failed, pick_identities, play, playbook, short, task
+from ansible_collections.msgraph.security.tests.integration.playbook_helpers import failed, playbook, short
+from reliability_helpers import MDE, pick_identities, play, task
 
 UPN = "meganb@contoso.com"
 SID = "S-1-5-21-1004336348-1177238915-682003330-1103"

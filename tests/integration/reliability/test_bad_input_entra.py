@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from reliability_helpers import failed, play, playbook, short, task
+from ansible_collections.msgraph.security.tests.integration.playbook_helpers import failed, playbook, short
+from reliability_helpers import play, task
 from test_bad_input import check_refused
 
 UPN = "meganb@contoso.com"

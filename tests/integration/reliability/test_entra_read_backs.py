@@ -6,7 +6,8 @@ the UPN look-alike (U+FB01 'fi' ligature) never resolves to the real user, even 
 
 from __future__ import annotations
 
-from reliability_helpers import failed, play, playbook, short, task, wait_for
+from ansible_collections.msgraph.security.tests.integration.playbook_helpers import failed, playbook, short
+from reliability_helpers import play, task, wait_for
 
 TIMEOUT_OPTIONS = {"timeout": 2}
 

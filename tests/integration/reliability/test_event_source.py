@@ -17,7 +17,7 @@ import pytest
 from graph_emulator.environment import module_environment
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
-from ansible_collections.msgraph.security.tests.unit.conftest import FakeClock as Clock
+from ansible_collections.msgraph.security.tests.unit.fakes import FakeClock as Clock
 from ansible_collections.msgraph.security.tests.unit.extensions.eda.plugins.event_source.test_incidents import source_module
 
 CLIENT = "incident_responder"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from ansible_collections.msgraph.security.tests.integration.playbook_helpers import failed, playbook, short
 from reliability_helpers import (
     IDENTITY_GET,
     IDENTITY_LIST,
@@ -30,14 +31,11 @@ from reliability_helpers import (
     app_token,
     create_security_action,
     describe,
-    failed,
     gap,
     invocations,
     pick_identities,
     play,
-    playbook,
     security_actions,
-    short,
     statuses,
     succeeded,
     task,

@@ -17,6 +17,7 @@ import textwrap
 
 import pytest
 
+from ansible_collections.msgraph.security.tests.integration.playbook_helpers import playbook, short
 from reliability_helpers import (
     INVOKE,
     MDE,
@@ -25,9 +26,7 @@ from reliability_helpers import (
     find_leaks,
     pick_identities,
     play,
-    playbook,
     private_key_lines,
-    short,
     task,
 )
 

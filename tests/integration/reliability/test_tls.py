@@ -25,7 +25,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from reliability_helpers import MDE, app_token, pick_identities, play, playbook, short, task, warnings_of
+from ansible_collections.msgraph.security.tests.integration.playbook_helpers import playbook, short
+from reliability_helpers import MDE, app_token, pick_identities, play, task, warnings_of
 
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt" if os.path.exists("/etc/ssl/certs/ca-certificates.crt") else certifi.where()
 

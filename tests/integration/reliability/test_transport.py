@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 
+from ansible_collections.msgraph.security.tests.integration.playbook_helpers import playbook, short, writes
 from reliability_helpers import (
     MDE,
     SLOW_ACTIONS,
@@ -20,11 +21,8 @@ from reliability_helpers import (
     invocations,
     pick_identities,
     play,
-    playbook,
-    short,
     task,
     warnings_of,
-    writes,
 )
 
 MODULE_TASKS = {

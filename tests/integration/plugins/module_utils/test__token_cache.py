@@ -15,16 +15,15 @@ import stat
 import threading
 
 import pytest
-import yaml
+
+from ansible_collections.msgraph.security.tests.integration.playbook_helpers import playbook, task
 
 K_TASKS = 10
 
 
 def reads_playbook(upn, count=K_TASKS):
-    tasks = [{"name": f"read {number}", "msgraph.security.identity_account_info": {"user_principal_name": upn}}
-             for number in range(1, count + 1)]
-    return yaml.safe_dump([{"hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": tasks}],
-                          sort_keys=False)
+    return playbook(*[task(f"read {number}", "identity_account_info", {"user_principal_name": upn})
+                      for number in range(1, count + 1)])
 
 
 def some_upn(emulator):

@@ -6,21 +6,15 @@ metadata, docs/service-contract.md); securityActions exist in beta only and are 
 from __future__ import annotations
 
 import pytest
-import yaml
+
+from ansible_collections.msgraph.security.tests.integration.playbook_helpers import playbook, task
 
 V1 = {"api_version": "v1.0"}
 
 
-def playbook(*tasks):
-    return yaml.safe_dump([{"hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": list(tasks)}],
-                          sort_keys=False)
-
-
-def task(task_name, module, ignore_errors=False, **args):
-    entry = {"name": task_name, f"msgraph.security.{module}": dict(V1, **args)}
-    if ignore_errors:
-        entry["ignore_errors"] = True
-    return entry
+def v1_task(task_name, module, ignore_errors=False, **args):
+    """A task with api_version v1.0."""
+    return task(task_name, module, dict(V1, **args), ignore_errors=ignore_errors)
 
 
 def enabled_ad_identity(emulator, skip=()):
@@ -42,10 +36,10 @@ def test_lookup_preview_action_and_rerun_all_on_v1_0(emulator, ansible, shape):
     identity, ad = enabled_ad_identity(emulator)
     disable = dict(user_principal_name=identity["userPrincipalName"], identity_provider="activeDirectory", action="disable")
     play = ansible.play(playbook(
-        task("find", "identity_account_info", user_principal_name=identity["userPrincipalName"]),
-        dict(task("preview", "identity_account_action", **disable), check_mode=True),
-        task("disable", "identity_account_action", **disable),
-        task("again", "identity_account_action", **disable),
+        v1_task("find", "identity_account_info", user_principal_name=identity["userPrincipalName"]),
+        dict(v1_task("preview", "identity_account_action", **disable), check_mode=True),
+        v1_task("disable", "identity_account_action", **disable),
+        v1_task("again", "identity_account_action", **disable),
     ))
     assert play.rc == 0, play.output
     assert [found["id"] for found in play.task("find")["identity_accounts"]] == [identity["id"]]
@@ -64,9 +58,9 @@ def test_lookup_preview_action_and_rerun_all_on_v1_0(emulator, ansible, shape):
 def test_bulk_targets_on_v1_0(emulator, ansible):
     first = enabled_ad_identity(emulator)[0]
     second = enabled_ad_identity(emulator, skip={first["id"]})[0]
-    play = ansible.play(playbook(task("bulk", "identity_account_action", identity_provider="activeDirectory", action="disable",
-                                      targets=[{"user_principal_name": first["userPrincipalName"]},
-                                               {"identity_account_id": second["id"]}])))
+    play = ansible.play(playbook(v1_task("bulk", "identity_account_action", identity_provider="activeDirectory", action="disable",
+                                         targets=[{"user_principal_name": first["userPrincipalName"]},
+                                                  {"identity_account_id": second["id"]}])))
     assert play.rc == 0, play.output
     assert play.task("bulk")["summary"]["succeeded"] == 2
     assert sorted(write["path"].split("/")[-2] for write in emulator.admin.writes()) == sorted([first["id"], second["id"]])
@@ -76,9 +70,9 @@ def test_bulk_targets_on_v1_0(emulator, ansible):
 @pytest.mark.smoke
 def test_security_actions_on_v1_0_are_refused_before_any_request(emulator, ansible):
     play = ansible.play(playbook(
-        task("create", "security_action", ignore_errors=True, name="BlockIp", parameters=[{"name": "IP", "value": "203.0.113.9"}],
-             vendor_information={"vendor": "Microsoft", "provider": "Windows Defender ATP"}),
-        task("read", "security_action_info", ignore_errors=True),
+        v1_task("create", "security_action", ignore_errors=True, name="BlockIp", parameters=[{"name": "IP", "value": "203.0.113.9"}],
+                vendor_information={"vendor": "Microsoft", "provider": "Windows Defender ATP"}),
+        v1_task("read", "security_action_info", ignore_errors=True),
     ), client="legacy_actions")
     for name in ("create", "read"):
         result = play.task(name)

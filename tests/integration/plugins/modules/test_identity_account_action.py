@@ -12,7 +12,8 @@ import itertools
 import time
 
 import pytest
-import yaml
+
+from ansible_collections.msgraph.security.tests.integration.playbook_helpers import playbook, task
 
 # Both emulator profiles: schema (the metadata) and docs (Microsoft's example shapes; tests/emulator/README.md).
 pytestmark = pytest.mark.parametrize("emulator_profile", [pytest.param("schema", id="schema-profile"), pytest.param("docs", id="docs-profile")],
@@ -29,19 +30,8 @@ SHAPES = ("schema", "example")
 # --- playbooks ---------------------------------------------------------------------------------------
 
 
-def playbook(*tasks):
-    return yaml.safe_dump([{"hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": list(tasks)}],
-                          sort_keys=False)
-
-
 def action_task(name, ignore_errors=False, check_mode=None, **args):
-    # Options left out rather than null: Ansible counts a null option as given for mutually_exclusive.
-    task = {"name": name, MODULE: dict((key, value) for key, value in args.items() if value is not None)}
-    if ignore_errors:
-        task["ignore_errors"] = True
-    if check_mode is not None:
-        task["check_mode"] = check_mode
-    return task
+    return task(name, MODULE, args, ignore_errors=ignore_errors, check_mode=check_mode)
 
 
 # --- picking identities from the emulator's state ------------------------------------------------------
@@ -225,8 +215,8 @@ def test_check_mode_run_of_a_whole_play_sends_no_write(emulator, ansible, shape)
 
 def test_command_actions_are_sent_on_every_run(emulator, ansible):
     identity = pick(emulator, "activeDirectory", "forcePasswordReset")
-    task = dict(user_principal_name=identity["userPrincipalName"], identity_provider="activeDirectory", action="forcePasswordReset")
-    played = ansible.play(playbook(action_task("first", **task), action_task("second", **task)))
+    options = dict(user_principal_name=identity["userPrincipalName"], identity_provider="activeDirectory", action="forcePasswordReset")
+    played = ansible.play(playbook(action_task("first", **options), action_task("second", **options)))
     assert played.rc == 0, played.output
     assert played.task("first")["changed"] is True and played.task("second")["changed"] is True
     writes = graph_writes(emulator)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import time
 
 import pytest
-import yaml
+
+from ansible_collections.msgraph.security.tests.integration.playbook_helpers import playbook, task
 
 # Both emulator profiles: schema (the metadata) and docs (Microsoft's example shapes; tests/emulator/README.md).
 pytestmark = pytest.mark.parametrize("emulator_profile", [pytest.param("schema", id="schema-profile"), pytest.param("docs", id="docs-profile")],
@@ -26,12 +27,8 @@ def bulk_upn(number):
 
 
 def bulk_play(targets, check_mode=False, **options):
-    task = {"name": "bulk", MODULE: dict({"targets": targets, "identity_provider": "activeDirectory", "action": "disable"},
-                                         **options), "ignore_errors": True}
-    if check_mode:
-        task["check_mode"] = True
-    return yaml.safe_dump([{"hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": [task]}],
-                          sort_keys=False)
+    args = dict({"targets": targets, "identity_provider": "activeDirectory", "action": "disable"}, **options)
+    return playbook(task("bulk", MODULE, args, ignore_errors=True, check_mode=True if check_mode else None))
 
 
 def identities_by_upn(emulator):

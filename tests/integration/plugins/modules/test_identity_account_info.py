@@ -8,8 +8,9 @@ Expected values come from the emulator's live state (seeded from graph_emulator/
 from __future__ import annotations
 
 import pytest
-import yaml
 from graph_emulator.shapes import contradictory
+
+from ansible_collections.msgraph.security.tests.integration.playbook_helpers import playbook, task
 
 # Both emulator profiles: schema (the metadata) and docs (Microsoft's example shapes; tests/emulator/README.md).
 pytestmark = pytest.mark.parametrize("emulator_profile", [pytest.param("schema", id="schema-profile"), pytest.param("docs", id="docs-profile")],
@@ -18,16 +19,8 @@ pytestmark = pytest.mark.parametrize("emulator_profile", [pytest.param("schema",
 MODULE = "msgraph.security.identity_account_info"
 
 
-def playbook(*tasks):
-    return yaml.safe_dump([{"hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": list(tasks)}],
-                          sort_keys=False)
-
-
 def info_task(name, ignore_errors=False, **args):
-    task = {"name": name, MODULE: args}
-    if ignore_errors:
-        task["ignore_errors"] = True
-    return task
+    return task(name, MODULE, args, ignore_errors=ignore_errors)
 
 
 def identities(emulator):

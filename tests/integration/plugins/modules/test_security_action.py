@@ -10,29 +10,23 @@ Addresses below are from the documentation ranges (RFC 5737), which it blocks su
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import time
 
 import pytest
-import yaml
+
+from ansible_collections.msgraph.security.tests.integration.playbook_helpers import SHAPES_SMOKE_FIRST, play_tasks, task
 
 CREATE_ROUTE = "create_security_action"
 CANCEL_ROUTE = "cancel_security_action"
 DEPRECATION = "The legacy Microsoft Graph securityActions API is deprecated"
 MDE = {"vendor": "Microsoft", "provider": "Windows Defender ATP"}
 SHAPES = ["schema", "example"]
-# The floor ansible-core plays only the smoke subset: the schema shape there.
-SHAPES_SMOKE_FIRST = [pytest.param("schema", marks=pytest.mark.smoke), "example"]
-
-
-def playbook(*tasks):
-    """A localhost play running the given tasks (dicts), as YAML text."""
-    return yaml.safe_dump([{"hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": list(tasks)}],
-                          sort_keys=False)
 
 
 def action_task(title, **options):
-    return {"name": title, "msgraph.security.security_action": options}
+    return task(title, "security_action", options)
 
 
 def block_ip(title, ip, **options):
@@ -40,7 +34,7 @@ def block_ip(title, ip, **options):
 
 
 def info_task(title, **options):
-    return {"name": title, "msgraph.security.security_action_info": options}
+    return task(title, "security_action_info", options)
 
 
 def posts(emulator, route):
@@ -64,9 +58,8 @@ def warned_deprecation(task_result):
     return any(DEPRECATION in message for message in messages)
 
 
-def play(ansible, *tasks, **kwargs):
-    kwargs.setdefault("client", "legacy_actions")
-    return ansible.play(playbook(*tasks), **kwargs)
+# Every play as the legacy securityActions client unless a test names another.
+play = functools.partial(play_tasks, client="legacy_actions")
 
 
 @pytest.mark.parametrize("shape", SHAPES_SMOKE_FIRST)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_security_action import block_ip, info_task, play, warned_deprecation
 
-from test_security_action import SHAPES_SMOKE_FIRST, block_ip, info_task, play, warned_deprecation
+from ansible_collections.msgraph.security.tests.integration.playbook_helpers import SHAPES_SMOKE_FIRST, playbook
 
 # The emulator blocks documentation addresses and fails private ones (10.0.0.0/8).
 ADDRESSES = ["203.0.113.101", "203.0.113.102", "10.0.0.103"]
@@ -100,9 +101,7 @@ def test_documented_examples_run_as_pasted(ansible, emulator):
     app = emulator.info["clients"]["legacy_actions"]
     credentials = {"azure_tenant_id": emulator.info["tenant_id"], "azure_client_id": app["client_id"],
                    "azure_client_secret": app["client_secret"]}
-    result = ansible.play(yaml.safe_dump([{"hosts": "localhost", "connection": "local", "gather_facts": False,
-                                           "tasks": tasks}], sort_keys=False),
-                          extra_vars=credentials, client="legacy_actions")
+    result = ansible.play(playbook(*tasks), extra_vars=credentials, client="legacy_actions")
     assert result.rc == 0, result.output
     assert result.task("Block an attacker's IP address on Microsoft Defender for Endpoint (legacy API) and wait for it"
                        )["security_action"]["status"] == "Completed"

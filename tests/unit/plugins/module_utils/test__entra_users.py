@@ -16,27 +16,10 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     InputError,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import IdentityResolutionError
-from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import FakeGraphClient, FakeResponse
+from ansible_collections.msgraph.security.tests.unit.fakes import MEGAN, FakeClock, FakeResponse, FakeUsersGraph, user_body
 
-MEGAN = "3086863e-1807-524b-8a62-ef7649a1d776"
 MEGAN_SID = "S-1-12-1-814122558-1380653063-1995399818-1993843017"  # the seed identity's cloudSecurityIdentifier
 USER_PATH = "/users/" + MEGAN
-
-
-class FakeUsersGraph(FakeGraphClient):
-    def patch(self, path, body=None, client_request_id=None, permission=None):
-        self.calls.append({"method": "PATCH", "path": path, "body": body, "client_request_id": client_request_id,
-                           "permission": permission})
-        answer = self._answer(self.routes[("PATCH", path)], path, body)
-        return answer if isinstance(answer, FakeResponse) else FakeResponse(answer, status=204)
-
-
-def user_body(**changes):
-    body = {"id": MEGAN, "userPrincipalName": "meganb@contoso.com", "displayName": "Megan Bowen", "mail": "meganb@contoso.com",
-            "accountEnabled": True, "userType": "Member", "onPremisesSyncEnabled": None, "onPremisesSecurityIdentifier": None,
-            "signInSessionsValidFromDateTime": "2026-01-05T08:00:00Z"}
-    body.update(changes)
-    return body
 
 
 def selector(**params):
@@ -288,21 +271,9 @@ def bulk_graph(count, answers=None):
     return FakeUsersGraph(routes), ids
 
 
-class Clock:
-    def __init__(self):
-        self.now, self.slept = 100.0, []
-
-    def sleep(self, seconds):
-        self.slept.append(seconds)
-        self.now += seconds
-
-    def __call__(self):
-        return self.now
-
-
 def test_bulk_confirm_sends_ceil_n_over_60_requests_paced_one_a_second():
     path = "/identityProtection/riskyUsers/confirmCompromised"
-    clock = Clock()
+    clock = FakeClock(now=100.0)
 
     def answer(path, body):
         clock.now += 0.4  # each request takes 0.4 s: the pause counts from its answer, as the service counts arrivals
@@ -310,11 +281,11 @@ def test_bulk_confirm_sends_ceil_n_over_60_requests_paced_one_a_second():
 
     client, ids = bulk_graph(130, {("POST", path): answer})
     selectors = eu.target_selectors([{"user_id": user_id} for user_id in ids] + [{"user_id": ids[0]}], max_targets=200)
-    result = eu.run_bulk_risk_action(client, selectors, "confirm_compromised", sleep=clock.sleep, clock=clock)
+    result = eu.run_bulk_risk_action(client, selectors, "confirm_compromised", sleep=clock.sleep, clock=clock.clock)
     bodies = [post["body"]["userIds"] for post in client.posts]
     assert [len(body) for body in bodies] == [60, 60, 10]  # the duplicate is sent once
     assert sum(bodies, []) == ids and result["outcome"] == "sent" and len(result["batch_request_ids"]) == 3
-    assert clock.slept == [1.0, 1.0]  # Identity Protection: 1 request a second, no Retry-After to wait for
+    assert clock.sleeps == [1.0, 1.0]  # Identity Protection: 1 request a second, no Retry-After to wait for
     assert all(post["permission"] == "IdentityRiskyUser.ReadWrite.All" for post in client.posts)
 
 
@@ -353,8 +324,8 @@ def test_bulk_unknown_outcome_stops_and_says_what_was_accepted():
     path = "/identityProtection/riskyUsers/dismiss"
     answers = iter([FakeResponse(None, status=204), GraphOutcomeUnknownError("timeout", status=None, code="Timeout")])
     client, ids = bulk_graph(70, {("POST", path): lambda p, body: next(answers)})
-    clock = Clock()
+    clock = FakeClock(now=100.0)
     with pytest.raises(GraphOutcomeUnknownError) as caught:
-        eu.run_bulk_risk_action(client, eu.target_selectors([{"user_id": i} for i in ids]), "dismiss_risk", sleep=clock.sleep, clock=clock)
+        eu.run_bulk_risk_action(client, eu.target_selectors([{"user_id": i} for i in ids]), "dismiss_risk", sleep=clock.sleep, clock=clock.clock)
     assert caught.value.to_result()["outcome"] == "unknown" and "1 earlier request(s) were accepted" in str(caught.value)
     assert len(client.posts) == 2

@@ -31,56 +31,19 @@ from ansible_collections.msgraph.security.plugins.module_utils._graph_client imp
 )
 from ansible_collections.msgraph.security.plugins.module_utils._http import VerifyingSession
 from ansible_collections.msgraph.security.plugins.module_utils._retries import TRANSIENT_STATUSES
-from ansible_collections.msgraph.security.tests.unit.conftest import ssl_error_raised_in
+from ansible_collections.msgraph.security.tests.unit.fakes import FAKE_JWT as JWT, FakeClock, FakeTokens, ssl_error_raised_in
 
 ROOT = "https://graph.microsoft.com"
 BASE = ROOT + "/beta"
 ACCOUNTS = BASE + "/security/identities/identityAccounts"
 READ = "SecurityIdentitiesAccount.Read.All"
 WRITE = "SecurityIdentitiesActions.ReadWrite.All"
-JWT = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoLm1pY3Jvc29mdC5jb20ifQ.c2lnbmF0dXJl"
-
-
-class FakeTokens:
-    """A token provider handing out token-1, then token-2 after a forced refresh."""
-
-    auth_method = "client_secret"
-
-    def __init__(self, refreshable=True):
-        self.refreshable = refreshable
-        self.calls = []
-        self.generation = 1
-
-    def get_token(self, force_refresh=False):
-        self.calls.append(force_refresh)
-        if force_refresh:
-            self.generation += 1
-        return "%s-token-%d" % (JWT, self.generation)
-
-
-class FakeTime:
-    """sleep() advances a fake monotonic clock; nothing really sleeps."""
-
-    def __init__(self, now=1767225600.0):
-        self.monotonic = 0.0
-        self.wall = now
-        self.sleeps = []
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.monotonic += seconds
-        self.wall += seconds
-
-    def clock(self):
-        return self.monotonic
-
-    def now(self):
-        return self.wall
 
 
 @pytest.fixture
 def clock():
-    return FakeTime()
+    # A monotonic clock from 0 beside a wall clock on 2026-01-01 00:00:00 UTC, as time.monotonic and time.time differ.
+    return FakeClock(now=0.0, wall=1767225600.0)
 
 
 @pytest.fixture
@@ -100,7 +63,7 @@ def client(clock, tokens, warnings):
 
 def make_client(clock, tokens, warnings, max_retries=5, budget=120, endpoint=ROOT):
     policy = RetryPolicy(max_retries=max_retries, budget_seconds=budget, base_delay=1.0, max_delay=8.0,
-                         sleep=clock.sleep, clock=clock.clock, now=clock.now, jitter=lambda: 1.0)
+                         sleep=clock.sleep, clock=clock.clock, now=clock.wall_time, jitter=lambda: 1.0)
     return GraphClient(endpoint, "beta", tokens, VerifyingSession(), timeout=9, retry=policy, on_retry=warnings.append)
 
 
@@ -677,13 +640,13 @@ def test_retry_after_parsing():
 def test_overlapping_pauses_are_counted_once_in_the_budget(clock):
     policy = RetryPolicy(budget_seconds=10, sleep=clock.sleep, clock=clock.clock)
     assert policy.hold(5) is True and policy.waited == 5
-    clock.monotonic = 1.0
+    clock.now = 1.0
     assert policy.hold(3) is True and policy.waited == 5  # ends at 4, inside the pause until 5: nothing extra
-    clock.monotonic = 2.0
+    clock.now = 2.0
     assert policy.hold(5) is True and policy.waited == 7  # extends the pause from 5 to 7
     assert policy.hold(20) is False and policy.waited == 7  # 15 more would exceed the 10 s budget: unchanged
     policy.wait_until_open()
-    assert clock.sleeps == [5.0] and clock.monotonic == 7.0
+    assert clock.sleeps == [5.0] and clock.now == 7.0
 
 
 def test_wait_until_open_returns_at_once_when_nobody_was_throttled(clock):

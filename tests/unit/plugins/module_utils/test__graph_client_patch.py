@@ -15,18 +15,11 @@ import responses
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphOutcomeUnknownError
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, RetryPolicy
 from ansible_collections.msgraph.security.plugins.module_utils._http import VerifyingSession
-from ansible_collections.msgraph.security.tests.unit.conftest import FakeClock
+from ansible_collections.msgraph.security.tests.unit.fakes import FakeClock, FakeTokens
 
 ROOT = "https://graph.microsoft.com"
 BASE = ROOT + "/v1.0"
 INCIDENT = "/security/incidents/2972395"
-
-
-class FakeTokens:
-    refreshable = True
-
-    def get_token(self, force_refresh=False):
-        return "token"
 
 
 def make_client(clock, tokens, warnings):

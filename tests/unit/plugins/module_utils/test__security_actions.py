@@ -6,11 +6,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
-import copy
 import hashlib
 import json
-import re
 
 import pytest
 
@@ -20,107 +17,10 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphOutcomeUnknownError,
     InputError,
 )
-from ansible_collections.msgraph.security.tests.unit.conftest import FakeClock
-from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import FakeGraphClient, FakeResponse
+from ansible_collections.msgraph.security.tests.unit.fakes import FakeClock, FakeSecurityActionsGraph, jwt, stored_action
 
 COLLECTION = sa.COLLECTION_PATH
 MDE = {"vendor": "Microsoft", "provider": "Windows Defender ATP"}
-_FILTER_RE = re.compile(r"^clientContext eq '((?:[^']|'')*)'$")
-
-
-def stored_action(action_id, client_context, status="NotStarted", ip="203.0.113.45", created="2026-05-01T10:00:00Z",
-                  error_info=None, name="BlockIp"):
-    """A securityAction as the service stores it (schema shape)."""
-    return {
-        "@odata.type": "#microsoft.graph.securityAction",
-        "id": action_id, "name": name, "status": status, "clientContext": client_context,
-        "parameters": [{"name": "IP", "value": ip}],
-        "vendorInformation": {"vendor": "Microsoft", "provider": "Windows Defender ATP", "subProvider": None,
-                              "providerVersion": None},
-        "actionReason": "test", "appId": "app-1", "azureTenantId": "tenant-1", "user": None,
-        "createdDateTime": created, "completedDateTime": None, "lastActionDateTime": created,
-        "errorInfo": error_info, "states": [{"appId": "app-1", "status": status, "updatedDateTime": created, "user": None}],
-    }
-
-
-class FakeSecurityActionsGraph(FakeGraphClient):
-    """A small stateful model of /security/securityActions on top of the shared FakeGraphClient.
-
-    ``filter_error``: a GraphError raised when ``$filter`` is used (a service refusing it); ``ignore_filter``:
-    the filter is accepted but ignored (every action returned); ``post_faults``: exceptions the next creates
-    raise, as (exception, created_anyway); ``progress``: action id -> statuses successive GETs move it through;
-    ``cancel_error``: an exception the cancel raises (after ``cancel_then`` status is applied, if set).
-    """
-
-    def __init__(self, actions=(), filter_error=None, ignore_filter=False):
-        super(FakeSecurityActionsGraph, self).__init__()
-        self.actions = [copy.deepcopy(action) for action in actions]
-        self.filter_error = filter_error
-        self.ignore_filter = ignore_filter
-        self.post_faults = []
-        self.progress = {}
-        self.cancel_error = None
-        self.cancel_then = None
-        self.cancel_to = None
-        self.create_body = None  # None = answer the created entity; {} = an empty 201
-        self._next_id = 0
-
-    def _find(self, action_id):
-        return next((a for a in self.actions if a["id"] == action_id), None)
-
-    def _record(self, method, path, **details):
-        self.calls.append(dict(details, method=method, path=path))
-
-    def get(self, path, params=None, permission=None, client_request_id=None):
-        self._record("GET", path, params=params, permission=permission)
-        action = self._find(path.rsplit("/", 1)[1])
-        if action is None:
-            raise GraphError("Security action was not found", status=404, code="ResourceNotFound")
-        if self.progress.get(action["id"]):
-            action["status"] = self.progress[action["id"]].pop(0)
-            if action["status"].lower() == "failed" and not action.get("errorInfo"):
-                action["errorInfo"] = {"code": 400, "message": "Cannot block IP address", "subcode": 1}
-        return FakeResponse(copy.deepcopy(action))
-
-    def get_all(self, path, params=None, max_items=None, permission=None):
-        self._record("GET_ALL", path, params=params, max_items=max_items, permission=permission)
-        assert path == COLLECTION
-        items = [copy.deepcopy(a) for a in self.actions]
-        odata_filter = (params or {}).get("$filter")
-        if odata_filter:
-            if self.filter_error is not None:
-                raise self.filter_error
-            by_context = _FILTER_RE.match(odata_filter)
-            if by_context and not self.ignore_filter:  # other filters are not modelled: everything is returned
-                wanted = by_context.group(1).replace("''", "'")
-                items = [a for a in items if a["clientContext"] == wanted]
-        return items[:max_items] if max_items else items
-
-    def post(self, path, body=None, client_request_id=None, permission=None):
-        self._record("POST", path, body=copy.deepcopy(body), permission=permission)
-        if path == COLLECTION:
-            return self._create(body)
-        action_id = re.match(COLLECTION + r"/([^/]+)/cancelSecurityAction$", path).group(1)
-        if self.cancel_then:
-            self._find(action_id).update(self.cancel_then)
-        if self.cancel_error is not None:
-            raise self.cancel_error
-        # Microsoft documents no resulting status; this fake leaves it to ``cancel_to`` (None: unchanged).
-        if self.cancel_to:
-            self._find(action_id).update(status=self.cancel_to)
-        return FakeResponse(None, request_id="req-cancel")
-
-    def _create(self, body):
-        self._next_id += 1
-        action = stored_action("new-%d" % self._next_id, body["clientContext"],
-                               ip=body["parameters"][0]["value"], created="2026-05-02T00:00:%02dZ" % self._next_id)
-        if self.post_faults:
-            fault, created_anyway = self.post_faults.pop(0)
-            if created_anyway:
-                self.actions.append(action)
-            raise fault
-        self.actions.append(action)
-        return FakeResponse(copy.deepcopy(action) if self.create_body is None else self.create_body, status=201)
 
 
 class Warnings(list):
@@ -135,12 +35,6 @@ def block_ip_body(ip="203.0.113.45", client_context=None, **kwargs):
 def unknown_outcome():
     return GraphOutcomeUnknownError("POST timed out after the request was sent", code="Timeout",
                                     client_request_id="cri-ambiguous", method="POST", url="https://graph/x")
-
-
-def jwt(payload):
-    def segment(data):
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
-    return "%s.%s.signature" % (segment({"alg": "RS256", "typ": "JWT"}), segment(payload))
 
 
 # --------------------------------------------------------------------------------------------- input

@@ -13,15 +13,8 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import Gr
 from ansible_collections.msgraph.security.plugins.module_utils._identity_actions import parse_invoke_action_result
 from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import identity_path, parse_identity
 from ansible_collections.msgraph.security.plugins.modules import identity_account_action as module
-from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import (
-    ALICE,
-    FakeIdentityTenant,
-    account_body,
-    identity_body,
-    run_module,
-    undocumented_keys,
-    warning_messages,
-)
+from ansible_collections.msgraph.security.tests.unit.fakes import ALICE, FakeIdentityTenant, account_body, identity_body
+from ansible_collections.msgraph.security.tests.unit.module_runner import run_module, undocumented_keys, warning_messages
 
 CHRIS_ONE = identity_body("c1c1c1c1-0000-4000-8000-000000000003", "Chris Smith", upn="chris@contoso.com",
                           accounts=[account_body("ad-chris1", "activeDirectory", ["disable"])])

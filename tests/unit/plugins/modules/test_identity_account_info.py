@@ -12,15 +12,8 @@ import yaml
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError
 from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import IDENTITY_ACCOUNTS_PATH, identity_path, parse_identity
 from ansible_collections.msgraph.security.plugins.modules import identity_account_info as module
-from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import (
-    ALICE,
-    FakeGraphClient,
-    FakeIdentityTenant,
-    account_body,
-    identity_body,
-    run_module,
-    undocumented_keys,
-)
+from ansible_collections.msgraph.security.tests.unit.fakes import ALICE, FakeGraphClient, FakeIdentityTenant, account_body, identity_body
+from ansible_collections.msgraph.security.tests.unit.module_runner import run_module, undocumented_keys
 
 BOB = identity_body("b0b0b0b0-0000-4000-8000-000000000002", "Bob Brown", upn="bob@contoso.com", is_enabled=False,
                     accounts=[account_body("ad-bob", "activeDirectory", ["enable"])])

@@ -8,34 +8,16 @@ __metaclass__ = type
 
 import pytest
 
-from ansible.module_utils.common import warnings as ansible_warnings
-
 from ansible_collections.msgraph.security.plugins.module_utils import _security_actions as sa
 from ansible_collections.msgraph.security.plugins.modules import security_action
-from ansible_collections.msgraph.security.tests.unit.plugins.module_utils.test__security_actions import (
-    FakeSecurityActionsGraph,
-    jwt,
-    stored_action,
-)
-from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import run_module, undocumented_keys
+from ansible_collections.msgraph.security.tests.unit.fakes import FakeSecurityActionsGraph, jwt, stored_action
+from ansible_collections.msgraph.security.tests.unit.module_runner import CREDENTIALS, assert_deprecation_warned, run_module, undocumented_keys
 
-CREDENTIALS = {"tenant_id": "contoso.onmicrosoft.com", "client_id": "11111111-2222-3333-4444-555555555555",
-               "client_secret": "not-a-real-secret"}
 BLOCK = dict(CREDENTIALS, name="BlockIp", parameters={"IP": "203.0.113.45"},
              vendor_information={"vendor": "Microsoft", "provider": "Windows Defender ATP"})
 
 
-def isolate_module_run(monkeypatch):
-    """No connection settings from the developer's shell; no warnings left over from earlier module runs."""
-    monkeypatch.setattr(ansible_warnings, "_global_warnings", type(ansible_warnings._global_warnings)())
-    for name in ("AZURE_TENANT_ID", "AZURE_TENANT", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_SECRET",
-                 "AZURE_CLOUD_ENVIRONMENT", "MSGRAPH_ACCESS_TOKEN", "MSGRAPH_AUTH_METHOD", "MSGRAPH_ENDPOINT"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch):
-    isolate_module_run(monkeypatch)
+pytestmark = pytest.mark.usefixtures("isolated_module_run")
 
 
 @pytest.fixture
@@ -45,16 +27,6 @@ def graph(fake_graph):
 
 def run(args, **kwargs):
     return run_module(security_action.main, args, **kwargs)
-
-
-def warning_messages(result):
-    """Warnings are plain strings up to ansible-core 2.18 and WarningSummary dicts from 2.19 on."""
-    return [w if isinstance(w, str) else w.get("event", w).get("msg") for w in result.get("warnings", [])]
-
-
-def assert_deprecation_warned(result):
-    assert warning_messages(result).count(sa.DEPRECATION_WARNING) == 1
-    assert "https://api.securitycenter.microsoft.com/api/indicators" in sa.DEPRECATION_WARNING
 
 
 def test_create_returns_only_documented_keys_and_warns(graph):

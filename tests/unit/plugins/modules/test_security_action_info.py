@@ -9,22 +9,11 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.msgraph.security.plugins.modules import security_action_info
-from ansible_collections.msgraph.security.tests.unit.plugins.module_utils.test__security_actions import (
-    FakeSecurityActionsGraph,
-    jwt,
-    stored_action,
-)
-from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import run_module, undocumented_keys
-from ansible_collections.msgraph.security.tests.unit.plugins.modules.test_security_action import (
-    CREDENTIALS,
-    assert_deprecation_warned,
-    isolate_module_run,
-)
+from ansible_collections.msgraph.security.tests.unit.fakes import FakeSecurityActionsGraph, jwt, stored_action
+from ansible_collections.msgraph.security.tests.unit.module_runner import CREDENTIALS, assert_deprecation_warned, run_module, undocumented_keys
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch):
-    isolate_module_run(monkeypatch)
+pytestmark = pytest.mark.usefixtures("isolated_module_run")
 
 
 @pytest.fixture
