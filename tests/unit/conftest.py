@@ -17,11 +17,8 @@ import os
 
 import pytest
 
-from ansible_collections.msgraph.security.tests.unit.fakes import FakeClock
 from ansible_collections.msgraph.security.tests.unit.module_runner import module_args
 
-# Re-exported until tests/unit/extensions/eda/plugins/event_source/test_incidents.py imports it from fakes.
-__all__ = ["FakeClock"]
 
 _SCRUBBED_PREFIXES = ("AZURE_", "MSGRAPH_", "IDENTITY_", "MSI_", "IMDS_")
 

@@ -10,7 +10,7 @@ __metaclass__ = type
 from ansible_collections.msgraph.security.plugins.module_utils._identity_actions import ActionRequest
 from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import IDENTITY_ACCOUNTS_PATH
 from ansible_collections.msgraph.security.plugins.module_utils._identity_vocabulary import Selector
-from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import (
+from ansible_collections.msgraph.security.tests.unit.fakes import (
     FakeIdentityTenant,
     account_body,
     identity_body,

@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.msgraph.security.plugins.module_utils import _containment as c
 from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
 from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import parse_identity
-from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import account_body, identity_body
+from ansible_collections.msgraph.security.tests.unit.fakes import account_body, identity_body
 
 HYBRID = parse_identity(identity_body("h-1", "Hybrid", upn="hybrid@contoso.com", sid="S-1-5-21-1-2-3-1001", accounts=[
     account_body("ad-h", "activeDirectory", []), account_body("entra-h", "entraID", []), account_body("okta-h", "okta", [])]))

@@ -12,7 +12,7 @@ import pytest
 from ansible_collections.msgraph.security.plugins.module_utils import _filtered_lists as lists
 from ansible_collections.msgraph.security.plugins.module_utils import _incidents as inc
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError
-from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import FakeGraphClient
+from ansible_collections.msgraph.security.tests.unit.fakes import FakeGraphClient
 
 
 def test_filter_joins_values_with_or_and_properties_with_and():

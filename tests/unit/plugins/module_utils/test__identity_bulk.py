@@ -15,7 +15,7 @@ import pytest
 from ansible_collections.msgraph.security.plugins.module_utils import _identity_bulk
 from ansible_collections.msgraph.security.plugins.module_utils._identity_bulk import BulkOptions, run_bulk
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError, InputError
-from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import (
+from ansible_collections.msgraph.security.tests.unit.fakes import (
     IDENTITY_ACCOUNTS_PATH,
     USERS_PATH,
     FakeIdentityTenant,

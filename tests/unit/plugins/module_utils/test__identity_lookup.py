@@ -36,7 +36,7 @@ from ansible_collections.msgraph.security.tests.unit.plugins.module_utils.identi
     action_request,
     make_tenant,
 )
-from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import (
+from ansible_collections.msgraph.security.tests.unit.fakes import (
     FakeGraphClient,
     account_body,
     documentation_shape,

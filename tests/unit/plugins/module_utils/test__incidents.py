@@ -14,7 +14,7 @@ import pytest
 
 from ansible_collections.msgraph.security.plugins.module_utils import _incidents as inc
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError, InputError
-from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import FakeGraphClient, FakeResponse
+from ansible_collections.msgraph.security.tests.unit.fakes import FakeGraphClient, FakeResponse
 
 PAYLOADS = Path(__file__).resolve().parents[3] / "contract" / "payloads" / "incidents"
 SEED = Path(__file__).resolve().parents[3] / "emulator" / "graph_emulator" / "data" / "incidents.json"

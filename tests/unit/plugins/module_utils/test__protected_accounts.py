@@ -16,7 +16,7 @@ from ansible_collections.msgraph.security.tests.unit.plugins.module_utils.identi
     action_request,
     make_tenant,
 )
-from ansible_collections.msgraph.security.tests.unit.plugins.modules.conftest import (
+from ansible_collections.msgraph.security.tests.unit.fakes import (
     account_body,
     identity_body,
 )

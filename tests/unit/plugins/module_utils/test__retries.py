@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from ansible_collections.msgraph.security.plugins.module_utils import _retries
-from ansible_collections.msgraph.security.tests.unit.conftest import FakeClock
+from ansible_collections.msgraph.security.tests.unit.fakes import FakeClock
 
 
 class _Answer:

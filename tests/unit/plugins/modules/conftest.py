@@ -15,23 +15,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.msgraph.security.tests.unit.fakes import (
-    IDENTITY_ACCOUNTS_PATH,
-    USERS_PATH,
-    FakeGraphClient,
-    FakeIdentityTenant,
-    FakeResponse,
-    account_body,
-    documentation_shape,
-    identity_body,
-    wrap_value,
-)
 from ansible_collections.msgraph.security.tests.unit.module_runner import isolate_module_run
-
-# Re-exported until test__identity_accounts.py, test__bulk.py, test__containment.py and test__incidents.py
-# (tests/unit/plugins/module_utils/) import them from tests/unit/fakes.py.
-__all__ = ["IDENTITY_ACCOUNTS_PATH", "USERS_PATH", "FakeGraphClient", "FakeIdentityTenant", "FakeResponse", "account_body",
-           "documentation_shape", "identity_body", "wrap_value"]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import Gr
 from ansible_collections.msgraph.security.plugins.module_utils._retries import RetryPolicy
 from ansible_collections.msgraph.security.plugins.module_utils._options import CONNECTION_OPTIONS
 
-from ansible_collections.msgraph.security.tests.unit.conftest import FakeClock
+from ansible_collections.msgraph.security.tests.unit.fakes import FakeClock
 
 
 def _load_source():
