@@ -71,12 +71,12 @@ class TokenProvider:
     ``sensitive_values``: strings the module adds to ``no_log_values`` (e.g. a certificate's private key).
     """
 
-    auth_method = None
+    auth_method: str | None = None
     refreshable = True
 
     def __init__(self, http: RetryingHttpClient | VerifyingSession | None = None, token_cache: msal.TokenCache | None = None,
                  verify: bool | str = True) -> None:
-        self.sensitive_values = []
+        self.sensitive_values: list[str] = []
         self._http = http  # what MSAL sends its requests through (the task's session, or its retrying wrapper)
         self.token_cache = token_cache  # None: MSAL's in-memory cache
         self._verify = verify
@@ -89,7 +89,7 @@ class TokenProvider:
 class StaticTokenProvider(TokenProvider):
     """``access_token``: a token acquired elsewhere; it cannot be refreshed."""
 
-    auth_method = "access_token"
+    auth_method: str = "access_token"
     refreshable = False
 
     def __init__(self, token: str) -> None:
@@ -110,6 +110,8 @@ class StaticTokenProvider(TokenProvider):
 class MsalConfidentialTokenProvider(TokenProvider):
     """Client credentials through ``msal.ConfidentialClientApplication`` (secret, certificate, federated)."""
 
+    auth_method: str
+
     def __init__(self, auth_method: str, client_id: str, authority: str, scope: str, client_credential: str | dict[str, Any],
                  http: RetryingHttpClient, instance_discovery: bool | None = None, token_cache: msal.TokenCache | None = None,
                  verify: bool | str = True) -> None:
@@ -120,7 +122,7 @@ class MsalConfidentialTokenProvider(TokenProvider):
         self._scope = scope
         self._client_credential = client_credential
         self._instance_discovery = instance_discovery
-        self._app = None
+        self._app: Any = None  # msal.ConfidentialClientApplication, built on first use
 
     def _application(self):
         if self._app is None:
@@ -181,14 +183,14 @@ def _token_from_result(result, auth_method, authority):
 class ManagedIdentityTokenProvider(TokenProvider):
     """``msal.ManagedIdentityClient``: system-assigned, or user-assigned with ``managed_identity_client_id``."""
 
-    auth_method = "managed_identity"
+    auth_method: str = "managed_identity"
 
     def __init__(self, resource: str, http: VerifyingSession, client_id: str | None = None, token_cache: msal.TokenCache | None = None,
                  verify: bool | str = True) -> None:
         super().__init__(http, token_cache, verify)
         self._resource = resource
         self._client_id = client_id
-        self._client = None
+        self._client: Any = None  # msal.ManagedIdentityClient, built on first use
 
     def _identity(self):
         if self._client_id:

@@ -397,7 +397,7 @@ def get_action_or_none(client: GraphClient, action_id: str) -> dict[str, Any] | 
 
 
 def list_actions(client: GraphClient, odata_filter: str | None = None, top: int | None = None) -> list[Any]:
-    params = {}
+    params: dict[str, Any] = {}
     if odata_filter:
         params["$filter"] = odata_filter
     if top:

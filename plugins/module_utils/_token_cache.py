@@ -52,7 +52,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import In
 try:
     import msal
 
-    _CacheBase = msal.SerializableTokenCache
+    _CacheBase: Any = msal.SerializableTokenCache  # Any: msal has no type hints, and the fallback is object
 except ImportError:  # the module reports the missing library before it gets here
     msal = None
     _CacheBase = object
@@ -176,7 +176,7 @@ class PersistentTokenCache(_CacheBase):
         self.lock_path = self.path + ".lock"
         self.warn = warn
         self.writes = 0  # how many times this process wrote the file (tests, diagnostics)
-        self._base = {}  # the sections as last read or written: what "we changed" is measured against
+        self._base: dict[str, Any] = {}  # the sections as last read or written: what "we changed" is measured against
         self.discovery = DiscoveryAnswers()
 
     # file access ------------------------------------------------------------------------------

@@ -298,7 +298,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import Gr
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
 
 LIST_OPTIONS = ("severity", "status", "service_source", "updated_since", "filter", "top")
-ARGUMENT_SPEC = dict(
+ARGUMENT_SPEC: dict[str, dict] = dict(
     alert_id=dict(type="str"),
     incident_id=dict(type="str"),
     severity=dict(type="list", elements="str", choices=list(incidents.SEVERITIES)),

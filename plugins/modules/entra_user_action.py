@@ -350,7 +350,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import Gr
 from ansible_collections.msgraph.security.plugins.module_utils._identity_accounts import IdentityResolutionError
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
 
-ARGUMENT_SPEC = dict(
+ARGUMENT_SPEC: dict[str, dict] = dict(
     user_id=dict(type="str"),
     user_principal_name=dict(type="str"),
     action=dict(type="str", required=True, choices=list(USER_ACTIONS)),

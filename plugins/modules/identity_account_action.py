@@ -858,7 +858,7 @@ TARGET_SPEC = dict(
     account_id=dict(type="str"),
 )
 
-ARGUMENT_SPEC = dict(
+ARGUMENT_SPEC: dict[str, dict] = dict(
     TARGET_SPEC,
     protected_accounts=dict(type="list", elements="str", default=[]),
     action_matrix=dict(type="str", default=DEFAULT_ACTION_MATRIX, choices=sorted(ACTION_MATRICES)),

@@ -214,7 +214,7 @@ from ansible_collections.msgraph.security.plugins.module_utils import _incidents
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
 
-ARGUMENT_SPEC = dict(
+ARGUMENT_SPEC: dict[str, dict] = dict(
     incident_id=dict(type="str", required=True),
     assigned_to=dict(type="str"),
     classification=dict(type="str", choices=list(incidents.CLASSIFICATIONS)),

@@ -247,7 +247,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import Gr
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
 
 LIST_OPTIONS = ("severity", "status", "updated_since", "filter", "top")
-ARGUMENT_SPEC = dict(
+ARGUMENT_SPEC: dict[str, dict] = dict(
     incident_id=dict(type="str"),
     severity=dict(type="list", elements="str", choices=list(incidents.SEVERITIES)),
     status=dict(type="list", elements="str", choices=list(incidents.INCIDENT_STATUSES)),

@@ -479,7 +479,7 @@ from ansible_collections.msgraph.security.plugins.module_utils import _security_
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
 
-ARGUMENT_SPEC = dict(
+ARGUMENT_SPEC: dict[str, dict] = dict(
     state=dict(type="str", default="present", choices=["present", "canceled"]),
     name=dict(type="str"),
     parameters=dict(type="raw"),

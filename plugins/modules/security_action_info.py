@@ -282,7 +282,7 @@ from ansible_collections.msgraph.security.plugins.module_utils import _security_
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
 
-ARGUMENT_SPEC = dict(
+ARGUMENT_SPEC: dict[str, dict] = dict(
     id=dict(type="str"),
     client_context=dict(type="str"),
     filter=dict(type="str"),
