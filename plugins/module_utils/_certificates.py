@@ -53,6 +53,7 @@ class CertificateCredential:
         self.passphrase = passphrase
 
     def msal_credential(self) -> dict[str, str]:
+        """The ``client_credential`` MSAL takes: key, thumbprint, certificate chain (x5c) and the passphrase if any."""
         credential = {
             "private_key": self.private_key_pem,
             "thumbprint": self.thumbprint,
@@ -65,6 +66,7 @@ class CertificateCredential:
 
     @property
     def sensitive_values(self) -> list[str]:
+        """What the module hides from its output (``no_log_values``): the private key."""
         return [self.private_key_pem]
 
 

@@ -104,6 +104,7 @@ class StaticTokenProvider(TokenProvider):
         self._token = token
 
     def get_token(self, force_refresh: bool = False) -> str:
+        """The token given; ``force_refresh`` cannot change it (``refreshable`` is False)."""
         return self._token
 
 
@@ -145,6 +146,7 @@ class MsalConfidentialTokenProvider(TokenProvider):
         return self._app
 
     def get_token(self, force_refresh: bool = False) -> str:
+        """A token from MSAL's cache or the token endpoint (``force_refresh``: a new one); raises :class:`GraphAuthError`."""
         app = self._application()
         try:
             if force_refresh:
@@ -207,6 +209,7 @@ class ManagedIdentityTokenProvider(TokenProvider):
         return msal.ManagedIdentityClient(self._identity(), http_client=self._http, token_cache=cache)
 
     def get_token(self, force_refresh: bool = False) -> str:
+        """A token from the managed identity endpoint (``force_refresh``: a new one); raises :class:`GraphAuthError`."""
         which = f"user-assigned managed identity {self._client_id}" if self._client_id else "system-assigned managed identity"
         try:
             if self._client is None or force_refresh:

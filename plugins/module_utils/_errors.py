@@ -99,6 +99,7 @@ _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def has_unsafe_characters(text: Any) -> bool:
+    """Whether ``text`` is a string holding a character :func:`printable` would escape."""
     return isinstance(text, str) and _UNSAFE_RE.search(text) is not None
 
 

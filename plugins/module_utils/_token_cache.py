@@ -246,6 +246,7 @@ class PersistentTokenCache(_CacheBase):
 
     @property
     def changed(self) -> bool:
+        """Whether MSAL's tokens or the stored discovery answers changed since the file was read."""
         return bool(self.has_state_changed) or self.discovery.changed
 
     def save_if_changed(self) -> bool:
@@ -286,6 +287,7 @@ class DiscoveryAnswers:
 
     @staticmethod
     def key(url: str, params: Mapping[str, Any] | None) -> str:
+        """The stored answer's key: the URL with its query parameters in sorted order."""
         return url if not params else f"{url}?{urlencode(sorted(dict(params).items()))}"
 
     def stored_answer(self, url: str, params: Mapping[str, Any] | None = None) -> tuple[int, str, dict[str, str]] | None:
@@ -296,6 +298,7 @@ class DiscoveryAnswers:
         return entry["status"], entry["text"], entry["headers"]
 
     def store_answer(self, url: str, params: Mapping[str, Any] | None, response: Any) -> None:
+        """Keep ``response`` (status, text, headers) for ``url`` and ``params`` until it expires."""
         self.entries[self.key(url, params)] = {"status": int(response.status_code), "text": response.text,
                                                "headers": dict((str(k), str(v)) for k, v in dict(response.headers).items()),
                                                "expires_at": self.clock() + DISCOVERY_SECONDS}

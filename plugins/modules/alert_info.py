@@ -311,6 +311,7 @@ ARGUMENT_SPEC: dict[str, dict] = dict(
 
 
 def read(client, params, warn=None):
+    """The alerts the options ask for: one by id (none when missing), an incident's, or a filtered list; options checked first."""
     if params["alert_id"] is not None:
         found = incidents.get_alert(client, incidents.validate_entity_id(params["alert_id"], "alert_id"))
         return [] if found is None else [found]
@@ -327,6 +328,7 @@ def read(client, params, warn=None):
 
 
 def main():
+    """Run the module: read the alerts and return them (never a change)."""
     exclusive = [("alert_id", "incident_id")] + [(single, option) for single in ("alert_id", "incident_id") for option in LIST_OPTIONS]
     module = GraphModule(argument_spec=ARGUMENT_SPEC, api="alerts", default_api_version="v1.0", supports_check_mode=True,
                          mutually_exclusive=exclusive)

@@ -286,6 +286,7 @@ ARGUMENT_SPEC: dict[str, dict] = dict(
 
 
 def main():
+    """Run the module: set the user's accountEnabled unless it already has that value."""
     module = GraphModule(
         argument_spec=ARGUMENT_SPEC,
         api="entra_users",

@@ -362,6 +362,7 @@ TARGET_OPTIONS = list(USER_TARGET_OPTIONS) + ["targets"]
 
 
 def main():
+    """Run the module: the action on one user, or the risk action on every entry of ``targets``."""
     module = GraphModule(
         argument_spec=ARGUMENT_SPEC,
         api="entra_users",

@@ -882,6 +882,7 @@ def build_request(params):
 
 
 def bulk_options(params):
+    """The module options that apply to every target of a bulk run."""
     names = ("identity_provider", "action", "protected_accounts", "action_matrix", "max_concurrency", "max_targets", "fail_fast",
              "require_offered_action")
     return BulkOptions(reconcile=ReconcileWait(params["reconcile_timeout"]), **{name: params[name] for name in names})
@@ -900,6 +901,7 @@ def run_targets(module):
 
 
 def run_single(module):
+    """Act on the one identity the options select and exit with the result (or fail with the error)."""
     try:
         request = build_request(module.params)
         result = run_identity_action(module.graph_client(), request, check_mode=module.check_mode)
@@ -912,6 +914,7 @@ def run_single(module):
 
 
 def main():
+    """Run the module: one target, or every entry of ``targets``."""
     module = GraphModule(
         argument_spec=ARGUMENT_SPEC,
         api="identity_accounts",

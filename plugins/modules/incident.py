@@ -226,6 +226,7 @@ ARGUMENT_SPEC: dict[str, dict] = dict(
 
 
 def main():
+    """Run the module: update the incident's properties that differ and add the comment unless it is already there."""
     module = GraphModule(argument_spec=ARGUMENT_SPEC, api="incidents", default_api_version="v1.0", supports_check_mode=True)
     params = module.params
     try:

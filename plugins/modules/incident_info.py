@@ -259,6 +259,7 @@ ARGUMENT_SPEC: dict[str, dict] = dict(
 
 
 def read(client, params, warn=None):
+    """The incidents the options ask for: one by id (none when missing) or a filtered list; options checked first."""
     if params["incident_id"] is not None:
         incident_id = incidents.validate_entity_id(params["incident_id"], "incident_id")
         found = incidents.get_incident(client, incident_id, expand_alerts=params["include_alerts"])
@@ -274,6 +275,7 @@ def read(client, params, warn=None):
 
 
 def main():
+    """Run the module: read the incidents and return them (never a change)."""
     module = GraphModule(argument_spec=ARGUMENT_SPEC, api="incidents", default_api_version="v1.0", supports_check_mode=True,
                          mutually_exclusive=[("incident_id", option) for option in LIST_OPTIONS])
     try:

@@ -554,6 +554,7 @@ def run(module, client, planned):
 
 def main():
     # Warned before GraphModule exists so that even a refused cloud or a bad option shows it.
+    """Run the module: create the security action once (state present) or cancel it (state canceled)."""
     warn(actions.DEPRECATION_WARNING)
     module = GraphModule(
         argument_spec=ARGUMENT_SPEC,

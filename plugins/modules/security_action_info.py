@@ -291,6 +291,7 @@ ARGUMENT_SPEC: dict[str, dict] = dict(
 
 
 def validate_input(params):
+    """Refuse a bad option (top, client_context, id, filter) before any request."""
     if params["top"] is not None and params["top"] < 1:
         raise InputError("top", "must be 1 or more")
     if params["client_context"] is not None:
@@ -304,6 +305,7 @@ def validate_input(params):
 
 def main():
     # Warned before GraphModule exists so that even a refused cloud or a bad option shows it.
+    """Run the module: read the security actions and return them (never a change)."""
     warn(actions.DEPRECATION_WARNING)
     module = GraphModule(
         argument_spec=ARGUMENT_SPEC,
