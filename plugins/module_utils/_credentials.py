@@ -264,6 +264,12 @@ def _check_readable_file(option, path):
         raise InputError(option, f"{path} is not readable by this user")
 
 
+def _required(value: str | None) -> str:
+    """A credential option that select_auth_method has required for the auth method in use: never None here."""
+    assert value is not None, "select_auth_method requires this option for the auth method in use"
+    return value
+
+
 def credential_of(settings: ConnectionSettings, method: str) -> str | bytes | None:
     """What the cache key fingerprints for ``method``: the secret, the certificate file's bytes, or the federated
     token file's path (its content rotates by design); None for managed identity (the client id is in the key)."""
@@ -271,7 +277,7 @@ def credential_of(settings: ConnectionSettings, method: str) -> str | bytes | No
         return settings.client_secret
     if method == "certificate":
         try:
-            with open(settings.client_certificate_path, "rb") as handle:
+            with open(_required(settings.client_certificate_path), "rb") as handle:
                 return handle.read()
         except (IOError, OSError):
             return None  # build_token_provider reports the unreadable file
@@ -293,7 +299,8 @@ def open_persistent_cache(settings: ConnectionSettings, method: str, warn: Calla
         authority = f"managed_identity {settings.cloud.msi_resource}"
         client_id = settings.managed_identity_client_id or "system-assigned"
     else:
-        authority, client_id = settings.authority, settings.client_id
+        # cache_file_name reads a missing client id as "": the same file name as before.
+        authority, client_id = settings.authority, settings.client_id or ""
     return open_token_cache(settings.token_cache_dir, authority, client_id, method, warn=warn,
                             fingerprint=credential_fingerprint(credential_of(settings, method)))
 
@@ -313,7 +320,7 @@ def build_token_provider(settings: ConnectionSettings, http: VerifyingSession, t
     for value in (settings.client_secret, settings.access_token, settings.client_certificate_password):
         register_secret(value)
     if method == "access_token":
-        return StaticTokenProvider(settings.access_token)
+        return StaticTokenProvider(_required(settings.access_token))
     if not HAS_MSAL:
         raise RuntimeError(f"the Python library msal is required for auth_method {method}: {MSAL_IMPORT_ERROR}")
     verify = getattr(http, "forced_verify", True)
@@ -323,13 +330,14 @@ def build_token_provider(settings: ConnectionSettings, http: VerifyingSession, t
         return ManagedIdentityTokenProvider(settings.cloud.msi_resource, local_http,
                                             client_id=settings.managed_identity_client_id,
                                             token_cache=token_cache, verify=verify)
-    sensitive = []
+    sensitive: list[str] = []
+    credential: str | dict[str, Any]
     if method == "client_secret":
-        credential = settings.client_secret
-        sensitive.append(settings.client_secret)
+        credential = _required(settings.client_secret)
+        sensitive.append(credential)
     elif method == "certificate":
         _check_readable_file("client_certificate_path", settings.client_certificate_path)
-        certificate = load_certificate(settings.client_certificate_path, settings.client_certificate_password)
+        certificate = load_certificate(_required(settings.client_certificate_path), settings.client_certificate_password)
         credential = certificate.msal_credential()
         sensitive.extend(certificate.sensitive_values)
     else:  # federated
@@ -341,7 +349,7 @@ def build_token_provider(settings: ConnectionSettings, http: VerifyingSession, t
                                                                     budget_seconds=settings.retry_budget),
                                   on_retry=on_retry, stored_answers=getattr(token_cache, "discovery", None))
     provider = MsalConfidentialTokenProvider(
-        method, settings.client_id, settings.authority, settings.scope, credential, retrying,
+        method, _required(settings.client_id), settings.authority, settings.scope, credential, retrying,
         instance_discovery=False if settings.authority_overridden else None,
         token_cache=token_cache, verify=verify,
     )
