@@ -266,7 +266,8 @@ def _check_readable_file(option, path):
 
 def _required(value: str | None) -> str:
     """A credential option that select_auth_method has required for the auth method in use: never None here."""
-    assert value is not None, "select_auth_method requires this option for the auth method in use"
+    if value is None:
+        raise AssertionError("select_auth_method requires this option for the auth method in use")
     return value
 
 
