@@ -24,7 +24,7 @@ PYTEST_ENV := PYTHONPATH=$(COLLECTIONS):$(ROOT)/tests/emulator
 PYTEST_ARGS := -p no:cacheprovider -q -rfE
 
 .PHONY: help venv collection demo emulator test sanity sanity-latest sanity-floor units units-latest units-floor \
-        emulator-tests integration integration-floor eda-tests contract minimums minimums-units minimums-smoke lint \
+        emulator-tests integration integration-floor eda-tests contract minimums minimums-units minimums-smoke lint types \
         changelog release-notes docs-samples bench bench-smoke clean
 
 help:
@@ -35,6 +35,7 @@ help:
 	@echo "Each supported ansible-core gets a sanity, unit and integration leg: floor 2.16, $(MIDDLE_CORES), latest 2.21."
 	@echo "  make sanity            ansible-test sanity on the floor, middle and newest cores (sanity-floor, sanity-2.19, sanity-2.20, sanity-latest)"
 	@echo "  make lint              ansible-lint --profile production"
+	@echo "  make types             mypy over plugins/ and the event source (mypy.ini)"
 	@echo "  make units             unit tests on every core (units-floor, units-2.19, units-2.20, units-latest)"
 	@echo "  make emulator-tests    the Graph/Entra emulator's own tests"
 	@echo "  make integration       real ansible-playbook runs against the emulator on 2.21; the smoke subset on the others"
@@ -141,6 +142,7 @@ test: venv $(MIDDLE_CORES:%=$(VENV)/core-%/.stamp) collection
 	for core in $(MIDDLE_CORES); do $(STAGE) sanity-$$core $(MAKE) --no-print-directory sanity-$$core; done; \
 	$(STAGE) sanity-latest tests/utils/sanity.sh $(LATEST) latest; \
 	$(STAGE) lint $(MAKE) --no-print-directory lint; \
+	$(STAGE) types $(MAKE) --no-print-directory types; \
 	$(STAGE) units-floor $(MAKE) --no-print-directory units-floor; \
 	for core in $(MIDDLE_CORES); do $(STAGE) units-$$core $(MAKE) --no-print-directory units-$$core; done; \
 	$(STAGE) units-latest $(MAKE) --no-print-directory units-latest; \
@@ -199,6 +201,10 @@ minimums-smoke: $(MINIMUMS)/.stamp collection
 
 lint: $(LATEST)/.stamp collection
 	cd $(COLLECTIONS)/ansible_collections/msgraph/security && PATH=$(LATEST)/bin:$$PATH $(LATEST)/bin/ansible-lint --profile production
+
+# mypy over plugins/ and extensions/eda/plugins/, imported by their full names from build/collections (mypy.ini).
+types: $(LATEST)/.stamp collection
+	$(LATEST)/bin/mypy --config-file mypy.ini
 
 changelog: $(LATEST)/.stamp
 	$(LATEST)/bin/antsibull-changelog lint

@@ -30,5 +30,8 @@ def _evidence_identities(persons, lookups):
 
 
 class FilterModule:
+    """The filters from incident evidence to identities."""
+
     def filters(self):
+        """Each filter's name and function."""
         return {"evidence_targets": _evidence_targets, "evidence_identities": _evidence_identities}

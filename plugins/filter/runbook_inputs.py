@@ -16,6 +16,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import In
 
 
 def boolean_input(value, option="value"):
+    """Filter boolean_input: a real boolean, or one of Ansible's boolean spellings; anything else fails the run."""
     try:
         return _runbook_inputs.boolean_input(value, option)
     except InputError as error:
@@ -23,6 +24,7 @@ def boolean_input(value, option="value"):
 
 
 def identity_inputs(value, option="identities"):
+    """Filter identity_inputs: the identities to act on (user principal names, SIDs, identity account ids), checked."""
     try:
         return _runbook_inputs.identity_inputs(value, option)
     except InputError as error:
@@ -30,5 +32,8 @@ def identity_inputs(value, option="identities"):
 
 
 class FilterModule:
+    """The runbooks' input checks."""
+
     def filters(self):
+        """Each filter's name and function."""
         return {"boolean_input": boolean_input, "identity_inputs": identity_inputs}

@@ -15,13 +15,18 @@ from __future__ import absolute_import, annotations, division, print_function
 __metaclass__ = type
 
 import re
+from typing import Any
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError, register_secret
 
 # cryptography is imported on first use (certificate auth only): it costs ~50 ms of start-up on every run. It is a
 # dependency of msal (and in requirements.txt), so the import cannot fail where the modules can run at all.
-x509 = serialization = rsa = hashes = None
-UnsupportedAlgorithm = ValueError
+# Any: each is None or a cryptography module until load_cryptography() has run.
+x509: Any = None
+serialization: Any = None
+rsa: Any = None
+hashes: Any = None
+UnsupportedAlgorithm: type[Exception] = ValueError
 
 
 def load_cryptography() -> None:
@@ -48,6 +53,7 @@ class CertificateCredential:
         self.passphrase = passphrase
 
     def msal_credential(self) -> dict[str, str]:
+        """The ``client_credential`` MSAL takes: key, thumbprint, certificate chain (x5c) and the passphrase if any."""
         credential = {
             "private_key": self.private_key_pem,
             "thumbprint": self.thumbprint,
@@ -60,6 +66,7 @@ class CertificateCredential:
 
     @property
     def sensitive_values(self) -> list[str]:
+        """What the module hides from its output (``no_log_values``): the private key."""
         return [self.private_key_pem]
 
 

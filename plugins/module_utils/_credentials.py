@@ -72,12 +72,12 @@ class TokenProvider:
     ``sensitive_values``: strings the module adds to ``no_log_values`` (e.g. a certificate's private key).
     """
 
-    auth_method = None
+    auth_method: str | None = None
     refreshable = True
 
     def __init__(self, http: RetryingHttpClient | VerifyingSession | None = None, token_cache: msal.TokenCache | None = None,
                  verify: bool | str = True) -> None:
-        self.sensitive_values = []
+        self.sensitive_values: list[str] = []
         self._http = http  # what MSAL sends its requests through (the task's session, or its retrying wrapper)
         self.token_cache = token_cache  # None: MSAL's in-memory cache
         self._verify = verify
@@ -90,7 +90,7 @@ class TokenProvider:
 class StaticTokenProvider(TokenProvider):
     """``access_token``: a token acquired elsewhere; it cannot be refreshed."""
 
-    auth_method = "access_token"
+    auth_method: str = "access_token"
     refreshable = False
 
     def __init__(self, token: str) -> None:
@@ -105,11 +105,14 @@ class StaticTokenProvider(TokenProvider):
         self._token = token
 
     def get_token(self, force_refresh: bool = False) -> str:
+        """The token given; ``force_refresh`` cannot change it (``refreshable`` is False)."""
         return self._token
 
 
 class MsalConfidentialTokenProvider(TokenProvider):
     """Client credentials through ``msal.ConfidentialClientApplication`` (secret, certificate, federated)."""
+
+    auth_method: str
 
     def __init__(self, auth_method: str, client_id: str, authority: str, scope: str, client_credential: str | dict[str, Any],
                  http: RetryingHttpClient, instance_discovery: bool | None = None, token_cache: msal.TokenCache | None = None,
@@ -121,7 +124,7 @@ class MsalConfidentialTokenProvider(TokenProvider):
         self._scope = scope
         self._client_credential = client_credential
         self._instance_discovery = instance_discovery
-        self._app = None
+        self._app: Any = None  # msal.ConfidentialClientApplication, built on first use
 
     def _application(self):
         if self._app is None:
@@ -144,6 +147,7 @@ class MsalConfidentialTokenProvider(TokenProvider):
         return self._app
 
     def get_token(self, force_refresh: bool = False) -> str:
+        """A token from MSAL's cache or the token endpoint (``force_refresh``: a new one); raises :class:`GraphAuthError`."""
         app = self._application()
         try:
             if force_refresh:
@@ -182,14 +186,14 @@ def _token_from_result(result, auth_method, authority):
 class ManagedIdentityTokenProvider(TokenProvider):
     """``msal.ManagedIdentityClient``: system-assigned, or user-assigned with ``managed_identity_client_id``."""
 
-    auth_method = "managed_identity"
+    auth_method: str = "managed_identity"
 
     def __init__(self, resource: str, http: VerifyingSession, client_id: str | None = None, token_cache: msal.TokenCache | None = None,
                  verify: bool | str = True) -> None:
         super().__init__(http, token_cache, verify)
         self._resource = resource
         self._client_id = client_id
-        self._client = None
+        self._client: Any = None  # msal.ManagedIdentityClient, built on first use
 
     def _identity(self):
         if self._client_id:
@@ -206,6 +210,7 @@ class ManagedIdentityTokenProvider(TokenProvider):
         return msal.ManagedIdentityClient(self._identity(), http_client=self._http, token_cache=cache)
 
     def get_token(self, force_refresh: bool = False) -> str:
+        """A token from the managed identity endpoint (``force_refresh``: a new one); raises :class:`GraphAuthError`."""
         which = f"user-assigned managed identity {self._client_id}" if self._client_id else "system-assigned managed identity"
         try:
             if self._client is None or force_refresh:
@@ -260,6 +265,13 @@ def _check_readable_file(option, path):
         raise InputError(option, f"{path} is not readable by this user")
 
 
+def _required(value: str | None) -> str:
+    """A credential option that select_auth_method has required for the auth method in use: never None here."""
+    if value is None:
+        raise AssertionError("select_auth_method requires this option for the auth method in use")
+    return value
+
+
 def credential_of(settings: ConnectionSettings, method: str) -> str | bytes | None:
     """What the cache key fingerprints for ``method``: the secret, the certificate file's bytes, or the federated
     token file's path (its content rotates by design); None for managed identity (the client id is in the key)."""
@@ -267,7 +279,7 @@ def credential_of(settings: ConnectionSettings, method: str) -> str | bytes | No
         return settings.client_secret
     if method == "certificate":
         try:
-            with open(settings.client_certificate_path, "rb") as handle:
+            with open(_required(settings.client_certificate_path), "rb") as handle:
                 return handle.read()
         except (IOError, OSError):
             return None  # build_token_provider reports the unreadable file
@@ -289,7 +301,8 @@ def open_persistent_cache(settings: ConnectionSettings, method: str, warn: Calla
         authority = f"managed_identity {settings.cloud.msi_resource}"
         client_id = settings.managed_identity_client_id or "system-assigned"
     else:
-        authority, client_id = settings.authority, settings.client_id
+        # cache_file_name reads a missing client id as "": the same file name as before.
+        authority, client_id = settings.authority, settings.client_id or ""
     return open_token_cache(settings.token_cache_dir, authority, client_id, method, warn=warn,
                             fingerprint=credential_fingerprint(credential_of(settings, method)))
 
@@ -309,7 +322,7 @@ def build_token_provider(settings: ConnectionSettings, http: VerifyingSession, t
     for value in (settings.client_secret, settings.access_token, settings.client_certificate_password):
         register_secret(value)
     if method == "access_token":
-        return StaticTokenProvider(settings.access_token)
+        return StaticTokenProvider(_required(settings.access_token))
     if not HAS_MSAL:
         raise RuntimeError(f"the Python library msal is required for auth_method {method}: {MSAL_IMPORT_ERROR}")
     verify = getattr(http, "forced_verify", True)
@@ -319,13 +332,14 @@ def build_token_provider(settings: ConnectionSettings, http: VerifyingSession, t
         return ManagedIdentityTokenProvider(settings.cloud.msi_resource, local_http,
                                             client_id=settings.managed_identity_client_id,
                                             token_cache=token_cache, verify=verify)
-    sensitive = []
+    sensitive: list[str] = []
+    credential: str | dict[str, Any]
     if method == "client_secret":
-        credential = settings.client_secret
-        sensitive.append(settings.client_secret)
+        credential = _required(settings.client_secret)
+        sensitive.append(credential)
     elif method == "certificate":
         _check_readable_file("client_certificate_path", settings.client_certificate_path)
-        certificate = load_certificate(settings.client_certificate_path, settings.client_certificate_password)
+        certificate = load_certificate(_required(settings.client_certificate_path), settings.client_certificate_password)
         credential = certificate.msal_credential()
         sensitive.extend(certificate.sensitive_values)
     else:  # federated
@@ -337,7 +351,7 @@ def build_token_provider(settings: ConnectionSettings, http: VerifyingSession, t
                                                                     budget_seconds=settings.retry_budget),
                                   on_retry=on_retry, stored_answers=getattr(token_cache, "discovery", None))
     provider = MsalConfidentialTokenProvider(
-        method, settings.client_id, settings.authority, settings.scope, credential, retrying,
+        method, _required(settings.client_id), settings.authority, settings.scope, credential, retrying,
         instance_discovery=False if settings.authority_overridden else None,
         token_cache=token_cache, verify=verify,
     )

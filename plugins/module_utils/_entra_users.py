@@ -138,6 +138,7 @@ def user_selector(params: Mapping[str, Any]) -> Selector:
 
 
 def user_path(user_id: str) -> str:
+    """The Graph path of one user, its id percent-encoded as one path segment."""
     return f"{USERS_PATH}/{path_segment(user_id)}"
 
 
@@ -350,6 +351,7 @@ def _reconcile_account_enabled(client, user, account_enabled, error, client_requ
 
 
 def normalize_user_action(value: Any, option: str = "action") -> str:
+    """The action's canonical name (case, spaces and dashes forgiven); :class:`InputError` names ``option`` otherwise."""
     key = re.sub(r"[\s\-]", "_", value.strip()).lower() if isinstance(value, str) else None
     if key not in USER_ACTIONS:
         raise InputError(option, f"'{value}' is not a known action; use one of: {', '.join(USER_ACTIONS)}")
@@ -483,6 +485,7 @@ def target_selectors(targets: Any, max_targets: Any = DEFAULT_MAX_TARGETS) -> li
 
 
 def chunked(items: list[Any], size: int = MAX_RISKY_USER_IDS) -> list[list[Any]]:
+    """``items`` in consecutive lists of at most ``size`` (by default the riskyUsers requests' limit of user ids)."""
     return [items[start:start + size] for start in range(0, len(items), size)]
 
 

@@ -15,7 +15,7 @@ from __future__ import absolute_import, annotations, division, print_function
 __metaclass__ = type
 
 import re
-from typing import Any
+from typing import Any, overload
 
 REDACTED = "<redacted>"
 
@@ -30,7 +30,7 @@ _JSON_SECRET_RE = re.compile(r'(?i)("(?:client_secret|client_assertion|access_to
 
 # Literal values that must never appear in a message (client secret, access token, certificate password, ...).
 # Filled by the credential layer; a module run is one process, so the registry lives as long as the task.
-_SECRETS = set()
+_SECRETS: set[str] = set()
 _MIN_SECRET_LENGTH = 4
 # Each line of a multi-line secret (a PEM private key) this long is a secret too: a message may show it escaped
 # (repr turns the newlines into "\\n") or cut short, and the whole value would then not match.
@@ -55,6 +55,12 @@ def register_secret(value: Any) -> None:
                 _SECRETS.add(line)
 
 
+@overload
+def redact(text: None) -> None: ...
+@overload
+def redact(text: object) -> str: ...
+
+
 def redact(text: Any) -> str | None:
     """Return ``text`` with bearer tokens, JWT-looking strings and registered secrets replaced."""
     if text is None:
@@ -72,6 +78,12 @@ def redact(text: Any) -> str | None:
     return text
 
 
+@overload
+def one_line(text: None, limit: int | None = 300) -> None: ...
+@overload
+def one_line(text: object, limit: int | None = 300) -> str: ...
+
+
 def one_line(text: Any, limit: int | None = 300) -> str | None:
     """``text`` (or an exception's message) on one line, cut after ``limit`` characters (None: never); None stays None."""
     if text is None:
@@ -87,6 +99,7 @@ _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def has_unsafe_characters(text: Any) -> bool:
+    """Whether ``text`` is a string holding a character :func:`printable` would escape."""
     return isinstance(text, str) and _UNSAFE_RE.search(text) is not None
 
 

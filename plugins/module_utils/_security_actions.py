@@ -156,6 +156,7 @@ def normalize_status(status: str | None) -> str | None:
 
 
 def is_terminal(status: str | None) -> bool:
+    """Whether a securityAction status is final (set and not one of the in-progress statuses)."""
     return isinstance(status, str) and bool(status) and status.lower() not in _IN_PROGRESS_STATUSES
 
 
@@ -229,6 +230,7 @@ def normalize_vendor_information(vendor_information: dict[str, Any]) -> dict[str
 
 
 def validate_client_context(client_context: Any) -> str:
+    """``client_context`` as given, when it is a non-empty string within Graph's length limit; :class:`InputError` otherwise."""
     if not isinstance(client_context, str) or not client_context:
         raise InputError("client_context", "must be a non-empty string")
     if len(client_context) > CLIENT_CONTEXT_MAX_LENGTH:
@@ -382,6 +384,7 @@ def get_action(client: GraphClient, action_id: str, permission: str = READ_PERMI
 
 
 def get_action_or_none(client: GraphClient, action_id: str) -> dict[str, Any] | None:
+    """One securityAction by id as Graph returns it, or None when Graph answers 404."""
     try:
         return get_action(client, action_id)
     except GraphError as error:
@@ -391,7 +394,8 @@ def get_action_or_none(client: GraphClient, action_id: str) -> dict[str, Any] | 
 
 
 def list_actions(client: GraphClient, odata_filter: str | None = None, top: int | None = None) -> list[Any]:
-    params = {}
+    """Every securityAction (following next links), optionally filtered (``$filter``) and capped at ``top``."""
+    params: dict[str, Any] = {}
     if odata_filter:
         params["$filter"] = odata_filter
     if top:
@@ -578,6 +582,7 @@ def _is_completed(action):
 
 
 def describe_status(action: Mapping[str, Any]) -> str | None:
+    """The action's status in its documented spelling (see :func:`normalize_status`); None when it has none."""
     return normalize_status(action.get("status"))
 
 

@@ -52,7 +52,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import In
 try:
     import msal
 
-    _CacheBase = msal.SerializableTokenCache
+    _CacheBase: Any = msal.SerializableTokenCache  # Any: msal has no type hints, and the fallback is object
 except ImportError:  # the module reports the missing library before it gets here
     msal = None
     _CacheBase = object
@@ -176,7 +176,7 @@ class PersistentTokenCache(_CacheBase):
         self.lock_path = self.path + ".lock"
         self.warn = warn
         self.writes = 0  # how many times this process wrote the file (tests, diagnostics)
-        self._base = {}  # the sections as last read or written: what "we changed" is measured against
+        self._base: dict[str, Any] = {}  # the sections as last read or written: what "we changed" is measured against
         self.discovery = DiscoveryAnswers()
 
     # file access ------------------------------------------------------------------------------
@@ -246,6 +246,7 @@ class PersistentTokenCache(_CacheBase):
 
     @property
     def changed(self) -> bool:
+        """Whether MSAL's tokens or the stored discovery answers changed since the file was read."""
         return bool(self.has_state_changed) or self.discovery.changed
 
     def save_if_changed(self) -> bool:
@@ -286,6 +287,7 @@ class DiscoveryAnswers:
 
     @staticmethod
     def key(url: str, params: Mapping[str, Any] | None) -> str:
+        """The stored answer's key: the URL with its query parameters in sorted order."""
         return url if not params else f"{url}?{urlencode(sorted(dict(params).items()))}"
 
     def stored_answer(self, url: str, params: Mapping[str, Any] | None = None) -> tuple[int, str, dict[str, str]] | None:
@@ -296,6 +298,7 @@ class DiscoveryAnswers:
         return entry["status"], entry["text"], entry["headers"]
 
     def store_answer(self, url: str, params: Mapping[str, Any] | None, response: Any) -> None:
+        """Keep ``response`` (status, text, headers) for ``url`` and ``params`` until it expires."""
         self.entries[self.key(url, params)] = {"status": int(response.status_code), "text": response.text,
                                                "headers": dict((str(k), str(v)) for k, v in dict(response.headers).items()),
                                                "expires_at": self.clock() + DISCOVERY_SECONDS}

@@ -313,7 +313,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._module import Gr
 from ansible_collections.msgraph.security.plugins.module_utils._timestamps import normalize_timestamp
 
 LIST_OPTIONS = ("severity", "status", "service_source", "updated_since", "filter", "top")
-ARGUMENT_SPEC = dict(
+ARGUMENT_SPEC: dict[str, dict] = dict(
     alert_id=dict(type="str"),
     incident_id=dict(type="str"),
     severity=dict(type="list", elements="str", choices=list(incidents.SEVERITIES)),
@@ -326,6 +326,7 @@ ARGUMENT_SPEC = dict(
 
 
 def read(client, params, warn=None):
+    """The alerts the options ask for: one by id (none when missing), an incident's, or a filtered list; options checked first."""
     if params["alert_id"] is not None:
         found = incidents.get_alert(client, incidents.validate_entity_id(params["alert_id"], "alert_id"))
         return [] if found is None else [found]
@@ -342,6 +343,7 @@ def read(client, params, warn=None):
 
 
 def main():
+    """Run the module: read the alerts and return them (never a change)."""
     exclusive = [("alert_id", "incident_id")] + [(single, option) for single in ("alert_id", "incident_id") for option in LIST_OPTIONS]
     module = GraphModule(argument_spec=ARGUMENT_SPEC, api="alerts", supports_check_mode=True,
                          mutually_exclusive=exclusive)

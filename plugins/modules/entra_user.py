@@ -282,7 +282,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import Gr
 from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import IdentityResolutionError
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
 
-ARGUMENT_SPEC = dict(
+ARGUMENT_SPEC: dict[str, dict] = dict(
     user_id=dict(type="str"),
     user_principal_name=dict(type="str"),
     account_enabled=dict(type="bool", required=True),
@@ -291,6 +291,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
+    """Run the module: set the user's accountEnabled unless it already has that value."""
     module = GraphModule(
         argument_spec=ARGUMENT_SPEC,
         api="entra_users",

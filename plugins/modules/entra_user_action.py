@@ -355,7 +355,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._errors import Gr
 from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import IdentityResolutionError
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
 
-ARGUMENT_SPEC = dict(
+ARGUMENT_SPEC: dict[str, dict] = dict(
     user_id=dict(type="str"),
     user_principal_name=dict(type="str"),
     action=dict(type="str", required=True, choices=list(USER_ACTIONS)),
@@ -367,6 +367,7 @@ TARGET_OPTIONS = list(USER_TARGET_OPTIONS) + ["targets"]
 
 
 def main():
+    """Run the module: the action on one user, or the risk action on every entry of ``targets``."""
     module = GraphModule(
         argument_spec=ARGUMENT_SPEC,
         api="entra_users",

@@ -866,7 +866,7 @@ TARGET_SPEC = dict(
     account_id=dict(type="str"),
 )
 
-ARGUMENT_SPEC = dict(
+ARGUMENT_SPEC: dict[str, dict] = dict(
     TARGET_SPEC,
     protected_accounts=dict(type="list", elements="str", default=[]),
     action_matrix=dict(type="str", default=DEFAULT_ACTION_MATRIX, choices=sorted(ACTION_MATRICES)),
@@ -890,6 +890,7 @@ def build_request(params):
 
 
 def bulk_options(params):
+    """The module options that apply to every target of a bulk run."""
     names = ("identity_provider", "action", "protected_accounts", "action_matrix", "max_concurrency", "max_targets", "fail_fast",
              "require_offered_action")
     return BulkOptions(reconcile=ReconcileWait(params["reconcile_timeout"]), **{name: params[name] for name in names})
@@ -908,6 +909,7 @@ def run_targets(module):
 
 
 def run_single(module):
+    """Act on the one identity the options select and exit with the result (or fail with the error)."""
     try:
         request = build_request(module.params)
         result = run_identity_action(module.graph_client(), request, check_mode=module.check_mode)
@@ -920,6 +922,7 @@ def run_single(module):
 
 
 def main():
+    """Run the module: one target, or every entry of ``targets``."""
     module = GraphModule(
         argument_spec=ARGUMENT_SPEC,
         api="identity_accounts",

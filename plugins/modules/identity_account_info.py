@@ -317,6 +317,7 @@ LOOKUP_OPTIONS = INFO_LOOKUP_OPTIONS
 
 
 def main():
+    """Run the module: look the identity accounts up and return them (never a change)."""
     module = GraphModule(
         argument_spec=dict((option, dict(type="str", aliases=["identity_account_id"] if option == "id" else []))
                            for option in LOOKUP_OPTIONS),

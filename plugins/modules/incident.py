@@ -220,7 +220,7 @@ from ansible_collections.msgraph.security.plugins.module_utils import _incidents
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
 
-ARGUMENT_SPEC = dict(
+ARGUMENT_SPEC: dict[str, dict] = dict(
     incident_id=dict(type="str", required=True),
     assigned_to=dict(type="str"),
     classification=dict(type="str", choices=list(incidents.CLASSIFICATIONS)),
@@ -232,6 +232,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
+    """Run the module: update the incident's properties that differ and add the comment unless it is already there."""
     module = GraphModule(argument_spec=ARGUMENT_SPEC, api="incidents", supports_check_mode=True)
     params = module.params
     try:

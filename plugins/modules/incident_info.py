@@ -262,7 +262,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._module import Gr
 from ansible_collections.msgraph.security.plugins.module_utils._timestamps import normalize_timestamp
 
 LIST_OPTIONS = ("severity", "status", "updated_since", "filter", "top")
-ARGUMENT_SPEC = dict(
+ARGUMENT_SPEC: dict[str, dict] = dict(
     incident_id=dict(type="str"),
     severity=dict(type="list", elements="str", choices=list(incidents.SEVERITIES)),
     status=dict(type="list", elements="str", choices=list(incidents.INCIDENT_STATUSES)),
@@ -274,6 +274,7 @@ ARGUMENT_SPEC = dict(
 
 
 def read(client, params, warn=None):
+    """The incidents the options ask for: one by id (none when missing) or a filtered list; options checked first."""
     if params["incident_id"] is not None:
         incident_id = incidents.validate_entity_id(params["incident_id"], "incident_id")
         found = incidents.get_incident(client, incident_id, expand_alerts=params["include_alerts"])
@@ -289,6 +290,7 @@ def read(client, params, warn=None):
 
 
 def main():
+    """Run the module: read the incidents and return them (never a change)."""
     module = GraphModule(argument_spec=ARGUMENT_SPEC, api="incidents", supports_check_mode=True,
                          mutually_exclusive=[("incident_id", option) for option in LIST_OPTIONS])
     try:

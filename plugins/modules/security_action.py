@@ -477,7 +477,7 @@ from ansible_collections.msgraph.security.plugins.module_utils import _security_
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
 
-ARGUMENT_SPEC = dict(
+ARGUMENT_SPEC: dict[str, dict] = dict(
     state=dict(type="str", default="present", choices=["present", "canceled"]),
     name=dict(type="str"),
     parameters=dict(type="raw"),
@@ -552,6 +552,7 @@ def run(module, client, planned):
 
 def main():
     # Warned before GraphModule exists so that even a refused cloud or a bad option shows it.
+    """Run the module: create the security action once (state present) or cancel it (state canceled)."""
     warn(actions.DEPRECATION_WARNING)
     module = GraphModule(
         argument_spec=ARGUMENT_SPEC,

@@ -289,7 +289,7 @@ from ansible_collections.msgraph.security.plugins.module_utils import _security_
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
 
-ARGUMENT_SPEC = dict(
+ARGUMENT_SPEC: dict[str, dict] = dict(
     id=dict(type="str"),
     client_context=dict(type="str"),
     filter=dict(type="str"),
@@ -298,6 +298,7 @@ ARGUMENT_SPEC = dict(
 
 
 def validate_input(params):
+    """Refuse a bad option (top, client_context, id, filter) before any request."""
     if params["top"] is not None and params["top"] < 1:
         raise InputError("top", "must be 1 or more")
     if params["client_context"] is not None:
@@ -311,6 +312,7 @@ def validate_input(params):
 
 def main():
     # Warned before GraphModule exists so that even a refused cloud or a bad option shows it.
+    """Run the module: read the security actions and return them (never a change)."""
     warn(actions.DEPRECATION_WARNING)
     module = GraphModule(
         argument_spec=ARGUMENT_SPEC,

@@ -1,6 +1,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """docs/architecture.md sends readers to the code for signatures: every public function and method of module_utils
-is annotated, parameters and return value."""
+is annotated, parameters and return value, and every public function of plugins/ says what it does in a docstring.
+`make types` (mypy) checks that the annotations hold."""
 
 from __future__ import annotations
 
@@ -9,7 +10,30 @@ from pathlib import Path
 
 import pytest
 
-MODULE_UTILS = Path(__file__).resolve().parents[4] / "plugins" / "module_utils"
+PLUGINS = Path(__file__).resolve().parents[4] / "plugins"
+MODULE_UTILS = PLUGINS / "module_utils"
+# Module utilities, modules and filters (doc_fragments hold no function).
+DOCUMENTED = sorted(MODULE_UTILS.glob("_*.py")) + sorted((PLUGINS / "modules").glob("*.py")) + sorted((PLUGINS / "filter").glob("*.py"))
+# Files being split or reworked by the other parts of issue 21 when the docstring check came: their undocumented
+# functions, until those parts land and document them. Each entry must match exactly, so the list only shrinks.
+UNDOCUMENTED_UNTIL_ISSUE_21_LANDS = {
+    "_bulk": ["TargetResult.done", "TargetResult.error", "TargetResult.to_dict"],
+    "_connection": ["ConnectionSettings.authority_overridden", "ConnectionSettings.cloud"],
+    "_containment": ["failed_actions"],
+    "_graph_client": ["GraphClient.new_client_request_id"],
+    "_http": ["CachedResponse.content", "CachedResponse.json", "RetryPolicy.remaining", "RetryingHttpClient.close",
+              "RetryingHttpClient.get", "RetryingHttpClient.post", "VerifyingSession.request", "is_timeout"],
+    "_identity_accounts": ["ActionPlan.action", "IdentityFinder.query_used", "ProtectedAccounts.warnings", "Selector.describe",
+                           "identity_path", "normalize_action_matrix", "supported_actions", "validate_account_identifier",
+                           "validate_display_name", "validate_email", "validate_filter", "validate_sid", "validate_upn"],
+    "_incidents": ["Watermark.from_dict", "Watermark.is_new", "Watermark.to_dict", "diff_fields", "get_alert", "has_comment",
+                   "incident_path", "list_alerts", "normalize_enum_list", "parse_alert", "parse_comment"],
+}
+
+
+def is_overload(function):
+    """An @overload signature: its implementation carries the docstring."""
+    return any(isinstance(decorator, ast.Name) and decorator.id == "overload" for decorator in function.decorator_list)
 
 
 def public_functions(path):
@@ -39,3 +63,17 @@ def test_public_functions_are_annotated(path):
     assert functions, f"{path.name} has no public function: the scan is broken"
     gaps = {name: missing for name, function in functions if (missing := unannotated(function))}
     assert gaps == {}, f"{path.name}: add type hints to {gaps}"
+
+
+@pytest.mark.parametrize("path", DOCUMENTED, ids=lambda path: f"{path.parent.name}/{path.stem}")
+def test_public_functions_have_a_docstring(path):
+    """``__init__`` is left out: the class's docstring says what it holds."""
+    functions = [(name, function) for name, function in public_functions(path) if not name.endswith(".__init__")]
+    assert functions, f"{path.name} has no public function: the scan is broken"
+    undocumented = sorted(name for name, function in functions if not is_overload(function) and ast.get_docstring(function) is None)
+    assert undocumented == UNDOCUMENTED_UNTIL_ISSUE_21_LANDS.get(path.stem, []), f"{path.name}: add a docstring to {undocumented}"
+
+
+def test_the_list_of_undocumented_functions_names_existing_files():
+    stems = {path.stem for path in DOCUMENTED}
+    assert not set(UNDOCUMENTED_UNTIL_ISSUE_21_LANDS) - stems, "remove the entries of files that no longer exist"
