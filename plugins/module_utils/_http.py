@@ -30,7 +30,7 @@ import os
 import re
 import traceback
 import warnings
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Mapping, overload
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphAuthError, GraphError, InputError, one_line
 from ansible_collections.msgraph.security.plugins.module_utils._options import COLLECTION_NAME, COLLECTION_VERSION
@@ -295,6 +295,15 @@ def is_tls_error(exc: BaseException) -> bool:
 
 
 _VERIFY_REASON_RE = re.compile(r"certificate verify failed: ([^()'\"\]]+)")
+
+
+@overload
+def tls_error(exc: BaseException, method: str | None = None, url: str | None = None, verify: bool | str = True, *,
+              auth: Literal[True]) -> GraphAuthError: ...
+
+
+@overload
+def tls_error(exc: BaseException, method: str | None = None, url: str | None = None, verify: bool | str = True, auth: bool = False) -> GraphError: ...
 
 
 def tls_error(exc: BaseException, method: str | None = None, url: str | None = None, verify: bool | str = True, auth: bool = False) -> GraphError:
