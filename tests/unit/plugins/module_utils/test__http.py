@@ -25,7 +25,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._http import (
     verify_setting,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._options import COLLECTION_VERSION
-from ansible_collections.msgraph.security.tests.unit.fakes import FakeClock, ssl_error_raised_in
+from ansible_collections.msgraph.security.tests.unit.fakes import ssl_error_raised_in
 
 
 class RecordingAdapter(BaseAdapter):
