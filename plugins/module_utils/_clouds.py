@@ -108,7 +108,7 @@ def require_api(cloud: Cloud | str | None, api: str, api_version: str | None = N
     cloud = resolve_cloud(cloud)
     facts = graph_api(api)
     available = facts.clouds
-    if cloud.name in available and cloud.name in facts.not_in_version.get(api_version, ()):
+    if cloud.name in available and cloud.name in facts.not_in_version.get(api_version or "", ()):
         other = sorted(version for version, clouds in facts.disputed.items() if cloud.name in clouds)
         raise GraphUnsupportedCloudError(
             f"The {api} ({facts.description}) is not offered in {api_version} in the {cloud.name} cloud ({cloud.display_name}): "
@@ -132,7 +132,7 @@ def _disputed(cloud, api, api_version):
 
 def availability_warnings(cloud: Cloud | str | None, api: str | None, api_version: str | None) -> list[str]:
     """Warnings for an API whose availability in ``cloud`` and ``api_version`` Microsoft's sources disagree on."""
-    if not _disputed(cloud, api, api_version):
+    if not api or not _disputed(cloud, api, api_version):
         return []
     name = resolve_cloud(cloud).name
     return [f"{graph_api(api).dispute_sources}. The task goes ahead in {api_version} in the {name} cloud; if the tenant lacks the API, "
@@ -142,7 +142,7 @@ def availability_warnings(cloud: Cloud | str | None, api: str | None, api_versio
 def explain_unavailable(error: GraphError, cloud: Cloud | str | None, api: str | None, api_version: str | None) -> GraphError:
     """A 404 or 400 for an API whose availability is disputed in this cloud: the hint says it may not be offered
     here, citing both sources, and keeps what Graph said (code, request ids). Any other error is returned as it is."""
-    if error.status not in (400, 404) or not _disputed(cloud, api, api_version):
+    if error.status not in (400, 404) or not api or not _disputed(cloud, api, api_version):
         return error
     name = resolve_cloud(cloud).name
     note = (f"the {api} may not be offered in this cloud ({name}, {api_version}): {graph_api(api).dispute_sources}; if the tenant "

@@ -126,6 +126,28 @@ class ConnectionSettings:
     Call :meth:`validate` before use: it raises :class:`InputError` for bad input, before any request.
     """
 
+    # One attribute per option of CONNECTION_OPTIONS, set by __init__; an option with a default is never None.
+    tenant_id: str | None
+    client_id: str | None
+    client_secret: str | None
+    client_certificate_path: str | None
+    client_certificate_password: str | None
+    federated_token_file: str | None
+    access_token: str | None
+    auth_method: str
+    managed_identity_client_id: str | None
+    cloud_environment: str
+    authority_host: str | None
+    graph_endpoint: str | None
+    allow_custom_endpoints: bool
+    api_version: str
+    validate_certs: bool
+    ca_path: str | None
+    timeout: int
+    max_retries: int
+    retry_budget: int
+    token_cache_dir: str | None
+
     def __init__(self, **params: Any) -> None:
         unknown = set(params) - set(CONNECTION_OPTIONS)
         if unknown:

@@ -118,7 +118,7 @@ def _boolean(value, option):
 
 def _entra_steps(identity, account, uncovered, options):
     """(entra steps, note) standing in for the ``uncovered`` Defender for Identity actions of an entraID account."""
-    steps = []
+    steps: list[dict[str, Any]] = []
     for action in uncovered:
         for entra_action in ENTRA_FALLBACK.get(action, ()):
             if entra_action in RISK_ACTIONS and not options.entra_risk_actions:
@@ -206,7 +206,7 @@ def plan_containment(identities: list[dict[str, Any]] | None, options: Containme
     identity twice (two inputs naming it) is planned once. Targets are ordered by ACTION_ORDER across identities.
     ``done``: step keys (step_key) an earlier run recorded as sent; they are not planned again.
     """
-    done = set(done or [])
+    done_keys = set(done or [])
     planned, seen = [], set()
     for identity in identities or []:
         if not isinstance(identity, dict) or not identity.get("id"):
@@ -217,7 +217,7 @@ def plan_containment(identities: list[dict[str, Any]] | None, options: Containme
         entry = dict(identity_summary(identity), input=identity.get("input"), protected_reason=options.protected.reason(identity))
         entry["steps"], entry["entra_steps"], entry["notes"] = (
             ([], [], []) if entry["protected_reason"] else _steps_for(identity, options))
-        _without_done(entry, done)
+        _without_done(entry, done_keys)
         planned.append(entry)
     targets = [step for action in ACTION_ORDER for entry in planned for step in entry["steps"] if step["action"] == action]
     entra_targets = [step for action in ENTRA_ACTION_ORDER for entry in planned for step in entry["entra_steps"]
@@ -434,7 +434,7 @@ _DONE_KEY = re.compile(r"^[A-Za-z0-9._-]+/(activeDirectory|entraID|okta|entra)/[
 
 def actions_done(comments: list[Any] | None) -> list[str]:
     """The step keys that earlier runs recorded in their own audit comments (first line AUDIT_PREFIX) of an incident."""
-    keys = []
+    keys: list[str] = []
     for comment in comments or []:
         text = comment.get("comment") if isinstance(comment, dict) else comment
         if not isinstance(text, str) or not text.startswith(AUDIT_PREFIX):

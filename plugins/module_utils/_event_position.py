@@ -154,7 +154,8 @@ class Watermark:
         incident_id = str(incident.get("id"))
         self.emitted.pop(incident_id, None)
         self.emitted[incident_id] = dict(change_fingerprint(incident), updated=updated)
-        if moment > parse_service_time(self.since):
+        since = parse_service_time(self.since)  # self.since is always a normalized time: never None
+        if since is None or moment > since:
             self.since = normalize_timestamp(moment, "since")
         if len(self.emitted) > MAX_REMEMBERED:
             oldest = sorted(self.emitted, key=lambda key: parse_service_time(self.emitted[key]["updated"]) or moment)

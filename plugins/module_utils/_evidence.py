@@ -72,7 +72,7 @@ def _user_evidence(source):
     """(alert id, flat evidence) for every userEvidence of an incident (with alerts), alerts, or evidence items."""
     if isinstance(source, dict):
         source = source.get("alerts") if isinstance(source.get("alerts"), list) else [source]
-    found = []
+    found: list[tuple[Any, dict[str, Any]]] = []
     for item in source or []:
         if not isinstance(item, dict):
             raise InputError("evidence_targets", "expects an incident with alerts, a list of alerts or a list of "
@@ -163,7 +163,7 @@ def evidence_targets(source: dict[str, Any] | list[dict[str, Any]] | None, benig
     """
     benign_roles = BENIGN_ROLES if benign_roles is None else evidence_members(benign_roles, "roles", "benign_roles")
     benign_verdicts = BENIGN_VERDICTS if benign_verdicts is None else evidence_members(benign_verdicts, "verdicts", "benign_verdicts")
-    groups = []  # [{"keys": set, "evidence": [(alert_id, evidence, identifiers)]}]
+    groups: list[dict[str, Any]] = []  # [{"keys": set, "evidence": [(alert_id, evidence, identifiers)]}]
     unidentified = []
     for alert_id, evidence in _user_evidence(source):
         identifiers, reasons = _identifiers(evidence)
@@ -177,7 +177,7 @@ def evidence_targets(source: dict[str, Any] | list[dict[str, Any]] | None, benig
             continue
         keys = set(_key(name, value) for name, value in identifiers.items())
         joined = [group for group in groups if group["keys"] & keys]
-        merged = {"keys": set(keys), "evidence": []}
+        merged: dict[str, Any] = {"keys": set(keys), "evidence": []}
         for group in joined:
             merged["keys"] |= group["keys"]
             merged["evidence"].extend(group["evidence"])
@@ -188,7 +188,7 @@ def evidence_targets(source: dict[str, Any] | list[dict[str, Any]] | None, benig
             groups.remove(group)
     persons, excluded, conflicts = [], [], []
     for group in groups:
-        values = dict((name, []) for name in IDENTIFIERS)
+        values: dict[str, list[Any]] = dict((name, []) for name in IDENTIFIERS)
         for _alert, _evidence, identifiers in group["evidence"]:
             for name, value in identifiers.items():
                 if match_key(value) not in [match_key(known) for known in values[name]]:
@@ -250,7 +250,7 @@ def _resolve(person, answers):
         elif not found:
             nobody.append(lookup["by"])
         found_by[lookup["by"]] = list(found or [])
-    matches = []
+    matches: list[dict[str, Any]] = []
     for found in found_by.values():
         for identity in found:
             if identity.get("id") not in [match.get("id") for match in matches]:

@@ -60,7 +60,8 @@ def matches_bounds(item: Mapping[str, Any], severities: list[str] | None = None,
         return False
     if updated_since:
         updated = parse_service_time(item.get("last_update_date_time"))
-        if updated is None or updated < parse_service_time(updated_since):
+        since = parse_service_time(updated_since)  # callers pass a normalized time: never None
+        if updated is None or (since is not None and updated < since):
             return False
     return True
 
@@ -73,7 +74,7 @@ def _value_combinations(severities, statuses, service_sources):
 
 def _newest_first(item):
     moment = parse_service_time(item.get("lastUpdateDateTime")) if isinstance(item, dict) else None
-    return (moment or parse_service_time("1970-01-01")).timestamp()
+    return moment.timestamp() if moment else 0.0  # no time: the epoch
 
 
 def list_filtered(client: GraphClient, path: str, permission: str, severities: list[str] | None = None, statuses: list[str] | None = None,

@@ -75,7 +75,7 @@ def error_from_response(raw: Any, method: str, url: str, permission: str | None 
     parsed, ok = parse_body(raw)
     code = None
     message = None
-    inner = {}
+    inner: dict[str, Any] = {}
     if ok and isinstance(parsed, dict):
         err = parsed.get("error")
         if isinstance(err, dict):

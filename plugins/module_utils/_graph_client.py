@@ -185,7 +185,7 @@ class GraphClient:
         self._origin = origin_of(self.graph_endpoint)
         # Threads share one token: one acquisition at a time, and one refresh per rejected token.
         self._token_lock = threading.Lock()
-        self._current_token = None
+        self._current_token: str | None = None
 
     @staticmethod
     def new_client_request_id() -> str:
@@ -239,7 +239,7 @@ class GraphClient:
     def get_all(self, path: str, params: dict[str, Any] | Iterable[tuple[str, Any]] | None = None, max_items: int | None = None,
                 permission: str | None = None) -> list[Any]:
         """Every item of a collection, following ``@odata.nextLink`` to the end or ``max_items``."""
-        items = []
+        items: list[Any] = []
         url = self.url_for(path, params)
         seen = set()
         while url:

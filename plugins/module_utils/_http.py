@@ -30,7 +30,7 @@ import os
 import re
 import traceback
 import warnings
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Mapping, overload
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphAuthError, GraphError, InputError, one_line
 from ansible_collections.msgraph.security.plugins.module_utils._options import COLLECTION_NAME, COLLECTION_VERSION
@@ -72,18 +72,20 @@ try:
     REQUESTS_IMPORT_ERROR = None
     _SessionBase = requests.Session
 except ImportError:
-    requests = None
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
-    _SessionBase = object
+    if not TYPE_CHECKING:  # run-time stand-ins without requests; mypy checks the code against requests itself
+        requests = None
+        _SessionBase = object
 
-    class SSLError(Exception):
-        """Stand-in so that ``except SSLError`` stays valid without requests."""
+        class SSLError(Exception):
+            """Stand-in so that ``except SSLError`` stays valid without requests."""
 
 try:
     from urllib3.exceptions import InsecureRequestWarning
 except ImportError:  # pragma: no cover - urllib3 comes with requests
-    InsecureRequestWarning = None
+    if not TYPE_CHECKING:  # mypy sees urllib3's class (it comes with requests)
+        InsecureRequestWarning = None
 
 
 _DEFAULT_POOL_SIZE = 10  # requests.adapters.DEFAULT_POOLSIZE
@@ -138,8 +140,8 @@ class VerifyingSession(_SessionBase):
         if not HAS_REQUESTS:
             raise RuntimeError(f"the Python library requests is required: {REQUESTS_IMPORT_ERROR}")
         super().__init__()
-        self._settings = dict(validate_certs=validate_certs, ca_path=ca_path, timeout=timeout, agent=agent,
-                              pool_size=pool_size)
+        self._settings: dict[str, Any] = dict(validate_certs=validate_certs, ca_path=ca_path, timeout=timeout, agent=agent,
+                                              pool_size=pool_size)
         if not environment_proxy:
             # trust_env=False: requests reads no HTTP(S)_PROXY/ALL_PROXY and no .netrc (verify is forced anyway).
             self.trust_env = False
@@ -176,7 +178,7 @@ class VerifyingSession(_SessionBase):
         if "Authorization" in headers and self.should_strip_auth(response.request.url, prepared_request.url):
             del headers["Authorization"]
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs["verify"] = self.forced_verify
         if kwargs.get("timeout") is None and self.default_timeout:
             kwargs["timeout"] = self.default_timeout
@@ -293,6 +295,15 @@ def is_tls_error(exc: BaseException) -> bool:
 
 
 _VERIFY_REASON_RE = re.compile(r"certificate verify failed: ([^()'\"\]]+)")
+
+
+@overload
+def tls_error(exc: BaseException, method: str | None = None, url: str | None = None, verify: bool | str = True, *,
+              auth: Literal[True]) -> GraphAuthError: ...
+
+
+@overload
+def tls_error(exc: BaseException, method: str | None = None, url: str | None = None, verify: bool | str = True, auth: bool = False) -> GraphError: ...
 
 
 def tls_error(exc: BaseException, method: str | None = None, url: str | None = None, verify: bool | str = True, auth: bool = False) -> GraphError:

@@ -240,7 +240,7 @@ def _predicted_actions(actions, action):
     return predicted
 
 
-def action_diff(identity: Mapping[str, Any], account: Mapping[str, Any], action: str, will_send: bool) -> dict[str, dict[str, Any]]:
+def action_diff(identity: Mapping[str, Any], account: Mapping[str, Any], action: str, will_send: bool) -> dict[str, Any]:
     """{before, after}: isEnabled and the account's actions now, and as expected after the action."""
     before = {"is_enabled": identity.get("is_enabled"), "actions": account.get("actions")}
     if not will_send or action not in TARGET_IS_ENABLED:
@@ -272,7 +272,7 @@ class ActionPlan:
 
 def plan_action(client: GraphClient, request: ActionRequest) -> ActionPlan:
     """Resolve, guard, validate and decide; reads only (GET), never writes."""
-    warnings = []
+    warnings: list[str] = []
     identity = resolve_identity(client, request.selector, warnings.append)
     return plan_for_identity(request, identity, warnings)
 

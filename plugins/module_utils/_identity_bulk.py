@@ -135,19 +135,19 @@ class TargetResult:
     def __init__(self, index: int, target: Mapping[str, Any] | None) -> None:
         self.index = index
         self.target = dict((key, value) for key, value in (target or {}).items() if value not in (None, ""))
-        self.status = None
+        self.status: str | None = None
         self.changed = False
-        self.reason = None
-        self.identity_account_id = None
-        self.account_id = None
-        self.identity_provider = None
-        self.action = None
-        self.correlation_id = None
-        self.request_id = None
-        self.client_request_id = None
-        self.error_code = None
-        self.error_message = None
-        self.warnings = []
+        self.reason: str | None = None
+        self.identity_account_id: str | None = None
+        self.account_id: str | None = None
+        self.identity_provider: str | None = None
+        self.action: str | None = None
+        self.correlation_id: str | None = None
+        self.request_id: str | None = None
+        self.client_request_id: str | None = None
+        self.error_code: str | None = None
+        self.error_message: str | None = None
+        self.warnings: list[str] = []
 
     def done(self, status: str, changed: bool = False, reason: str | None = None) -> None:
         """Record the target's final status (one of STATUSES)."""
@@ -235,7 +235,7 @@ def _chunks(items, size):
 
 def _resolve_chunk(finder, kind, works):
     """One lookup for ``works`` (the same kind); each target must match exactly one identity."""
-    distinct = {}
+    distinct: dict[str, Any] = {}
     for work in works:
         distinct.setdefault(match_key(work.request.selector.value), work.request.selector.value)
     try:
@@ -267,7 +267,7 @@ def _resolve_by_id(client, work):
 def _lookup_jobs(client, finder, works):
     """Callables that fill ``work.identity`` (or the target's result): batched where a $filter can do it."""
     jobs = []
-    batched = {}
+    batched: dict[str, list[Any]] = {}
     for work in works:
         kind = work.request.selector.kind
         if kind == LOOKUP_ID:
@@ -275,7 +275,7 @@ def _lookup_jobs(client, finder, works):
         else:
             batched.setdefault(kind, []).append(work)
     for kind, group in batched.items():
-        by_value = {}
+        by_value: dict[str, list[Any]] = {}
         for work in group:
             by_value.setdefault(match_key(work.request.selector.value), []).append(work)
         for values in _chunks(sorted(by_value), LOOKUP_BATCH_SIZE):
@@ -288,7 +288,7 @@ def _lookup_jobs(client, finder, works):
 
 def _plan(works):
     """Per identity: the same checks and idempotency decision as a single target. No request."""
-    first_seen = {}
+    first_seen: dict[tuple[Any, ...], Any] = {}
     for work in works:
         result = work.result
         result.identity_account_id = work.identity.get("id")

@@ -248,8 +248,8 @@ class IdentityFinder:
         self.scans = 0
         self._lock = threading.Lock()
         self._kind_locks = dict((kind, threading.Lock()) for kind in self.QUERIES)
-        self._query_of_kind = {}
-        self._scan = None
+        self._query_of_kind: dict[str, str] = {}
+        self._scan: _ScanIndex | None = None
 
     def find(self, kind: str, values: list[str]) -> list[dict[str, Any]]:
         """The identities matching any of ``values`` (all of lookup ``kind``), each matched exactly."""

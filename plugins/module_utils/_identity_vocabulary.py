@@ -26,7 +26,7 @@ import re
 import struct
 import unicodedata
 import uuid
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Literal, Mapping, overload
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import validate_path_id
@@ -297,6 +297,14 @@ class Selector:
 
     def __repr__(self) -> str:
         return f"Selector({self.describe()})"
+
+
+@overload
+def selector_from_params(params: Mapping[str, Any], option_kinds: Mapping[str, str], required: Literal[True] = True) -> Selector: ...
+
+
+@overload
+def selector_from_params(params: Mapping[str, Any], option_kinds: Mapping[str, str], required: bool) -> Selector | None: ...
 
 
 def selector_from_params(params: Mapping[str, Any], option_kinds: Mapping[str, str], required: bool = True) -> Selector | None:

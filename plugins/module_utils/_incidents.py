@@ -183,7 +183,7 @@ def parse_evidence(raw: Any) -> dict[str, Any]:
     every other property of the evidence type under ``properties`` (camelCase, as the service sent it)."""
     raw = raw if isinstance(raw, dict) else {}
     account = raw.get("userAccount") if isinstance(raw.get("userAccount"), dict) else {}
-    flat = {"type": evidence_type(raw)}
+    flat: dict[str, Any] = {"type": evidence_type(raw)}
     flat.update(_properties(raw, plain=("createdDateTime", "verdict", "remediationStatus"), lists=("roles", "detailedRoles", "tags")))
     flat.update(_properties(account, plain=_USER_ACCOUNT_PROPERTIES))
     flat["properties"] = {key: value for key, value in raw.items() if key not in _EVIDENCE_COMMON}
@@ -354,7 +354,7 @@ def update_incident(client: GraphClient, incident_id: str, desired: Mapping[str,
             error.hint = "check incident_id; find it with msgraph.security.incident_info"
         raise
     body = plan_patch(before, desired)
-    wants_comment = bool(comment) and not has_comment(before, comment)
+    wants_comment = bool(comment and not has_comment(before, comment))
     comment_body = {"@odata.type": COMMENT_ODATA_TYPE, "comment": comment} if wants_comment else None
     requests = []
     if body:

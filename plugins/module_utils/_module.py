@@ -18,7 +18,7 @@ import copy
 import os
 import sys
 import traceback
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.errors import AnsibleFallbackNotFound
@@ -83,6 +83,11 @@ class GraphModule(AnsibleModule):
     # when the client is built, unless something set it before.
     token_cache = None
 
+    if TYPE_CHECKING:  # AnsibleModule has no type hints: what mypy needs to know of the two that end the task
+        def fail_json(self, msg: str, **kwargs: Any) -> NoReturn: ...
+
+        def exit_json(self, **kwargs: Any) -> NoReturn: ...
+
     def __init__(self, argument_spec: dict[str, dict[str, Any]] | None = None, api: str | None = None, **kwargs: Any) -> None:
         spec = connection_argument_spec()
         self._default_overrides = {}
@@ -100,7 +105,7 @@ class GraphModule(AnsibleModule):
         for value in self.no_log_values:
             register_secret(value)
         self.api = api
-        self._graph_client = None
+        self._graph_client: GraphClient | None = None
         self._resolve_unset_connection_params()
         try:
             self.connection_settings = ConnectionSettings.from_params(self.params).validate()

@@ -40,7 +40,7 @@ API_VERSIONS = ("beta", "v1.0")
 
 # name -> spec. Keys: type, default, choices, no_log (always explicit), env (fallback variables, first
 # non-empty wins; an explicit parameter always wins over the environment).
-CONNECTION_OPTIONS = {
+CONNECTION_OPTIONS: dict[str, dict[str, Any]] = {
     "tenant_id": {"type": "str", "no_log": False, "env": ["AZURE_TENANT_ID", "AZURE_TENANT"]},
     "client_id": {"type": "str", "no_log": False, "env": ["AZURE_CLIENT_ID"]},
     "client_secret": {"type": "str", "no_log": True, "env": ["AZURE_CLIENT_SECRET", "AZURE_SECRET"]},

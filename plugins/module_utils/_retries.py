@@ -73,7 +73,7 @@ class RetryPolicy:
         self.jitter = jitter or random.random
         self.waited = 0.0  # total seconds the gate was closed, across requests and threads
         self.pauses = 0  # how many waits closed (or extended) the gate
-        self._resume_at = None  # clock() value when the gate opens again
+        self._resume_at: float | None = None  # clock() value when the gate opens again
         self._lock = threading.Lock()
 
     def hold(self, delay: float) -> bool:

@@ -157,7 +157,8 @@ def authority_error(exc: BaseException, auth_method: str, authority: str) -> Gra
             f"Tenant discovery failed for {authority} (auth_method {auth_method}): the tenant was not found or the authority did not answer "
             "with an OpenID configuration",
             code=f"AADSTS{number}" if number else "TenantDiscoveryFailed", url=authority,
-            hint=hint + "; with authority_host overridden, check that it points at the token service",
+            # An AADSTS code without an entry in AADSTS_HINTS has no hint of its own: only the override note.
+            hint="; ".join(part for part in (hint, "with authority_host overridden, check that it points at the token service") if part),
         )
     return GraphAuthError(f"MSAL rejected the configuration for auth_method {auth_method}: {one_line(exc)}",
                           url=authority, hint="check tenant_id, client_id and the credential options")

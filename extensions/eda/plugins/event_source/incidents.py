@@ -217,7 +217,7 @@ import math
 import os
 import sys
 import time
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence
 
 
 def _collections_root() -> str | None:
@@ -321,10 +321,17 @@ def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
+class EventQueue(Protocol):
+    """Where events go: ansible-rulebook's asyncio.Queue, or anything with an awaitable ``put``."""
+
+    async def put(self, item: Any) -> None:
+        """Queue one event."""
+
+
 class IncidentsSource:
     """One activation's poll loop. ``client``, ``sleep``, ``clock`` (monotonic) and ``now`` (UTC) are injectable."""
 
-    def __init__(self, queue: Any, args: Mapping[str, Any], client: Any = None,
+    def __init__(self, queue: EventQueue, args: Mapping[str, Any], client: Any = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, clock: Callable[[], float] = time.monotonic,
                  now: Callable[[], datetime.datetime] = _utc_now) -> None:
         self.queue = queue
@@ -350,7 +357,7 @@ class IncidentsSource:
                                          malformed=lambda message: LOGGER.warning("msgraph.security.incidents: %s", message))
         return plan_emission(found, self.watermark, self.service_sources)
 
-    async def emit(self, chosen: list[dict[str, Any]], absorbed: list[dict[str, Any]] = ()) -> None:
+    async def emit(self, chosen: list[dict[str, Any]], absorbed: Sequence[dict[str, Any]] = ()) -> None:
         for incident in absorbed:  # only our own write changed it: remembered, not emitted
             self.watermark.mark(incident)
         if absorbed:
@@ -391,7 +398,7 @@ class IncidentsSource:
         return due
 
 
-async def main(queue: asyncio.Queue, args: dict[str, Any]) -> None:
+async def main(queue: EventQueue, args: dict[str, Any]) -> None:
     """ansible-rulebook's entry point."""
     source = IncidentsSource(queue, args)
     await source.run()
@@ -400,7 +407,7 @@ async def main(queue: asyncio.Queue, args: dict[str, Any]) -> None:
 if __name__ == "__main__":
     # A manual run prints the events: python incidents.py '{"severity": ["high"]}'
     class _PrintQueue:
-        async def put(self, event):
-            print(json.dumps(event))
+        async def put(self, item: Any) -> None:
+            print(json.dumps(item))
 
     asyncio.run(main(_PrintQueue(), json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}))

@@ -17,17 +17,13 @@ DOCUMENTED = sorted(MODULE_UTILS.glob("_*.py")) + sorted((PLUGINS / "modules").g
 # Files being split or reworked by the other parts of issue 21 when the docstring check came: their undocumented
 # functions, until those parts land and document them. Each entry must match exactly, so the list only shrinks.
 UNDOCUMENTED_UNTIL_ISSUE_21_LANDS = {
-    "_bulk": ["TargetResult.done", "TargetResult.error", "TargetResult.to_dict"],
     "_connection": ["ConnectionSettings.authority_overridden", "ConnectionSettings.cloud"],
     "_containment": ["failed_actions"],
     "_graph_client": ["GraphClient.new_client_request_id"],
-    "_http": ["CachedResponse.content", "CachedResponse.json", "RetryPolicy.remaining", "RetryingHttpClient.close",
-              "RetryingHttpClient.get", "RetryingHttpClient.post", "VerifyingSession.request", "is_timeout"],
-    "_identity_accounts": ["ActionPlan.action", "IdentityFinder.query_used", "ProtectedAccounts.warnings", "Selector.describe",
-                           "identity_path", "normalize_action_matrix", "supported_actions", "validate_account_identifier",
-                           "validate_display_name", "validate_email", "validate_filter", "validate_sid", "validate_upn"],
-    "_incidents": ["Watermark.from_dict", "Watermark.is_new", "Watermark.to_dict", "diff_fields", "get_alert", "has_comment",
-                   "incident_path", "list_alerts", "normalize_enum_list", "parse_alert", "parse_comment"],
+    "_http": ["VerifyingSession.request", "is_timeout"],
+    # the retrying client and its policy moved from _http to _retries (issue 21), undocumented as they were
+    "_retries": ["CachedResponse.content", "CachedResponse.json", "RetryPolicy.remaining", "RetryingHttpClient.close",
+                 "RetryingHttpClient.get", "RetryingHttpClient.post"],
 }
 
 
