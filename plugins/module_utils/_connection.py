@@ -182,6 +182,7 @@ class ConnectionSettings:
     # --- derived values -------------------------------------------------------------------
     @property
     def cloud(self) -> Cloud:
+        """The cloud cloud_environment names (its official hosts)."""
         return resolve_cloud(self.cloud_environment)
 
     @property
@@ -191,6 +192,7 @@ class ConnectionSettings:
 
     @property
     def authority_overridden(self) -> bool:
+        """Whether authority_host points somewhere other than the cloud's own sign-in host."""
         return bool(self.authority_host) and self.authority_host_url != self.cloud.authority_host
 
     @property

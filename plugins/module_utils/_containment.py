@@ -413,6 +413,7 @@ def summary_lines(report: list[dict[str, Any]], header: str) -> list[str]:
 
 
 def failed_actions(report: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every action of the report that ended with an error."""
     return [action for identity in report for action in identity["actions"] if action["error"]]
 
 

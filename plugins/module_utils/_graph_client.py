@@ -189,6 +189,7 @@ class GraphClient:
 
     @staticmethod
     def new_client_request_id() -> str:
+        """A fresh client-request-id (one per write, so Graph's logs can find the request)."""
         return str(uuid.uuid4())
 
     def ensure_token(self) -> None:

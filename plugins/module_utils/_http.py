@@ -179,6 +179,7 @@ class VerifyingSession(_SessionBase):
             del headers["Authorization"]
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        """Send as requests does, with the forced TLS verification and the default timeout."""
         kwargs["verify"] = self.forced_verify
         if kwargs.get("timeout") is None and self.default_timeout:
             kwargs["timeout"] = self.default_timeout
@@ -218,6 +219,7 @@ def is_request_exception(exc: BaseException) -> bool:
 
 
 def is_timeout(exc: BaseException) -> bool:
+    """Whether the exception is a requests timeout (connect or read)."""
     return requests is not None and isinstance(exc, requests.exceptions.Timeout)
 
 

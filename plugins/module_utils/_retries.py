@@ -134,6 +134,7 @@ class RetryPolicy:
 
     @property
     def remaining(self) -> float:
+        """Seconds of the retry budget not yet spent waiting."""
         return max(0.0, self.budget_seconds - self.waited)
 
     def wait_before_retry(self, retries: int, headers: Mapping[str, str] | None,
@@ -169,9 +170,11 @@ class CachedResponse:
 
     @property
     def content(self) -> bytes:
+        """The stored body as bytes, as requests.Response.content."""
         return self.text.encode("utf-8")
 
     def json(self) -> Any:
+        """The stored body parsed as JSON, as requests.Response.json()."""
         return json.loads(self.text)
 
     def raise_for_status(self) -> None:
@@ -203,9 +206,12 @@ class RetryingHttpClient:
         return getattr(self.session, name)
 
     def post(self, url: str, **kwargs: Any) -> requests.Response:
+        """POST to the token service: a transient answer or transport failure is retried within the budget (a token
+        request changes nothing, so sending it again is safe)."""
         return self._send("POST", self.session.post, url, kwargs)
 
     def get(self, url: str, **kwargs: Any) -> requests.Response | CachedResponse:
+        """GET with the retry policy, answered from the stored answers when they hold this URL."""
         store = self.stored_answers
         if store is not None:
             stored = store.stored_answer(url, kwargs.get("params"))
@@ -217,6 +223,7 @@ class RetryingHttpClient:
         return response
 
     def close(self) -> None:
+        """Close the underlying session."""
         return self.session.close()
 
     def _send(self, method, send, url, kwargs):

@@ -285,6 +285,7 @@ def connection_params(args: Mapping[str, Any], environ: Mapping[str, str] | None
 
 
 def build_client(args: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> GraphClient:
+    """The Graph client of the source's arguments, checked like a module's connection (nothing is sent here)."""
     settings = ConnectionSettings.from_params(connection_params(args, environ)).validate()
     require_api(settings.cloud, "incidents")
     select_auth_method(settings)
@@ -358,6 +359,8 @@ class IncidentsSource:
         return plan_emission(found, self.watermark, self.service_sources)
 
     async def emit(self, chosen: list[dict[str, Any]], absorbed: Sequence[dict[str, Any]] = ()) -> None:
+        """Remember the absorbed incidents (only our own write changed them), then queue each chosen one and save the
+        position after it (at least once)."""
         for incident in absorbed:  # only our own write changed it: remembered, not emitted
             self.watermark.mark(incident)
         if absorbed:
@@ -369,6 +372,7 @@ class IncidentsSource:
             save_state(self.state_file, self.watermark)
 
     async def run(self, polls: int | None = None) -> None:
+        """Poll on a fixed period, ``polls`` times or until stopped."""
         delay = self.interval
         due = self.clock()
         done = 0

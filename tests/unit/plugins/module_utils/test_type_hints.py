@@ -14,17 +14,6 @@ PLUGINS = Path(__file__).resolve().parents[4] / "plugins"
 MODULE_UTILS = PLUGINS / "module_utils"
 # Module utilities, modules and filters (doc_fragments hold no function).
 DOCUMENTED = sorted(MODULE_UTILS.glob("_*.py")) + sorted((PLUGINS / "modules").glob("*.py")) + sorted((PLUGINS / "filter").glob("*.py"))
-# Files being split or reworked by the other parts of issue 21 when the docstring check came: their undocumented
-# functions, until those parts land and document them. Each entry must match exactly, so the list only shrinks.
-UNDOCUMENTED_UNTIL_ISSUE_21_LANDS = {
-    "_connection": ["ConnectionSettings.authority_overridden", "ConnectionSettings.cloud"],
-    "_containment": ["failed_actions"],
-    "_graph_client": ["GraphClient.new_client_request_id"],
-    "_http": ["VerifyingSession.request", "is_timeout"],
-    # the retrying client and its policy moved from _http to _retries (issue 21), undocumented as they were
-    "_retries": ["CachedResponse.content", "CachedResponse.json", "RetryPolicy.remaining", "RetryingHttpClient.close",
-                 "RetryingHttpClient.get", "RetryingHttpClient.post"],
-}
 
 
 def is_overload(function):
@@ -67,9 +56,4 @@ def test_public_functions_have_a_docstring(path):
     functions = [(name, function) for name, function in public_functions(path) if not name.endswith(".__init__")]
     assert functions, f"{path.name} has no public function: the scan is broken"
     undocumented = sorted(name for name, function in functions if not is_overload(function) and ast.get_docstring(function) is None)
-    assert undocumented == UNDOCUMENTED_UNTIL_ISSUE_21_LANDS.get(path.stem, []), f"{path.name}: add a docstring to {undocumented}"
-
-
-def test_the_list_of_undocumented_functions_names_existing_files():
-    stems = {path.stem for path in DOCUMENTED}
-    assert not set(UNDOCUMENTED_UNTIL_ISSUE_21_LANDS) - stems, "remove the entries of files that no longer exist"
+    assert undocumented == [], f"{path.name}: add a docstring to {undocumented}"
