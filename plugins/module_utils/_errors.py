@@ -56,9 +56,11 @@ def register_secret(value: Any) -> None:
 
 
 @overload
-def redact(text: None) -> None: ...
+def redact(text: None) -> None:
+    ...
 @overload
-def redact(text: object) -> str: ...
+def redact(text: object) -> str:
+    ...
 
 
 def redact(text: Any) -> str | None:
@@ -79,9 +81,11 @@ def redact(text: Any) -> str | None:
 
 
 @overload
-def one_line(text: None, limit: int | None = 300) -> None: ...
+def one_line(text: None, limit: int | None = 300) -> None:
+    ...
 @overload
-def one_line(text: object, limit: int | None = 300) -> str: ...
+def one_line(text: object, limit: int | None = 300) -> str:
+    ...
 
 
 def one_line(text: Any, limit: int | None = 300) -> str | None:

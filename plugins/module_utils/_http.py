@@ -301,11 +301,13 @@ _VERIFY_REASON_RE = re.compile(r"certificate verify failed: ([^()'\"\]]+)")
 
 @overload
 def tls_error(exc: BaseException, method: str | None = None, url: str | None = None, verify: bool | str = True, *,
-              auth: Literal[True]) -> GraphAuthError: ...
+              auth: Literal[True]) -> GraphAuthError:
+    ...
 
 
 @overload
-def tls_error(exc: BaseException, method: str | None = None, url: str | None = None, verify: bool | str = True, auth: bool = False) -> GraphError: ...
+def tls_error(exc: BaseException, method: str | None = None, url: str | None = None, verify: bool | str = True, auth: bool = False) -> GraphError:
+    ...
 
 
 def tls_error(exc: BaseException, method: str | None = None, url: str | None = None, verify: bool | str = True, auth: bool = False) -> GraphError:

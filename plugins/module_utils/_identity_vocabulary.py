@@ -300,11 +300,13 @@ class Selector:
 
 
 @overload
-def selector_from_params(params: Mapping[str, Any], option_kinds: Mapping[str, str], required: Literal[True] = True) -> Selector: ...
+def selector_from_params(params: Mapping[str, Any], option_kinds: Mapping[str, str], required: Literal[True] = True) -> Selector:
+    ...
 
 
 @overload
-def selector_from_params(params: Mapping[str, Any], option_kinds: Mapping[str, str], required: bool) -> Selector | None: ...
+def selector_from_params(params: Mapping[str, Any], option_kinds: Mapping[str, str], required: bool) -> Selector | None:
+    ...
 
 
 def selector_from_params(params: Mapping[str, Any], option_kinds: Mapping[str, str], required: bool = True) -> Selector | None:

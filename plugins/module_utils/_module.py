@@ -84,9 +84,11 @@ class GraphModule(AnsibleModule):
     token_cache = None
 
     if TYPE_CHECKING:  # AnsibleModule has no type hints: what mypy needs to know of the two that end the task
-        def fail_json(self, msg: str, **kwargs: Any) -> NoReturn: ...
+        def fail_json(self, msg: str, **kwargs: Any) -> NoReturn:
+            ...
 
-        def exit_json(self, **kwargs: Any) -> NoReturn: ...
+        def exit_json(self, **kwargs: Any) -> NoReturn:
+            ...
 
     def __init__(self, argument_spec: dict[str, dict[str, Any]] | None = None, api: str | None = None, **kwargs: Any) -> None:
         spec = connection_argument_spec()
