@@ -58,6 +58,8 @@ def register_secret(value: Any) -> None:
 @overload
 def redact(text: None) -> None:
     ...
+
+
 @overload
 def redact(text: object) -> str:
     ...
@@ -83,6 +85,8 @@ def redact(text: Any) -> str | None:
 @overload
 def one_line(text: None, limit: int | None = 300) -> None:
     ...
+
+
 @overload
 def one_line(text: object, limit: int | None = 300) -> str:
     ...
