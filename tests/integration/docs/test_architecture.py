@@ -23,6 +23,8 @@ def defined_names(path):
                 names.update(f"{node.name}.{item.name}" for item in node.body if isinstance(item, ast.FunctionDef))
         elif isinstance(node, ast.Assign):
             names.update(target.id for target in node.targets if isinstance(target, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):  # NAME: type = value
+            names.add(node.target.id)
     return names
 
 
