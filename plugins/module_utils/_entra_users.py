@@ -32,6 +32,7 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
+import functools
 import re
 import time
 from typing import Any, Callable, Iterable, Mapping
@@ -39,11 +40,10 @@ from typing import Any, Callable, Iterable, Mapping
 from ansible_collections.msgraph.security.plugins.module_utils._clouds import Cloud, require_api
 from ansible_collections.msgraph.security.plugins.module_utils._errors import (
     GraphError,
-    GraphOutcomeUnknownError,
     InputError,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._graph_apis import ENTRA_USERS, RISKY_USERS
-from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, path_segment
+from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, path_segment, read_one
 from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import IdentityResolutionError
 from ansible_collections.msgraph.security.plugins.module_utils._identity_vocabulary import (
     CLOUD_SID_PATTERN,
@@ -56,6 +56,13 @@ from ansible_collections.msgraph.security.plugins.module_utils._identity_vocabul
     selector_from_params,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._protected_accounts import ProtectedAccounts
+from ansible_collections.msgraph.security.plugins.module_utils._writes import (
+    OUTCOME_CHECK_MODE,
+    OUTCOME_SENT,
+    OUTCOME_UNCHANGED,
+    Write,
+    send_once,
+)
 
 USERS_PATH = "/users"
 RISKY_USERS_PATH = "/identityProtection/riskyUsers"
@@ -67,6 +74,7 @@ READ_PERMISSION = ENTRA_USERS.permissions["read"]
 ENABLE_PERMISSION = ENTRA_USERS.permissions["enable"]
 REVOKE_PERMISSION = ENTRA_USERS.permissions["revoke_sign_in_sessions"]
 RISK_PERMISSION = RISKY_USERS.permissions["risk_action"]
+AUDIT_TRAIL = "the Entra ID audit log"
 
 # Option -> lookup kind: both modules target one user by object id (or its S-1-12-1 form) or UPN.
 USER_TARGET_OPTIONS = {"user_id": LOOKUP_ID, "user_principal_name": LOOKUP_UPN}
@@ -171,13 +179,10 @@ def _is_guid(value):
 
 def read_user(client: GraphClient, selector: Selector) -> dict[str, Any]:
     """GET the one user ``selector`` names; fails closed when Graph answers with another user or none."""
-    try:
-        response = client.get(user_path(selector.value), params={"$select": USER_SELECT}, permission=READ_PERMISSION)
-    except GraphError as error:
-        if error.status == 404:
-            raise IdentityResolutionError(selector.option, f"no Entra ID user matches {selector.describe()} (Graph: {error.code or error.status})")
-        raise
-    user = parse_user(response.body)
+    response = read_one(client, user_path(selector.value), params={"$select": USER_SELECT}, permission=READ_PERMISSION,
+                        missing=lambda error: IdentityResolutionError(
+                            selector.option, f"no Entra ID user matches {selector.describe()} (Graph: {error.code or error.status})"))
+    user = parse_user(response.body if response is not None else None)
     if not _is_guid(user["id"]):
         raise IdentityResolutionError(selector.option, f"Graph answered {selector.describe()} with a user without an object id")
     expected = user["id"] if selector.kind == LOOKUP_ID else user["user_principal_name"]
@@ -289,60 +294,38 @@ def run_account_enabled(client: GraphClient, selector: Selector, account_enabled
     if warning:
         warnings.append(warning)
     if not changed:
-        result.update(outcome="unchanged", reason=f"accountEnabled is already {str(before).lower()}")
+        result.update(outcome=OUTCOME_UNCHANGED, reason=f"accountEnabled is already {str(before).lower()}")
         return result
-    path = user_path(user["id"])
-
-    def reconcile(error, sent_id):
-        result["outcome"], result["request_ids"] = _reconcile_account_enabled(client, user, account_enabled, error,
-                                                                              sent_id, warnings)
-
-    _write(client, result, "PATCH", path, {"accountEnabled": account_enabled}, ENABLE_PERMISSION, check_mode, client_request_id,
-           reconcile, forbidden=lambda error: _explain_forbidden(error, ENABLE_PERMISSION, user),
-           bad_request=lambda error: _explain_synced_refusal(error, user, account_enabled))
+    write = Write("PATCH", user_path(user["id"]), {"accountEnabled": account_enabled}, ENABLE_PERMISSION,
+                  what=f"the accountEnabled change for {user['id']}", audit_trail=AUDIT_TRAIL, read_what="the user",
+                  read_back=lambda: read_user_again(client, user), proves=lambda now: now["account_enabled"] is account_enabled,
+                  describe=lambda now: f"accountEnabled={str(now['account_enabled']).lower()}",
+                  explain=lambda error: _explain_write_refusal(error, ENABLE_PERMISSION, user, account_enabled))
+    _send(client, write, result, check_mode, client_request_id)
     return result
 
 
-def _write(client, result, method, path, body, permission, check_mode, client_request_id, reconcile, forbidden, bad_request=None):
-    """Preview or send one write, recording the exact request and its ids in ``result``; the response, or None when
-    nothing more is to be done (check mode, or an unknown outcome that ``reconcile(error, client_request_id)`` settled
-    by reading the user again: a write is never resent). A 403 is explained by ``forbidden(error)``, a 400 by
-    ``bad_request(error)`` when given."""
-    result["request"] = {"method": method, "url": client.url_for(path), "body": None if body is None else dict(body)}
+def _send(client, write, result, check_mode, client_request_id=None):
+    """The one write protocol (:func:`_writes.send_once`) into the module's result keys: ``request`` always,
+    ``outcome`` and ``request_ids`` once sent. Returns what sending established, or None in check mode."""
+    result["request"] = write.preview(client)
     if check_mode:
-        result["outcome"] = "check_mode"
+        result["outcome"] = OUTCOME_CHECK_MODE
         return None
-    client_request_id = client_request_id or GraphClient.new_client_request_id()
-    send = client.patch if method == "PATCH" else client.post
-    try:
-        response = send(path, body=body, client_request_id=client_request_id, permission=permission)
-    except GraphOutcomeUnknownError as error:
-        reconcile(error, client_request_id)
-        return None
-    except GraphError as error:
-        if error.status == 403:
-            raise forbidden(error)
-        if error.status == 400 and bad_request is not None:
-            raise bad_request(error)
-        raise
-    result["outcome"] = "sent"
-    result["request_ids"] = {"request_id": response.request_id, "client_request_id": response.client_request_id or client_request_id}
-    return response
+    sent = send_once(client, write, client_request_id)
+    if sent.warning:
+        result["warnings"].append(sent.warning)
+    result["outcome"], result["request_ids"] = sent.outcome, sent.request_ids
+    return sent
 
 
-def _reconcile_account_enabled(client, user, account_enabled, error, client_request_id, warnings):
-    """The PATCH's outcome is unknown: read accountEnabled again, never resend."""
-    try:
-        after = read_user_again(client, user)["account_enabled"]
-    except (GraphError, IdentityResolutionError) as read_error:  # a failed read after a write is no bad input
-        raise _unknown_after_reading(error, client_request_id, f"the accountEnabled change for {user['id']} was sent but its outcome is "
-                                     f"unknown ({error}); reading the user again failed too ({read_error})")
-    if after is not account_enabled:
-        raise _unknown_after_reading(error, client_request_id, f"the accountEnabled change for {user['id']} was sent but its outcome is "
-                                     f"unknown ({error}); the user does not show it, and it was not resent")
-    warnings.append(f"the accountEnabled change's outcome was unknown ({error}); reading the user again shows "
-                    f"accountEnabled={str(after).lower()}, so it was applied (client-request-id {client_request_id})")
-    return "reconciled", {"request_id": error.request_id, "client_request_id": client_request_id}
+def _explain_write_refusal(error, permission, user, account_enabled):
+    """A 403 names the permission (or the administrator it protects); a 400 on a synchronised user points to AD."""
+    if error.status == 403:
+        return _explain_forbidden(error, permission, user)
+    if error.status == 400:
+        return _explain_synced_refusal(error, user, account_enabled)
+    return error
 
 
 # ---------------------------------------------------------------------------------------------
@@ -391,21 +374,33 @@ def run_user_action(client: GraphClient, selector: Selector, action: Any, protec
                         "revoke their sessions, which their home tenant issues; disable the account or remove the guest instead")
     path, body, permission = _action_request(user, action)
     result = {"changed": True, "user": user, "action": action, "diff": _action_diff(user, action), "warnings": warnings}
-
-    def reconcile(error, sent_id):
-        if action != REVOKE_SIGN_IN_SESSIONS:
-            raise _unknown_after_reading(error, sent_id, f"the {action} request for {user['id']} was sent but its outcome is "
-                                         f"unknown ({error}); it was not resent")
-        _reconcile_revoke(client, user, error, sent_id, result)
-
-    def forbidden(error):
-        return _explain_forbidden(error, permission, user) if action == REVOKE_SIGN_IN_SESSIONS else _explain_risky_users_forbidden(error)
-
-    response = _write(client, result, "POST", path, body, permission, check_mode, client_request_id, reconcile, forbidden)
-    if response is not None and action == REVOKE_SIGN_IN_SESSIONS:
-        _check_revoke_answer(response)
-        _read_back_sessions(client, user, result)
+    before = user["sign_in_sessions_valid_from_date_time"]
+    write = Write("POST", path, body, permission, what=f"the {action} request for {user['id']}", audit_trail=AUDIT_TRAIL,
+                  read_what="the user", explain=lambda error: _explain_action_refusal(error, action, permission, user))
+    if action == REVOKE_SIGN_IN_SESSIONS:
+        # A revocation shows as a newer signInSessionsValidFromDateTime, read by the object id resolved before it.
+        write.read_back = lambda: read_user_again(client, user)
+        write.proves = lambda now: bool(now["sign_in_sessions_valid_from_date_time"]) and now["sign_in_sessions_valid_from_date_time"] != before
+        write.describe = lambda now: f"signInSessionsValidFromDateTime {before} -> {now['sign_in_sessions_valid_from_date_time']}"
+    sent = _send(client, write, result, check_mode, client_request_id)
+    if sent is not None and action == REVOKE_SIGN_IN_SESSIONS:
+        if sent.reconciled:
+            _record_sessions(result, sent.state["sign_in_sessions_valid_from_date_time"])
+        else:
+            _check_revoke_answer(sent.answer)
+            _read_back_sessions(client, user, result)
     return result
+
+
+def _explain_action_refusal(error, action, permission, user):
+    if error.status != 403:
+        return error
+    return _explain_forbidden(error, permission, user) if action == REVOKE_SIGN_IN_SESSIONS else _explain_risky_users_forbidden(error)
+
+
+def _record_sessions(result, after):
+    result["sign_in_sessions_valid_from_date_time"] = after
+    result["diff"]["after"] = {"sign_in_sessions_valid_from_date_time": after}
 
 
 def _check_revoke_answer(response):
@@ -428,33 +423,10 @@ def _read_back_sessions(client, user, result):
     except (GraphError, IdentityResolutionError) as error:
         result["warnings"].append(f"the revocation was accepted but signInSessionsValidFromDateTime could not be read back ({error})")
         after = None
-    result["sign_in_sessions_valid_from_date_time"] = after
-    result["diff"]["after"] = {"sign_in_sessions_valid_from_date_time": after}
+    _record_sessions(result, after)
     if after is not None and after == before and (user["user_type"] or "").lower() != "guest":
         result["warnings"].append(f"signInSessionsValidFromDateTime still shows {after}; Graph says revocation can take a few minutes")
 
-
-def _reconcile_revoke(client, user, error, client_request_id, result):
-    """An unknown revocation outcome: it shows as a newer signInSessionsValidFromDateTime; it is never resent."""
-    before = user["sign_in_sessions_valid_from_date_time"]
-    try:
-        after = read_user_again(client, user)["sign_in_sessions_valid_from_date_time"]
-    except (GraphError, IdentityResolutionError) as read_error:
-        raise _unknown_after_reading(error, client_request_id, f"revokeSignInSessions for {user['id']} was sent but its outcome is "
-                                     f"unknown ({error}); reading the user again failed too ({read_error})")
-    if not after or after == before:
-        raise _unknown_after_reading(error, client_request_id, f"revokeSignInSessions for {user['id']} was sent but its outcome is "
-                                     f"unknown ({error}); signInSessionsValidFromDateTime did not change, and the request was not resent")
-    result["warnings"].append(f"revokeSignInSessions' outcome was unknown ({error}); signInSessionsValidFromDateTime moved from {before} "
-                              f"to {after}, so the sessions were revoked (client-request-id {client_request_id})")
-    result.update(outcome="reconciled", sign_in_sessions_valid_from_date_time=after,
-                  request_ids={"request_id": error.request_id, "client_request_id": client_request_id})
-    result["diff"]["after"] = {"sign_in_sessions_valid_from_date_time": after}
-    return result
-
-
-def _unknown_after_reading(error, client_request_id, message):
-    return GraphOutcomeUnknownError.after_reconciling(error, message, client_request_id, "the Entra ID audit log")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -512,27 +484,28 @@ def run_bulk_risk_action(client: GraphClient, selectors: list[Selector], action:
               "batch_requests": [{"method": "POST", "url": client.url_for(path), "body": {"userIds": batch}} for batch in batches],
               "diff": {"before": {"risk_state": None, "risk_level": None}, "after": dict(_RISK_EFFECT[action], users=len(users))}}
     if check_mode:
-        result["outcome"] = "check_mode"
+        result["outcome"] = OUTCOME_CHECK_MODE
         return result
     result["batch_request_ids"], last_answer = [], None
     for number, batch in enumerate(batches):
         if last_answer is not None:
             # From the previous answer, not the previous send: the service counts arrivals, and an answer comes after its arrival.
             sleep(max(0.0, RISKY_USERS_INTERVAL_S - (clock() - last_answer)))
-        client_request_id = GraphClient.new_client_request_id()
-        try:
-            response = client.post(path, body={"userIds": batch}, client_request_id=client_request_id, permission=RISK_PERMISSION)
-        except GraphOutcomeUnknownError as error:
-            raise _unknown_after_reading(error, client_request_id, f"the {action} request for users {number * MAX_RISKY_USER_IDS + 1}-"
-                                         f"{number * MAX_RISKY_USER_IDS + len(batch)} of {len(users)} was sent but its outcome is "
-                                         f"unknown ({error}); {number} earlier request(s) were accepted; nothing was resent")
-        except GraphError as error:
-            if number:
-                error.message = (f"{error.message} (users 1-{number * MAX_RISKY_USER_IDS} of {len(users)} were accepted in "
-                                 f"{number} earlier request(s); the rest were not sent)")
-            raise _explain_risky_users_forbidden(error) if error.status == 403 else error
+        first = number * MAX_RISKY_USER_IDS + 1
+        write = Write("POST", path, {"userIds": batch}, RISK_PERMISSION, audit_trail=AUDIT_TRAIL,
+                      what=f"the {action} request for users {first}-{first + len(batch) - 1} of {len(users)}",
+                      unreadable=f"; {number} earlier request(s) were accepted",
+                      explain=functools.partial(_explain_batch_refusal, accepted=number, total=len(users)))
+        sent = send_once(client, write)
         last_answer = clock()
-        result["batch_request_ids"].append({"request_id": response.request_id,
-                                            "client_request_id": response.client_request_id or client_request_id})
-    result["outcome"] = "sent"
+        result["batch_request_ids"].append(sent.request_ids)
+    result["outcome"] = OUTCOME_SENT
     return result
+
+
+def _explain_batch_refusal(error, accepted, total):
+    """A refused batch says how many users earlier batches already covered; the rest were not sent."""
+    if accepted:
+        error.message = (f"{error.message} (users 1-{accepted * MAX_RISKY_USER_IDS} of {total} were accepted in "
+                         f"{accepted} earlier request(s); the rest were not sent)")
+    return _explain_risky_users_forbidden(error) if error.status == 403 else error

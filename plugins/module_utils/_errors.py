@@ -203,14 +203,19 @@ class GraphAuthError(GraphError):
 class GraphOutcomeUnknownError(GraphError):
     """A write was sent but its outcome is unknown (timeout, 5xx, connection reset after sending).
 
-    The client never replays it: the caller reads the current state to find out what happened.
+    The client never replays it: the caller reads the current state to find out what happened. ``request`` is the
+    write as it was sent (method, URL, body), set by the write protocol.
     """
+
+    request: dict[str, Any] | None = None
 
     def to_result(self) -> dict[str, Any]:
         """As :meth:`GraphError.to_result`, with ``outcome: unknown``: a caller of the module (a runbook's report)
         tells an unknown outcome from a failure by this key, not by the wording of the message."""
         result = super().to_result()
         result["outcome"] = "unknown"
+        if self.request:
+            result["request"] = self.request
         return result
 
     @classmethod

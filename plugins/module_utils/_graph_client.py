@@ -460,6 +460,26 @@ def _param_items(params):
     return list(params)
 
 
+def read_one(client: GraphClient, path: str, params: dict[str, Any] | None = None, permission: str | None = None,
+             missing: Callable[[GraphError], Exception] | None = None) -> GraphResponse | None:
+    """GET one entity; the one place where Graph's 404 is read as "it does not exist".
+
+    Returns None for a 404, or, when ``missing`` is given, raises what ``missing(error)`` makes of Graph's error
+    (its code and request ids kept). Every other failure is raised as it is.
+    """
+    try:
+        return client.get(path, params=params, permission=permission)
+    except GraphError as error:
+        if error.status != 404:
+            raise
+        if missing is None:
+            return None
+        replacement = missing(error)
+        if replacement is error:
+            raise
+        raise replacement from error
+
+
 def first_present(raw: Mapping[str, Any], *keys: str) -> Any:
     """The value of the first of ``keys`` that ``raw`` holds and is not None: one property under the names that
     Microsoft's schema and its documentation examples give it (docs/service-contract.md row 9)."""

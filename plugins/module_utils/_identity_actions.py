@@ -23,14 +23,9 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
-import time
 from typing import Any, Callable, Iterable, Mapping
 
-from ansible_collections.msgraph.security.plugins.module_utils._errors import (
-    GraphError,
-    GraphOutcomeUnknownError,
-    InputError,
-)
+from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
 from ansible_collections.msgraph.security.plugins.module_utils._graph_apis import IDENTITY_ACCOUNTS
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, first_present
 from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import (
@@ -56,6 +51,13 @@ from ansible_collections.msgraph.security.plugins.module_utils._identity_vocabul
     validate_identity_id,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._protected_accounts import ProtectedAccounts
+from ansible_collections.msgraph.security.plugins.module_utils._writes import (
+    OUTCOME_CHECK_MODE,
+    OUTCOME_UNCHANGED,
+    ReconcileWait,
+    Write,
+    send_once,
+)
 
 # Least-privileged application permission (docs/service-contract.md row 22); passed to the client so a 403 names it.
 ACTION_PERMISSION = IDENTITY_ACCOUNTS.permissions["invoke_action"]
@@ -78,21 +80,9 @@ ACTION_TARGET_OPTIONS = {
 # ---------------------------------------------------------------------------------------------
 
 
-class ReconcileWait:
-    """How long an unknown outcome is reconciled: Defender for Identity applies an action asynchronously.
-
-    The identity is read again until it shows the action, or ``timeout`` seconds have passed (0: one read).
-    """
-
-    def __init__(self, timeout: float = 30, interval: float = 2.0, max_interval: float = 10.0,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0 or timeout > 3600:
-            raise InputError("reconcile_timeout", f"must be a number of seconds between 0 and 3600; got {timeout!r}")
-        self.timeout = timeout
-        self.interval = interval
-        self.max_interval = max_interval
-        self.sleep = sleep
-        self.clock = clock
+# How long an unknown disable/enable outcome is reconciled by default: Defender for Identity applies an action
+# asynchronously (the module's reconcile_timeout).
+DEFAULT_RECONCILE_TIMEOUT = 30
 
 
 class ActionRequest:
@@ -114,7 +104,7 @@ class ActionRequest:
         else:
             self.protected = ProtectedAccounts(protected_accounts)
         self.require_offered_action = bool(require_offered_action)
-        self.reconcile = reconcile or ReconcileWait()
+        self.reconcile = reconcile or ReconcileWait(DEFAULT_RECONCILE_TIMEOUT)
         check_action_allowed_by_matrix(self.identity_provider, self.action, self.action_matrix)
 
 
@@ -332,72 +322,39 @@ def shows_action_applied(plan: ActionPlan, identity: Mapping[str, Any]) -> bool:
     return by_is_enabled is True and plan.identity.get("is_enabled") is not TARGET_IS_ENABLED[plan.action]
 
 
-def _reconcile(client, plan, error, client_request_id, warnings):
-    """A POST whose outcome is unknown is never resent: disable/enable re-read the state, with a bounded wait."""
+AUDIT_TRAIL = "the Microsoft Defender Action center"
+
+
+def planned_write(client: GraphClient, plan: ActionPlan) -> Write:
+    """The plan's invokeAction as a :class:`Write`, with this resource's rules: disable/enable are read back from the
+    identity (:func:`shows_action_applied`, with the request's bounded wait); other actions cannot be read back."""
     account_id = plan.body["accountId"]
-    if plan.action not in TARGET_IS_ENABLED:
-        raise _unknown_after_reading(
-            error,
-            client_request_id,
-            f"the '{plan.action}' request for account {account_id} was sent but its outcome is unknown ({error}); it was not resent and"
-            " Graph offers no way to read it back",
-        )
-    wait = plan.request.reconcile
-    deadline = wait.clock() + wait.timeout
-    interval, reads = wait.interval, 0
-    while True:
-        reads += 1
-        try:
-            identity = get_identity(client, plan.identity["id"], "identity_account_id")
-        except GraphError as read_error:
-            raise _unknown_after_reading(
-                error,
-                client_request_id,
-                f"the '{plan.action}' request for account {account_id} was sent but its outcome is unknown ({error}); re-reading the identity"
-                f" failed too ({read_error})",
-            )
-        if shows_action_applied(plan, identity):
-            break
-        remaining = deadline - wait.clock()
-        if remaining <= 0:
-            account = next((a for a in identity["accounts"] if same_identifier(a["identifier"], account_id)), plan.account)
-            raise _unknown_after_reading(
-                error,
-                client_request_id,
-                f"the '{plan.action}' request for account {account_id} was sent but its outcome is unknown ({error}); {reads} read(s) of the identity over"
-                f" {wait.timeout}s (reconcile_timeout) do not show it ({_describe_evidence(identity, account)}), but the action may still be applied",
-            )
-        wait.sleep(min(interval, remaining))
-        interval = min(interval * 2, wait.max_interval)
-    warnings.append(
-        f"the '{plan.action}' request's outcome was unknown ({error}); read {reads} time(s), the identity now shows it "
-        f"{_state_word(TARGET_IS_ENABLED[plan.action])}, so the action was applied (client-request-id {client_request_id})"
-    )
-    return {
-        "account_id": account_id,
-        "action": plan.action,
-        "identity_provider": plan.body["identityProvider"],
-        "correlation_id": None,
-        "request_id": error.request_id,
-        "client_request_id": client_request_id,
-    }
+    write = Write("POST", plan.path, plan.body, ACTION_PERMISSION, what=f"the '{plan.action}' request for account {account_id}",
+                  audit_trail=AUDIT_TRAIL, read_what="the identity", wait=plan.request.reconcile,
+                  unreadable=", and Graph offers no way to read it back")
+    if plan.action in TARGET_IS_ENABLED:
+        write.read_back = lambda: get_identity(client, plan.identity["id"], "identity_account_id")
+        write.proves = lambda identity: shows_action_applied(plan, identity)
+        write.describe = lambda identity: _describe_evidence(identity, _account_read_back(identity, plan))
+    return write
+
+
+def _account_read_back(identity, plan):
+    account_id = plan.body["accountId"]
+    return next((a for a in identity["accounts"] if same_identifier(a["identifier"], account_id)), plan.account)
 
 
 def execute_plan(client: GraphClient, plan: ActionPlan) -> tuple[str, dict[str, Any]]:
-    """Send the planned invokeAction once, with a fresh client-request-id. Returns (outcome, result)."""
-    client_request_id = GraphClient.new_client_request_id()
-    try:
-        response = client.post(plan.path, body=plan.body, client_request_id=client_request_id, permission=ACTION_PERMISSION)
-    except GraphOutcomeUnknownError as error:
-        return "reconciled", _reconcile(client, plan, error, client_request_id, plan.warnings)
-    result = parse_invoke_action_result(
-        response.body,
-        plan.body,
-        request_id=response.request_id,
-        client_request_id=response.client_request_id or client_request_id,
-        warn=plan.warnings.append,
-    )
-    return "sent", result
+    """Send the planned invokeAction once (:func:`_writes.send_once`). Returns (outcome, invoke_action_result)."""
+    sent = send_once(client, planned_write(client, plan))
+    if sent.warning:
+        plan.warnings.append(sent.warning)
+    if sent.reconciled:
+        return sent.outcome, {"account_id": plan.body["accountId"], "action": plan.action,
+                              "identity_provider": plan.body["identityProvider"], "correlation_id": None, **sent.request_ids}
+    result = parse_invoke_action_result(sent.answer.body, plan.body, request_id=sent.request_ids["request_id"],
+                                        client_request_id=sent.request_ids["client_request_id"], warn=plan.warnings.append)
+    return sent.outcome, result
 
 
 def run_identity_action(client: GraphClient, request: ActionRequest, check_mode: bool = False) -> dict[str, Any]:
@@ -408,7 +365,7 @@ def run_identity_action(client: GraphClient, request: ActionRequest, check_mode:
     """
     plan = plan_action(client, request)
     plan.warnings[:0] = request.protected.warnings()
-    result = {
+    result: dict[str, Any] = {
         "changed": plan.send,
         "identity_account": plan.identity,
         "diff": action_diff(plan.identity, plan.account, plan.action, plan.send),
@@ -424,15 +381,13 @@ def run_identity_action(client: GraphClient, request: ActionRequest, check_mode:
             "note": plan.evidence_note,
         }
     if not plan.send:
-        result.update(outcome="unchanged", reason=plan.reason)
+        result.update(outcome=OUTCOME_UNCHANGED, reason=plan.reason)
         return result
-    result["request"] = {"method": "POST", "url": client.url_for(plan.path), "body": dict(plan.body)}
+    result["request"] = planned_write(client, plan).preview(client)
     if check_mode:
-        result["outcome"] = "check_mode"
+        result["outcome"] = OUTCOME_CHECK_MODE
         return result
     result["outcome"], result["invoke_action_result"] = execute_plan(client, plan)
+    result["request_ids"] = {key: result["invoke_action_result"][key] for key in ("request_id", "client_request_id")}
     return result
 
-
-def _unknown_after_reading(error, client_request_id, message):
-    return GraphOutcomeUnknownError.after_reconciling(error, message, client_request_id, "the Microsoft Defender Action center")

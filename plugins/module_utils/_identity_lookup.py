@@ -35,6 +35,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._graph_client imp
     first_present,
     odata_string,
     path_segment,
+    read_one,
     unwrap_entity,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._identity_vocabulary import (
@@ -176,15 +177,22 @@ def matches_selector(identity: Mapping[str, Any], selector: Selector) -> bool:
 
 
 def get_identity(client: GraphClient, identity_id: str, option: str = "id") -> dict[str, Any]:
-    """GET one identity by id. A 404 is raised as the client's GraphError (code, request id, hint)."""
+    """GET one identity by id. A 404 is raised as the client's GraphError (code, request id), with a hint."""
     identity_id = validate_identity_id(identity_id, option)
-    try:
-        response = client.get(identity_path(identity_id), permission=READ_PERMISSION)
-    except GraphError as error:
-        if error.status == 404:
-            error.hint = f"no identity account has id '{identity_id}'; find it with msgraph.security.identity_account_info"
-        raise
+
+    def missing(error):
+        error.hint = f"no identity account has id '{identity_id}'; find it with msgraph.security.identity_account_info"
+        return error
+
+    response = read_one(client, identity_path(identity_id), permission=READ_PERMISSION, missing=missing)
+    assert response is not None  # for mypy: ``missing`` raises
     return parse_identity(response.body)
+
+
+def find_identity_by_id(client: GraphClient, identity_id: str, option: str = "id") -> dict[str, Any] | None:
+    """One identity by id, or None when Graph answers 404."""
+    response = read_one(client, identity_path(validate_identity_id(identity_id, option)), permission=READ_PERMISSION)
+    return None if response is None else parse_identity(response.body)
 
 
 def list_identities(client: GraphClient, params: dict[str, Any] | None = None, path: str = IDENTITY_ACCOUNTS_PATH) -> list[dict[str, Any]]:
@@ -324,12 +332,8 @@ def find_identities(client: GraphClient, selector: Selector | None = None, warn:
     if selector is None:
         return list_identities(client)
     if selector.kind == LOOKUP_ID:
-        try:
-            return [get_identity(client, selector.value, selector.option)]
-        except GraphError as error:
-            if error.status == 404:
-                return []
-            raise
+        found = find_identity_by_id(client, selector.value, selector.option)
+        return [] if found is None else [found]
     if selector.kind == LOOKUP_FILTER:
         return list_identities(client, {"$filter": selector.value})
     return [identity for identity in IdentityFinder(client, warn).find(selector.kind, [selector.value]) if matches_selector(identity, selector)]

@@ -38,13 +38,14 @@ import functools
 import re
 from typing import Any, Callable, Iterable, Mapping
 
-from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError, InputError
+from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
 from ansible_collections.msgraph.security.plugins.module_utils._filtered_lists import list_filtered, matches_bounds, parse_each
 from ansible_collections.msgraph.security.plugins.module_utils._graph_apis import ALERTS, INCIDENTS
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (
     GraphClient,
     first_present,
     path_segment,
+    read_one,
     unwrap_entity,
     validate_path_id,
 )
@@ -52,6 +53,14 @@ from ansible_collections.msgraph.security.plugins.module_utils._identity_vocabul
     canonical_lookup,
     normalize_input_enum,
     normalize_response_enum,
+)
+from ansible_collections.msgraph.security.plugins.module_utils._writes import (
+    OUTCOME_CHECK_MODE,
+    OUTCOME_RECONCILED,
+    OUTCOME_SENT,
+    OUTCOME_UNCHANGED,
+    Write,
+    send_once,
 )
 
 INCIDENTS_PATH = "/security/incidents"
@@ -224,13 +233,8 @@ def get_incident(client: GraphClient, incident_id: str, expand_alerts: bool = Fa
                  permission: str = INCIDENT_READ_PERMISSION) -> dict[str, Any] | None:
     """The parsed incident, or None for a 404."""
     params = {"$expand": "alerts"} if expand_alerts else None
-    try:
-        response = client.get(incident_path(incident_id), params=params, permission=permission)
-    except GraphError as error:
-        if error.status == 404:
-            return None
-        raise
-    return parse_incident(response.body)
+    response = read_one(client, incident_path(incident_id), params=params, permission=permission)
+    return None if response is None else parse_incident(response.body)
 
 
 def list_incidents(client: GraphClient, severities: list[str] | None = None, statuses: list[str] | None = None, updated_since: str | None = None,
@@ -246,13 +250,8 @@ def list_incidents(client: GraphClient, severities: list[str] | None = None, sta
 
 def get_alert(client: GraphClient, alert_id: str) -> dict[str, Any] | None:
     """The parsed alert, or None for a 404."""
-    try:
-        response = client.get(f"{ALERTS_PATH}/{path_segment(alert_id)}", permission=ALERT_READ_PERMISSION)
-    except GraphError as error:
-        if error.status == 404:
-            return None
-        raise
-    return parse_alert(response.body)
+    response = read_one(client, f"{ALERTS_PATH}/{path_segment(alert_id)}", permission=ALERT_READ_PERMISSION)
+    return None if response is None else parse_alert(response.body)
 
 
 def list_alerts(client: GraphClient, severities: list[str] | None = None, statuses: list[str] | None = None, service_sources: list[str] | None = None,
@@ -337,89 +336,76 @@ def _apply(incident, body):
     return after
 
 
-def _preview(client, method, path, body):
-    return {"method": method, "url": client.url_for(path), "body": body}
+AUDIT_TRAIL = "the incident's activity log in the Microsoft Defender portal"
+
+
+AUDIT_TRAIL = "the incident's activity log in the Microsoft Defender portal"
 
 
 def update_incident(client: GraphClient, incident_id: str, desired: Mapping[str, Any], comment: str | None = None, check_mode: bool = False,
                     warn: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Read, PATCH what differs, add the comment unless present. Returns the module result (changed, incident,
-    requests, diff, patched, comment_added). Raises GraphError; an unknown write outcome is reconciled by reading."""
+    """Read, PATCH what differs, add the comment unless present, each through the one write protocol. Returns the
+    module result (changed, outcome, incident, requests, request_ids, diff, patched, comment_added)."""
     path = incident_path(incident_id)
-    try:
-        before = parse_incident(client.get(path, permission=INCIDENT_WRITE_PERMISSION).body)
-    except GraphError as error:
-        if error.status == 404:  # Graph's own error (code, request ids), with the fix
-            error.message = f"Incident {incident_id} was not found: {error.message}"
-            error.hint = "check incident_id; find it with msgraph.security.incident_info"
-        raise
+
+    def missing(error):  # Graph's own error (code, request ids), with the fix
+        error.message = f"Incident {incident_id} was not found: {error.message}"
+        error.hint = "check incident_id; find it with msgraph.security.incident_info"
+        return error
+
+    response = read_one(client, path, permission=INCIDENT_WRITE_PERMISSION, missing=missing)
+    before = parse_incident(response.body if response is not None else None)
     body = plan_patch(before, desired)
     wants_comment = bool(comment and not has_comment(before, comment))
-    comment_body = {"@odata.type": COMMENT_ODATA_TYPE, "comment": comment} if wants_comment else None
-    requests = []
+
+    def read_back():
+        return get_incident(client, incident_id, permission=INCIDENT_WRITE_PERMISSION)
+
+    writes = []
     if body:
-        requests.append(_preview(client, "PATCH", path, body))
-    if comment_body:
-        requests.append(_preview(client, "POST", path + "/comments", comment_body))
+        writes.append(Write("PATCH", path, body, INCIDENT_WRITE_PERMISSION, what=f"the PATCH of incident {incident_id}",
+                            audit_trail=AUDIT_TRAIL, read_what="the incident", read_back=read_back,
+                            proves=lambda now: now is not None and not plan_patch(now, desired)))
+    if comment and wants_comment:
+        text = comment
+        comment_body = {"@odata.type": COMMENT_ODATA_TYPE, "comment": text}
+        writes.append(Write("POST", path + "/comments", comment_body, INCIDENT_WRITE_PERMISSION,
+                            what=f"the comment on incident {incident_id}", audit_trail=AUDIT_TRAIL, read_what="the incident",
+                            read_back=read_back, proves=lambda now: now is not None and has_comment(now, text)))
     after = _apply(before, body)
+    result: dict[str, Any] = {"changed": bool(writes), "requests": [write.preview(client) for write in writes], "patched": sorted(body),
+              "comment_added": wants_comment, "outcome": OUTCOME_UNCHANGED if not writes else OUTCOME_CHECK_MODE}
     if check_mode:
-        if comment_body:
+        if wants_comment:
             pending = {"comment": comment, "created_by_display_name": None, "created_date_time": None}
             after["comments"] = list(before["comments"]) + [pending]
-    else:
-        if body:
-            after = _patch(client, incident_id, path, body, desired, warn)
-        if comment_body:
-            after["comments"] = _comment(client, incident_id, path, comment_body, warn)
-    return {
-        "changed": bool(body or comment_body),
-        "incident": after,
-        "requests": requests,
-        "patched": sorted(body),
-        "comment_added": bool(comment_body),
-        "diff": {"before": dict(diff_fields(before), comments=len(before["comments"])),
-                 "after": dict(diff_fields(after), comments=len(after["comments"]))},
-    }
+    elif writes:
+        result["request_ids"], outcomes = [], set()
+        for write in writes:
+            sent = send_once(client, write)
+            result["request_ids"].append(sent.request_ids)
+            outcomes.add(sent.outcome)
+            if sent.warning and warn:
+                warn(sent.warning)
+            if write.method == "PATCH":
+                after = sent.state if sent.reconciled else _patched(client, incident_id, sent.answer)
+            else:
+                after["comments"] = sent.state["comments"] if sent.reconciled else _comments_after(client, incident_id, sent.answer)
+        result["outcome"] = OUTCOME_RECONCILED if OUTCOME_RECONCILED in outcomes else OUTCOME_SENT
+    result["incident"] = after
+    result["diff"] = {"before": dict(diff_fields(before), comments=len(before["comments"])),
+                      "after": dict(diff_fields(after), comments=len(after["comments"]))}
+    return result
 
 
-def _reread_after_unknown(client, incident_id, error, what):
-    """The incident read again after ``what`` had an unknown outcome; a failed read leaves the outcome unknown."""
-    try:
-        return get_incident(client, incident_id, permission=INCIDENT_WRITE_PERMISSION)
-    except GraphError as read_error:
-        raise GraphOutcomeUnknownError.after_reconciling(
-            error, f"The {what} of incident {incident_id} was sent but its outcome is unknown ({error}); reading the incident again "
-                   f"failed too ({read_error})", error.client_request_id, "the incident's activity log in the Microsoft Defender portal") from read_error
-
-
-def _patch(client, incident_id, path, body, desired, warn):
-    try:
-        response = client.patch(path, body=body, permission=INCIDENT_WRITE_PERMISSION)
-    except GraphOutcomeUnknownError as error:
-        now = _reread_after_unknown(client, incident_id, error, "PATCH")
-        if now is None or plan_patch(now, desired):
-            raise error
-        if warn:
-            warn(f"the PATCH outcome was unknown ({error.code}); reading the incident again shows the change took effect "
-                 f"(client-request-id {error.client_request_id})")
-        return now
+def _patched(client, incident_id, response):
     updated = parse_incident(response.body)
     if updated.get("id") is None:  # an empty 204-style answer: read what the service now holds
         updated = get_incident(client, incident_id, permission=INCIDENT_WRITE_PERMISSION) or updated
     return updated
 
 
-def _comment(client, incident_id, path, comment_body, warn):
-    try:
-        response = client.post(path + "/comments", body=comment_body, permission=INCIDENT_WRITE_PERMISSION)
-    except GraphOutcomeUnknownError as error:
-        now = _reread_after_unknown(client, incident_id, error, "comment")
-        if now is None or not has_comment(now, comment_body["comment"]):
-            raise error
-        if warn:
-            warn(f"the comment's outcome was unknown ({error.code}); reading the incident again shows it was added "
-                 f"(client-request-id {error.client_request_id})")
-        return now["comments"]
+def _comments_after(client, incident_id, response):
     value = response.body.get("value") if isinstance(response.body, dict) else response.body
     if isinstance(value, list):
         return [parse_comment(item) for item in value]

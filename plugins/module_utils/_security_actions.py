@@ -62,10 +62,17 @@ from typing import Any, Callable, Mapping
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._graph_apis import SECURITY_ACTIONS
+from ansible_collections.msgraph.security.plugins.module_utils._writes import (
+    OUTCOME_CHECK_MODE,
+    OUTCOME_UNCHANGED,
+    Write,
+    send_once,
+)
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import (
     GraphClient,
     odata_string,
     path_segment,
+    read_one,
     unwrap_entity,
     validate_path_id,
     validate_server_id,
@@ -363,10 +370,6 @@ def _projected_action(body):
     return projected
 
 
-def _request_preview(client, method, path, body=None):
-    return {"method": method, "url": client.url_for(path), "body": body}
-
-
 # ---------------------------------------------------------------------------------------------
 # Reads
 # ---------------------------------------------------------------------------------------------
@@ -385,12 +388,8 @@ def get_action(client: GraphClient, action_id: str, permission: str = READ_PERMI
 
 def get_action_or_none(client: GraphClient, action_id: str) -> dict[str, Any] | None:
     """One securityAction by id as Graph returns it, or None when Graph answers 404."""
-    try:
-        return get_action(client, action_id)
-    except GraphError as error:
-        if error.status == 404:
-            return None
-        raise
+    response = read_one(client, _item_path(action_id), permission=READ_PERMISSION)
+    return None if response is None else unwrap_entity(response.body)
 
 
 def list_actions(client: GraphClient, odata_filter: str | None = None, top: int | None = None) -> list[Any]:
@@ -482,30 +481,26 @@ def _refuse_conflict(existing, body):
                                            "changed, use another client_context or omit it")
 
 
-def _create_unknown(error, body, found):
-    """The create's outcome stays unknown (``found``: what the lookup by client context showed); never sent again."""
-    return GraphOutcomeUnknownError(
-        f"Create of security action with client context {body['clientContext']!r}: {error}; {found}, so it was not sent again",
-        status=error.status, code=error.code, request_id=error.request_id, client_request_id=error.client_request_id,
-        date=error.date, method=error.method, url=error.url,
-        hint="Re-run the task later: it looks the client context up first and creates the action only if it still does not exist.",
-    )
+AUDIT_TRAIL = "the list of security actions (security_action_info)"
+
+
+def _create_write(client, body, warn):
+    """The create as a :class:`Write`: after an unknown outcome, only a lookup by client context proves it (see
+    module doc); a not-found cannot tell "never arrived" from "still being processed", so it stays unknown."""
+    return Write("POST", COLLECTION_PATH, body, WRITE_PERMISSION, audit_trail=AUDIT_TRAIL,
+                 what=f"the create of the security action with client context {body['clientContext']!r}",
+                 read_what="the actions with this client context", read_back=lambda: _lookup(client, body["clientContext"], warn),
+                 proves=lambda found: found is not None, describe=lambda found: "none exists (yet)" if found is None else f"action {found.get('id')}",
+                 hint="Re-run the task later: it looks the client context up first and creates the action only if it still does not exist.")
 
 
 def _create_exactly_once(client, body, warn):
-    """POST once; after an ambiguous outcome, trust only a lookup by client context (see module doc)."""
-    try:
-        response = client.post(COLLECTION_PATH, body=body, permission=WRITE_PERMISSION)
-    except GraphOutcomeUnknownError as error:
-        try:
-            found = _lookup(client, body["clientContext"], warn)
-        except GraphError as read_error:
-            raise _create_unknown(error, body, f"looking the client context up afterwards failed too ({read_error})") from read_error
-        if found is None:
-            raise _create_unknown(error, body, "no action with this client context exists (yet)")
-        warn(f"The create request's outcome was unknown ({error}); reconciled: security action {found.get('id')} with client "
-             f"context {body['clientContext']!r} exists, so it was not sent again")
-        return found
+    """POST once through the write protocol; returns (what sending established, the action created)."""
+    sent = send_once(client, _create_write(client, body, warn))
+    if sent.reconciled:
+        warn(sent.warning)
+        return sent, sent.state
+    response = sent.answer
     created = unwrap_entity(response.body)
     if not created.get("id"):  # tolerate a 201 without the entity: read it back
         created = _lookup(client, body["clientContext"], warn) or {}
@@ -516,7 +511,7 @@ def _create_exactly_once(client, body, warn):
                          client_request_id=response.client_request_id, method="POST", url=response.url,
                          hint="Check with security_action_info later; re-running the task does not create a second "
                               "action once it is visible.")
-    return created
+    return sent, created
 
 
 def wait_for_terminal(client: GraphClient, action: dict[str, Any], wait_timeout: float, poll_interval: float,
@@ -550,18 +545,20 @@ def ensure_present(client: GraphClient, body: dict[str, Any], check_mode: bool =
             warn(f"The existing security action {existing.get('id')} with client context {client_context!r} is {describe_status(existing)}; "
                  "it is not tried again. Give a new client_context to repeat it.")
         action = existing
-        result = {"changed": False,
+        result = {"changed": False, "outcome": OUTCOME_UNCHANGED,
                   "reason": f"security action {existing.get('id')} with client context {client_context!r} already exists"}
     elif check_mode:
         return {
             "changed": True,
+            "outcome": OUTCOME_CHECK_MODE,
             "security_action": {},
-            "request": _request_preview(client, "POST", COLLECTION_PATH, body),
+            "request": _create_write(client, body, warn).preview(client),
             "diff": {"before": {}, "after": _projected_action(body)},
         }
     else:
-        action = _create_exactly_once(client, body, warn)
-        result = {"changed": True}
+        sent, action = _create_exactly_once(client, body, warn)
+        result = {"changed": True, "outcome": sent.outcome, "request": _create_write(client, body, warn).preview(client),
+                  "request_ids": sent.request_ids}
     if wait and not check_mode:
         action = wait_for_terminal(client, action, wait_timeout, poll_interval, sleep=sleep, clock=clock)
     result["security_action"] = action_to_snake(action)
@@ -588,7 +585,7 @@ def describe_status(action: Mapping[str, Any]) -> str | None:
 
 def _unchanged(action, reason):
     snake = action_to_snake(action) if action else {}
-    return {"changed": False, "reason": reason, "security_action": snake, "diff": {"before": snake, "after": snake}}
+    return {"changed": False, "outcome": OUTCOME_UNCHANGED, "reason": reason, "security_action": snake, "diff": {"before": snake, "after": snake}}
 
 
 def _find_for_cancel(client, action_id, client_context, warn):
@@ -597,17 +594,20 @@ def _find_for_cancel(client, action_id, client_context, warn):
     return _lookup(client, client_context, warn)
 
 
-def _post_cancel(client, action, path):
-    """POST cancelSecurityAction; returns (the response, or None if the action finished first, the action read after)."""
+def _cancel_write(client, action, path):
+    """The cancel as a :class:`Write`: Microsoft documents no status for a canceled action, so no read proves it; an
+    unknown outcome is reported with the action as read afterwards (repeating a cancel is harmless)."""
+    return Write("POST", path, None, WRITE_PERMISSION, what=f"the cancel request of security action {action.get('id')}",
+                 audit_trail=AUDIT_TRAIL, read_what="the action", read_back=lambda: _reread_returned(client, action),
+                 describe=lambda now: f"the action now reads {describe_status(action_to_snake(now))}",
+                 hint="Read the action again with security_action_info; repeating the cancel is harmless.")
+
+
+def _post_cancel(client, action, write):
+    """Send the cancel once; returns (what sending established, or None if the action finished first, the action read after)."""
     try:
-        response = client.post(path, permission=WRITE_PERMISSION)
-    except GraphOutcomeUnknownError as error:
-        try:
-            now = f"the action now reads {describe_status(action_to_snake(_reread_returned(client, action)))}"
-        except GraphError as read_error:
-            now = f"reading the action again failed too ({read_error})"
-        error.message = f"{error.message}; the cancel request was sent but its outcome is unknown, and {now}"
-        error.hint = "Read the action again with security_action_info; repeating the cancel is harmless."
+        sent = send_once(client, write)
+    except GraphOutcomeUnknownError:
         raise
     except GraphError as error:
         if error.status not in _CANCEL_REFUSED_STATUSES:
@@ -616,7 +616,7 @@ def _post_cancel(client, action, path):
         if not is_terminal(current.get("status")):
             raise
         return None, current  # it finished between our read and the cancel
-    return response, _reread_returned(client, action)
+    return sent, _reread_returned(client, action)
 
 
 def ensure_canceled(client: GraphClient, action_id: str | None = None, client_context: str | None = None, check_mode: bool = False,
@@ -631,22 +631,24 @@ def ensure_canceled(client: GraphClient, action_id: str | None = None, client_co
         return _unchanged(None, f"no security action with client context {client_context!r} exists; nothing to cancel")
     if is_terminal(action.get("status")):
         return _unchanged(action, f"security action {action.get('id')} is already {describe_status(action)}; nothing to cancel")
-    path = f"{_item_path(_returned_id(action))}/cancelSecurityAction"
+    write = _cancel_write(client, action, f"{_item_path(_returned_id(action))}/cancelSecurityAction")
     if check_mode:
         # Microsoft documents no status for a canceled action, so the diff predicts none.
         return {
             "changed": True,
+            "outcome": OUTCOME_CHECK_MODE,
             "security_action": action_to_snake(action),
-            "request": _request_preview(client, "POST", path),
+            "request": write.preview(client),
             "diff": {"before": action_to_snake(action), "after": action_to_snake(action)},
         }
-    response, current = _post_cancel(client, action, path)
-    if response is None:
+    sent, current = _post_cancel(client, action, write)
+    if sent is None:
         return _unchanged(current, f"security action {action['id']} became {describe_status(current)} before it could be canceled")
     return {
         "changed": True,
         "security_action": action_to_snake(current),
-        "cancel_response": {"status": response.status, "request_id": response.request_id,
-                            "client_request_id": response.client_request_id},
+        "outcome": sent.outcome,
+        "request": write.preview(client),
+        "request_ids": sent.request_ids,
         "diff": {"before": action_to_snake(action), "after": action_to_snake(current)},
     }

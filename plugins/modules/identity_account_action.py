@@ -582,6 +582,21 @@ request:
       description: The JSON body - C(accountId), C(action) and C(identityProvider).
       type: dict
       sample: {accountId: 256db173-930a-4991-9061-0d51a9a93ba5, action: disable, identityProvider: activeDirectory}
+request_ids:
+  description:
+    - The ids of the write, to quote to Microsoft support or to look up in the service's audit trail.
+    - For V(reconciled), the C(request_id) is that of the answer that left the outcome unknown, when there was one.
+  returned: when the write was sent (RV(outcome) is V(sent) or V(reconciled))
+  type: dict
+  contains:
+    request_id:
+      description: The service's C(request-id).
+      type: str
+      sample: 5e3fa1b2-7c44-4d0e-9f1a-2b6c8d9e0f11
+    client_request_id:
+      description: The C(client-request-id) the module generated and sent with the write.
+      type: str
+      sample: 0d6f3c1e-9a2b-4c7d-8e5f-1a2b3c4d5e6f
 invoke_action_result:
   description:
     - Graph's answer (C(invokeActionResult)), with the request ids to quote in the incident and to Microsoft support.
@@ -819,6 +834,11 @@ error:
       returned: when the outcome of a write is unknown (a module that only reads never returns it)
       type: str
       sample: unknown
+    request:
+      description:
+        - The write whose outcome is unknown, exactly as it was sent once - C(method), C(url) and C(body).
+      returned: when the outcome of a write is unknown
+      type: dict
 option:
   description: The option at fault, when the input was refused before any request.
   returned: failure, for bad input

@@ -300,6 +300,11 @@ error:
       returned: when the outcome of a write is unknown (a module that only reads never returns it)
       type: str
       sample: unknown
+    request:
+      description:
+        - The write whose outcome is unknown, exactly as it was sent once - C(method), C(url) and C(body).
+      returned: when the outcome of a write is unknown
+      type: dict
 option:
   description: The option at fault, when the input was refused before any request.
   returned: failure, for bad input

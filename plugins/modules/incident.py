@@ -135,6 +135,30 @@ requests:
       description: The exact JSON body.
       type: dict
   sample: [{method: PATCH, url: "https://graph.microsoft.com/v1.0/security/incidents/2972395", body: {status: inProgress}}]
+outcome:
+  description:
+    - V(sent) - the requests were sent and Graph accepted them.
+    - V(unchanged) - the incident already had every value and the comment; nothing was sent.
+    - V(check_mode) - nothing was sent; RV(requests) shows what would be.
+    - V(reconciled) - a request's outcome was unknown, and reading the incident again showed the change; see the warning.
+  returned: success
+  type: str
+  sample: sent
+request_ids:
+  description:
+    - The ids of each request sent, in the order of RV(requests), to quote to Microsoft support or to look up in
+      the incident's activity log.
+    - For a V(reconciled) request, the C(request_id) is that of the answer that left the outcome unknown, when there was one.
+  returned: when a request was sent (RV(outcome) is V(sent) or V(reconciled))
+  type: list
+  elements: dict
+  contains:
+    request_id:
+      description: The service's C(request-id).
+      type: str
+    client_request_id:
+      description: The C(client-request-id) the module generated and sent.
+      type: str
 patched:
   description: The Graph properties the PATCH changed (or would change), sorted.
   returned: success
@@ -209,6 +233,11 @@ error:
       returned: when the outcome of a write is unknown (a module that only reads never returns it)
       type: str
       sample: unknown
+    request:
+      description:
+        - The write whose outcome is unknown, exactly as it was sent once - C(method), C(url) and C(body).
+      returned: when the outcome of a write is unknown
+      type: dict
 option:
   description: The option at fault, when the input was refused before any request.
   returned: failure, for bad input

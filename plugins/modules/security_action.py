@@ -158,7 +158,7 @@ notes:
     spelling. A status outside that list is returned as the service wrote it, and counts as final.
   - B(Cancel.) C(cancelSecurityAction) answers C(200 OK) with no body, and Microsoft documents no status for a
     canceled action (the enum has no canceled value). The module therefore reports what Graph returned
-    (RV(cancel_response)) and the action as read right after (RV(security_action)), status as it is; it never
+    (RV(outcome), RV(request_ids)) and the action as read right after (RV(security_action)), status as it is; it never
     invents a canceled state. Read the action later with M(msgraph.security.security_action_info) to see where it
     ended.
 seealso:
@@ -359,31 +359,23 @@ security_action:
       description: When it was last updated, UTC ISO 8601.
       type: str
       sample: "2026-05-01T10:00:01Z"
-cancel_response:
-  description: What Graph answered to C(cancelSecurityAction) (it has no body).
-  returned: with O(state=canceled), when the cancel was sent
-  type: dict
-  contains:
-    status:
-      description: The HTTP status (documented as C(200)).
-      type: int
-      sample: 200
-    request_id:
-      description: The C(request-id) of the answer.
-      type: str
-      sample: 2f0b3c4e-8a9d-4b7e-9c1d-0e6f5a4b3c2d
-    client_request_id:
-      description: The C(client-request-id) sent with the request.
-      type: str
-      sample: 6c7d8e9f-0a1b-4c2d-8e3f-4a5b6c7d8e9f
+outcome:
+  description:
+    - V(sent) - the create or cancel was sent and Graph accepted it.
+    - V(unchanged) - nothing to do (the action exists, is final, or there is none to cancel); see RV(reason).
+    - V(check_mode) - nothing was sent; RV(request) shows what would be.
+    - V(reconciled) - the create's outcome was unknown, and a lookup by client context found the action; see the warning.
+  returned: success
+  type: str
+  sample: sent
 reason:
   description: Why nothing changed (the action exists, is already finished, or was not found).
   returned: when the task changed nothing
   type: str
   sample: "security action 7c1b8e0a-6a8f-4f4c-9d1e-2a9b8c7d6e5f is already Completed; nothing to cancel"
 request:
-  description: The request that would be sent, in check mode, when a change would be made. No token is shown.
-  returned: in check mode, when changed
+  description: The request sent, or in check mode the request that would be sent. No token is shown.
+  returned: when changed
   type: dict
   contains:
     method:
@@ -400,6 +392,21 @@ request:
       sample: {name: BlockIp, parameters: [{name: IP, value: 203.0.113.45}],
                vendorInformation: {vendor: Microsoft, provider: Windows Defender ATP},
                clientContext: "msgraph.security:v1:5d41402abc4b2a76b9719d911017c592a4b6c2f1e8d9f0a7b6c5d4e3f2a1b0c9"}
+request_ids:
+  description:
+    - The ids of the write, to quote to Microsoft support or to look up in the service's audit trail.
+    - For V(reconciled), the C(request_id) is that of the answer that left the outcome unknown, when there was one.
+  returned: when the write was sent (RV(outcome) is V(sent) or V(reconciled))
+  type: dict
+  contains:
+    request_id:
+      description: The service's C(request-id).
+      type: str
+      sample: 5e3fa1b2-7c44-4d0e-9f1a-2b6c8d9e0f11
+    client_request_id:
+      description: The C(client-request-id) the module generated and sent with the write.
+      type: str
+      sample: 0d6f3c1e-9a2b-4c7d-8e5f-1a2b3c4d5e6f
 error:
   description:
     - The failed request, reported once. What Microsoft Graph (or the token service) said, the request ids to
@@ -464,6 +471,11 @@ error:
       returned: when the outcome of a write is unknown (a module that only reads never returns it)
       type: str
       sample: unknown
+    request:
+      description:
+        - The write whose outcome is unknown, exactly as it was sent once - C(method), C(url) and C(body).
+      returned: when the outcome of a write is unknown
+      type: dict
 option:
   description: The option at fault, for invalid input.
   returned: on invalid input

@@ -441,7 +441,7 @@ class FakeSecurityActionsGraph(FakeGraphClient):
         return items[:max_items] if max_items else items
 
     def post(self, path, body=None, client_request_id=None, permission=None):
-        self._record("POST", path, body=copy.deepcopy(body), permission=permission)
+        self._record("POST", path, body=copy.deepcopy(body), permission=permission, client_request_id=client_request_id)
         if path == SECURITY_ACTIONS_PATH:
             return self._create(body)
         action_id = re.match(SECURITY_ACTIONS_PATH + r"/([^/]+)/cancelSecurityAction$", path).group(1)

@@ -25,6 +25,7 @@ from ansible_collections.msgraph.security.plugins.module_utils._graph_client imp
     odata_string,
     origin_of,
     path_segment,
+    read_one,
     unwrap_entity,
     validate_path_id,
     validate_server_id,
@@ -846,3 +847,37 @@ def test_a_plaintext_server_met_in_the_handshake_is_a_plain_tls_failure(client):
     with pytest.raises(GraphError) as caught:
         client.post(ACTION, body={"action": "disable"})
     assert not isinstance(caught.value, GraphOutcomeUnknownError) and "TLS connection failed" in caught.value.message
+
+
+# --- read_one: the one home of "404 means missing" ---------------------------------------------------------------
+
+class _AnsweringGet:
+    def __init__(self, answer):
+        self.answer = answer
+
+    def get(self, path, params=None, permission=None):
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def test_read_one_answers_a_404_with_none_and_returns_anything_else():
+    missing = GraphError("not found", status=404, code="ResourceNotFound", request_id="req-404")
+    assert read_one(_AnsweringGet(missing), "/x") is None
+    found = GraphResponse(200, {"id": "x"}, {}, request_id="r")
+    assert read_one(_AnsweringGet(found), "/x") is found
+
+
+def test_read_one_raises_what_missing_makes_of_the_404_keeping_graphs_ids():
+    missing = GraphError("not found", status=404, code="ResourceNotFound", request_id="req-404")
+    with pytest.raises(InputError) as caught:
+        read_one(_AnsweringGet(missing), "/x", missing=lambda error: InputError("id", f"no such thing ({error.request_id})"))
+    assert "req-404" in caught.value.message and caught.value.__cause__ is missing
+
+
+@pytest.mark.parametrize("status", [400, 403, 500])
+def test_read_one_raises_every_other_failure_as_it_is(status):
+    refused = GraphError("no", status=status)
+    with pytest.raises(GraphError) as caught:
+        read_one(_AnsweringGet(refused), "/x", missing=lambda error: InputError("id", "missing"))
+    assert caught.value is refused

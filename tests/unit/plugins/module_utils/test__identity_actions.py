@@ -359,7 +359,7 @@ def test_disable_with_unknown_outcome_is_reconciled_when_the_state_shows_it(shap
     assert len(tenant.client.posts) == 1
     assert result["invoke_action_result"]["client_request_id"] == post["client_request_id"]
     assert result["invoke_action_result"]["correlation_id"] is None
-    assert any("now shows it disabled" in w for w in result["warnings"])
+    assert any("of the identity show it took effect (isEnabled is false" in w for w in result["warnings"])
     # The re-read is a GET of the identity after the POST.
     assert tenant.client.calls[-1] == {"method": "GET", "path": identity_path(ALICE["id"]), "params": None,
                                        "permission": "SecurityIdentitiesAccount.Read.All"}
@@ -372,7 +372,7 @@ def test_reconciliation_waits_for_the_state_to_propagate():
     result = run_identity_action(tenant.client, action_request(reconcile=wait))
     assert result["outcome"] == "reconciled" and len(tenant.client.posts) == 1
     assert wait.sleeps == [2.0, 4.0, 8.0]
-    assert len(tenant.client.calls_of("GET")) == 4 and any("read 4 time(s)" in w for w in result["warnings"])
+    assert len(tenant.client.calls_of("GET")) == 4 and any("4 read(s) of the identity show it took effect" in w for w in result["warnings"])
 
 
 def test_reconciliation_gives_up_at_reconcile_timeout():
@@ -432,5 +432,5 @@ def test_unknown_outcome_with_a_failing_reread_still_reports_the_client_request_
     with pytest.raises(GraphOutcomeUnknownError) as caught:
         run_identity_action(tenant.client, action_request())
     assert reads["count"] == 1
-    assert "re-reading the identity failed" in caught.value.message
+    assert "reading the identity again failed too" in caught.value.message
     assert caught.value.client_request_id == tenant.client.posts[0]["client_request_id"]

@@ -322,7 +322,7 @@ class TestExactlyOnce:
         assert result["changed"] is True
         assert result["security_action"]["id"] == "new-1"
         assert len(graph.posts) == 1 and len(graph.actions) == 1
-        assert any("reconciled" in message for message in warnings)
+        assert any("took effect" in message and "not sent again" in message for message in warnings)
 
     def test_ambiguous_create_that_did_not_land_fails_and_is_never_resent(self):
         graph = FakeSecurityActionsGraph()
@@ -428,7 +428,8 @@ class TestCancel:
         assert result["changed"] is True
         assert [call["path"] for call in graph.posts] == [COLLECTION + "/a1/cancelSecurityAction"]
         assert graph.posts[0]["body"] is None
-        assert result["cancel_response"] == {"status": 200, "request_id": "req-cancel", "client_request_id": None}
+        assert result["outcome"] == "sent" and result["request_ids"]["request_id"] == "req-cancel"
+        assert result["request_ids"]["client_request_id"] == graph.posts[0]["client_request_id"] is not None
         assert result["security_action"]["status"] == (status_after or "Running")  # no canceled state is invented
         assert result["diff"]["before"]["status"] == "Running"
 
@@ -505,7 +506,7 @@ class TestCancel:
         with pytest.raises(GraphOutcomeUnknownError) as caught:
             sa.ensure_canceled(graph, action_id="a1")
         assert len(graph.posts) == 1
-        assert "outcome is unknown, and the action now reads Failed" in caught.value.message
+        assert "outcome is unknown" in caught.value.message and "(the action now reads Failed)" in caught.value.message
 
     def test_ambiguous_cancel_of_a_still_running_action_fails(self):
         graph = FakeSecurityActionsGraph([stored_action("a1", "ctx", status="Running")])

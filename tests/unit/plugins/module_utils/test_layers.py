@@ -19,7 +19,7 @@ LAYERS = {
     "_identity_vocabulary": 2, "_identity_lookup": 2, "_protected_accounts": 2, "_identity_actions": 2, "_identity_bulk": 2,
     "_containment": 2, "_security_actions": 2, "_entra_users": 2, "_incidents": 2, "_runbook_inputs": 2,
     "_evidence": 2, "_event_position": 2, "_filtered_lists": 2,
-    "_graph_client": 3, "_graph_answers": 3,
+    "_graph_client": 3, "_graph_answers": 3, "_writes": 3,
     "_credentials": 4, "_connection": 4, "_certificates": 4, "_token_service_errors": 4, "_token_cache": 4,
     "_clouds": 4, "_graph_apis": 4, "_http": 4, "_retries": 4,
     "_errors": 5, "_options": 5,
@@ -58,6 +58,8 @@ SIDEWAYS = {
     ("_clouds", "_graph_apis"), ("_retries", "_http"), ("_credentials", "_retries"),
     # the Graph client reads Graph's answers (bodies, error answers) with the reader of its own layer.
     ("_graph_client", "_graph_answers"),
+    # the write protocol sends through the Graph client and keeps the answer it read.
+    ("_writes", "_graph_client"), ("_writes", "_graph_answers"),
 }
 
 

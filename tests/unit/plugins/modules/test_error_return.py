@@ -89,6 +89,11 @@ error:
       returned: when the outcome of a write is unknown (a module that only reads never returns it)
       type: str
       sample: unknown
+    request:
+      description:
+        - The write whose outcome is unknown, exactly as it was sent once - C(method), C(url) and C(body).
+      returned: when the outcome of a write is unknown
+      type: dict
 """.strip("\n")
 
 # Every field GraphError can hold, so that to_result() drops none of them.
@@ -124,9 +129,11 @@ def test_module_carries_the_canonical_error_block(name):
 
 
 def test_documented_fields_are_the_fields_fail_on_error_returns():
-    produced = set(GraphOutcomeUnknownError(**FULL_ERROR).to_result())
+    unknown = GraphOutcomeUnknownError(**FULL_ERROR)
+    unknown.request = {"method": "POST", "url": FULL_ERROR["url"], "body": None}  # as the write protocol sets it
+    produced = set(unknown.to_result())
     assert set(_canonical()["contains"]) == produced
-    assert set(GraphError(**FULL_ERROR).to_result()) == produced - {"outcome"}
+    assert set(GraphError(**FULL_ERROR).to_result()) == produced - {"outcome", "request"}
 
 
 def test_returned_always_only_for_the_fields_every_error_has():

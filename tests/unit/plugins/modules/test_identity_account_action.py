@@ -147,7 +147,7 @@ def test_a_reconciled_outcome_succeeds_with_a_warning(fake_graph):
     fake_graph(tenant.client)
     result = run(DISABLE_ALICE)
     assert result["changed"] is True and result["outcome"] == "reconciled"
-    assert any("now shows it disabled" in warning for warning in warning_messages(result))
+    assert any("of the identity show it took effect (isEnabled is false" in warning for warning in warning_messages(result))
 
 
 def test_china_is_refused_before_any_request():
