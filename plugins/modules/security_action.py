@@ -485,6 +485,7 @@ option:
 
 from ansible.module_utils.common.warnings import warn
 
+from ansible_collections.msgraph.security.plugins.module_utils import _security_action_requests as action_requests
 from ansible_collections.msgraph.security.plugins.module_utils import _security_actions as actions
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
@@ -517,7 +518,7 @@ def _vendor(vendor_information):
 
 
 def _create_body(params):
-    return actions.build_create_body(
+    return action_requests.build_create_body(
         name=params["name"],
         parameters=params["parameters"],
         vendor_information=_vendor(params["vendor_information"]),
@@ -541,7 +542,7 @@ def plan(params):
     if params["state"] == "present" and params["id"]:
         raise InputError("id", "is only used with state=canceled; state=present identifies actions by client_context")
     if params["id"] is not None:
-        actions.validate_action_id(params["id"])
+        action_requests.validate_action_id(params["id"])
     if params["wait_timeout"] < 0:
         raise InputError("wait_timeout", "must be 0 or more seconds")
     if params["poll_interval"] < 1:
@@ -578,7 +579,7 @@ def main():
     )
     try:
         planned = plan(module.params)
-        actions.refuse_delegated_token(module.params["access_token"], module.auth_method())
+        action_requests.refuse_delegated_token(module.params["access_token"], module.auth_method())
         result = run(module, module.graph_client(), planned)
     except (GraphError, InputError) as error:
         # An action that Failed or outlived wait_timeout is returned with the failure.

@@ -290,6 +290,7 @@ option:
 
 from ansible.module_utils.common.warnings import warn
 
+from ansible_collections.msgraph.security.plugins.module_utils import _security_action_requests as action_requests
 from ansible_collections.msgraph.security.plugins.module_utils import _security_actions as actions
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, InputError
 from ansible_collections.msgraph.security.plugins.module_utils._module import GraphModule
@@ -307,10 +308,10 @@ def validate_input(params):
     if params["top"] is not None and params["top"] < 1:
         raise InputError("top", "must be 1 or more")
     if params["client_context"] is not None:
-        actions.validate_client_context(params["client_context"])
+        action_requests.validate_client_context(params["client_context"])
     # Empty values are refused, not taken as "list everything".
     if params["id"] is not None:
-        actions.validate_action_id(params["id"])
+        action_requests.validate_action_id(params["id"])
     if params["filter"] is not None and not params["filter"].strip():
         raise InputError("filter", "must be a non-empty OData filter, e.g. status eq 'Completed'")
 
@@ -328,7 +329,7 @@ def main():
     params = module.params
     try:
         validate_input(params)
-        actions.refuse_delegated_token(params["access_token"], module.auth_method())
+        action_requests.refuse_delegated_token(params["access_token"], module.auth_method())
         found = actions.read_actions(module.graph_client(), action_id=params["id"],
                                      client_context=params["client_context"], odata_filter=params["filter"],
                                      top=params["top"])

@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.msgraph.security.plugins.module_utils import _security_action_requests as sar
 from ansible_collections.msgraph.security.plugins.module_utils import _security_actions as sa
 from ansible_collections.msgraph.security.plugins.modules import security_action
 from ansible_collections.msgraph.security.tests.unit.fakes import FakeSecurityActionsGraph, jwt, stored_action
@@ -161,7 +162,7 @@ def test_cancel_of_a_completed_action_is_unchanged(fake_graph):
 
 
 def test_cancel_by_derived_client_context(fake_graph):
-    body = sa.build_create_body("BlockIp", {"IP": "203.0.113.45"}, {"vendor": "Microsoft", "provider": "Windows Defender ATP"})
+    body = sar.build_create_body("BlockIp", {"IP": "203.0.113.45"}, {"vendor": "Microsoft", "provider": "Windows Defender ATP"})
     graph = fake_graph(FakeSecurityActionsGraph([stored_action("a1", body["clientContext"], status="Running")]))
     result = run(dict(BLOCK, state="canceled"))
     assert result["changed"] is True and graph.posts[0]["path"].endswith("/a1/cancelSecurityAction")
