@@ -11,11 +11,10 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.msgraph.security.plugins.module_utils._audit_comment import actions_done, audit_comment
 from ansible_collections.msgraph.security.plugins.module_utils._containment import (
     ContainmentOptions,
-    actions_done,
     as_list,
-    audit_comment,
     containment_report,
     plan_containment,
     resolve_lookups,

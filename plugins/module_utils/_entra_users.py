@@ -46,13 +46,13 @@ from ansible_collections.msgraph.security.plugins.module_utils._graph_apis impor
 from ansible_collections.msgraph.security.plugins.module_utils._graph_client import GraphClient, path_segment, read_one
 from ansible_collections.msgraph.security.plugins.module_utils._identity_lookup import IdentityResolutionError
 from ansible_collections.msgraph.security.plugins.module_utils._identity_vocabulary import (
-    CLOUD_SID_PATTERN,
     LOOKUP_ID,
     LOOKUP_UPN,
     Selector,
     cloud_sid_from_object_id,
+    is_guid,
     match_key,
-    object_id_from_cloud_sid,
+    normalize_user_id,
     selector_from_params,
 )
 from ansible_collections.msgraph.security.plugins.module_utils._protected_accounts import ProtectedAccounts
@@ -99,41 +99,12 @@ RISKY_USERS_INTERVAL_S = 1.0
 DEFAULT_MAX_TARGETS = 100
 BULK_ACTIONS = (CONFIRM_COMPROMISED, DISMISS_RISK)
 
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
-_OTHER_CLOUD_SID = re.compile(r"^S-1-12-", re.IGNORECASE)
 _NOT_LICENSED = "not licensed"
 
 
 # ---------------------------------------------------------------------------------------------
 # Identifiers
 # ---------------------------------------------------------------------------------------------
-
-
-def normalize_user_id(value: Any, option: str = "user_id") -> str:
-    """An object id (GUID) or its ``S-1-12-1`` cloud SID -> the lower-case object id; anything else is refused."""
-    text = value.strip() if isinstance(value, str) else value
-    if not isinstance(text, str) or not text:
-        raise InputError(option, "a user object id is required")
-    if CLOUD_SID_PATTERN.match(text):
-        try:
-            return object_id_from_cloud_sid(text)
-        except ValueError as error:
-            raise InputError(option, str(error))
-    if _OTHER_CLOUD_SID.match(text):
-        raise InputError(
-            option,
-            f"'{text}' is not an S-1-12-1 (user object) security identifier, so it does not convert to an object id (Microsoft's"
-            " identityAccounts example shows an S-1-12-4 cloudSecurityIdentifier that is not the Entra ID account); give the"
-            " identity's entraID account identifier instead",
-        )
-    if not _GUID.match(text):
-        raise InputError(
-            option,
-            f"'{text}' is not an Entra ID user object id; give the GUID (the identity's entraID account identifier, e.g."
-            " 3086863e-1807-524b-8a62-ef7649a1d776) or its S-1-12-1 cloud security identifier, or use"
-            " user_principal_name",
-        )
-    return text.lower()
 
 
 def user_selector(params: Mapping[str, Any]) -> Selector:
@@ -168,13 +139,9 @@ def parse_user(raw: Any) -> dict[str, Any]:
         "user_type": raw.get("userType"),
         "on_premises_sync_enabled": raw.get("onPremisesSyncEnabled"),
         "on_premises_security_identifier": raw.get("onPremisesSecurityIdentifier"),
-        "cloud_security_identifier": cloud_sid_from_object_id(user_id) if _is_guid(user_id) else None,
+        "cloud_security_identifier": cloud_sid_from_object_id(user_id) if is_guid(user_id) else None,
         "sign_in_sessions_valid_from_date_time": raw.get("signInSessionsValidFromDateTime"),
     }
-
-
-def _is_guid(value):
-    return isinstance(value, str) and bool(_GUID.match(value))
 
 
 def read_user(client: GraphClient, selector: Selector) -> dict[str, Any]:
@@ -183,7 +150,7 @@ def read_user(client: GraphClient, selector: Selector) -> dict[str, Any]:
                         missing=lambda error: IdentityResolutionError(
                             selector.option, f"no Entra ID user matches {selector.describe()} (Graph: {error.code or error.status})"))
     user = parse_user(response.body if response is not None else None)
-    if not _is_guid(user["id"]):
+    if not is_guid(user["id"]):
         raise IdentityResolutionError(selector.option, f"Graph answered {selector.describe()} with a user without an object id")
     expected = user["id"] if selector.kind == LOOKUP_ID else user["user_principal_name"]
     # As the identity lookups compare (match_key: NFC, A-Z only): casefold() would take U+FB01 'ﬁnance@' for 'finance@'.
@@ -341,7 +308,7 @@ def normalize_user_action(value: Any, option: str = "action") -> str:
     return key
 
 
-def plan_user_action(cloud: Cloud | str | None, action: Any) -> str:
+def validate_user_action(cloud: Cloud | str | None, action: Any) -> str:
     """Input checks before any request: the action, and whether the cloud offers the API it needs."""
     action = normalize_user_action(action)
     require_api(cloud, ACTION_API[action])

@@ -325,3 +325,40 @@ def selector_from_params(params: Mapping[str, Any], option_kinds: Mapping[str, s
         return None
     option = given[0]
     return Selector(option_kinds[option], params[option], option)
+
+
+# Entra ID's user object ids (the identity's entraID account identifier) and the other S-1-12 forms.
+_GUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+_OTHER_CLOUD_SID_PATTERN = re.compile(r"^S-1-12-", re.IGNORECASE)
+
+
+def is_guid(value: Any) -> bool:
+    """Whether ``value`` is a GUID string (the form of an Entra ID object id)."""
+    return isinstance(value, str) and bool(_GUID_PATTERN.match(value))
+
+
+def normalize_user_id(value: Any, option: str = "user_id") -> str:
+    """An object id (GUID) or its ``S-1-12-1`` cloud SID -> the lower-case object id; anything else is refused."""
+    text = value.strip() if isinstance(value, str) else value
+    if not isinstance(text, str) or not text:
+        raise InputError(option, "a user object id is required")
+    if CLOUD_SID_PATTERN.match(text):
+        try:
+            return object_id_from_cloud_sid(text)
+        except ValueError as error:
+            raise InputError(option, str(error))
+    if _OTHER_CLOUD_SID_PATTERN.match(text):
+        raise InputError(
+            option,
+            f"'{text}' is not an S-1-12-1 (user object) security identifier, so it does not convert to an object id (Microsoft's"
+            " identityAccounts example shows an S-1-12-4 cloudSecurityIdentifier that is not the Entra ID account); give the"
+            " identity's entraID account identifier instead",
+        )
+    if not _GUID_PATTERN.match(text):
+        raise InputError(
+            option,
+            f"'{text}' is not an Entra ID user object id; give the GUID (the identity's entraID account identifier, e.g."
+            " 3086863e-1807-524b-8a62-ef7649a1d776) or its S-1-12-1 cloud security identifier, or use"
+            " user_principal_name",
+        )
+    return text.lower()

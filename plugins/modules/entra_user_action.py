@@ -354,7 +354,7 @@ matches:
 from ansible_collections.msgraph.security.plugins.module_utils._entra_users import (
     USER_ACTIONS,
     USER_TARGET_OPTIONS,
-    plan_user_action,
+    validate_user_action,
     run_bulk_risk_action,
     run_user_action,
     target_selectors,
@@ -388,12 +388,12 @@ def main():
     try:
         if params["targets"] is not None:
             selectors = target_selectors(params["targets"], params["max_targets"])
-            action = plan_user_action(module.connection_settings.cloud, params["action"])
+            action = validate_user_action(module.connection_settings.cloud, params["action"])
             result = run_bulk_risk_action(module.graph_client(), selectors, action, params["protected_accounts"],
                                           check_mode=module.check_mode)
         else:
             selector = user_selector(params)
-            action = plan_user_action(module.connection_settings.cloud, params["action"])
+            action = validate_user_action(module.connection_settings.cloud, params["action"])
             result = run_user_action(module.graph_client(), selector, action, params["protected_accounts"],
                                      check_mode=module.check_mode)
     except IdentityResolutionError as error:

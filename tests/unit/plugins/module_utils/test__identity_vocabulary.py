@@ -14,6 +14,9 @@ import pytest
 from ansible_collections.msgraph.security.plugins.module_utils._errors import InputError
 from ansible_collections.msgraph.security.plugins.module_utils._identity_actions import run_identity_action
 from ansible_collections.msgraph.security.plugins.module_utils._identity_vocabulary import (
+    cloud_sid_from_object_id,
+    normalize_user_id,
+    object_id_from_cloud_sid,
     ACTIONS,
     ACTION_MATRICES,
     IDENTITY_PROVIDERS,
@@ -177,3 +180,28 @@ def test_nfc_and_ascii_case_are_the_only_equivalences():
     assert match_key("ALICE@Contoso.COM") == match_key("alice@contoso.com")
     assert match_key("Jose\u0301@contoso.com") == match_key("Jos\u00e9@contoso.com")  # NFC joins them
     assert match_key("\u00c9lise@contoso.com") != match_key("\u00e9lise@contoso.com")  # no non-ASCII folding
+
+
+# --- Entra ID object ids and their S-1-12-1 form --------------------------------------------------------------
+
+MEGAN = "3086863e-1807-524b-8a62-ef7649a1d776"
+MEGAN_SID = "S-1-12-1-814122558-1380653063-1995399818-1993843017"  # the seed identity's cloudSecurityIdentifier
+
+
+def test_cloud_sid_round_trips_to_the_object_id():
+    assert object_id_from_cloud_sid(MEGAN_SID) == MEGAN
+    assert cloud_sid_from_object_id(MEGAN) == MEGAN_SID
+    assert normalize_user_id(MEGAN_SID.lower()) == MEGAN
+    assert normalize_user_id(MEGAN.upper()) == MEGAN
+
+
+def test_microsofts_identity_example_maps_by_account_identifier_not_by_its_s_1_12_4_sid():
+    import json
+    import pathlib
+
+    example = json.loads((pathlib.Path(__file__).resolve().parents[4] / "tests" / "contract" / "payloads" / "entra" /
+                          "identityaccounts-get-example.json").read_text())["value"]
+    entra = next(a["identifier"] for a in example["accounts"] if a["provider"] == "EntraID")
+    assert normalize_user_id(entra) == "69dfa3ea-1295-4e2c-b469-59564581143d"
+    with pytest.raises(InputError, match="S-1-12-4"):
+        normalize_user_id(example["cloudSecurityIdentifier"])

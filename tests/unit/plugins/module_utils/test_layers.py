@@ -17,7 +17,7 @@ MODULES = MODULE_UTILS.parent / "modules"
 LAYERS = {
     "_module": 1,
     "_identity_vocabulary": 2, "_identity_lookup": 2, "_protected_accounts": 2, "_identity_actions": 2, "_identity_bulk": 2,
-    "_containment": 2, "_security_action_requests": 2, "_security_actions": 2, "_entra_users": 2, "_incidents": 2, "_runbook_inputs": 2,
+    "_containment": 2, "_audit_comment": 2, "_security_action_requests": 2, "_security_actions": 2, "_entra_users": 2, "_incidents": 2, "_runbook_inputs": 2,
     "_evidence": 2, "_event_position": 2, "_filtered_lists": 2,
     "_graph_client": 3, "_graph_answers": 3, "_writes": 3,
     "_credentials": 4, "_connection": 4, "_certificates": 4, "_token_service_errors": 4, "_token_cache": 4,
@@ -38,6 +38,8 @@ SIDEWAYS = {
     ("_identity_actions", "_protected_accounts"),
     ("_identity_bulk", "_identity_vocabulary"), ("_identity_bulk", "_identity_lookup"), ("_identity_bulk", "_protected_accounts"),
     ("_identity_bulk", "_identity_actions"),
+    # the audit comment is written from the planner's report.
+    ("_audit_comment", "_containment"),
     # securityActions send and read the requests and the snake_case form their input file defines.
     ("_security_actions", "_security_action_requests"),
     # the planner applies the module's matrix and protection to identities identity_account_info returned.
