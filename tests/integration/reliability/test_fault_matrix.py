@@ -438,7 +438,8 @@ def test_security_action_create(ansible, emulator, reliability):
             if fault.outcome in ("ok", "reconciled"):
                 assert result["changed"] is True and result["security_action"]["id"] == stored[0]["id"], short(result)
             if fault.outcome == "reconciled":
-                assert any("reconciled" in warning for warning in warnings_of(result)), "reconciliation not reported"
+                assert result["outcome"] == "reconciled", short(result)
+                assert any("took effect" in warning for warning in warnings_of(result)), "reconciliation not reported"
             elif fault.outcome == "unknown":
                 check_unknown_outcome(result, written[0])
                 assert "not sent again" in result["msg"], short(result)

@@ -137,7 +137,7 @@ def test_ambiguous_create_is_reconciled_exactly_once(ansible, emulator):
     assert result.rc == 0, result.output
     created = result.task("create")
     assert created["changed"] is True
-    assert "reconciled" in result.output
+    assert created["outcome"] == "reconciled" and "its outcome was unknown" in result.output and "took effect" in result.output
     wait_until(lambda: posts(emulator, CREATE_ROUTE))
     assert len(posts(emulator, CREATE_ROUTE)) == 1  # never sent again
     assert [a["id"] for a in stored_actions(emulator)] == [created["security_action"]["id"]]
