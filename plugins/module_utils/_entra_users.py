@@ -395,7 +395,6 @@ def _read_back_sessions(client, user, result):
         result["warnings"].append(f"signInSessionsValidFromDateTime still shows {after}; Graph says revocation can take a few minutes")
 
 
-
 # ---------------------------------------------------------------------------------------------
 # Risk actions in bulk (entra_user_action targets)
 # ---------------------------------------------------------------------------------------------

@@ -390,4 +390,3 @@ def run_identity_action(client: GraphClient, request: ActionRequest, check_mode:
     result["outcome"], result["invoke_action_result"] = execute_plan(client, plan)
     result["request_ids"] = {key: result["invoke_action_result"][key] for key in ("request_id", "client_request_id")}
     return result
-

@@ -185,8 +185,7 @@ def get_identity(client: GraphClient, identity_id: str, option: str = "id") -> d
         return error
 
     response = read_one(client, identity_path(identity_id), permission=READ_PERMISSION, missing=missing)
-    assert response is not None  # for mypy: ``missing`` raises
-    return parse_identity(response.body)
+    return parse_identity(response.body if response is not None else None)  # ``missing`` raises: never None
 
 
 def find_identity_by_id(client: GraphClient, identity_id: str, option: str = "id") -> dict[str, Any] | None:

@@ -374,7 +374,7 @@ def update_incident(client: GraphClient, incident_id: str, desired: Mapping[str,
                             read_back=read_back, proves=lambda now: now is not None and has_comment(now, text)))
     after = _apply(before, body)
     result: dict[str, Any] = {"changed": bool(writes), "requests": [write.preview(client) for write in writes], "patched": sorted(body),
-              "comment_added": wants_comment, "outcome": OUTCOME_UNCHANGED if not writes else OUTCOME_CHECK_MODE}
+                              "comment_added": wants_comment, "outcome": OUTCOME_UNCHANGED if not writes else OUTCOME_CHECK_MODE}
     if check_mode:
         if wants_comment:
             pending = {"comment": comment, "created_by_display_name": None, "created_date_time": None}

@@ -117,9 +117,9 @@ class TestClientContext:
         reference = block_ip_body()["clientContext"]
         variants = [
             sar.build_create_body("blockip", [{"name": "ip", "value": "203.0.113.45"}], {"vendor": "MICROSOFT",
-                                 "provider": "windows defender atp"}),
+                                  "provider": "windows defender atp"}),
             sar.build_create_body("BlockIp", {"IP": "203.0.113.45"}, dict(MDE, sub_provider="x", provider_version="1"),
-                                 action_reason="another reason"),
+                                  action_reason="another reason"),
             sar.build_create_body("BlockIp", {"IP": "203.0.113.45"}, dict(MDE), client_context=""),
         ]
         assert [variant["clientContext"] for variant in variants] == [reference] * 3
@@ -147,7 +147,7 @@ class TestDelegatedToken:
     def test_token_with_scp_is_refused(self):
         with pytest.raises(InputError) as caught:
             sar.refuse_delegated_token(jwt({"scp": "SecurityActions.ReadWrite.All", "aud": "https://graph.microsoft.com"}),
-                                      "access_token")
+                                       "access_token")
         assert caught.value.option == "access_token"
         assert "delegated" in str(caught.value) and "application" in str(caught.value)
 
@@ -165,7 +165,7 @@ class TestDelegatedToken:
 class TestSnakeCase:
     def test_every_documented_key_and_no_odata_annotations(self):
         action = sar.action_to_snake(stored_action("a1", "ctx", status="notStarted",
-                                                  error_info={"code": 400, "message": "m", "subcode": 1}))
+                                                   error_info={"code": 400, "message": "m", "subcode": 1}))
         assert set(action) == {"id", "name", "status", "states", "error_info", "parameters", "vendor_information",
                                "client_context", "action_reason", "app_id", "azure_tenant_id", "user",
                                "created_date_time", "completed_date_time", "last_action_date_time"}

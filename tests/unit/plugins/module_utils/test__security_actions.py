@@ -269,7 +269,7 @@ class TestCancel:
         assert [call["path"] for call in graph.posts] == [COLLECTION + "/a1/cancelSecurityAction"]
         assert graph.posts[0]["body"] is None
         assert result["outcome"] == "sent" and result["request_ids"]["request_id"] == "req-cancel"
-        assert result["request_ids"]["client_request_id"] == graph.posts[0]["client_request_id"] is not None
+        assert graph.posts[0]["client_request_id"] and result["request_ids"]["client_request_id"] == graph.posts[0]["client_request_id"]
         assert result["security_action"]["status"] == (status_after or "Running")  # no canceled state is invented
         assert result["diff"]["before"]["status"] == "Running"
 

@@ -9,7 +9,6 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.msgraph.security.plugins.module_utils import _security_action_requests as sar
-from ansible_collections.msgraph.security.plugins.module_utils import _security_actions as sa
 from ansible_collections.msgraph.security.plugins.modules import security_action
 from ansible_collections.msgraph.security.tests.unit.fakes import FakeSecurityActionsGraph, jwt, stored_action
 from ansible_collections.msgraph.security.tests.unit.module_runner import CREDENTIALS, assert_deprecation_warned, run_module, undocumented_keys
