@@ -32,6 +32,9 @@ _SCRUBBED_PREFIXES = ("AZURE_", "MSGRAPH_", "ANSIBLE_", "IDENTITY_", "MSI_", "IM
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "smoke: the subset played on the floor ansible-core too")
+    config.addinivalue_line("markers", "request_free: refused from the input alone; played once, under SMOKE_VARIANT, and "
+                                       "the emulator fixture fails it if any Graph request arrives")
+    config.addinivalue_line("markers", "pairwise: shape and emulator profile played pairwise (PAIRWISE_VARIANTS), not crossed")
 
 
 # The smoke legs (``-m smoke``: the cores other than 2.21, and the minimums) play each smoke test once, under the
@@ -40,14 +43,27 @@ def pytest_configure(config):
 SMOKE_VARIANT = {"emulator_profile": "schema", "shape": "schema"}
 
 
+# The heaviest runbook tests play each shape and each profile once, not every pair of them: the shape is how Graph's
+# answers are written, the profile how the service behaves (filters refused, propagation delay, contradictory
+# pictures), and the module tests cross the two. Each pair below is (shape, emulator_profile).
+PAIRWISE_VARIANTS = (("schema", "schema"), ("example", "docs"))
+
+
+def _is_played(item, smoke_leg):
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    off_smoke_variant = any(name in params and params[name] != value for name, value in SMOKE_VARIANT.items())
+    if off_smoke_variant and (smoke_leg or item.get_closest_marker("request_free")):
+        return False
+    if item.get_closest_marker("pairwise") and "shape" in params and "emulator_profile" in params:
+        return (params["shape"], params["emulator_profile"]) in PAIRWISE_VARIANTS
+    return True
+
+
 def pytest_collection_modifyitems(config, items):
-    if config.getoption("markexpr") != "smoke":
-        return
+    smoke_leg = config.getoption("markexpr") == "smoke"
     kept, dropped = [], []
     for item in items:
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        other = any(name in params and params[name] != value for name, value in SMOKE_VARIANT.items())
-        (dropped if other else kept).append(item)
+        (kept if _is_played(item, smoke_leg) else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
@@ -162,11 +178,15 @@ def emulator_profile(request):
 
 
 @pytest.fixture
-def emulator(emulator_server, emulator_profile):
+def emulator(request, emulator_server, emulator_profile):
     emulator_server.admin.reset()
     if emulator_profile != "schema":
         emulator_server.admin.configure(profile=emulator_profile)
-    return emulator_server
+    yield emulator_server
+    if request.node.get_closest_marker("request_free"):
+        # The mark plays the test in one variant only; a request it sends would make the variants matter.
+        sent = [(entry["method"], entry["path"]) for entry in emulator_server.admin.requests() if entry["family"] == "graph"]
+        assert sent == [], f"a request_free test sent Graph requests: {sent}"
 
 
 @pytest.fixture

@@ -112,6 +112,7 @@ def planned(play):
 # --- tests -------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.pairwise
 @pytest.mark.parametrize("shape, how", [("schema", "default"), ("example", "check_flag_beats_execute")])
 def test_dry_run_sends_nothing_and_shows_the_plan(emulator, ansible, shape, how):
     """A UPN, a SID and two protected identities; nothing reaches Graph, the summary says DRY RUN."""
@@ -162,6 +163,7 @@ def test_dry_run_sends_nothing_and_shows_the_plan(emulator, ansible, shape, how)
     assert artifact["dry_run"] is True and artifact["incident_id"] == "INC-0001"
 
 
+@pytest.mark.pairwise
 @pytest.mark.parametrize("shape", [pytest.param("schema", marks=pytest.mark.smoke), "example"])
 def test_execute_posts_exactly_the_planned_actions(emulator, ansible, shape):
     emulator.admin.configure(shape=shape)

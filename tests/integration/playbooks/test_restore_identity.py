@@ -40,6 +40,7 @@ def enable_writes(emulator):
                   for entry in writes)
 
 
+@pytest.mark.pairwise
 @pytest.mark.parametrize("shape", [pytest.param("schema", marks=pytest.mark.smoke), "example"])
 def test_dry_run_then_restore(emulator, ansible, shape, emulator_profile):
     emulator.admin.configure(shape=shape)

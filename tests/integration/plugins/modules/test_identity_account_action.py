@@ -146,6 +146,7 @@ def test_every_supported_pair_is_executed(emulator, ansible, shape, emulator_mat
 # --- every unsupported pair is refused before anything is sent ------------------------------------------
 
 
+@pytest.mark.request_free
 def test_every_unsupported_pair_is_refused_with_zero_posts(emulator, ansible, shape):
     supported = set(supported_pairs("A"))
     unsupported = [pair for pair in itertools.product(PROVIDERS, ACTIONS) if pair not in supported]
