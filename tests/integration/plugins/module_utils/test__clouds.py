@@ -39,8 +39,8 @@ def test_token_for_the_wrong_cloud_is_refused_with_invalid_audience(ansible, emu
     assert "audience" in failure["msg"].lower()
 
 
-@pytest.mark.smoke
-@pytest.mark.parametrize("spelling", ["china", "AzureChinaCloud"])
+# One spelling on the smoke legs: the alias table is the collection's code, not ansible-core's.
+@pytest.mark.parametrize("spelling", [pytest.param("china", marks=pytest.mark.smoke), "AzureChinaCloud"])
 def test_identity_accounts_in_china_fail_before_any_request(ansible, emulator, spelling):
     result = ansible.play(read_playbook(), extra_vars={"upn": "x@contoso.com"}, env={"AZURE_CLOUD_ENVIRONMENT": spelling})
     assert result.rc != 0
