@@ -137,7 +137,9 @@ def test_ambiguous_create_is_reconciled_exactly_once(ansible, emulator):
     assert result.rc == 0, result.output
     created = result.task("create")
     assert created["changed"] is True
-    assert created["outcome"] == "reconciled" and "its outcome was unknown" in result.output and "took effect" in result.output
+    # The task's own warnings, not the terminal output: Ansible wraps a long warning at the terminal width.
+    warnings = " ".join(created.get("warnings", []))
+    assert created["outcome"] == "reconciled" and "its outcome was unknown" in warnings and "took effect" in warnings
     wait_until(lambda: posts(emulator, CREATE_ROUTE))
     assert len(posts(emulator, CREATE_ROUTE)) == 1  # never sent again
     assert [a["id"] for a in stored_actions(emulator)] == [created["security_action"]["id"]]
