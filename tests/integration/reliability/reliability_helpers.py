@@ -92,6 +92,38 @@ def warnings_of(result):
     return messages
 
 
+# --- refusals ----------------------------------------------------------------------------------------------
+
+
+def check_refused(result, words):
+    """The task failed with a clear message naming every one of ``words``, and no traceback."""
+    message = result.get("msg", "")
+    missing = [word for word in words if word not in message]
+    assert not missing, f"the message does not name {missing}: {playbook_helpers.short(result, 600)}"
+    trace = str(result.get("exception") or "") + str(result.get("module_stderr") or "")
+    assert "Traceback (most recent call last)" not in message + trace, f"refused with a traceback, not a clear error: {trace[-300:]}"
+
+
+def record_refusals(reliability, played, logged, cases, read_first=None):
+    """One input case of the reliability report per ``(module, task name, description, words)``: the task is refused
+    naming ``words[0]`` (and the rest) with zero requests, or, when the refusal needs the target's own data
+    (``read_first`` names it), after reading it and with zero writes."""
+    for module, name, description, words in cases:
+        expected = (f"refused after reading, naming {words[0]}; zero writes" if read_first
+                    else f"refused, naming {words[0]}; zero requests")
+        with reliability.case("input", description, module, expected, expected_writes=0) as case:
+            mine = played.during(name, logged)
+            case["writes"] = len([entry for entry in mine if entry["family"] == "graph" and entry["method"] != "GET"])
+            result = playbook_helpers.failed(played, name)
+            check_refused(result, words)
+            case["observed"] = playbook_helpers.short(result, 160)
+            if read_first:
+                assert any(entry["family"] == "graph" for entry in mine), f"decided without reading {read_first}"
+                assert case["writes"] == 0, "a write reached Graph"
+            else:
+                assert mine == [], f"the task reached the emulator: {[(e['method'], e['path']) for e in mine]}"
+
+
 # --- the emulator's log ------------------------------------------------------------------------------------
 
 
