@@ -18,9 +18,7 @@ RESULTS := $(BUILD)/results
 COLLECTIONS := $(BUILD)/collections
 LATEST_PYTHON = $(shell tests/utils/find_python.sh latest)
 FLOOR_PYTHON = $(shell tests/utils/find_python.sh floor)
-# --no-compile: Python compiles what a run imports and caches it; compiling every file at install time cost the
-# contract venv (48,000 files of Microsoft's SDKs) 34 CPU-s of its 47 s, for 8 s more in its tests.
-PIP_QUIET := --quiet --disable-pip-version-check --no-compile
+PIP_QUIET := --quiet --disable-pip-version-check
 STAGE := RESULTS_DIR=$(RESULTS) tests/utils/stage.sh
 PYTEST_ENV := PYTHONPATH=$(COLLECTIONS):$(ROOT)/tests/emulator
 PYTEST_ARGS := -p no:cacheprovider -q -rfE

@@ -16,7 +16,7 @@ constraints="$venv/floors.txt"
   echo "ansible-core==$core"
 } > "$constraints"
 pip=("$venv/bin/python" -m pip --quiet --disable-pip-version-check)
-"${pip[@]}" install --no-compile "ansible-core==$core" -r "$root/requirements.txt" -r "$root/tests/requirements.txt" -c "$constraints"
+"${pip[@]}" install "ansible-core==$core" -r "$root/requirements.txt" -r "$root/tests/requirements.txt" -c "$constraints"
 # Prove it: every floor is what got installed.
 "$venv/bin/python" - "$constraints" <<'PY'
 import sys
