@@ -10,19 +10,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ast
 import difflib
-import glob
-import os
 
 import pytest
 import yaml
 
 from ansible_collections.msgraph.security.plugins.module_utils._errors import GraphError, GraphOutcomeUnknownError
+from ansible_collections.msgraph.security.tests.unit.plugins.modules.module_returns import MODULES, return_block
 
-MODULES_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "plugins", "modules"))
-MODULES = sorted(os.path.splitext(os.path.basename(path))[0] for path in glob.glob(os.path.join(MODULES_DIR, "*.py"))
-                 if not os.path.basename(path).startswith("__"))
 
 ERROR_RETURN = r"""
 error:
@@ -101,18 +96,6 @@ FULL_ERROR = dict(message="m", status=403, code="Forbidden", request_id="r", cli
                   method="GET", url="https://graph.microsoft.com/v1.0/x", required_permission="P", hint="h")
 
 
-def return_error_block(name):
-    """The ``error:`` block of ``name``'s RETURN, as text: from ``error:`` to the next top-level key."""
-    with open(os.path.join(MODULES_DIR, name + ".py")) as source:
-        tree = ast.parse(source.read())
-    text = next(node.value.value for node in tree.body if isinstance(node, ast.Assign)
-                and getattr(node.targets[0], "id", None) == "RETURN")
-    lines = text.split("\n")
-    start = lines.index("error:")
-    end = next((number for number in range(start + 1, len(lines)) if lines[number][:1] not in ("", " ")), len(lines))
-    return "\n".join(lines[start:end]).rstrip("\n")
-
-
 def _canonical():
     return yaml.safe_load(ERROR_RETURN)["error"]
 
@@ -123,7 +106,7 @@ def test_every_module_is_checked():
 
 @pytest.mark.parametrize("name", MODULES)
 def test_module_carries_the_canonical_error_block(name):
-    block = return_error_block(name)
+    block = return_block(name, "error")
     diff = "\n".join(difflib.unified_diff(ERROR_RETURN.split("\n"), block.split("\n"), "ERROR_RETURN", name, lineterm=""))
     assert block == ERROR_RETURN, "copy ERROR_RETURN of %s into %s's RETURN:\n%s" % (__name__, name, diff)
 

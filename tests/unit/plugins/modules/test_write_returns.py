@@ -10,15 +10,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ast
-import os
-
 import pytest
 import yaml
 
 from ansible_collections.msgraph.security.plugins.module_utils._writes import OUTCOME_CHECK_MODE, OUTCOME_RECONCILED, OUTCOME_SENT, OUTCOME_UNCHANGED
+from ansible_collections.msgraph.security.tests.unit.plugins.modules.module_returns import return_block, return_text
 
-MODULES_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "plugins", "modules"))
 ONE_WRITE_MODULES = ("entra_user", "entra_user_action", "identity_account_action", "security_action")
 WRITING_MODULES = ONE_WRITE_MODULES + ("incident",)
 
@@ -39,20 +36,6 @@ request_ids:
       type: str
       sample: 0d6f3c1e-9a2b-4c7d-8e5f-1a2b3c4d5e6f
 """.strip("\n")
-
-
-def return_text(name):
-    with open(os.path.join(MODULES_DIR, name + ".py")) as source:
-        tree = ast.parse(source.read())
-    return next(node.value.value for node in tree.body if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "RETURN")
-
-
-def return_block(name, key):
-    """The top-level ``key:`` block of ``name``'s RETURN, as text."""
-    lines = return_text(name).split("\n")
-    start = lines.index(key + ":")
-    end = next((number for number in range(start + 1, len(lines)) if lines[number][:1] not in ("", " ")), len(lines))
-    return "\n".join(lines[start:end]).rstrip("\n")
 
 
 @pytest.mark.parametrize("name", ONE_WRITE_MODULES)
