@@ -46,7 +46,10 @@ def main() -> int:
     cache = Path(os.path.expanduser("~/.ansible/test/cache"))
     cache.mkdir(parents=True, exist_ok=True)
     target = cache / f"get_pip_{version.replace('.', '_')}.py"
-    target.write_text(STAND_IN, encoding="utf-8")
+    # Written aside and renamed: sanity legs of two lanes of make test may write and read it at once.
+    partial = target.with_name(f"{target.name}.{os.getpid()}")
+    partial.write_text(STAND_IN, encoding="utf-8")
+    os.replace(partial, target)
     print(f"offline get-pip stand-in for pip {version}: {target}")
     return 0
 
