@@ -129,7 +129,7 @@ demo: $(DEMO)/.stamp collection
 test: collection
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	@# The four ansible-core venvs are built side by side: pip mostly waits on the package index.
-	@$(MAKE) --no-print-directory -j 4 venv $(MIDDLE_CORES:%=$(VENV)/core-%/.stamp)
+	@$(MAKE) -j 4 --no-print-directory venv $(MIDDLE_CORES:%=$(VENV)/core-%/.stamp)
 	@# Four lanes on two cores. The whole integration suite on 2.21, the longest stage, runs at normal priority;
 	@# it also waits (the emulator's faults, Retry-After pauses), and three lanes at nice 10 use what it leaves, so
 	@# that one lane's waits (pip downloads, above all) are another's CPU time:

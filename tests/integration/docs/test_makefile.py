@@ -28,9 +28,19 @@ def middle_cores():
     return re.search(r"^MIDDLE_CORES := (.+)$", (ROOT / "Makefile").read_text(encoding="utf-8"), flags=re.M).group(1).split()
 
 
+def make_test_recipe():
+    """make test's recipe, with the lanes' names of the middle cores (OLDER_ and NEWER_MIDDLE_CORE) expanded."""
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = text.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    for number, name in enumerate(("OLDER_MIDDLE_CORE", "NEWER_MIDDLE_CORE"), start=1):
+        assert f"{name} := $(word {number},$(MIDDLE_CORES))" in text
+        recipe = recipe.replace(f"$({name})", middle_cores()[number - 1])
+    return recipe
+
+
 def make_test_stages():
     """The stages make test runs, with the loop over the middle cores unrolled."""
-    recipe = (ROOT / "Makefile").read_text(encoding="utf-8").split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    recipe = make_test_recipe()
     stages = []
     for stage in re.findall(r"--no-print-directory ([^\s;]+)", recipe):
         stages += [stage.replace("$$core", core) for core in middle_cores()] if "$$core" in stage else [stage]
@@ -47,11 +57,13 @@ def test_every_supported_core_has_a_sanity_unit_and_smoke_leg():
     """2.16 (the floor of meta/runtime.yml), every middle core and the newest: each one sanity, units and integration."""
     floor = re.search(r"requires_ansible: '>=(\d+\.\d+)", (ROOT / "meta" / "runtime.yml").read_text(encoding="utf-8")).group(1)
     assert floor == "2.16" and middle_cores() == ["2.19", "2.20"]
-    recipe = (ROOT / "Makefile").read_text(encoding="utf-8").split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    recipe = make_test_recipe()
     stages = []  # the stage names make test records (build/results/<stage>.ok)
     for stage in re.findall(r"\$\(STAGE\) ([^\s;]+)", recipe):
         stages += [stage.replace("$$core", core) for core in middle_cores()] if "$$core" in stage else [stage]
-    assert "tests/utils/sanity.sh $(FLOOR) floor" in recipe and "tests/utils/sanity.sh $(LATEST) latest" in recipe
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "sanity-floor: $(FLOOR)/.stamp\n\ttests/utils/sanity.sh $(FLOOR) floor" in makefile
+    assert "sanity-latest: $(LATEST)/.stamp\n\ttests/utils/sanity.sh $(LATEST) latest" in makefile
     # 2.16's smoke leg is the minimums leg: ansible-core pinned to the floor of requires_ansible, every dependency at
     # its declared floor (one 2.16 smoke run instead of two).
     smoke = {"floor": "minimums-smoke"}
