@@ -5,7 +5,7 @@ Fixtures:
     emulator  the in-process emulator (``.info``, ``.admin``), reset before each test and set to the
               profile of ``emulator_profile``.
     emulator_profile  "schema" (what the metadata describes), unless a module parametrizes it indirectly:
-              ``pytestmark = pytest.mark.parametrize("emulator_profile", PROFILES, indirect=True)`` with
+              ``pytestmark = BOTH_PROFILES`` (playbook_helpers.py) adds
               "docs" (what Microsoft's published examples show; tests/emulator/README.md, "Profiles").
     ansible   ``ansible.play(playbook_yaml, ...) -> PlayResult``; connection settings reach the
               modules through the same environment variables AWX injects.

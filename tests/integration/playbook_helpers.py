@@ -16,6 +16,10 @@ import yaml
 COLLECTION = "msgraph.security"
 # Both response shapes; the floor ansible-core plays only the smoke subset: the schema shape there.
 SHAPES_SMOKE_FIRST = [pytest.param("schema", marks=pytest.mark.smoke), "example"]
+# Both emulator profiles: schema (the metadata) and docs (Microsoft's example shapes; tests/emulator/README.md).
+# A test module plays both with ``pytestmark = BOTH_PROFILES``.
+PROFILES = [pytest.param("schema", id="schema-profile"), pytest.param("docs", id="docs-profile")]
+BOTH_PROFILES = pytest.mark.parametrize("emulator_profile", PROFILES, indirect=True)
 
 
 def playbook(*tasks, play_vars=None) -> str:

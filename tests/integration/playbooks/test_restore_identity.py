@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-# Both emulator profiles: schema (the metadata) and docs (Microsoft's example shapes; tests/emulator/README.md).
-pytestmark = pytest.mark.parametrize("emulator_profile", [pytest.param("schema", id="schema-profile"), pytest.param("docs", id="docs-profile")],
-                                     indirect=True)
+from ansible_collections.msgraph.security.tests.integration.playbook_helpers import BOTH_PROFILES
+
+pytestmark = BOTH_PROFILES  # the schema and docs profiles of the emulator
 
 PLAYBOOK = Path(__file__).resolve().parents[3] / "playbooks" / "restore_identity.yml"
 APPLY = "Enable the accounts (check mode unless execute_restore is true)"

@@ -13,11 +13,9 @@ import time
 
 import pytest
 
-from ansible_collections.msgraph.security.tests.integration.playbook_helpers import playbook, task
+from ansible_collections.msgraph.security.tests.integration.playbook_helpers import BOTH_PROFILES, playbook, task
 
-# Both emulator profiles: schema (the metadata) and docs (Microsoft's example shapes; tests/emulator/README.md).
-pytestmark = pytest.mark.parametrize("emulator_profile", [pytest.param("schema", id="schema-profile"), pytest.param("docs", id="docs-profile")],
-                                     indirect=True)
+pytestmark = BOTH_PROFILES  # the schema and docs profiles of the emulator
 
 MODULE = "msgraph.security.identity_account_action"
 PROVIDERS = ("activeDirectory", "entraID", "okta")
